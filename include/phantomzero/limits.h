@@ -1,0 +1,81 @@
+/*
+ * limits.h — every bound in one place, with the reason beside it.
+ *
+ * A queue, loop, retry, batch or message without a bound is a bug: under load it grows until the
+ * process dies. Each limit here is the single definition used by the code that enforces it.
+ */
+#ifndef PHANTOMZERO_LIMITS_H
+#define PHANTOMZERO_LIMITS_H
+
+/* Messaging ------------------------------------------------------------------------------- */
+
+/* One message body; larger payloads are split (scans return chunks). 64 MiB keeps a single
+ * message from pinning an unbounded amount of memory in a mailbox. */
+#define PZ_MSG_BODY_BYTES_MAX (64u * 1024u * 1024u)
+/* The envelope frame: two short addresses and a few integers. */
+#define PZ_ENVELOPE_BYTES_MAX 1024u
+/* An actor or module name ("repl", "storage.1"). */
+#define PZ_NAME_BYTES_MAX 64u
+/* An address: name[@endpoint]. */
+#define PZ_ADDR_BYTES_MAX 256u
+/* Mailbox depth (ZeroMQ high-water mark). Past it a send fails with PZ_EBUSY: backpressure
+ * instead of memory growth. */
+#define PZ_MAILBOX_MAX 4096
+/* Messages handled for one actor before the loop moves to the next: fairness between actors on a
+ * kernel thread. */
+#define PZ_DRAIN_PER_ACTOR_MAX 64
+/* Outstanding requests per actor awaiting a reply; each holds a timeout timer. */
+#define PZ_PENDING_MAX 65536
+/* Outbound connections cached per actor; least recently used is closed past this. */
+#define PZ_PEERS_MAX 64
+/* Decoded arrays and strings of one message live in its arena; this bounds the arena. */
+#define PZ_ARENA_BYTES_MAX (256u * 1024u * 1024u)
+/* msgpack nesting accepted by decoders: schemas nest at most a few levels. */
+#define PZ_DECODE_DEPTH_MAX 16
+
+/* Kernel --------------------------------------------------------------------------------- */
+
+/* Actors (module instances) in one process. */
+#define PZ_ACTORS_MAX 256
+/* Kernel threads. */
+#define PZ_THREADS_MAX 64
+/* Timers armed at once in one process. */
+#define PZ_TIMERS_MAX 131072
+/* Modules and plugins loaded in one process. */
+#define PZ_MODULES_MAX 32
+/* Request timeout when the caller does not give one. */
+#define PZ_REQUEST_TIMEOUT_MS_DEFAULT 10000
+/* Metrics in the registry. */
+#define PZ_METRICS_MAX 1024
+
+/* KV protocol ---------------------------------------------------------------------------- */
+
+/* Requests in one batch. A statement turns into one batch per range, so this bounds a statement's
+ * fan-in at one range. */
+#define PZ_BATCH_REQS_MAX 10000
+/* Keys returned by one scan request when the request gives no smaller limit: scans return
+ * chunks and a resume key. */
+#define PZ_SCAN_KEYS_MAX 10000
+/* Bytes returned by one batch; a scan stops early with a resume key past it. */
+#define PZ_BATCH_RESP_BYTES_MAX (16u * 1024u * 1024u)
+/* One key. */
+#define PZ_KEY_BYTES_MAX (64u * 1024u)
+/* One value. */
+#define PZ_VALUE_BYTES_MAX (32u * 1024u * 1024u)
+/* Replicas of one range. */
+#define PZ_REPLICAS_MAX 16
+
+/* Replication and storage ---------------------------------------------------------------- */
+
+/* Batches waiting behind latches at one replica. */
+#define PZ_LATCH_WAITERS_MAX 16384
+/* Write batches merged into one engine commit (group commit). */
+#define PZ_GROUP_COMMIT_BATCHES_MAX 1024
+/* Bytes merged into one engine commit. */
+#define PZ_GROUP_COMMIT_BYTES_MAX (64u * 1024u * 1024u)
+/* Ranges cached by one dist actor. */
+#define PZ_RANGE_CACHE_MAX 65536
+/* Requests a dist actor holds while it looks up a range descriptor. */
+#define PZ_DIST_WAITERS_MAX 16384
+
+#endif
