@@ -44,10 +44,23 @@ int pz_send(pz_actor_t *self, const char *to, pz_out_t **out);
 
 /* Sends a request; the reply, or a synthesized PZ_ETIMEDOUT error reply after timeout_ms
  * (0 = PZ_REQUEST_TIMEOUT_MS_DEFAULT), arrives later through on_message with the same
- * correlation id, which is returned in *corr. Consumes *out on success only. A reply arriving
- * after the timeout is dropped and counted. */
+ * correlation id, which is returned in *corr (corr may be NULL). `ctx` is the caller's: while
+ * on_message handles that reply, pz_reply_ctx returns it (e.g. the client request this one
+ * serves). Consumes *out on success only. A reply arriving after the timeout is dropped and
+ * counted; the timeout reply is then the only one the actor sees. */
 int pz_request(pz_actor_t *self, const char *to, pz_out_t **out, uint32_t timeout_ms,
-               uint64_t *corr);
+               void *ctx, uint64_t *corr);
+
+/* During on_message for a reply to pz_request: the ctx given there. NULL otherwise. */
+void *pz_reply_ctx(pz_actor_t *self);
+
+/* Replies with the body of another message (e.g. passing a reply from the layer below up to
+ * the requester unchanged): same type, the body bytes copied once. Consumes nothing. */
+int pz_reply_forward(pz_actor_t *self, const pz_msg_t *req, const pz_msg_t *body_of);
+
+/* The address other processes reach this actor at: "name@<listen endpoint>", or the bare name
+ * when this process does not listen. */
+void pz_actor_address(const pz_actor_t *self, char *buf, size_t cap);
 
 /* Replies to `req`: the reply goes to req's sender with req's correlation id and its deadline.
  * Consumes *out on success only. */

@@ -29,8 +29,8 @@ extern "C" {
 #define PZ_PROTO_VERSION 1u
 
 enum pz_msg_flags {
-    PZ_MSG_REPLY = 1u << 0, /* answers the sender's request with the same corr */
-    PZ_MSG_ERROR = 1u << 1, /* body is pz_error_body */
+    PZ_MSGF_REPLY = 1u << 0, /* answers the sender's request with the same corr */
+    PZ_MSGF_ERROR = 1u << 1, /* body is pz_error_body */
 };
 
 /* The decoded envelope. Addresses are copied and NUL-terminated. */
@@ -54,7 +54,7 @@ int pz_envelope_decode(const uint8_t *buf, size_t len, pz_envelope_t *e);
 /* ---------------------------------------------------------------------------------------- */
 /* Message types. One row per type: name, wire id, schema version, body schema.              */
 
-/* Error replies (flags has PZ_MSG_ERROR). */
+/* Error replies (flags has PZ_MSGF_ERROR). */
 #define PZ_SCHEMA_pz_error_body(X)                                                               \
     X(I32, code, _, _)   /* a PZ_E* code */                                                      \
     X(STR, message, _, _)                                                                        \

@@ -1,0 +1,529 @@
+/*
+ * actor.c — what an actor does with messages: address resolution, sending (one-way, request,
+ * reply), the table of requests awaiting replies and their timeouts, and dispatch of received
+ * messages to the module's hooks.
+ *
+ * Every function here runs on the actor's own kernel thread, so an actor's sockets and tables
+ * need no locks (a ZeroMQ socket must only be used by one thread).
+ */
+#include <assert.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static _Thread_local pz_msg_t *s_kept;
+
+void pz__inbox_endpoint(const char *name, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "inproc://pz/%s", name);
+}
+
+pz_actor_t *pz__actor_find(const char *name)
+{
+    if (pz__k == NULL) {
+        return NULL;
+    }
+    for (int i = 0; i < pz__k->actors_len; i++) {
+        if (strcmp(pz__k->actors[i]->name, name) == 0) {
+            return pz__k->actors[i];
+        }
+    }
+    return NULL;
+}
+
+int pz__actor_index(const pz_actor_t *a)
+{
+    for (int i = 0; i < pz__k->actors_len; i++) {
+        if (pz__k->actors[i] == a) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Addresses                                                                                 */
+
+/* Resolves `addr` ("name" or "name@endpoint") to the endpoint to connect to and the actor name
+ * the envelope names. An endpoint equal to this process's own listen address is local. */
+int pz__resolve(const char *addr, char *ep, size_t ep_cap, char *name, size_t name_cap)
+{
+    const char *at = strchr(addr, '@');
+    size_t nlen = at ? (size_t)(at - addr) : strlen(addr);
+    if (nlen == 0 || nlen >= name_cap || nlen >= PZ_NAME_BYTES_MAX) {
+        return PZ_EINVAL;
+    }
+    memcpy(name, addr, nlen);
+    name[nlen] = '\0';
+    if (at != NULL && !(pz__k && pz__k->listen[0] && strcmp(at + 1, pz__k->listen) == 0)) {
+        if (strlen(at + 1) >= ep_cap) {
+            return PZ_EINVAL;
+        }
+        strcpy(ep, at + 1);
+        return 0;
+    }
+    if (pz__actor_find(name) != NULL) {
+        pz__inbox_endpoint(name, ep, ep_cap);
+        return 0;
+    }
+    char path[PZ_NAME_BYTES_MAX + 16];
+    snprintf(path, sizeof path, "routes/%s", name);
+    const char *route = pz__k ? zconfig_get(pz__k->config, path, NULL) : NULL;
+    if (route == NULL || strlen(route) >= ep_cap) {
+        return PZ_ENOTFOUND;
+    }
+    strcpy(ep, route);
+    return 0;
+}
+
+/* The address a receiver replies to: bare name inside the process, name@listen outside. */
+static void s_from(const pz_actor_t *a, const char *ep, char *from, size_t cap)
+{
+    bool leaves = strncmp(ep, "inproc://", 9) != 0;
+    if (leaves && pz__k->listen[0]) {
+        snprintf(from, cap, "%s@%s", a->name, pz__k->listen);
+    } else {
+        snprintf(from, cap, "%s", a->name);
+    }
+}
+
+static void *s_peer_socket(pz_actor_t *a, const char *ep)
+{
+    for (uint32_t i = 0; i < a->peers_len; i++) {
+        if (strcmp(a->peers[i].endpoint, ep) == 0) {
+            a->peers[i].used_tick = ++a->peer_tick;
+            return a->peers[i].sock;
+        }
+    }
+    uint32_t slot = a->peers_len;
+    if (slot == PZ_PEERS_MAX) { /* evict the least recently used connection */
+        slot = 0;
+        for (uint32_t i = 1; i < a->peers_len; i++) {
+            if (a->peers[i].used_tick < a->peers[slot].used_tick) {
+                slot = i;
+            }
+        }
+        zmq_close(a->peers[slot].sock);
+    } else {
+        a->peers_len++;
+    }
+    void *s = zmq_socket(pz__k->zctx, ZMQ_PUSH);
+    int hwm = PZ_MAILBOX_MAX, linger = 0;
+    if (s == NULL || zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm) != 0 ||
+        zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger) != 0 || zmq_connect(s, ep) != 0) {
+        pz_log(a, PZ_LOG_WARN, "cannot connect to %s: %s", ep, zmq_strerror(errno));
+        if (s) {
+            zmq_close(s);
+        }
+        a->peers[slot] = a->peers[--a->peers_len];
+        return NULL;
+    }
+    snprintf(a->peers[slot].endpoint, sizeof a->peers[slot].endpoint, "%s", ep);
+    a->peers[slot].sock = s;
+    a->peers[slot].used_tick = ++a->peer_tick;
+    return s;
+}
+
+void pz__actor_close_sockets(pz_actor_t *a)
+{
+    for (uint32_t i = 0; i < a->peers_len; i++) {
+        zmq_close(a->peers[i].sock);
+    }
+    a->peers_len = 0;
+    if (a->inbox) {
+        zmq_close(a->inbox);
+        a->inbox = NULL;
+    }
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Frames                                                                                    */
+
+static void s_free_body(void *data, void *hint)
+{
+    (void)hint;
+    free(data);
+}
+
+int pz__send_frames(void *sock, const pz_envelope_t *env, pz_out_t **out, int flags)
+{
+    uint8_t eb[PZ_ENVELOPE_BYTES_MAX];
+    size_t elen = 0;
+    int rc = pz_envelope_encode(env, eb, sizeof eb, &elen);
+    if (rc != 0) {
+        return rc;
+    }
+    if (zmq_send(sock, eb, elen, ZMQ_SNDMORE | flags) < 0) {
+        return errno == EAGAIN ? PZ_EBUSY : PZ_EUNAVAILABLE;
+    }
+    /* ZeroMQ delivers multipart messages atomically: once the first frame is queued the last
+     * one is accepted too, so from here on the message is as good as sent and *out is taken. */
+    size_t len = 0;
+    uint8_t *body = pz__out_take(*out, &len);
+    pz_out_free(out);
+    zmq_msg_t zm;
+    if (len == 0 || body == NULL) {
+        free(body);
+        zmq_msg_init(&zm);
+    } else if (zmq_msg_init_data(&zm, body, len, s_free_body, NULL) != 0) {
+        free(body);
+        zmq_msg_init(&zm); /* still terminate the multipart message: an empty, malformed body */
+    }
+    if (zmq_msg_send(&zm, sock, flags) < 0) {
+        zmq_msg_close(&zm);
+        return PZ_EINTERNAL;
+    }
+    return 0;
+}
+
+static void s_free_zmsg(void *hint)
+{
+    zmq_msg_close(hint);
+    free(hint);
+}
+
+static void s_drain_rest(void *sock)
+{
+    int more = 1;
+    size_t len = sizeof more;
+    while (zmq_getsockopt(sock, ZMQ_RCVMORE, &more, &len) == 0 && more) {
+        zmq_msg_t junk;
+        zmq_msg_init(&junk);
+        zmq_msg_recv(&junk, sock, 0);
+        zmq_msg_close(&junk);
+    }
+}
+
+int pz__recv_msg(void *sock, int flags, pz_msg_t **out)
+{
+    zmq_msg_t env;
+    zmq_msg_init(&env);
+    if (zmq_msg_recv(&env, sock, flags) < 0) {
+        zmq_msg_close(&env);
+        return errno == EAGAIN ? PZ_ENOTFOUND : PZ_EUNAVAILABLE;
+    }
+    if (!zmq_msg_more(&env)) {
+        zmq_msg_close(&env);
+        return PZ_EPROTO;
+    }
+    zmq_msg_t *body = malloc(sizeof *body);
+    if (body == NULL) {
+        zmq_msg_close(&env);
+        s_drain_rest(sock);
+        return PZ_ENOMEM;
+    }
+    zmq_msg_init(body);
+    zmq_msg_recv(body, sock, 0);
+    int rc = PZ_EPROTO;
+    if (!zmq_msg_more(body)) {
+        rc = pz__msg_new(zmq_msg_data(&env), zmq_msg_size(&env), zmq_msg_data(body),
+                         zmq_msg_size(body), s_free_zmsg, body, out);
+    } else {
+        s_drain_rest(sock);
+    }
+    zmq_msg_close(&env);
+    if (rc != 0) {
+        s_free_zmsg(body);
+    }
+    return rc;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Pending requests: open addressing, linear probing, backward-shift deletion.              */
+
+static uint32_t s_slot(uint64_t corr, uint32_t cap)
+{
+    return (uint32_t)((corr * 0x9E3779B97F4A7C15ull) >> 32) & (cap - 1);
+}
+
+static int s_pending_put(pz_actor_t *a, uint64_t corr, int64_t timer, void *ctx)
+{
+    if (a->pending_len + 1 > a->pending_cap / 2) {
+        uint32_t cap = a->pending_cap ? a->pending_cap * 2 : 64;
+        if (a->pending_len >= PZ_PENDING_MAX) {
+            return PZ_EBUSY;
+        }
+        pz__pending_t *t = calloc(cap, sizeof *t);
+        if (t == NULL) {
+            return PZ_ENOMEM;
+        }
+        for (uint32_t i = 0; i < a->pending_cap; i++) {
+            if (a->pending[i].corr != 0) {
+                uint32_t j = s_slot(a->pending[i].corr, cap);
+                while (t[j].corr != 0) {
+                    j = (j + 1) & (cap - 1);
+                }
+                t[j] = a->pending[i];
+            }
+        }
+        free(a->pending);
+        a->pending = t;
+        a->pending_cap = cap;
+    }
+    uint32_t j = s_slot(corr, a->pending_cap);
+    while (a->pending[j].corr != 0) {
+        j = (j + 1) & (a->pending_cap - 1);
+    }
+    a->pending[j] = (pz__pending_t){corr, timer, ctx};
+    a->pending_len++;
+    return 0;
+}
+
+/* Removes corr; returns its timer handle (and ctx), or 0 when corr is not pending. */
+static int64_t s_pending_take(pz_actor_t *a, uint64_t corr, void **ctx)
+{
+    if (a->pending_cap == 0) {
+        return 0;
+    }
+    uint32_t mask = a->pending_cap - 1, j = s_slot(corr, a->pending_cap);
+    while (a->pending[j].corr != 0 && a->pending[j].corr != corr) {
+        j = (j + 1) & mask;
+    }
+    if (a->pending[j].corr == 0) {
+        return 0;
+    }
+    int64_t timer = a->pending[j].timer;
+    if (ctx) {
+        *ctx = a->pending[j].ctx;
+    }
+    a->pending[j].corr = 0;
+    a->pending_len--;
+    for (uint32_t k = (j + 1) & mask; a->pending[k].corr != 0; k = (k + 1) & mask) {
+        uint32_t home = s_slot(a->pending[k].corr, a->pending_cap);
+        bool movable = (j <= k) ? (home <= j || home > k) : (home <= j && home > k);
+        if (movable) {
+            a->pending[j] = a->pending[k];
+            a->pending[k].corr = 0;
+            j = k;
+        }
+    }
+    return timer;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Sending                                                                                   */
+
+static int s_send(pz_actor_t *a, const char *to, pz_out_t **out, uint8_t flags, uint64_t corr,
+                  uint64_t deadline_ns)
+{
+    assert(a != NULL && out != NULL && *out != NULL);
+    pz_envelope_t env = {.proto_version = PZ_PROTO_VERSION, .type = pz_out_type(*out),
+                         .flags = flags, .corr = corr, .deadline_ns = deadline_ns};
+    env.type_version = pz_msg_type_version(env.type);
+    char ep[PZ_ADDR_BYTES_MAX];
+    int rc = pz__resolve(to, ep, sizeof ep, env.to, sizeof env.to);
+    if (rc != 0) {
+        return rc;
+    }
+    s_from(a, ep, env.from, sizeof env.from);
+    void *sock = s_peer_socket(a, ep);
+    if (sock == NULL) {
+        return PZ_EUNAVAILABLE;
+    }
+    rc = pz__send_frames(sock, &env, out, ZMQ_DONTWAIT);
+    if (rc == PZ_EBUSY) {
+        pz_metric_add(pz__k->m_busy, 1);
+    }
+    return rc;
+}
+
+int pz_send(pz_actor_t *self, const char *to, pz_out_t **out)
+{
+    return s_send(self, to, out, 0, 0, 0);
+}
+
+int pz_request(pz_actor_t *self, const char *to, pz_out_t **out, uint32_t timeout_ms,
+               void *ctx, uint64_t *corr)
+{
+    assert(self != NULL);
+    uint32_t ms = timeout_ms ? timeout_ms : PZ_REQUEST_TIMEOUT_MS_DEFAULT;
+    uint64_t c = ++self->next_corr;
+    int64_t timer = pz__timer_add(self->thread, self, ms, PZ__TIMER_TIMEOUT, c);
+    if (timer < 0) {
+        return (int)timer;
+    }
+    int rc = s_pending_put(self, c, timer, ctx);
+    if (rc != 0) {
+        pz__timer_cancel(self->thread, timer);
+        return rc;
+    }
+    rc = s_send(self, to, out, 0, c, pz__real_ns() + (uint64_t)ms * 1000000ull);
+    if (rc != 0) {
+        pz__timer_cancel(self->thread, s_pending_take(self, c, NULL));
+        return rc;
+    }
+    if (corr) {
+        *corr = c;
+    }
+    return 0;
+}
+
+int pz_reply(pz_actor_t *self, const pz_msg_t *req, pz_out_t **out)
+{
+    const pz_envelope_t *e = pz_msg_envelope(req);
+    return s_send(self, e->from, out, PZ_MSGF_REPLY, e->corr, e->deadline_ns);
+}
+
+static pz_out_t *s_error_out(int code, const char *message)
+{
+    pz_error_body_t body = {.code = code, .message = pz_view_str(message ? message : "")};
+    pz_out_t *o = NULL;
+    return pz_error_body_to_out(&body, PZ_MSG_ERROR, &o) == 0 ? o : NULL;
+}
+
+void pz_reply_error(pz_actor_t *self, const pz_msg_t *req, int code, const char *message)
+{
+    assert(code < 0);
+    pz_out_t *o = s_error_out(code, message ? message : pz_strerror(code));
+    const pz_envelope_t *e = pz_msg_envelope(req);
+    int rc = o ? s_send(self, e->from, &o, PZ_MSGF_REPLY | PZ_MSGF_ERROR, e->corr,
+                        e->deadline_ns)
+               : PZ_ENOMEM;
+    if (rc != 0) {
+        pz_log(self, PZ_LOG_WARN, "cannot send error reply to %s: %s", e->from, pz_strerror(rc));
+        pz_out_free(&o);
+    }
+}
+
+void *pz_reply_ctx(pz_actor_t *self)
+{
+    return self->reply_ctx;
+}
+
+int pz_reply_forward(pz_actor_t *self, const pz_msg_t *req, const pz_msg_t *body_of)
+{
+    pz_view_t body = pz_msg_body(body_of);
+    pz_out_t *o = pz_out_new(pz_msg_type(body_of));
+    if (o == NULL) {
+        return PZ_ENOMEM;
+    }
+    const pz_envelope_t *be = pz_msg_envelope(body_of);
+    uint8_t flags = PZ_MSGF_REPLY | (be->flags & PZ_MSGF_ERROR);
+    const pz_envelope_t *e = pz_msg_envelope(req);
+    /* msgpack_pack_bin_body appends raw bytes: the body is copied as it is. */
+    int rc = msgpack_pack_bin_body(pz_out_packer(o), body.ptr, body.len);
+    rc = rc == 0 ? s_send(self, e->from, &o, flags, e->corr, e->deadline_ns) : PZ_ENOMEM;
+    pz_out_free(&o);
+    return rc;
+}
+
+void pz_actor_address(const pz_actor_t *self, char *buf, size_t cap)
+{
+    if (pz__k->listen[0]) {
+        snprintf(buf, cap, "%s@%s", self->name, pz__k->listen);
+    } else {
+        snprintf(buf, cap, "%s", self->name);
+    }
+}
+
+pz_msg_t *pz_msg_keep(pz_msg_t *msg)
+{
+    s_kept = msg;
+    return msg;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Dispatch                                                                                  */
+
+static void s_deliver(pz_actor_t *a, pz_msg_t *m)
+{
+    uint64_t t0 = pz__real_ns();
+    s_kept = NULL;
+    int rc = a->desc->on_message(a, a->state, m);
+    if (rc != 0) {
+        pz_log(a, PZ_LOG_DEBUG, "on_message(%s) returned %s",
+               pz_msg_type_name(pz_msg_type(m)) ?: "?", pz_err_name(rc));
+    }
+    if (s_kept != m) {
+        pz_msg_free(&m);
+    }
+    s_kept = NULL;
+    pz_metric_add(a->m_handled, 1);
+    pz_metric_observe(a->m_handle_us, (pz__real_ns() - t0) / 1000);
+}
+
+static void s_answer_ping(pz_actor_t *a, pz_msg_t *m)
+{
+    pz_view_t body = pz_msg_body(m);
+    pz_out_t *o = pz_out_new(PZ_MSG_PONG);
+    /* msgpack_pack_bin_body appends raw bytes: the body is copied as it is. */
+    if (o != NULL && msgpack_pack_bin_body(pz_out_packer(o), body.ptr, body.len) == 0) {
+        if (pz_reply(a, m, &o) == 0) {
+            return;
+        }
+    }
+    pz_out_free(&o);
+}
+
+void pz__actor_dispatch(pz_actor_t *a, pz_msg_t *m)
+{
+    const pz_envelope_t *e = pz_msg_envelope(m);
+    if (e->flags & PZ_MSGF_REPLY) {
+        void *ctx = NULL;
+        int64_t timer = s_pending_take(a, e->corr, &ctx);
+        if (timer == 0) { /* timed out already, or never asked */
+            pz_metric_add(pz__k->m_late_replies, 1);
+            pz_msg_free(&m);
+            return;
+        }
+        pz__timer_cancel(a->thread, timer);
+        a->reply_ctx = ctx;
+        s_deliver(a, m);
+        a->reply_ctx = NULL;
+        return;
+    }
+    if (e->deadline_ns != 0 && pz__real_ns() > e->deadline_ns) {
+        pz_metric_add(pz__k->m_expired, 1);
+        pz_msg_free(&m);
+        return;
+    }
+    if (pz_msg_type_name(e->type) == NULL && e->type < 1000) {
+        pz_metric_add(pz__k->m_unknown, 1);
+        pz_reply_error(a, m, PZ_EUNKNOWN_TYPE, "unknown message type");
+        pz_msg_free(&m);
+        return;
+    }
+    if (e->type == PZ_MSG_PING) {
+        s_answer_ping(a, m);
+        pz_msg_free(&m);
+        return;
+    }
+    s_deliver(a, m);
+}
+
+/* Synthesizes the error reply a request gets when its timeout fires first. */
+void pz__actor_timer_fired(pz_actor_t *a, const pz__timer_t *tm)
+{
+    if (tm->kind == PZ__TIMER_USER) {
+        if (a->desc->on_timer) {
+            a->desc->on_timer(a, a->state, tm->arg);
+        }
+        return;
+    }
+    void *ctx = NULL;
+    if (s_pending_take(a, tm->arg, &ctx) == 0) {
+        return;
+    }
+    pz_envelope_t env = {.proto_version = PZ_PROTO_VERSION, .type = PZ_MSG_ERROR,
+                         .type_version = 1, .flags = PZ_MSGF_REPLY | PZ_MSGF_ERROR,
+                         .corr = tm->arg};
+    snprintf(env.to, sizeof env.to, "%s", a->name);
+    snprintf(env.from, sizeof env.from, "%s", a->name);
+    uint8_t eb[PZ_ENVELOPE_BYTES_MAX];
+    size_t elen = 0, blen = 0;
+    pz_out_t *o = s_error_out(PZ_ETIMEDOUT, "request timed out");
+    uint8_t *body = o ? pz__out_take(o, &blen) : NULL;
+    pz_out_free(&o);
+    pz_msg_t *m = NULL;
+    if (body == NULL || pz_envelope_encode(&env, eb, sizeof eb, &elen) != 0 ||
+        pz__msg_new(eb, elen, body, blen, free, body, &m) != 0) {
+        free(body);
+        pz_log(a, PZ_LOG_ERROR, "cannot synthesize a timeout reply (out of memory)");
+        return;
+    }
+    a->reply_ctx = ctx;
+    s_deliver(a, m);
+    a->reply_ctx = NULL;
+}

@@ -1,0 +1,140 @@
+/*
+ * cli_start.c — `phantomzero start` and `start-single-node`: build the config (a file, or the
+ * built-in single-node topology), apply flags, start the kernel, wait for SIGTERM/SIGINT, stop.
+ *
+ * Signals are blocked in every thread before the kernel starts and taken synchronously here with
+ * sigwait, so no handler ever runs inside a kernel thread.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "internal.h"
+
+/* The single-node topology: every layer on kernel thread 0 (the actors that talk most share a
+ * thread), listening for the KV CLI and other processes on the node's ZeroMQ port. Kept equal
+ * to configs/single-node.cfg. */
+static const char s_single_node_cfg[] =
+    "node\n"
+    "    store = ./pz-data\n"
+    "    listen = tcp://127.0.0.1:26357\n"
+    "    log_level = info\n"
+    "modules\n"
+    "    txn\n"
+    "        thread = 0\n"
+    "        next = dist\n"
+    "    dist\n"
+    "        thread = 0\n"
+    "        first_range = repl\n"
+    "    repl\n"
+    "        thread = 0\n"
+    "        storage = storage\n"
+    "        bootstrap = true\n"
+    "    storage\n"
+    "        thread = 0\n"
+    "        engine = lmdb\n"
+    "        sync = true\n";
+
+static int s_log_level(const char *v)
+{
+    if (v == NULL) {
+        return PZ_LOG_INFO;
+    }
+    return !strcmp(v, "debug")  ? PZ_LOG_DEBUG
+           : !strcmp(v, "warn") ? PZ_LOG_WARN
+           : !strcmp(v, "error") ? PZ_LOG_ERROR
+                                 : PZ_LOG_INFO;
+}
+
+static int s_apply_flags(zconfig_t *cfg, int argc, char **argv)
+{
+    char buf[1200];
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        int rc = 0;
+        if ((v = pz__flag(argc, argv, &i, "config")) != NULL) {
+            continue; /* read before */
+        } else if ((v = pz__flag(argc, argv, &i, "store")) != NULL) {
+            zconfig_put(cfg, "node/store", v);
+        } else if ((v = pz__flag(argc, argv, &i, "listen-addr")) != NULL) {
+            snprintf(buf, sizeof buf, "%s%s", strstr(v, "://") ? "" : "tcp://", v);
+            zconfig_put(cfg, "node/listen", buf);
+        } else if ((v = pz__flag(argc, argv, &i, "module-dir")) != NULL) {
+            zconfig_put(cfg, "node/module_dir", v);
+        } else if ((v = pz__flag(argc, argv, &i, "log-level")) != NULL) {
+            zconfig_put(cfg, "node/log_level", v);
+        } else if ((v = pz__flag(argc, argv, &i, "threads")) != NULL) {
+            zconfig_put(cfg, "node/threads", v);
+        } else if ((v = pz__flag(argc, argv, &i, "set")) != NULL) {
+            rc = pz__config_set(cfg, v);
+        } else {
+            fprintf(stderr, "phantomzero %s: unknown flag %s\n", argv[0], argv[i]);
+            return PZ_EXIT_USAGE;
+        }
+        if (rc != 0) {
+            return PZ_EXIT_USAGE;
+        }
+    }
+    return 0;
+}
+
+static const char *s_config_path(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *v = pz__flag(argc, argv, &i, "config");
+        if (v) {
+            return v;
+        }
+    }
+    return NULL;
+}
+
+static int s_run(zconfig_t *cfg, const char *file)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    if (pz__kernel_start(cfg, file) != 0) {
+        pz_log(NULL, PZ_LOG_ERROR, "node failed to start");
+        return PZ_EXIT_ERROR;
+    }
+    pz_log(NULL, PZ_LOG_INFO, "node ready: store=%s listen=%s modules=%d threads=%d (%s)",
+           zconfig_get(cfg, "node/store", "-"), zconfig_get(cfg, "node/listen", "-"),
+           pz__k->actors_len, pz__k->threads_len, file ? file : "single node");
+    int sig = 0;
+    sigwait(&set, &sig);
+    pz_log(NULL, PZ_LOG_INFO, "received %s, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    pz__kernel_stop();
+    pz_log(NULL, PZ_LOG_INFO, "stopped");
+    return PZ_EXIT_OK;
+}
+
+int pz__cli_start(int argc, char **argv, bool single_node)
+{
+    const char *file = single_node ? NULL : s_config_path(argc, argv);
+    zconfig_t *cfg = NULL;
+    if (!single_node && file == NULL) {
+        fprintf(stderr, "phantomzero start: --config=FILE is required\n");
+        return PZ_EXIT_USAGE;
+    }
+    int rc = file ? pz__config_load_file(file, &cfg)
+                  : pz__config_load_str(s_single_node_cfg, "(built-in single-node)", &cfg);
+    if (rc != 0) {
+        return PZ_EXIT_ERROR;
+    }
+    rc = s_apply_flags(cfg, argc, argv);
+    if (rc == 0 && pz__config_validate(cfg, file) != 0) {
+        rc = PZ_EXIT_ERROR;
+    }
+    if (rc == 0) {
+        pz_log_set_level(s_log_level(zconfig_get(cfg, "node/log_level", "info")));
+        rc = s_run(cfg, file);
+    }
+    zconfig_destroy(&cfg);
+    return rc;
+}

@@ -1,0 +1,242 @@
+/*
+ * client.c — blocking request/reply for threads that are not actors (SQL session workers,
+ * benchmarks, the CLI), and mailslots for threads a module owns.
+ *
+ * A client has its own inbox (a PULL socket) and tells the receiver to reply there:
+ *   in-process:  "client.N@inproc://pz/client.N"   — replies go straight to its inbox
+ *   remote:      "client.N@tcp://127.0.0.1:PORT"   — an ephemeral port it binds itself
+ * Blocking is allowed on these threads (DESIGN.md rule 3): they are not kernel threads.
+ */
+#include <assert.h>
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+struct pz_client {
+    void *zctx;
+    bool own_ctx;
+    void *inbox;
+    char from[PZ_ADDR_BYTES_MAX];
+    char remote[PZ_ADDR_BYTES_MAX]; /* node endpoint for a remote client, "" in-process */
+    void *push;                     /* remote: to the node's gateway */
+    char push_ep[PZ_ADDR_BYTES_MAX]; /* in-process: endpoint push is connected to */
+    uint64_t corr;
+};
+
+static atomic_uint_fast64_t s_client_seq;
+
+static void *s_push(void *zctx, const char *ep)
+{
+    void *s = zmq_socket(zctx, ZMQ_PUSH);
+    int hwm = PZ_MAILBOX_MAX, linger = 0;
+    if (s == NULL) {
+        return NULL;
+    }
+    zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm);
+    zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
+    if (zmq_connect(s, ep) != 0) {
+        zmq_close(s);
+        return NULL;
+    }
+    return s;
+}
+
+/* The host part of tcp://host:port, for binding the reply socket on the same interface. */
+static void s_reply_bind(const char *endpoint, char *bind, size_t cap)
+{
+    const char *h = endpoint + 6;
+    const char *colon = strrchr(h, ':');
+    size_t n = colon ? (size_t)(colon - h) : strlen(h);
+    if (n >= 9 && strncmp(h, "127.", 4) == 0) {
+        snprintf(bind, cap, "tcp://%.*s:*", (int)n, h);
+    } else if (strncmp(h, "localhost", 9) == 0) {
+        snprintf(bind, cap, "tcp://127.0.0.1:*");
+    } else {
+        snprintf(bind, cap, "tcp://*:*"); /* remote node: reply on every interface */
+    }
+}
+
+static int s_open_inbox(pz_client_t *c, uint64_t n)
+{
+    c->inbox = zmq_socket(c->zctx, ZMQ_PULL);
+    int hwm = PZ_MAILBOX_MAX, linger = 0;
+    if (c->inbox == NULL) {
+        return PZ_ENOMEM;
+    }
+    zmq_setsockopt(c->inbox, ZMQ_RCVHWM, &hwm, sizeof hwm);
+    zmq_setsockopt(c->inbox, ZMQ_LINGER, &linger, sizeof linger);
+    char ep[PZ_ADDR_BYTES_MAX - 40]; /* room for "client.N@" in front */
+    if (c->remote[0] == '\0') {
+        snprintf(ep, sizeof ep, "inproc://pz/client.%llu", (unsigned long long)n);
+        if (zmq_bind(c->inbox, ep) != 0) {
+            return PZ_EUNAVAILABLE;
+        }
+    } else {
+        s_reply_bind(c->remote, ep, sizeof ep);
+        size_t len = sizeof ep;
+        if (zmq_bind(c->inbox, ep) != 0 ||
+            zmq_getsockopt(c->inbox, ZMQ_LAST_ENDPOINT, ep, &len) != 0) {
+            return PZ_EUNAVAILABLE;
+        }
+        c->push = s_push(c->zctx, c->remote);
+        if (c->push == NULL) {
+            return PZ_EUNAVAILABLE;
+        }
+    }
+    snprintf(c->from, sizeof c->from, "client.%llu@%s", (unsigned long long)n, ep);
+    return 0;
+}
+
+pz_client_t *pz_client_new(const char *endpoint)
+{
+    pz_client_t *c = calloc(1, sizeof *c);
+    if (c == NULL) {
+        return NULL;
+    }
+    if (endpoint != NULL) {
+        snprintf(c->remote, sizeof c->remote, "%s", endpoint);
+    }
+    if (pz__k != NULL) {
+        c->zctx = pz__k->zctx;
+    } else if (endpoint != NULL) {
+        c->zctx = zmq_ctx_new();
+        c->own_ctx = true;
+    }
+    uint64_t n = atomic_fetch_add(&s_client_seq, 1) + 1;
+    if (c->zctx == NULL || s_open_inbox(c, n) != 0) {
+        pz_client_destroy(&c);
+        return NULL;
+    }
+    return c;
+}
+
+void pz_client_destroy(pz_client_t **cp)
+{
+    pz_client_t *c = cp ? *cp : NULL;
+    if (c == NULL) {
+        return;
+    }
+    if (c->inbox) {
+        zmq_close(c->inbox);
+    }
+    if (c->push) {
+        zmq_close(c->push);
+    }
+    if (c->own_ctx && c->zctx) {
+        zmq_ctx_term(c->zctx);
+    }
+    free(c);
+    *cp = NULL;
+}
+
+static void *s_target(pz_client_t *c, const char *to, pz_envelope_t *env)
+{
+    if (c->remote[0]) {
+        const char *at = strchr(to, '@');
+        snprintf(env->to, sizeof env->to, "%.*s", (int)(at ? at - to : (long)strlen(to)), to);
+        return c->push;
+    }
+    char ep[PZ_ADDR_BYTES_MAX];
+    if (pz__resolve(to, ep, sizeof ep, env->to, sizeof env->to) != 0) {
+        return NULL;
+    }
+    if (c->push == NULL || strcmp(ep, c->push_ep) != 0) {
+        if (c->push) {
+            zmq_close(c->push);
+        }
+        c->push = s_push(c->zctx, ep);
+        snprintf(c->push_ep, sizeof c->push_ep, "%s", ep);
+    }
+    return c->push;
+}
+
+static int s_wait_reply(pz_client_t *c, uint64_t corr, uint64_t deadline_ms, pz_msg_t **reply)
+{
+    for (;;) {
+        uint64_t now = pz__mono_ms();
+        if (now >= deadline_ms) {
+            return PZ_ETIMEDOUT;
+        }
+        zmq_pollitem_t it = {.socket = c->inbox, .events = ZMQ_POLLIN};
+        int n = zmq_poll(&it, 1, (long)(deadline_ms - now));
+        if (n < 0 && errno != EINTR) {
+            return PZ_EUNAVAILABLE;
+        }
+        pz_msg_t *m = NULL;
+        while (pz__recv_msg(c->inbox, ZMQ_DONTWAIT, &m) != PZ_ENOTFOUND) {
+            if (m && pz_msg_is_reply(m) && pz_msg_corr(m) == corr) {
+                *reply = m;
+                return 0;
+            }
+            pz_msg_free(&m); /* a reply to an earlier call that timed out */
+        }
+    }
+}
+
+int pz_client_call(pz_client_t *c, const char *to, pz_out_t **req, uint32_t timeout_ms,
+                   pz_msg_t **reply)
+{
+    assert(c != NULL && req != NULL && *req != NULL && reply != NULL);
+    uint32_t ms = timeout_ms ? timeout_ms : PZ_REQUEST_TIMEOUT_MS_DEFAULT;
+    pz_envelope_t env = {.proto_version = PZ_PROTO_VERSION, .type = pz_out_type(*req),
+                         .corr = ++c->corr,
+                         .deadline_ns = pz__real_ns() + (uint64_t)ms * 1000000ull};
+    env.type_version = pz_msg_type_version(env.type);
+    snprintf(env.from, sizeof env.from, "%s", c->from);
+    void *sock = s_target(c, to, &env);
+    if (sock == NULL) {
+        return PZ_ENOTFOUND;
+    }
+    int sndtimeo = (int)ms;
+    zmq_setsockopt(sock, ZMQ_SNDTIMEO, &sndtimeo, sizeof sndtimeo);
+    int rc = pz__send_frames(sock, &env, req, 0);
+    if (rc != 0) {
+        return rc == PZ_EBUSY ? PZ_ETIMEDOUT : rc;
+    }
+    return s_wait_reply(c, env.corr, pz__mono_ms() + ms, reply);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Mailslots                                                                                 */
+
+struct pz_mailslot {
+    void *push;
+    char name[PZ_NAME_BYTES_MAX];
+};
+
+pz_mailslot_t *pz_mailslot_open(const char *actor_name)
+{
+    if (pz__actor_find(actor_name) == NULL) {
+        return NULL;
+    }
+    pz_mailslot_t *s = calloc(1, sizeof *s);
+    char ep[PZ_ADDR_BYTES_MAX];
+    pz__inbox_endpoint(actor_name, ep, sizeof ep);
+    if (s == NULL || (s->push = s_push(pz__k->zctx, ep)) == NULL) {
+        free(s);
+        return NULL;
+    }
+    snprintf(s->name, sizeof s->name, "%s", actor_name);
+    return s;
+}
+
+int pz_mailslot_send(pz_mailslot_t *slot, pz_out_t **out)
+{
+    pz_envelope_t env = {.proto_version = PZ_PROTO_VERSION, .type = pz_out_type(*out)};
+    env.type_version = pz_msg_type_version(env.type);
+    snprintf(env.to, sizeof env.to, "%s", slot->name);
+    snprintf(env.from, sizeof env.from, "%.*s.slot", PZ_NAME_BYTES_MAX, slot->name);
+    return pz__send_frames(slot->push, &env, out, 0);
+}
+
+void pz_mailslot_close(pz_mailslot_t **slot)
+{
+    if (slot && *slot) {
+        zmq_close((*slot)->push);
+        free(*slot);
+        *slot = NULL;
+    }
+}

@@ -1,0 +1,168 @@
+/*
+ * internal.h — the kernel's private structures. Nothing outside kernel/ includes this.
+ *
+ * One process runs one kernel (a process-wide singleton: the HLC, the actor table and mailslots
+ * are process-wide by nature). The kernel owns:
+ *   - a ZeroMQ context;
+ *   - actors: one per configured module instance, each pinned to one kernel thread, each with an
+ *     inbox (a PULL socket bound at inproc://pz/<name>) and its own outbound PUSH sockets;
+ *   - kernel threads: each runs an event loop over its actors' inboxes, its timers, a control
+ *     socket, and (thread 0) the gateway;
+ *   - the gateway: a PULL socket on the node's tcp endpoint that forwards messages from other
+ *     processes to local inboxes by the envelope's `to`.
+ */
+#ifndef PZ_KERNEL_INTERNAL_H
+#define PZ_KERNEL_INTERNAL_H
+
+#include <czmq.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "phantomzero/kernel.h"
+#include "phantomzero/module.h"
+
+typedef struct pz__thread pz__thread_t;
+
+/* An outbound connection: endpoint -> PUSH socket, least recently used closed first. */
+typedef struct {
+    char endpoint[PZ_ADDR_BYTES_MAX];
+    void *sock;
+    uint64_t used_tick;
+} pz__peer_t;
+
+/* A request awaiting its reply. Open addressing keyed by corr; corr 0 marks an empty slot. */
+typedef struct {
+    uint64_t corr;
+    int64_t timer;
+    void *ctx;
+} pz__pending_t;
+
+struct pz_actor {
+    char name[PZ_NAME_BYTES_MAX];
+    char module[PZ_NAME_BYTES_MAX];
+    const pz_module_desc_t *desc;
+    zconfig_t *cfg; /* the actor's section in the config tree */
+    void *state;
+    bool inited;
+    int thread_index;
+    pz__thread_t *thread;
+    void *inbox; /* PULL, bound at inproc://pz/<name> */
+    pz__peer_t peers[PZ_PEERS_MAX];
+    uint32_t peers_len;
+    uint64_t peer_tick;
+    pz__pending_t *pending; /* capacity pending_cap (power of two) */
+    uint32_t pending_cap;
+    uint32_t pending_len;
+    uint64_t next_corr;
+    uint64_t rng;
+    void *reply_ctx; /* pz_reply_ctx during a reply's on_message */
+    pz_metric_t *m_handled;
+    pz_metric_t *m_handle_us;
+};
+
+/* Timers: a binary min-heap of slot indices per thread; slots carry a generation so a stale
+ * handle cannot cancel a reused slot. */
+enum { PZ__TIMER_USER = 1, PZ__TIMER_TIMEOUT = 2 };
+typedef struct {
+    uint64_t due_ms;
+    uint64_t seq; /* FIFO among equal due times */
+    pz_actor_t *actor;
+    uint64_t arg; /* user timer id, or the corr of a timed-out request */
+    uint32_t gen;
+    uint8_t kind;
+    bool live;
+    bool cancelled;
+} pz__timer_t;
+
+struct pz__thread {
+    int index;
+    pthread_t tid;
+    pz_actor_t **actors;
+    int actors_len;
+    void *ctl; /* PAIR, inproc://pz/ctl.<index>: the stop signal */
+    void *gateway; /* PULL on the node's tcp endpoint (thread 0 only, when listening) */
+    void *gw_push_cache[PZ_ACTORS_MAX]; /* gateway -> local inbox, by actor index */
+    zmq_pollitem_t *items;
+    int items_len;
+    pz__timer_t *timers;
+    uint32_t timers_cap;
+    uint32_t *heap;
+    uint32_t heap_len;
+    uint32_t *free_slots;
+    uint32_t free_len;
+    uint64_t timer_seq;
+    int init_rc; /* result of this thread's actor inits */
+};
+
+typedef struct pz__kernel {
+    void *zctx;
+    zconfig_t *config;
+    char config_file[512];
+    char store_dir[1024];
+    char module_dir[1024];
+    char listen[PZ_ADDR_BYTES_MAX]; /* tcp endpoint of this process, "" if none */
+    pz_actor_t *actors[PZ_ACTORS_MAX];
+    int actors_len;
+    pz__thread_t threads[PZ_THREADS_MAX];
+    int threads_len;
+    atomic_bool running;
+    pthread_mutex_t ready_mu;
+    pthread_cond_t ready_cv;
+    int ready_count;
+    uint64_t seed;
+    uint64_t max_offset_ns;
+    pz_metric_t *m_malformed;
+    pz_metric_t *m_unknown;
+    pz_metric_t *m_expired;
+    pz_metric_t *m_late_replies;
+    pz_metric_t *m_busy;
+    pz_metric_t *m_gw_forwarded;
+    pz_metric_t *m_gw_unroutable;
+} pz__kernel_t;
+
+/* The process's kernel, or NULL when none runs (a CLI client process). */
+extern pz__kernel_t *pz__k;
+
+/* config.c */
+int pz__config_load_file(const char *path, zconfig_t **out);
+int pz__config_load_str(const char *text, const char *name, zconfig_t **out);
+int pz__config_set(zconfig_t *root, const char *assignment);
+int pz__config_validate(zconfig_t *root, const char *file);
+
+/* loader.c */
+const pz_module_desc_t *pz__module_load(const char *module_dir, const char *module);
+
+/* timers.c */
+int pz__timers_init(pz__thread_t *t);
+void pz__timers_free(pz__thread_t *t);
+int64_t pz__timer_add(pz__thread_t *t, pz_actor_t *a, uint32_t delay_ms, uint8_t kind,
+                      uint64_t arg);
+void pz__timer_cancel(pz__thread_t *t, int64_t handle);
+/* Milliseconds until the next timer (-1: none). */
+long pz__timers_next_ms(pz__thread_t *t);
+/* Pops one due timer into *out; false when none is due. */
+bool pz__timers_pop_due(pz__thread_t *t, pz__timer_t *out);
+uint64_t pz__mono_ms(void);
+uint64_t pz__real_ns(void);
+
+/* actor.c */
+/* "name" or "name@endpoint" -> the endpoint to connect to and the name for the envelope. */
+int pz__resolve(const char *addr, char *ep, size_t ep_cap, char *name, size_t name_cap);
+pz_actor_t *pz__actor_find(const char *name);
+int pz__actor_index(const pz_actor_t *a);
+void pz__actor_dispatch(pz_actor_t *a, pz_msg_t *m);
+void pz__actor_timer_fired(pz_actor_t *a, const pz__timer_t *tm);
+void pz__actor_close_sockets(pz_actor_t *a);
+/* Sends envelope + body as two frames. Consumes *out on success, and also on the one failure
+ * after the envelope frame was queued (PZ_EINTERNAL: cannot happen with ZeroMQ's atomic
+ * multipart delivery, handled anyway). PZ_EBUSY when the receiver's queue is full. */
+int pz__send_frames(void *sock, const pz_envelope_t *env, pz_out_t **out, int flags);
+/* Receives one two-frame message without blocking; PZ_ENOTFOUND when none is waiting. */
+int pz__recv_msg(void *sock, int flags, pz_msg_t **out);
+
+/* runtime.c */
+int pz__kernel_start(zconfig_t *config, const char *config_file);
+void pz__kernel_stop(void);
+void pz__inbox_endpoint(const char *name, char *buf, size_t cap);
+
+#endif
