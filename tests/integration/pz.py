@@ -123,10 +123,12 @@ class Result:
 
 
 class Node:
-    """One phantomzero process. start() may be called again after it exited (a restart)."""
+    """One phantomzero process. start() may be called again after it exited (a restart).
+    `host` is its HOST:PORT; `ping` says whether it answers `kv ping` (a process without txn,
+    such as split-b, does not: its readiness is its port accepting connections)."""
 
-    def __init__(self, ctx, name, args, host=None):
-        self.ctx, self.name, self.args, self.host = ctx, name, list(args), host
+    def __init__(self, ctx, name, args, host=None, ping=True):
+        self.ctx, self.name, self.args, self.host, self.ping = ctx, name, list(args), host, ping
         self.log_path = ctx.dir / f"{name}.log"
         self.proc = None
         self.starts = 0
@@ -148,20 +150,32 @@ class Node:
         return self.proc is not None and self.proc.poll() is None
 
     def wait_ready(self, timeout_s=None):
-        """Polls `kv ping` at this node until it answers; fails if the process exits first."""
-        check(self.host is not None, f"{self.name}: no host to ping")
-        deadline = time.monotonic() + (timeout_s or READY_TIMEOUT_S * self.ctx.scale)
+        """Polls `kv ping` (or, without ping, a TCP connect) until this node answers; fails if
+        the process exits first."""
+        check(self.host is not None, f"{self.name}: no host to wait for")
+        limit = timeout_s or READY_TIMEOUT_S * self.ctx.scale
+        deadline = time.monotonic() + limit
         last = None
         while time.monotonic() < deadline:
             if not self.alive():
                 raise TestFailure(f"{self.name} exited with {self.proc.returncode} before it was "
                                   f"ready (log: {self.log_path})")
-            last = self.ctx.cli("kv", "ping", f"--host={self.host}", timeout_s=5 * self.ctx.scale)
-            if last.rc == 0:
-                return
+            if self.ping:
+                left = max(1.0, deadline - time.monotonic())
+                last = self.ctx.cli("kv", "ping", f"--host={self.host}", timeout_s=left,
+                                    hang_ok=True)
+                if last.rc == 0:
+                    return
+            else:
+                h, p = self.host.rsplit(":", 1)
+                try:
+                    socket.create_connection((h, int(p)), timeout=1).close()
+                    return
+                except OSError as e:
+                    last = e
             time.sleep(0.1)
-        raise TestFailure(f"{self.name} did not answer `kv ping` within "
-                          f"{READY_TIMEOUT_S * self.ctx.scale:.0f}s; last: {last!r}")
+        raise TestFailure(f"{self.name} was not ready within {limit:.0f}s "
+                          f"({'kv ping' if self.ping else 'tcp connect'}); last: {last!r}")
 
     def signal(self, sig):
         if self.alive():
@@ -232,7 +246,7 @@ class Cluster:
         elif topology == "split":
             pa, pb = free_port(), free_port()
             self.host, self.storage_host = f"127.0.0.1:{pa}", f"127.0.0.1:{pb}"
-            b = ctx.node("split-b", self.storage_args(pb), host=self.storage_host)
+            b = ctx.node("split-b", self.storage_args(pb), host=self.storage_host, ping=False)
             a = ctx.node("split-a", [ctx.bin, "start", f"--config={CONFIGS / 'split-a.cfg'}",
                                      "--set", f"node/listen=tcp://{self.host}",
                                      "--set", f"routes/repl=tcp://{self.storage_host}"],
@@ -328,9 +342,9 @@ class Ctx:
         self.env.setdefault("ASAN_OPTIONS", "detect_leaks=1:halt_on_error=1")
         self.env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
 
-    def node(self, name, args, host=None):
+    def node(self, name, args, host=None, ping=True):
         check(all(n.name != name for n in self.nodes), f"two nodes named {name}")
-        n = Node(self, name, args, host)
+        n = Node(self, name, args, host, ping)
         self.nodes.append(n)
         return n
 
@@ -340,8 +354,9 @@ class Ctx:
         c = Cluster(self, topology, store or self.dir / "store")
         return c.start() if start else c
 
-    def cli(self, *args, timeout_s=None, stdin=b""):
-        """Runs `phantomzero ARGS...`; never raises on a non-zero exit. Fails on a hang."""
+    def cli(self, *args, timeout_s=None, stdin=b"", hang_ok=False):
+        """Runs `phantomzero ARGS...`; never raises on a non-zero exit. Fails on a hang (past
+        timeout_s) unless hang_ok, which returns a Result with rc None instead."""
         argv = [self.bin, *args]
         limit = timeout_s or CLI_TIMEOUT_S * self.scale
         t0 = time.monotonic()
@@ -351,6 +366,8 @@ class Ctx:
         except subprocess.TimeoutExpired as e:
             r = Result(argv, None, e.stdout or b"", e.stderr or b"", time.monotonic() - t0)
             self.history.append(r)
+            if hang_ok:
+                return r
             raise TestFailure(f"CLI command hung for {limit:.0f}s: {r!r}") from None
         r = Result(argv, p.returncode, p.stdout, p.stderr, time.monotonic() - t0)
         self.history.append(r)

@@ -10,8 +10,9 @@ from pz import CONFIGS, check, eq, free_port, topologies
 
 def _assert_line(out, cfg, line, what):
     check(cfg.name in out, f"{what}: the message names the config file {cfg.name}:\n{out}")
-    check(re.search(rf"(:{line}\b|line {line}\b|\({line}\))", out),
-          f"{what}: the message names line {line}:\n{out}")
+    # File and line together, on one line of the output ("FILE:LINE: reason" or "... line N").
+    check(re.search(rf"{re.escape(cfg.name)}(:{line}\b|\S*[ ,]+line {line}\b)", out),
+          f"{what}: the message names {cfg.name} line {line} together:\n{out}")
 
 
 def test_bad_config_rejected(ctx):
