@@ -15,9 +15,14 @@
 
 static _Thread_local pz_msg_t *s_kept;
 
-void pz__inbox_endpoint(const char *name, char *buf, size_t cap)
+void pz__thread_inbox_endpoint(int thread, char *buf, size_t cap)
 {
-    snprintf(buf, cap, "inproc://pz/%s", name);
+    snprintf(buf, cap, "inproc://pz/t%d", thread);
+}
+
+void pz__local_inbox_endpoint(const char *name, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "inproc://pz/%s.local", name);
 }
 
 pz_actor_t *pz__actor_find(const char *name)
@@ -64,8 +69,9 @@ int pz__resolve(const char *addr, char *ep, size_t ep_cap, char *name, size_t na
         strcpy(ep, at + 1);
         return 0;
     }
-    if (pz__actor_find(name) != NULL) {
-        pz__inbox_endpoint(name, ep, ep_cap);
+    pz_actor_t *local = pz__actor_find(name);
+    if (local != NULL) {
+        pz__thread_inbox_endpoint(local->thread_index, ep, ep_cap);
         return 0;
     }
     char path[PZ_NAME_BYTES_MAX + 16];
@@ -132,9 +138,9 @@ void pz__actor_close_sockets(pz_actor_t *a)
         zmq_close(a->peers[i].sock);
     }
     a->peers_len = 0;
-    if (a->inbox) {
-        zmq_close(a->inbox);
-        a->inbox = NULL;
+    if (a->local_inbox) {
+        zmq_close(a->local_inbox);
+        a->local_inbox = NULL;
     }
 }
 
@@ -184,7 +190,7 @@ static void s_free_zmsg(void *hint)
     free(hint);
 }
 
-static void s_drain_rest(void *sock)
+void pz__drain_rest(void *sock)
 {
     int more = 1;
     size_t len = sizeof more;
@@ -194,6 +200,22 @@ static void s_drain_rest(void *sock)
         zmq_msg_recv(&junk, sock, 0);
         zmq_msg_close(&junk);
     }
+}
+
+int pz__msg_from_frame(zmq_msg_t *env, zmq_msg_t *body, pz_msg_t **out)
+{
+    zmq_msg_t *held = malloc(sizeof *held);
+    if (held == NULL) {
+        return PZ_ENOMEM;
+    }
+    zmq_msg_init(held);
+    zmq_msg_move(held, body);
+    int rc = pz__msg_new(zmq_msg_data(env), zmq_msg_size(env), zmq_msg_data(held),
+                         zmq_msg_size(held), s_free_zmsg, held, out);
+    if (rc != 0) {
+        s_free_zmsg(held);
+    }
+    return rc;
 }
 
 int pz__recv_msg(void *sock, int flags, pz_msg_t **out)
@@ -211,7 +233,7 @@ int pz__recv_msg(void *sock, int flags, pz_msg_t **out)
     zmq_msg_t *body = malloc(sizeof *body);
     if (body == NULL) {
         zmq_msg_close(&env);
-        s_drain_rest(sock);
+        pz__drain_rest(sock);
         return PZ_ENOMEM;
     }
     zmq_msg_init(body);
@@ -221,7 +243,7 @@ int pz__recv_msg(void *sock, int flags, pz_msg_t **out)
         rc = pz__msg_new(zmq_msg_data(&env), zmq_msg_size(&env), zmq_msg_data(body),
                          zmq_msg_size(body), s_free_zmsg, body, out);
     } else {
-        s_drain_rest(sock);
+        pz__drain_rest(sock);
     }
     zmq_msg_close(&env);
     if (rc != 0) {
@@ -318,6 +340,12 @@ static int s_send(pz_actor_t *a, const char *to, pz_out_t **out, uint8_t flags, 
         return rc;
     }
     s_from(a, ep, env.from, sizeof env.from);
+    pz_actor_t *dest = strncmp(ep, "inproc://pz/", 12) == 0 ? pz__actor_find(env.to) : NULL;
+    if (dest != NULL && dest->thread == a->thread) {
+        pz__local_inbox_endpoint(dest->name, ep, sizeof ep); /* no wake-up, no activation */
+    } else {
+        dest = NULL;
+    }
     void *sock = s_peer_socket(a, ep);
     if (sock == NULL) {
         return PZ_EUNAVAILABLE;
@@ -325,6 +353,9 @@ static int s_send(pz_actor_t *a, const char *to, pz_out_t **out, uint8_t flags, 
     rc = pz__send_frames(sock, &env, out, ZMQ_DONTWAIT);
     if (rc == PZ_EBUSY) {
         pz_metric_add(pz__k->m_busy, 1);
+    }
+    if (rc == 0 && dest != NULL) {
+        dest->local_pending++;
     }
     return rc;
 }

@@ -209,12 +209,13 @@ struct pz_mailslot {
 
 pz_mailslot_t *pz_mailslot_open(const char *actor_name)
 {
-    if (pz__actor_find(actor_name) == NULL) {
+    pz_actor_t *a = pz__actor_find(actor_name);
+    if (a == NULL) {
         return NULL;
     }
     pz_mailslot_t *s = calloc(1, sizeof *s);
     char ep[PZ_ADDR_BYTES_MAX];
-    pz__inbox_endpoint(actor_name, ep, sizeof ep);
+    pz__thread_inbox_endpoint(a->thread_index, ep, sizeof ep);
     if (s == NULL || (s->push = s_push(pz__k->zctx, ep)) == NULL) {
         free(s);
         return NULL;

@@ -25,120 +25,141 @@
 pz__kernel_t *pz__k;
 
 /* ---------------------------------------------------------------------------------------- */
-/* Gateway: messages from other processes, forwarded by `to` to a local inbox.               */
+/* The thread inbox: messages from other threads and processes                              */
 
-static void *s_gw_push(pz__thread_t *t, int idx)
+static void s_close_frames(zmq_msg_t f[2])
 {
-    if (t->gw_push_cache[idx] != NULL) {
-        return t->gw_push_cache[idx];
-    }
-    char ep[PZ_ADDR_BYTES_MAX];
-    pz__inbox_endpoint(pz__k->actors[idx]->name, ep, sizeof ep);
-    void *s = zmq_socket(pz__k->zctx, ZMQ_PUSH);
-    int hwm = PZ_MAILBOX_MAX, linger = 0;
-    if (s == NULL) {
-        return NULL;
-    }
-    zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm);
-    zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
-    if (zmq_connect(s, ep) != 0) {
-        zmq_close(s);
-        return NULL;
-    }
-    t->gw_push_cache[idx] = s;
-    return s;
+    zmq_msg_close(&f[0]);
+    zmq_msg_close(&f[1]);
 }
 
-/* Forwards one message; returns false when the gateway had none waiting. */
-static bool s_gateway_one(pz__thread_t *t)
+/* Passes a message for an actor of another kernel thread on to that thread's inbox (thread 0
+ * receives everything that comes in over tcp). */
+static void s_forward(pz__thread_t *t, pz_actor_t *dest, zmq_msg_t f[2])
+{
+    int k = dest->thread_index;
+    if (t->fwd[k] == NULL) {
+        char ep[PZ_ADDR_BYTES_MAX];
+        pz__thread_inbox_endpoint(k, ep, sizeof ep);
+        t->fwd[k] = zmq_socket(pz__k->zctx, ZMQ_PUSH);
+        int hwm = PZ_MAILBOX_MAX, linger = 0;
+        zmq_setsockopt(t->fwd[k], ZMQ_SNDHWM, &hwm, sizeof hwm);
+        zmq_setsockopt(t->fwd[k], ZMQ_LINGER, &linger, sizeof linger);
+        zmq_connect(t->fwd[k], ep);
+    }
+    if (zmq_msg_send(&f[0], t->fwd[k], ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0) {
+        zmq_msg_send(&f[1], t->fwd[k], ZMQ_DONTWAIT);
+        pz_metric_add(pz__k->m_gw_forwarded, 1);
+    } else {
+        pz_metric_add(pz__k->m_busy, 1); /* the sender's request times out */
+    }
+}
+
+/* Receives one message from the thread inbox (flags: ZMQ_DONTWAIT or 0 with the socket's
+ * receive timeout) and dispatches or forwards it. PZ_ENOTFOUND when none came. */
+static int s_inbox_one(pz__thread_t *t, int flags)
 {
     zmq_msg_t f[2];
     zmq_msg_init(&f[0]);
-    if (zmq_msg_recv(&f[0], t->gateway, ZMQ_DONTWAIT) < 0) {
-        zmq_msg_close(&f[0]);
-        return false;
-    }
     zmq_msg_init(&f[1]);
-    bool two = zmq_msg_more(&f[0]) && zmq_msg_recv(&f[1], t->gateway, 0) >= 0 &&
+    if (zmq_msg_recv(&f[0], t->inbox, flags) < 0) {
+        s_close_frames(f);
+        return PZ_ENOTFOUND;
+    }
+    bool two = zmq_msg_more(&f[0]) && zmq_msg_recv(&f[1], t->inbox, 0) >= 0 &&
                !zmq_msg_more(&f[1]);
     pz_envelope_t env;
-    int idx = -1;
-    if (two && pz_envelope_decode(zmq_msg_data(&f[0]), zmq_msg_size(&f[0]), &env) == 0) {
-        pz_actor_t *a = pz__actor_find(env.to);
-        idx = a ? pz__actor_index(a) : -1;
-    } else {
+    if (!two || pz_envelope_decode(zmq_msg_data(&f[0]), zmq_msg_size(&f[0]), &env) != 0) {
+        pz__drain_rest(t->inbox);
         pz_metric_add(pz__k->m_malformed, 1);
-        int more = 1;
-        size_t len = sizeof more;
-        while (zmq_getsockopt(t->gateway, ZMQ_RCVMORE, &more, &len) == 0 && more) {
-            zmq_msg_t junk;
-            zmq_msg_init(&junk);
-            zmq_msg_recv(&junk, t->gateway, 0);
-            zmq_msg_close(&junk);
+        s_close_frames(f);
+        return 0;
+    }
+    if (env.type == PZ__MSG_STOP && env.to[0] == '\0') {
+        s_close_frames(f);
+        return PZ_ECLOSED;
+    }
+    pz_actor_t *a = pz__actor_find(env.to);
+    if (a == NULL) {
+        pz_metric_add(pz__k->m_gw_unroutable, 1);
+    } else if (a->thread != t) {
+        s_forward(t, a, f);
+    } else {
+        pz_msg_t *m = NULL;
+        if (pz__msg_from_frame(&f[0], &f[1], &m) == 0) {
+            pz__actor_dispatch(a, m);
+        } else {
+            pz_metric_add(pz__k->m_malformed, 1);
         }
     }
-    void *push = idx >= 0 ? s_gw_push(t, idx) : NULL;
-    if (two && idx < 0) {
-        pz_metric_add(pz__k->m_gw_unroutable, 1);
-    }
-    if (push != NULL && zmq_msg_send(&f[0], push, ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0) {
-        zmq_msg_send(&f[1], push, ZMQ_DONTWAIT);
-        pz_metric_add(pz__k->m_gw_forwarded, 1);
-    } else if (push != NULL) {
-        pz_metric_add(pz__k->m_busy, 1); /* the sender's request times out */
-    }
-    zmq_msg_close(&f[0]);
-    zmq_msg_close(&f[1]);
-    return true;
+    s_close_frames(f);
+    return 0;
 }
 
 /* ---------------------------------------------------------------------------------------- */
 /* The loop                                                                                  */
 
-static bool s_drain(pz__thread_t *t)
+/* One pass: local inboxes are received from exactly local_pending times (never empty, see
+ * internal.h); the thread inbox until it is found empty. Returns messages handled. */
+static int s_drain(pz__thread_t *t, bool *stop)
 {
-    bool any = false;
+    int handled = 0;
     for (int i = 0; i < t->actors_len; i++) {
         pz_actor_t *a = t->actors[i];
-        for (int n = 0; n < PZ_DRAIN_PER_ACTOR_MAX; n++) {
+        for (int n = 0; a->local_pending > 0 && n < PZ_DRAIN_PER_ACTOR_MAX; n++) {
+            a->local_pending--;
             pz_msg_t *m = NULL;
-            int rc = pz__recv_msg(a->inbox, ZMQ_DONTWAIT, &m);
-            if (rc == PZ_ENOTFOUND) {
-                break;
-            }
-            any = true;
-            if (rc != 0) {
+            int rc = pz__recv_msg(a->local_inbox, ZMQ_DONTWAIT, &m);
+            assert(rc != PZ_ENOTFOUND); /* a counted message is always there */
+            handled++;
+            if (rc == 0) {
+                pz__actor_dispatch(a, m);
+            } else {
                 pz_metric_add(pz__k->m_malformed, 1);
-                continue;
             }
-            pz__actor_dispatch(a, m);
         }
     }
-    for (int n = 0; t->gateway && n < PZ_DRAIN_PER_ACTOR_MAX && s_gateway_one(t); n++) {
-        any = true;
+    for (int n = 0; t->inbox_ready && n < PZ_DRAIN_PER_ACTOR_MAX * 4; n++) {
+        int rc = s_inbox_one(t, ZMQ_DONTWAIT);
+        t->inbox_ready = rc == 0;
+        handled += rc == 0;
+        if (rc == PZ_ECLOSED) {
+            *stop = true;
+        }
     }
-    return any;
+    return handled;
+}
+
+/* Sleeps in a blocking receive on the thread inbox — one socket, so no zmq_poll pass over many
+ * sockets — until a message comes or the next timer is due. */
+static bool s_wait(pz__thread_t *t, pz_metric_t *waits)
+{
+    long timeout = pz__timers_next_ms(t);
+    int ms = timeout < 0 || timeout > 1000 ? 1000 : (int)timeout; /* re-check running each s */
+    if (ms == 0) {
+        return true;
+    }
+    zmq_setsockopt(t->inbox, ZMQ_RCVTIMEO, &ms, sizeof ms);
+    pz_metric_add(waits, 1);
+    int rc = s_inbox_one(t, 0);
+    t->inbox_ready = rc == 0;
+    return rc != PZ_ECLOSED;
 }
 
 static void s_loop(pz__thread_t *t)
 {
-    while (atomic_load(&pz__k->running)) {
-        bool busy = s_drain(t);
+    pz_metric_t *waits = pz_metric_counter("pz_kernel_waits_total",
+                                           "times a kernel thread waited for messages (may sleep)");
+    bool stop = false;
+    while (!stop && atomic_load(&pz__k->running)) {
+        int busy = s_drain(t, &stop);
         pz__timer_t tm;
         for (int n = 0; n < 1024 && pz__timers_pop_due(t, &tm); n++) {
             pz__actor_timer_fired(tm.actor, &tm);
-            busy = true;
+            busy++;
         }
-        if (busy) {
-            continue; /* handlers may have sent to actors on this thread: drain before sleeping */
-        }
-        long timeout = pz__timers_next_ms(t);
-        if (zmq_poll(t->items, t->items_len, timeout) < 0 && errno != EINTR) {
-            pz_log(NULL, PZ_LOG_ERROR, "thread %d: zmq_poll: %s", t->index, zmq_strerror(errno));
-            break;
-        }
-        if (t->items[0].revents & ZMQ_POLLIN) {
-            break; /* stop signal on the control socket */
+        if (busy == 0 && !stop) {
+            stop = !s_wait(t, waits);
         }
     }
 }
@@ -146,57 +167,39 @@ static void s_loop(pz__thread_t *t)
 /* ---------------------------------------------------------------------------------------- */
 /* Thread set-up and tear-down                                                               */
 
-static int s_bind_inbox(pz_actor_t *a)
+static void *s_bind_pull(const char *ep)
 {
-    char ep[PZ_ADDR_BYTES_MAX];
-    pz__inbox_endpoint(a->name, ep, sizeof ep);
-    a->inbox = zmq_socket(pz__k->zctx, ZMQ_PULL);
+    void *s = zmq_socket(pz__k->zctx, ZMQ_PULL);
     int hwm = PZ_MAILBOX_MAX, linger = 0;
-    if (a->inbox == NULL || zmq_setsockopt(a->inbox, ZMQ_RCVHWM, &hwm, sizeof hwm) != 0 ||
-        zmq_setsockopt(a->inbox, ZMQ_LINGER, &linger, sizeof linger) != 0 ||
-        zmq_bind(a->inbox, ep) != 0) {
-        pz_log(a, PZ_LOG_ERROR, "cannot bind inbox %s: %s", ep, zmq_strerror(errno));
-        return PZ_EUNAVAILABLE;
+    if (s == NULL || zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof hwm) != 0 ||
+        zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger) != 0 || zmq_bind(s, ep) != 0) {
+        pz_log(NULL, PZ_LOG_ERROR, "cannot bind %s: %s", ep, zmq_strerror(errno));
+        if (s) {
+            zmq_close(s);
+        }
+        return NULL;
     }
-    return 0;
+    return s;
 }
 
 static int s_thread_sockets(pz__thread_t *t)
 {
-    char ep[64];
-    snprintf(ep, sizeof ep, "inproc://pz/ctl.%d", t->index);
-    t->ctl = zmq_socket(pz__k->zctx, ZMQ_PAIR);
-    if (t->ctl == NULL || zmq_bind(t->ctl, ep) != 0) {
+    char ep[PZ_ADDR_BYTES_MAX];
+    pz__thread_inbox_endpoint(t->index, ep, sizeof ep);
+    t->inbox = s_bind_pull(ep);
+    if (t->inbox == NULL) {
+        return PZ_EUNAVAILABLE;
+    }
+    if (t->index == 0 && pz__k->listen[0] && zmq_bind(t->inbox, pz__k->listen) != 0) {
+        pz_log(NULL, PZ_LOG_ERROR, "cannot listen on %s: %s", pz__k->listen, zmq_strerror(errno));
         return PZ_EUNAVAILABLE;
     }
     for (int i = 0; i < t->actors_len; i++) {
-        int rc = s_bind_inbox(t->actors[i]);
-        if (rc != 0) {
-            return rc;
-        }
-    }
-    if (t->index == 0 && pz__k->listen[0]) {
-        t->gateway = zmq_socket(pz__k->zctx, ZMQ_PULL);
-        int hwm = PZ_MAILBOX_MAX, linger = 0;
-        zmq_setsockopt(t->gateway, ZMQ_RCVHWM, &hwm, sizeof hwm);
-        zmq_setsockopt(t->gateway, ZMQ_LINGER, &linger, sizeof linger);
-        if (zmq_bind(t->gateway, pz__k->listen) != 0) {
-            pz_log(NULL, PZ_LOG_ERROR, "cannot listen on %s: %s", pz__k->listen,
-                   zmq_strerror(errno));
+        pz_actor_t *a = t->actors[i];
+        pz__local_inbox_endpoint(a->name, ep, sizeof ep);
+        if ((a->local_inbox = s_bind_pull(ep)) == NULL) {
             return PZ_EUNAVAILABLE;
         }
-    }
-    t->items_len = 1 + t->actors_len + (t->gateway ? 1 : 0);
-    t->items = calloc((size_t)t->items_len, sizeof *t->items);
-    if (t->items == NULL) {
-        return PZ_ENOMEM;
-    }
-    t->items[0] = (zmq_pollitem_t){.socket = t->ctl, .events = ZMQ_POLLIN};
-    for (int i = 0; i < t->actors_len; i++) {
-        t->items[1 + i] = (zmq_pollitem_t){.socket = t->actors[i]->inbox, .events = ZMQ_POLLIN};
-    }
-    if (t->gateway) {
-        t->items[t->items_len - 1] = (zmq_pollitem_t){.socket = t->gateway, .events = ZMQ_POLLIN};
     }
     return 0;
 }
@@ -226,22 +229,16 @@ static void s_thread_close(pz__thread_t *t)
         a->inited = false;
         pz__actor_close_sockets(a);
     }
-    for (int i = 0; i < PZ_ACTORS_MAX; i++) {
-        if (t->gw_push_cache[i]) {
-            zmq_close(t->gw_push_cache[i]);
-            t->gw_push_cache[i] = NULL;
+    for (int i = 0; i < PZ_THREADS_MAX; i++) {
+        if (t->fwd[i]) {
+            zmq_close(t->fwd[i]);
+            t->fwd[i] = NULL;
         }
     }
-    if (t->gateway) {
-        zmq_close(t->gateway);
-        t->gateway = NULL;
+    if (t->inbox) {
+        zmq_close(t->inbox);
+        t->inbox = NULL;
     }
-    if (t->ctl) {
-        zmq_close(t->ctl);
-        t->ctl = NULL;
-    }
-    free(t->items);
-    t->items = NULL;
     pz__timers_free(t);
 }
 
@@ -448,13 +445,16 @@ void pz__kernel_stop(void)
         return;
     }
     atomic_store(&k->running, false);
-    for (int i = 0; i < k->threads_len; i++) {
-        char ep[64];
-        snprintf(ep, sizeof ep, "inproc://pz/ctl.%d", i);
-        void *s = zmq_socket(k->zctx, ZMQ_PAIR);
-        if (s && zmq_connect(s, ep) == 0) {
-            zmq_send(s, "", 0, ZMQ_DONTWAIT);
+    for (int i = 0; i < k->threads_len; i++) { /* a STOP message wakes each thread at once */
+        char ep[PZ_ADDR_BYTES_MAX];
+        pz__thread_inbox_endpoint(i, ep, sizeof ep);
+        void *s = zmq_socket(k->zctx, ZMQ_PUSH);
+        pz_envelope_t env = {.proto_version = PZ_PROTO_VERSION, .type = PZ__MSG_STOP};
+        pz_out_t *o = pz_out_new(PZ__MSG_STOP);
+        if (s && o && zmq_connect(s, ep) == 0 && pz__send_frames(s, &env, &o, ZMQ_DONTWAIT) == 0) {
+            o = NULL;
         }
+        pz_out_free(&o);
         if (s) {
             zmq_close(s);
         }
