@@ -277,7 +277,7 @@ class Cluster:
             n.wait_ready()
         deadline = time.monotonic() + READY_TIMEOUT_S * self.ctx.scale
         while True:
-            r = self.kv("get", "\x01pz-it-probe")
+            r = self.kv("get", "pz-it-probe")
             if r.rc in (0, 1):
                 return
             if time.monotonic() > deadline:
@@ -338,9 +338,13 @@ class Ctx:
         self.nodes = []
         self.mounts = []
         self.history = collections.deque(maxlen=25)
+        self.notes = []  # what a test measured, printed under its PASS/FAIL line
         self.env = dict(os.environ)
         self.env.setdefault("ASAN_OPTIONS", "detect_leaks=1:halt_on_error=1")
         self.env.setdefault("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1")
+
+    def note(self, text):
+        self.notes.append(text)
 
     def node(self, name, args, host=None, ping=True):
         check(all(n.name != name for n in self.nodes), f"two nodes named {name}")

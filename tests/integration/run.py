@@ -92,10 +92,12 @@ def run_one(name, fn, topo, args, scale):
     elif problems:
         reason += "\n" + "\n".join(problems)
     dt = time.monotonic() - t0
+    print(f"{'PASS' if reason is None else 'FAIL'}  {name} ({dt:.1f}s)")
+    for note in ctx.notes:
+        print(f"  note: {note}")
+    sys.stdout.flush()
     if reason is None:
-        print(f"PASS  {name} ({dt:.1f}s)", flush=True)
         return True
-    print(f"FAIL  {name} ({dt:.1f}s)", flush=True)
     print("  " + reason.rstrip().replace("\n", "\n  "))
     print(ctx.diagnostics(), flush=True)
     return False

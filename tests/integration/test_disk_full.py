@@ -34,6 +34,7 @@ def test_disk_full(ctx):
     if failure is None:
         raise TestFailure(f"{PUTS_MAX} puts of {VALUE_BYTES} bytes into an 8 MiB tmpfs all "
                           f"succeeded: the store never reported a full disk")
+    ctx.note(f"{len(acked)} puts of {VALUE_BYTES} B fit; then {failure.err.decode().strip()}")
     check(len(acked) > 10, f"only {len(acked)} puts fit in 8 MiB: {failure!r}")
     eq(failure.rc, 2, f"exit code of a put on a full disk ({failure!r})")
     msg = failure.err.decode("utf-8", "replace")

@@ -50,6 +50,9 @@ def _put_loop_with_kill(c, victim, rng, prefix, attempted, acked):
                 check(killed.wait(1.0), f"a put failed while {victim.name} was alive: {r!r}")
                 eq(r.rc, 2, f"exit code of a put with {victim.name} down ({r!r})")
                 check(ERROR_RE.search(r.err), f"a failed put says why with a SQLSTATE: {r!r}")
+                c.ctx.note(f"{victim.name} killed after {kill_after_s:.2f}s, {i} puts "
+                           f"acknowledged in this round; then in {r.elapsed_s:.1f}s: "
+                           f"{r.err.decode(errors='replace').strip()}")
                 return r
             i += 1
         raise TestFailure(f"{victim.name} was killed after {kill_after_s:.2f}s but puts kept "
@@ -77,6 +80,7 @@ def _verify(c, prefix_start, prefix_end, attempted, acked, seed):
 @timeout(240)
 def test_durability_kill_storage(ctx):
     seed = _seed()
+    ctx.note(f"seed {seed}")
     rng = random.Random(seed)
     c = ctx.cluster()
     attempted, acked = {}, {}
@@ -101,6 +105,7 @@ def test_durability_kill_storage(ctx):
 @timeout(240)
 def test_durability_kill_txn(ctx):
     seed = _seed()
+    ctx.note(f"seed {seed}")
     rng = random.Random(seed)
     c = ctx.cluster()
     attempted, acked = {}, {}

@@ -167,10 +167,12 @@ def test_kv_usage_errors(ctx):
         ["kv", "put", "k", "v", "--bogus-flag", host],
         ["no-such-command"],
     ]
+    wrong = []  # every case is tried, and all that fail are reported together
     for args in cases:
-        r = ctx.cli(*args, timeout_s=10 * ctx.scale)
-        eq(r.rc, 64, f"exit code of `phantomzero {' '.join(args)}` ({r!r})")
-        check(r.err.strip(), f"usage error without a message: {r!r}")
+        r = ctx.cli(*args, timeout_s=5 * ctx.scale, hang_ok=True)
+        if r.rc != 64 or not r.err.strip():
+            wrong.append(f"want exit 64 and a message: {r!r}")
+    check(not wrong, f"{len(wrong)} of {len(cases)} usage errors mishandled:\n" + "\n".join(wrong))
 
 
 def test_kv_unreachable_node(ctx):
