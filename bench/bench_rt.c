@@ -31,42 +31,6 @@ static uint32_t s_iters = 20000;
 
 /* --- raw ZeroMQ ------------------------------------------------------------------------- */
 
-static void *s_echo_thread(void *sock)
-{
-    char buf[64];
-    for (;;) {
-        int n = zmq_recv(sock, buf, sizeof buf, 0);
-        if (n < 0 || (n == 1 && buf[0] == 'q')) {
-            return NULL;
-        }
-        zmq_send(sock, buf, (size_t)n, 0);
-    }
-}
-
-static bench_stats_t s_raw_two_threads(void *ctx)
-{
-    void *a = zmq_socket(ctx, ZMQ_PAIR), *b = zmq_socket(ctx, ZMQ_PAIR);
-    zmq_bind(a, "inproc://bench.a");
-    zmq_connect(b, "inproc://bench.a");
-    pthread_t t;
-    pthread_create(&t, NULL, s_echo_thread, b);
-    uint32_t *lat = malloc(s_iters * sizeof *lat);
-    char buf[64] = "ping";
-    for (uint32_t i = 0; i < s_iters; i++) {
-        uint64_t t0 = bench_ns();
-        zmq_send(a, buf, 16, 0);
-        zmq_recv(a, buf, sizeof buf, 0);
-        lat[i] = (uint32_t)(bench_ns() - t0);
-    }
-    zmq_send(a, "q", 1, 0);
-    pthread_join(t, NULL);
-    zmq_close(a);
-    zmq_close(b);
-    bench_stats_t s = bench_stats(lat, s_iters);
-    free(lat);
-    return s;
-}
-
 static bench_stats_t s_raw_one_thread(void *ctx, bool poll)
 {
     void *a = zmq_socket(ctx, ZMQ_PAIR), *b = zmq_socket(ctx, ZMQ_PAIR);
@@ -105,7 +69,7 @@ static bench_stats_t s_raw_tcp(void *ctx, int port)
     if (child == 0) {
         void *c2 = zmq_ctx_new(), *b = zmq_socket(c2, ZMQ_PAIR);
         zmq_bind(b, ep);
-        s_echo_thread(b);
+        bench_echo_thread(b);
         _exit(0);
     }
     void *a = zmq_socket(ctx, ZMQ_PAIR);
@@ -228,7 +192,7 @@ int main(int argc, char **argv)
     }
     pz_log_set_level(PZ_LOG_WARN);
     void *ctx = zmq_ctx_new();
-    bench_stats_t raw2 = s_raw_two_threads(ctx), raw1 = s_raw_one_thread(ctx, false);
+    bench_stats_t raw2 = bench_raw_two_threads(ctx, s_iters), raw1 = s_raw_one_thread(ctx, false);
     bench_stats_t rawp = s_raw_one_thread(ctx, true), rawt = s_raw_tcp(ctx, bench_free_port());
     zmq_ctx_term(ctx);
 

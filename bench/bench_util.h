@@ -44,4 +44,44 @@ static inline bench_stats_t bench_stats(uint32_t *lat, uint64_t n)
     return s;
 }
 
+#include <pthread.h>
+#include <zmq.h>
+
+static inline void *bench_echo_thread(void *sock)
+{
+    char buf[64];
+    for (;;) {
+        int n = zmq_recv(sock, buf, sizeof buf, 0);
+        if (n < 0 || (n == 1 && buf[0] == 'q')) {
+            return NULL;
+        }
+        zmq_send(sock, buf, (size_t)n, 0);
+    }
+}
+
+/* A raw ZeroMQ inproc PAIR round trip between two threads: the cost of two wake-ups. */
+static inline bench_stats_t bench_raw_two_threads(void *ctx, uint32_t iters)
+{
+    void *a = zmq_socket(ctx, ZMQ_PAIR), *b = zmq_socket(ctx, ZMQ_PAIR);
+    zmq_bind(a, "inproc://bench.a");
+    zmq_connect(b, "inproc://bench.a");
+    pthread_t t;
+    pthread_create(&t, NULL, bench_echo_thread, b);
+    uint32_t *lat = malloc(iters * sizeof *lat);
+    char buf[64] = "ping";
+    for (uint32_t i = 0; i < iters; i++) {
+        uint64_t t0 = bench_ns();
+        zmq_send(a, buf, 16, 0);
+        zmq_recv(a, buf, sizeof buf, 0);
+        lat[i] = (uint32_t)(bench_ns() - t0);
+    }
+    zmq_send(a, "q", 1, 0);
+    pthread_join(t, NULL);
+    zmq_close(a);
+    zmq_close(b);
+    bench_stats_t s = bench_stats(lat, iters);
+    free(lat);
+    return s;
+}
+
 #endif

@@ -105,7 +105,8 @@ typedef struct pz__kernel {
     char config_file[512];
     char store_dir[1024];
     char module_dir[1024];
-    char listen[PZ_ADDR_BYTES_MAX]; /* tcp endpoint of this process, "" if none */
+    /* tcp endpoint of this process, "" if none; short enough that "name@listen" fits an address */
+    char listen[PZ_ADDR_BYTES_MAX - PZ_NAME_BYTES_MAX];
     pz_actor_t *actors[PZ_ACTORS_MAX];
     int actors_len;
     pz__thread_t threads[PZ_THREADS_MAX];

@@ -287,7 +287,12 @@ static int s_node_settings(pz__kernel_t *k)
 {
     zconfig_t *c = k->config;
     snprintf(k->store_dir, sizeof k->store_dir, "%s", zconfig_get(c, "node/store", ""));
-    snprintf(k->listen, sizeof k->listen, "%s", zconfig_get(c, "node/listen", ""));
+    const char *listen = zconfig_get(c, "node/listen", "");
+    if (strlen(listen) >= sizeof k->listen) {
+        pz_log(NULL, PZ_LOG_ERROR, "node/listen is longer than %zu bytes", sizeof k->listen - 1);
+        return PZ_ECONFIG;
+    }
+    snprintf(k->listen, sizeof k->listen, "%s", listen);
     long threads = strtol(zconfig_get(c, "node/threads", "0"), NULL, 10);
     if (threads <= 0) {
         threads = sysconf(_SC_NPROCESSORS_ONLN);
