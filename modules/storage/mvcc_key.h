@@ -1,0 +1,66 @@
+/*
+ * mvcc_key.h — how MVCC versions are laid out as engine keys (internal).
+ *
+ *   prefix(k)      = escape(k) 0x00 0x01          escape: 0x00 -> 0x00 0xFF (pz_key_put_bytes)
+ *   meta key of k  = prefix(k)                    reserved for the intent / txn metadata record
+ *   version key    = prefix(k) BE64(~wall) BE32(~logical)
+ *
+ * Why this shape: the terminator 0x00 0x01 cannot occur inside an escaped body, so no prefix is
+ * a prefix of another key's prefix. Every entry of k is therefore contiguous in the engine, and
+ * prefix order is user-key order (a shorter key, e.g. "a" before "a\x00", sorts first). Inside
+ * one key the meta record comes first, then versions newest first (inverted timestamps), so a
+ * seek to version_key(k, ts) lands on the newest version at or below ts.
+ *
+ * Engine value = 1 tag byte (PZ_MVCC_TAG_*) + the user value.
+ */
+#ifndef PZ_STORAGE_MVCC_KEY_H
+#define PZ_STORAGE_MVCC_KEY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "phantomzero/codec.h"
+#include "phantomzero/hlc.h"
+
+/* The inverted timestamp suffix of a version key. */
+#define PZ_MVCC_TS_BYTES 12u
+/* The prefix terminator. */
+#define PZ_MVCC_TERM_BYTES 2u
+
+enum pz_mvcc_tag {
+    PZ_MVCC_TAG_TOMBSTONE = 0,
+    PZ_MVCC_TAG_VALUE = 1,
+};
+
+/* Bytes needed for prefix(k) plus a timestamp suffix, for any k of `key_len` bytes. */
+static inline size_t pz__mvcc_key_cap(size_t key_len)
+{
+    return 2 * key_len + PZ_MVCC_TERM_BYTES + PZ_MVCC_TS_BYTES;
+}
+
+/* Writes prefix(k) into buf (cap >= pz__mvcc_key_cap(k.len) - PZ_MVCC_TS_BYTES) and returns
+ * its length. */
+size_t pz__mvcc_key_prefix(uint8_t *buf, size_t cap, pz_view_t k);
+/* Writes version_key(k, ts); returns its length. */
+size_t pz__mvcc_key_version(uint8_t *buf, size_t cap, pz_view_t k, pz_hlc_t ts);
+/* Appends the inverted timestamp to a prefix at buf[prefix_len]; returns the new length. */
+size_t pz__mvcc_key_put_ts(uint8_t *buf, size_t cap, size_t prefix_len, pz_hlc_t ts);
+/* Writes prefix(k + "\x00") given prefix(k): the smallest prefix after every entry of k.
+ * cap >= prefix_len + 2. Returns its length. */
+size_t pz__mvcc_key_prefix_after(uint8_t *buf, size_t cap, const uint8_t *prefix,
+                                 size_t prefix_len);
+
+/* A decoded engine key. `prefix` points into the engine key. */
+typedef struct pz_mvcc_key {
+    pz_view_t prefix; /* escape(k) + terminator */
+    bool has_ts;      /* false: the meta record of k */
+    pz_hlc_t ts;
+} pz_mvcc_key_t;
+
+/* Splits an engine key. PZ_ECORRUPT when it is not prefix or prefix + 12 bytes. */
+int pz__mvcc_key_split(const uint8_t *key, size_t len, pz_mvcc_key_t *out);
+/* Unescapes a prefix into out (cap >= prefix length suffices). PZ_ECORRUPT on bad bytes. */
+int pz__mvcc_key_user(pz_view_t prefix, uint8_t *out, size_t cap, size_t *out_len);
+
+#endif

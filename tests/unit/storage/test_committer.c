@@ -1,0 +1,468 @@
+/*
+ * test_committer.c — proves group commit (modules/storage/committer.c) against the real LMDB
+ * plugin: batches that queue while a commit runs share the next engine commit (fewer commits
+ * than batches); a group is durable when any member is, and never when sync is off; the queue
+ * refuses work past its bounds with PZ_EBUSY instead of growing; a merged commit that fails
+ * with PZ_EMAPFULL fails every batch of its group, writes nothing of it, and the store keeps
+ * serving reads and later writes; a batch the engine refuses for its own content fails alone;
+ * stop drains what is queued.
+ *
+ * How: the committer runs its real thread; the test's hooks stand in for the module's (which
+ * post to the actor's mailslot and record metrics): notify signals a condition variable, and
+ * on_commit can hold the first commit so that the test queues batches behind it
+ * deterministically. Items carry ops produced by pz__mvcc_eval, as in the module.
+ */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "committer.h"
+#include "storage_test.h"
+
+typedef struct t_hooks {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    unsigned notified; /* notifications not yet consumed by t_wait_done */
+    bool hold;         /* the next commit waits in on_commit until release */
+    bool held;
+    bool release;
+    unsigned commits, durable_commits;
+    size_t batches_max;
+    bool exited;
+} t_hooks_t;
+
+static void t_notify(void *ctx, uint64_t group)
+{
+    t_hooks_t *h = ctx;
+    assert_true(group > 0);
+    pthread_mutex_lock(&h->mu);
+    h->notified++;
+    pthread_cond_broadcast(&h->cv);
+    pthread_mutex_unlock(&h->mu);
+}
+
+static void t_on_commit(void *ctx, const pz_commit_stats_t *s)
+{
+    t_hooks_t *h = ctx;
+    pthread_mutex_lock(&h->mu);
+    h->commits++;
+    h->durable_commits += s->durable;
+    h->batches_max = s->batches > h->batches_max ? s->batches : h->batches_max;
+    if (h->hold && !h->held) {
+        h->held = true;
+        pthread_cond_broadcast(&h->cv);
+        while (!h->release) {
+            pthread_cond_wait(&h->cv, &h->mu);
+        }
+    }
+    pthread_mutex_unlock(&h->mu);
+}
+
+static void t_on_exit(void *ctx)
+{
+    t_hooks_t *h = ctx;
+    pthread_mutex_lock(&h->mu);
+    h->exited = true;
+    pthread_mutex_unlock(&h->mu);
+}
+
+static void t_hooks_init(t_hooks_t *h)
+{
+    memset(h, 0, sizeof *h);
+    pthread_mutex_init(&h->mu, NULL);
+    pthread_cond_init(&h->cv, NULL);
+}
+
+static pz_committer_hooks_t t_hooks(t_hooks_t *h)
+{
+    return (pz_committer_hooks_t){.notify = t_notify, .on_commit = t_on_commit,
+                                  .on_exit = t_on_exit, .ctx = h};
+}
+
+/* Waits (10 s at most) until pred holds under the lock. */
+#define T_WAIT(h, pred)                                                                          \
+    do {                                                                                         \
+        struct timespec dl_;                                                                     \
+        clock_gettime(CLOCK_REALTIME, &dl_);                                                     \
+        dl_.tv_sec += 10;                                                                        \
+        pthread_mutex_lock(&(h)->mu);                                                            \
+        while (!(pred)) {                                                                        \
+            assert_int_equal(pthread_cond_timedwait(&(h)->cv, &(h)->mu, &dl_), 0);               \
+        }                                                                                        \
+        pthread_mutex_unlock(&(h)->mu);                                                          \
+    } while (0)
+
+static void t_release(t_hooks_t *h)
+{
+    pthread_mutex_lock(&h->mu);
+    h->release = true;
+    pthread_cond_broadcast(&h->cv);
+    pthread_mutex_unlock(&h->mu);
+}
+
+/* One write batch evaluated into ops, ready to submit. */
+typedef struct t_item {
+    pz_commit_item_t item;
+    st_result_t r;
+    char key[640];
+    bool reaped;
+} t_item_t;
+
+static void t_item_make(st_env_t *env, t_item_t *t, const char *key, const char *value,
+                        bool durable)
+{
+    memset(t, 0, sizeof *t);
+    snprintf(t->key, sizeof t->key, "%s", key);
+    st_batch_t sb;
+    st_batch_init(&sb, st_ts(100, 0));
+    st_put(&sb, t->key, value);
+    t->r.arena = pz_arena_new();
+    pz_eng_snap_t snap = {0};
+    assert_int_equal(pz_engine_snap_open(&env->eng, &snap), 0);
+    assert_int_equal(pz__mvcc_eval(&snap, &sb.b, t->r.arena, &t->r.res), 0);
+    pz_engine_snap_close(&snap);
+    t->item = (pz_commit_item_t){.ops = t->r.res.ops, .ops_len = t->r.res.ops_len,
+                                 .ops_bytes = t->r.res.ops_bytes, .durable = durable,
+                                 .token = t};
+}
+
+/* Reaps until n items are done; checks each is one of ours and reaped once. */
+static void t_wait_done(t_hooks_t *h, pz_committer_t *c, size_t n)
+{
+    size_t got = 0;
+    while (got < n) {
+        T_WAIT(h, h->notified > 0);
+        pthread_mutex_lock(&h->mu);
+        h->notified = 0;
+        pthread_mutex_unlock(&h->mu);
+        for (pz_commit_item_t *it = pz__committer_reap(c); it != NULL; it = it->next) {
+            t_item_t *t = it->token;
+            assert_ptr_equal(&t->item, it);
+            assert_false(t->reaped);
+            t->reaped = true;
+            got++;
+        }
+    }
+    assert_int_equal(got, n);
+    assert_int_equal(pz__committer_inflight(c), 0);
+}
+
+static bool t_visible(st_env_t *env, const char *key)
+{
+    char buf[128];
+    return st_get_at(env, 1000, key, buf, sizeof buf);
+}
+
+static void test_queued_batches_share_a_commit(void **state)
+{
+    (void)state;
+    enum { N = 50 };
+    st_env_t env;
+    st_env_open(&env, 0, 0);
+    t_hooks_t h;
+    t_hooks_init(&h);
+    h.hold = true;
+    pz_committer_hooks_t hooks = t_hooks(&h);
+    pz_committer_opts_t opts = {.sync = true};
+    pz_committer_t *c = NULL;
+    assert_int_equal(pz__committer_start(&env.eng, &opts, &hooks, &c), 0);
+
+    t_item_t *items = calloc(N, sizeof *items);
+    char key[32];
+    for (int i = 0; i < N; i++) {
+        snprintf(key, sizeof key, "key%03d", i);
+        t_item_make(&env, &items[i], key, "v", true);
+    }
+    /* The first batch commits alone and is held there; the rest queue behind it. */
+    assert_int_equal(pz__committer_submit(c, &items[0].item), 0);
+    T_WAIT(&h, h.held);
+    for (int i = 1; i < N; i++) {
+        assert_int_equal(pz__committer_submit(c, &items[i].item), 0);
+    }
+    assert_int_equal(pz__committer_inflight(c), N);
+    t_release(&h);
+    t_wait_done(&h, c, N);
+
+    uint64_t commits = 0, batches = 0;
+    pz__committer_counts(c, &commits, &batches);
+    assert_int_equal(batches, N);
+    assert_int_equal(commits, 2);
+    assert_true(commits < batches);
+    assert_int_equal(h.batches_max, N - 1);
+    assert_int_equal(h.durable_commits, 2);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(items[i].item.rc, 0);
+        assert_true(items[i].item.group == (i == 0 ? 1u : 2u));
+        assert_true(t_visible(&env, items[i].key));
+    }
+    assert_null(pz__committer_stop(&c));
+    assert_true(h.exited);
+    for (int i = 0; i < N; i++) {
+        st_result_free(&items[i].r);
+    }
+    free(items);
+    st_env_close(&env);
+}
+
+static void test_durability_of_a_group(void **state)
+{
+    (void)state;
+    st_env_t env;
+    st_env_open(&env, 0, 0);
+    for (int sync = 1; sync >= 0; sync--) {
+        t_hooks_t h;
+        t_hooks_init(&h);
+        h.hold = true;
+        pz_committer_hooks_t hooks = t_hooks(&h);
+        pz_committer_opts_t opts = {.sync = sync};
+        pz_committer_t *c = NULL;
+        assert_int_equal(pz__committer_start(&env.eng, &opts, &hooks, &c), 0);
+        t_item_t it[4];
+        t_item_make(&env, &it[0], "a", "v", false); /* alone: not durable */
+        t_item_make(&env, &it[1], "b", "v", false);
+        t_item_make(&env, &it[2], "c", "v", true); /* makes its group durable */
+        t_item_make(&env, &it[3], "d", "v", false);
+        assert_int_equal(pz__committer_submit(c, &it[0].item), 0);
+        T_WAIT(&h, h.held);
+        for (int i = 1; i < 4; i++) {
+            assert_int_equal(pz__committer_submit(c, &it[i].item), 0);
+        }
+        t_release(&h);
+        t_wait_done(&h, c, 4);
+        assert_int_equal(h.commits, 2);
+        assert_int_equal(h.durable_commits, sync ? 1 : 0);
+        assert_null(pz__committer_stop(&c));
+        for (int i = 0; i < 4; i++) {
+            st_result_free(&it[i].r);
+        }
+    }
+    st_env_close(&env);
+}
+
+static void test_queue_bounds(void **state)
+{
+    (void)state;
+    st_env_t env;
+    st_env_open(&env, 0, 0);
+    t_hooks_t h;
+    t_hooks_init(&h);
+    h.hold = true;
+    pz_committer_hooks_t hooks = t_hooks(&h);
+    t_item_t it[8];
+    char key[16];
+    for (int i = 0; i < 8; i++) {
+        snprintf(key, sizeof key, "k%d", i);
+        t_item_make(&env, &it[i], key, "value", true);
+    }
+    /* Room for 4 queued items and the bytes of 2. */
+    pz_committer_opts_t opts = {.sync = true, .batches_max = 4,
+                                .bytes_max = 2 * it[1].item.ops_bytes};
+    pz_committer_t *c = NULL;
+    assert_int_equal(pz__committer_start(&env.eng, &opts, &hooks, &c), 0);
+    assert_int_equal(pz__committer_submit(c, &it[0].item), 0);
+    T_WAIT(&h, h.held);
+    assert_int_equal(pz__committer_submit(c, &it[1].item), 0);
+    assert_int_equal(pz__committer_submit(c, &it[2].item), 0);
+    assert_int_equal(pz__committer_submit(c, &it[3].item), PZ_EBUSY); /* bytes */
+    t_release(&h);
+    t_wait_done(&h, c, 3);
+    assert_null(pz__committer_stop(&c));
+
+    /* The batch-count bound. */
+    t_hooks_init(&h);
+    h.hold = true;
+    hooks = t_hooks(&h);
+    opts = (pz_committer_opts_t){.sync = true, .batches_max = 2};
+    assert_int_equal(pz__committer_start(&env.eng, &opts, &hooks, &c), 0);
+    assert_int_equal(pz__committer_submit(c, &it[3].item), 0);
+    T_WAIT(&h, h.held);
+    assert_int_equal(pz__committer_submit(c, &it[4].item), 0);
+    assert_int_equal(pz__committer_submit(c, &it[5].item), 0);
+    assert_int_equal(pz__committer_submit(c, &it[6].item), PZ_EBUSY);
+    t_release(&h);
+    t_wait_done(&h, c, 3);
+    assert_null(pz__committer_stop(&c));
+
+    /* An item bigger than the byte bound still goes, alone. */
+    t_hooks_init(&h);
+    h.hold = true;
+    hooks = t_hooks(&h);
+    opts = (pz_committer_opts_t){.sync = true, .bytes_max = 1};
+    assert_int_equal(pz__committer_start(&env.eng, &opts, &hooks, &c), 0);
+    assert_int_equal(pz__committer_submit(c, &it[6].item), 0);
+    T_WAIT(&h, h.held);
+    assert_int_equal(pz__committer_submit(c, &it[7].item), 0); /* alone in the queue */
+    assert_int_equal(pz__committer_submit(c, &it[0].item), PZ_EBUSY);
+    t_release(&h);
+    t_wait_done(&h, c, 2);
+    assert_null(pz__committer_stop(&c));
+    for (int i = 0; i < 8; i++) {
+        st_result_free(&it[i].r);
+    }
+    st_env_close(&env);
+}
+
+static void test_map_full_fails_the_whole_group(void **state)
+{
+    (void)state;
+    enum { N = 8 };
+    /* A 1 MiB map that may not grow; eight 256 KiB values cannot all fit. */
+    st_env_t env;
+    st_env_open(&env, 1u << 20, 1u << 20);
+    st_put_at(&env, 10, "before", "kept");
+    t_hooks_t h;
+    t_hooks_init(&h);
+    h.hold = true;
+    pz_committer_hooks_t hooks = t_hooks(&h);
+    pz_committer_opts_t opts = {.sync = true};
+    pz_committer_t *c = NULL;
+    assert_int_equal(pz__committer_start(&env.eng, &opts, &hooks, &c), 0);
+
+    size_t big_len = 256u << 10;
+    char *big = malloc(big_len + 1);
+    memset(big, 'x', big_len);
+    big[big_len] = '\0';
+    t_item_t first, items[N];
+    t_item_make(&env, &first, "first", "small", true);
+    char key[16];
+    for (int i = 0; i < N; i++) {
+        snprintf(key, sizeof key, "big%d", i);
+        t_item_make(&env, &items[i], key, big, true);
+    }
+    assert_int_equal(pz__committer_submit(c, &first.item), 0);
+    T_WAIT(&h, h.held);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(pz__committer_submit(c, &items[i].item), 0);
+    }
+    t_release(&h);
+    t_wait_done(&h, c, N + 1);
+    assert_int_equal(first.item.rc, 0);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(items[i].item.rc, PZ_EMAPFULL);
+    }
+    /* Nothing of the group applied; reads and smaller writes still work. */
+    for (int i = 0; i < N; i++) {
+        assert_false(t_visible(&env, items[i].key));
+    }
+    assert_true(t_visible(&env, "before"));
+    assert_true(t_visible(&env, "first"));
+    t_item_t after;
+    t_item_make(&env, &after, "after", "small", true);
+    assert_int_equal(pz__committer_submit(c, &after.item), 0);
+    t_wait_done(&h, c, 1);
+    assert_int_equal(after.item.rc, 0);
+    assert_true(t_visible(&env, "after"));
+
+    assert_null(pz__committer_stop(&c));
+    st_result_free(&first.r);
+    st_result_free(&after.r);
+    for (int i = 0; i < N; i++) {
+        st_result_free(&items[i].r);
+    }
+    free(big);
+    st_env_close(&env);
+}
+
+static void test_refused_batch_fails_alone(void **state)
+{
+    (void)state;
+    st_env_t env;
+    st_env_open(&env, 0, 0);
+    t_hooks_t h;
+    t_hooks_init(&h);
+    h.hold = true;
+    pz_committer_hooks_t hooks = t_hooks(&h);
+    pz_committer_opts_t opts = {.sync = true};
+    pz_committer_t *c = NULL;
+    assert_int_equal(pz__committer_start(&env.eng, &opts, &hooks, &c), 0);
+    /* A 600-byte key is a valid KV key, but LMDB refuses engine keys over 511 bytes. */
+    char longkey[601];
+    memset(longkey, 'L', 600);
+    longkey[600] = '\0';
+    t_item_t first, it[3];
+    t_item_make(&env, &first, "first", "v", true);
+    t_item_make(&env, &it[0], "good1", "v", true);
+    t_item_make(&env, &it[1], longkey, "v", true);
+    t_item_make(&env, &it[2], "good2", "v", true);
+    assert_int_equal(pz__committer_submit(c, &first.item), 0);
+    T_WAIT(&h, h.held);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(pz__committer_submit(c, &it[i].item), 0);
+    }
+    t_release(&h);
+    t_wait_done(&h, c, 4);
+    assert_int_equal(it[0].item.rc, 0);
+    assert_int_equal(it[1].item.rc, PZ_EINVAL);
+    assert_int_equal(it[2].item.rc, 0);
+    assert_true(t_visible(&env, "good1"));
+    assert_true(t_visible(&env, "good2"));
+    assert_false(t_visible(&env, longkey));
+    /* first, the merged attempt, then each of the three alone. */
+    assert_int_equal(h.commits, 5);
+    assert_null(pz__committer_stop(&c));
+    st_result_free(&first.r);
+    for (int i = 0; i < 3; i++) {
+        st_result_free(&it[i].r);
+    }
+    st_env_close(&env);
+}
+
+static void test_stop_drains_the_queue(void **state)
+{
+    (void)state;
+    enum { N = 10 };
+    st_env_t env;
+    st_env_open(&env, 0, 0);
+    t_hooks_t h;
+    t_hooks_init(&h);
+    h.hold = true;
+    pz_committer_hooks_t hooks = t_hooks(&h);
+    pz_committer_opts_t opts = {.sync = true};
+    pz_committer_t *c = NULL;
+    assert_int_equal(pz__committer_start(&env.eng, &opts, &hooks, &c), 0);
+    t_item_t items[N];
+    char key[16];
+    for (int i = 0; i < N; i++) {
+        snprintf(key, sizeof key, "d%d", i);
+        t_item_make(&env, &items[i], key, "v", true);
+    }
+    assert_int_equal(pz__committer_submit(c, &items[0].item), 0);
+    T_WAIT(&h, h.held);
+    for (int i = 1; i < N; i++) {
+        assert_int_equal(pz__committer_submit(c, &items[i].item), 0);
+    }
+    t_release(&h);
+    size_t left = 0;
+    for (pz_commit_item_t *it = pz__committer_stop(&c); it != NULL; it = it->next) {
+        assert_int_equal(it->rc, 0);
+        left++;
+    }
+    assert_null(c);
+    assert_int_equal(left, N); /* none was reaped before stop */
+    assert_true(h.exited);
+    for (int i = 0; i < N; i++) {
+        assert_true(t_visible(&env, items[i].key));
+        st_result_free(&items[i].r);
+    }
+    st_env_close(&env);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_queued_batches_share_a_commit),
+        cmocka_unit_test(test_durability_of_a_group),
+        cmocka_unit_test(test_queue_bounds),
+        cmocka_unit_test(test_map_full_fails_the_whole_group),
+        cmocka_unit_test(test_refused_batch_fails_alone),
+        cmocka_unit_test(test_stop_drains_the_queue),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
