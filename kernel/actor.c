@@ -112,6 +112,7 @@ static void *s_peer_socket(pz_actor_t *a, const char *ep)
             }
         }
         zmq_close(a->peers[slot].sock);
+        memset(a->routes, 0, sizeof a->routes); /* they may point at the closed socket */
     } else {
         a->peers_len++;
     }
@@ -327,35 +328,62 @@ static int64_t s_pending_take(pz_actor_t *a, uint64_t corr, void **ctx)
 /* ---------------------------------------------------------------------------------------- */
 /* Sending                                                                                   */
 
+/* Resolves `to` into a route (cached): socket, envelope addresses, same-thread destination. */
+static int s_route(pz_actor_t *a, const char *to, const pz__route_t **out)
+{
+    for (uint32_t i = 0; i < PZ__ROUTES_MAX; i++) {
+        if (a->routes[i].addr[0] != '\0' && strcmp(a->routes[i].addr, to) == 0) {
+            *out = &a->routes[i];
+            return 0;
+        }
+    }
+    if (strlen(to) >= PZ_ADDR_BYTES_MAX) {
+        return PZ_EINVAL;
+    }
+    pz__route_t r = {0};
+    char ep[PZ_ADDR_BYTES_MAX];
+    int rc = pz__resolve(to, ep, sizeof ep, r.to, sizeof r.to);
+    if (rc != 0) {
+        return rc;
+    }
+    s_from(a, ep, r.from, sizeof r.from);
+    pz_actor_t *dest = strncmp(ep, "inproc://pz/", 12) == 0 ? pz__actor_find(r.to) : NULL;
+    if (dest != NULL && dest->thread == a->thread) {
+        pz__local_inbox_endpoint(dest->name, ep, sizeof ep); /* no wake-up, no activation */
+        r.local_dest = dest;
+    }
+    r.sock = s_peer_socket(a, ep);
+    if (r.sock == NULL) {
+        return PZ_EUNAVAILABLE;
+    }
+    strcpy(r.addr, to);
+    uint32_t slot = a->route_next++ % PZ__ROUTES_MAX;
+    a->routes[slot] = r;
+    *out = &a->routes[slot];
+    return 0;
+}
+
 static int s_send(pz_actor_t *a, const char *to, pz_out_t **out, uint8_t flags, uint64_t corr,
                   uint64_t deadline_ns)
 {
     assert(a != NULL && out != NULL && *out != NULL);
-    pz_envelope_t env = {.proto_version = PZ_PROTO_VERSION, .type = pz_out_type(*out),
-                         .flags = flags, .corr = corr, .deadline_ns = deadline_ns};
-    env.type_version = pz_msg_type_version(env.type);
-    char ep[PZ_ADDR_BYTES_MAX];
-    int rc = pz__resolve(to, ep, sizeof ep, env.to, sizeof env.to);
+    const pz__route_t *r = NULL;
+    int rc = s_route(a, to, &r);
     if (rc != 0) {
         return rc;
     }
-    s_from(a, ep, env.from, sizeof env.from);
-    pz_actor_t *dest = strncmp(ep, "inproc://pz/", 12) == 0 ? pz__actor_find(env.to) : NULL;
-    if (dest != NULL && dest->thread == a->thread) {
-        pz__local_inbox_endpoint(dest->name, ep, sizeof ep); /* no wake-up, no activation */
-    } else {
-        dest = NULL;
-    }
-    void *sock = s_peer_socket(a, ep);
-    if (sock == NULL) {
-        return PZ_EUNAVAILABLE;
-    }
-    rc = pz__send_frames(sock, &env, out, ZMQ_DONTWAIT);
+    pz_envelope_t env = {.proto_version = PZ_PROTO_VERSION, .type = pz_out_type(*out),
+                         .flags = flags, .corr = corr, .deadline_ns = deadline_ns};
+    env.type_version = pz_msg_type_version(env.type);
+    strcpy(env.to, r->to);
+    strcpy(env.from, r->from);
+    pz_actor_t *local_dest = r->local_dest;
+    rc = pz__send_frames(r->sock, &env, out, ZMQ_DONTWAIT);
     if (rc == PZ_EBUSY) {
         pz_metric_add(pz__k->m_busy, 1);
     }
-    if (rc == 0 && dest != NULL) {
-        dest->local_pending++;
+    if (rc == 0 && local_dest != NULL) {
+        local_dest->local_pending++;
     }
     return rc;
 }

@@ -25,20 +25,26 @@
 static const char *const s_node_keys[] = {"store", "listen", "threads", "log_level", "seed",
                                           "module_dir", "id", "max_offset_ms", NULL};
 
-/* Runs zconfig's parser with stderr captured, so its "(line) reason" becomes our message. */
+/* Runs zconfig's parser with its log captured (czmq logs to stdout, and to stderr in some
+ * builds: both are redirected for the call), so its "(line) reason" becomes our message. Runs
+ * once at start-up, before any thread exists. */
 static zconfig_t *s_parse_captured(const char *text, char *err, size_t cap)
 {
+    fflush(stdout);
     fflush(stderr);
     FILE *tmp = tmpfile();
-    int saved = dup(STDERR_FILENO);
-    if (tmp && saved >= 0) {
+    int saved_out = dup(STDOUT_FILENO), saved_err = dup(STDERR_FILENO);
+    bool redirected = tmp && saved_out >= 0 && saved_err >= 0;
+    if (redirected) {
+        dup2(fileno(tmp), STDOUT_FILENO);
         dup2(fileno(tmp), STDERR_FILENO);
     }
     zconfig_t *c = zconfig_str_load(text);
+    fflush(stdout);
     fflush(stderr);
-    if (tmp && saved >= 0) {
-        dup2(saved, STDERR_FILENO);
-        close(saved);
+    if (redirected) {
+        dup2(saved_out, STDOUT_FILENO);
+        dup2(saved_err, STDERR_FILENO);
         char buf[512] = "";
         rewind(tmp);
         size_t n = fread(buf, 1, sizeof buf - 1, tmp);
@@ -49,6 +55,12 @@ static zconfig_t *s_parse_captured(const char *text, char *err, size_t cap)
         if (nl) {
             *nl = '\0';
         }
+    }
+    if (saved_out >= 0) {
+        close(saved_out);
+    }
+    if (saved_err >= 0) {
+        close(saved_err);
     }
     if (tmp) {
         fclose(tmp);
@@ -129,27 +141,31 @@ static int s_line_of(const char *file, const char *path)
     char want[512], stack[16][128] = {{0}};
     snprintf(want, sizeof want, "%s", path);
     int line = 0, found = 0;
-    for (char *save = NULL, *l = strtok_r(text, "\n", &save); l && !found;
-         l = strtok_r(NULL, "\n", &save)) {
+    /* Walk line by line (not strtok: it would merge blank lines and miscount). */
+    for (char *l = text; l && !found;) {
+        char *nl = strchr(l, '\n');
+        if (nl) {
+            *nl = '\0';
+        }
         line++;
         int indent = 0;
         while (l[indent] == ' ') {
             indent++;
         }
         int depth = indent / 4;
-        if (l[indent] == '#' || l[indent] == '\0' || depth >= 16) {
-            continue;
-        }
-        size_t n = strcspn(l + indent, " =\t");
-        snprintf(stack[depth], sizeof stack[depth], "%.*s", (int)n, l + indent);
-        char cur[512] = "";
-        for (int d = 0; d <= depth; d++) {
-            strncat(cur, stack[d], sizeof cur - strlen(cur) - 2);
-            if (d < depth) {
-                strcat(cur, "/");
+        if (l[indent] != '#' && l[indent] != '\0' && depth < 16) {
+            size_t n = strcspn(l + indent, " =\t");
+            snprintf(stack[depth], sizeof stack[depth], "%.*s", (int)n, l + indent);
+            char cur[512] = "";
+            for (int d = 0; d <= depth; d++) {
+                strncat(cur, stack[d], sizeof cur - strlen(cur) - 2);
+                if (d < depth) {
+                    strcat(cur, "/");
+                }
             }
+            found = strcmp(cur, want) == 0 ? line : 0;
         }
-        found = strcmp(cur, want) == 0 ? line : 0;
+        l = nl ? nl + 1 : NULL;
     }
     free(text);
     return found;

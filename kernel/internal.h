@@ -36,6 +36,18 @@ typedef struct {
     uint64_t used_tick;
 } pz__peer_t;
 
+/* A resolved destination, cached so a send does no string formatting or table walks: the
+ * socket to use, the envelope's `to` and `from`, and the same-thread actor whose
+ * local_pending counts the message (NULL for other threads and processes). */
+#define PZ__ROUTES_MAX 32
+typedef struct {
+    char addr[PZ_ADDR_BYTES_MAX]; /* as the caller gave it; "" marks a free slot */
+    void *sock;
+    pz_actor_t *local_dest;
+    char to[PZ_NAME_BYTES_MAX];
+    char from[PZ_ADDR_BYTES_MAX];
+} pz__route_t;
+
 /* A request awaiting its reply. Open addressing keyed by corr; corr 0 marks an empty slot. */
 typedef struct {
     uint64_t corr;
@@ -56,6 +68,8 @@ struct pz_actor {
     uint32_t local_pending; /* messages sent to local_inbox and not yet received */
     pz__peer_t peers[PZ_PEERS_MAX];
     uint32_t peers_len;
+    pz__route_t routes[PZ__ROUTES_MAX];
+    uint32_t route_next; /* round-robin replacement */
     uint64_t peer_tick;
     pz__pending_t *pending; /* capacity pending_cap (power of two) */
     uint32_t pending_cap;
@@ -68,7 +82,9 @@ struct pz_actor {
 };
 
 /* Timers: a binary min-heap of slot indices per thread; slots carry a generation so a stale
- * handle cannot cancel a reused slot. */
+ * handle cannot cancel a reused slot, and their heap position so a cancel removes them at once
+ * (every request arms a timeout that is almost always cancelled: left in the heap, they would
+ * pile up to rate x timeout entries). */
 enum { PZ__TIMER_USER = 1, PZ__TIMER_TIMEOUT = 2 };
 typedef struct {
     uint64_t due_ms;
@@ -76,9 +92,9 @@ typedef struct {
     pz_actor_t *actor;
     uint64_t arg; /* user timer id, or the corr of a timed-out request */
     uint32_t gen;
+    uint32_t heap_pos;
     uint8_t kind;
     bool live;
-    bool cancelled;
 } pz__timer_t;
 
 struct pz__thread {

@@ -76,8 +76,10 @@ static int s_inbox_one(pz__thread_t *t, int flags)
         return 0;
     }
     if (env.type == PZ__MSG_STOP && env.to[0] == '\0') {
+        /* Only a wake-up: the loop ends because the kernel cleared `running`, never because a
+         * message said so (thread 0's inbox also listens on tcp). */
         s_close_frames(f);
-        return PZ_ECLOSED;
+        return atomic_load(&pz__k->running) ? 0 : PZ_ECLOSED;
     }
     pz_actor_t *a = pz__actor_find(env.to);
     if (a == NULL) {

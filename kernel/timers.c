@@ -1,7 +1,7 @@
 /*
  * timers.c — per-thread timers: a binary min-heap of slots ordered by (due, seq). A handle is
  * (generation << 32 | slot + 1), so cancelling a timer that already fired (and whose slot was
- * reused) is a harmless no-op. Cancelled timers are dropped lazily when they reach the top.
+ * reused) is a harmless no-op. A cancel removes the timer from the heap at once.
  * Only the owning kernel thread touches its timers: no locks.
  */
 #include <assert.h>
@@ -54,6 +54,15 @@ static bool s_before(const pz__thread_t *t, uint32_t a, uint32_t b)
     return x->due_ms < y->due_ms || (x->due_ms == y->due_ms && x->seq < y->seq);
 }
 
+static void s_swap(pz__thread_t *t, uint32_t i, uint32_t j)
+{
+    uint32_t tmp = t->heap[i];
+    t->heap[i] = t->heap[j];
+    t->heap[j] = tmp;
+    t->timers[t->heap[i]].heap_pos = i;
+    t->timers[t->heap[j]].heap_pos = j;
+}
+
 static void s_sift_up(pz__thread_t *t, uint32_t i)
 {
     while (i > 0) {
@@ -61,9 +70,7 @@ static void s_sift_up(pz__thread_t *t, uint32_t i)
         if (!s_before(t, t->heap[i], t->heap[p])) {
             break;
         }
-        uint32_t tmp = t->heap[i];
-        t->heap[i] = t->heap[p];
-        t->heap[p] = tmp;
+        s_swap(t, i, p);
         i = p;
     }
 }
@@ -81,9 +88,7 @@ static void s_sift_down(pz__thread_t *t, uint32_t i)
         if (m == i) {
             return;
         }
-        uint32_t tmp = t->heap[i];
-        t->heap[i] = t->heap[m];
-        t->heap[m] = tmp;
+        s_swap(t, i, m);
         i = m;
     }
 }
@@ -134,8 +139,25 @@ int64_t pz__timer_add(pz__thread_t *t, pz_actor_t *a, uint32_t delay_ms, uint8_t
     *tm = (pz__timer_t){.due_ms = pz__mono_ms() + delay_ms, .seq = ++t->timer_seq, .actor = a,
                         .arg = arg, .gen = gen, .kind = kind, .live = true};
     t->heap[t->heap_len] = slot;
+    tm->heap_pos = t->heap_len;
     s_sift_up(t, t->heap_len++);
     return ((int64_t)gen << 32) | (int64_t)(slot + 1);
+}
+
+/* Removes the timer at heap position i and frees its slot. */
+static void s_remove_at(pz__thread_t *t, uint32_t i)
+{
+    assert(i < t->heap_len);
+    uint32_t slot = t->heap[i];
+    t->timers[slot].live = false;
+    t->free_slots[t->free_len++] = slot;
+    uint32_t last = --t->heap_len;
+    if (i != last) {
+        t->heap[i] = t->heap[last];
+        t->timers[t->heap[i]].heap_pos = i;
+        s_sift_down(t, i);
+        s_sift_up(t, i);
+    }
 }
 
 void pz__timer_cancel(pz__thread_t *t, int64_t handle)
@@ -146,26 +168,13 @@ void pz__timer_cancel(pz__thread_t *t, int64_t handle)
     uint32_t slot = (uint32_t)(handle & 0xffffffff) - 1;
     uint32_t gen = (uint32_t)(handle >> 32);
     if (slot < t->timers_cap && t->timers[slot].live && t->timers[slot].gen == gen) {
-        t->timers[slot].cancelled = true;
-    }
-}
-
-static void s_pop_top(pz__thread_t *t)
-{
-    uint32_t slot = t->heap[0];
-    t->timers[slot].live = false;
-    t->free_slots[t->free_len++] = slot;
-    t->heap[0] = t->heap[--t->heap_len];
-    if (t->heap_len > 0) {
-        s_sift_down(t, 0);
+        assert(t->heap[t->timers[slot].heap_pos] == slot);
+        s_remove_at(t, t->timers[slot].heap_pos);
     }
 }
 
 long pz__timers_next_ms(pz__thread_t *t)
 {
-    while (t->heap_len > 0 && t->timers[t->heap[0]].cancelled) {
-        s_pop_top(t);
-    }
     if (t->heap_len == 0) {
         return -1;
     }
@@ -175,19 +184,10 @@ long pz__timers_next_ms(pz__thread_t *t)
 
 bool pz__timers_pop_due(pz__thread_t *t, pz__timer_t *out)
 {
-    uint64_t now = pz__mono_ms();
-    while (t->heap_len > 0) {
-        pz__timer_t *top = &t->timers[t->heap[0]];
-        if (top->cancelled) {
-            s_pop_top(t);
-            continue;
-        }
-        if (top->due_ms > now) {
-            return false;
-        }
-        *out = *top;
-        s_pop_top(t);
-        return true;
+    if (t->heap_len == 0 || t->timers[t->heap[0]].due_ms > pz__mono_ms()) {
+        return false;
     }
-    return false;
+    *out = t->timers[t->heap[0]];
+    s_remove_at(t, 0);
+    return true;
 }

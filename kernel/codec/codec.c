@@ -304,6 +304,8 @@ static int s_scan(const uint8_t *d, size_t len)
     return pos == len ? 0 : PZ_EPROTO; /* trailing bytes after the document */
 }
 
+#define S_UNPACK_ZONE_BYTES 960u
+
 int pz__unpack(const uint8_t *data, size_t len, msgpack_unpacked *out)
 {
     assert(out != NULL);
@@ -315,6 +317,12 @@ int pz__unpack(const uint8_t *data, size_t len, msgpack_unpacked *out)
     int rc = s_scan(data, len);
     if (rc != 0) {
         return rc;
+    }
+    /* msgpack-c's default zone chunk is 8 KiB, past glibc's tcache: a small first chunk keeps
+     * the common small message on the allocator's fast path (the zone grows when needed). */
+    out->zone = msgpack_zone_new(S_UNPACK_ZONE_BYTES);
+    if (out->zone == NULL) {
+        return PZ_ENOMEM;
     }
     size_t off = 0;
     msgpack_unpack_return r = msgpack_unpack_next(out, (const char *)data, len, &off);

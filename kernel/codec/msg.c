@@ -19,6 +19,7 @@
 
 #include <assert.h>
 #include <stdlib.h>
+#include <string.h>
 
 struct pz_out {
     uint16_t type;
@@ -42,6 +43,8 @@ struct pz_msg {
 /* ---------------------------------------------------------------------------------------- */
 /* Outgoing                                                                                  */
 
+#define S_OUT_BYTES_INITIAL 256u
+
 static int s_out_write(void *data, const char *buf, size_t len)
 {
     pz_out_t *o = data;
@@ -49,7 +52,23 @@ static int s_out_write(void *data, const char *buf, size_t len)
     if (len > PZ_MSG_BODY_BYTES_MAX - o->sb.size) {
         return -1;
     }
-    return msgpack_sbuffer_write(&o->sb, buf, len);
+    /* Grow from a small buffer (msgpack_sbuffer starts at 8 KiB, past glibc's tcache, on every
+     * message): most bodies are a few hundred bytes. */
+    if (o->sb.alloc - o->sb.size < len) {
+        size_t cap = o->sb.alloc ? o->sb.alloc * 2 : S_OUT_BYTES_INITIAL;
+        while (cap < o->sb.size + len) {
+            cap *= 2;
+        }
+        char *grown = realloc(o->sb.data, cap);
+        if (grown == NULL) {
+            return -1;
+        }
+        o->sb.data = grown;
+        o->sb.alloc = cap;
+    }
+    memcpy(o->sb.data + o->sb.size, buf, len);
+    o->sb.size += len;
+    return 0;
 }
 
 pz_out_t *pz_out_new(uint16_t type)
