@@ -27,6 +27,19 @@ typedef struct {
     int npos;
 } s_args_t;
 
+/* A strict unsigned number flag: digits only, within [1, max]. */
+static bool s_number(const char *flag, const char *v, uint32_t max, uint32_t *out)
+{
+    char *end = NULL;
+    unsigned long n = strtoul(v, &end, 10);
+    if (*v < '0' || *v > '9' || *end != '\0' || n == 0 || n > max) {
+        fprintf(stderr, "phantomzero kv: --%s must be a number from 1 to %u\n", flag, max);
+        return false;
+    }
+    *out = (uint32_t)n;
+    return true;
+}
+
 static int s_parse(int argc, char **argv, s_args_t *a)
 {
     *a = (s_args_t){.host = "127.0.0.1:26357", .to = "txn", .timeout_ms = 10000};
@@ -37,9 +50,13 @@ static int s_parse(int argc, char **argv, s_args_t *a)
         } else if ((v = pz__flag(argc, argv, &i, "to")) != NULL) {
             a->to = v;
         } else if ((v = pz__flag(argc, argv, &i, "limit")) != NULL) {
-            a->limit = (uint32_t)strtoul(v, NULL, 10);
+            if (!s_number("limit", v, PZ_SCAN_KEYS_MAX, &a->limit)) {
+                return PZ_EXIT_USAGE;
+            }
         } else if ((v = pz__flag(argc, argv, &i, "timeout-ms")) != NULL) {
-            a->timeout_ms = (uint32_t)strtoul(v, NULL, 10);
+            if (!s_number("timeout-ms", v, 3600000, &a->timeout_ms)) {
+                return PZ_EXIT_USAGE;
+            }
         } else if ((v = pz__flag(argc, argv, &i, "expect")) != NULL) {
             a->expect = v;
         } else if (pz__flag_bool(argv, i, "expect-absent")) {
