@@ -54,7 +54,9 @@ step() {
         failed=$((failed + 1))
         results+=("FAIL  $name (exit $rc, ${dt}s)")
     fi
-    printf '==== %s: %s (%ss)\n' "$name" "$( ((rc == 0)) && echo ok || echo "FAILED, exit $rc")" "$dt"
+    local outcome="FAILED, exit $rc"
+    ((rc != 0)) || outcome=ok
+    printf '==== %s: %s (%ss)\n' "$name" "$outcome" "$dt"
     return "$rc"
 }
 
@@ -64,17 +66,18 @@ skip() {
     printf '\n==== %s: skipped (%s)\n' "$1" "$2"
 }
 
-# build_tree DIR [TARGET] -- CMAKE_ARGS...: configure (Ninja, unless DIR was already configured
-# with another generator) and build. Called under `if`, where set -e does not apply: every
-# command checks its own status.
+# build_tree DIR "TARGETS" -- CMAKE_ARGS...: configure (Ninja, unless DIR was already configured
+# with another generator) and build TARGETS (space-separated; "" for all). Called under `if`,
+# where set -e does not apply: every command checks its own status.
 build_tree() {
-    local dir=$1 target=$2
+    local dir=$1 targets=()
+    read -r -a targets <<<"$2"
     shift 3
     local gen=(-G Ninja)
     if [ -f "$dir/CMakeCache.txt" ]; then gen=(); fi
     cmake -S . -B "$dir" "${gen[@]}" "$@" || return
-    if [ -n "$target" ]; then
-        cmake --build "$dir" -j "$JOBS" --target "$target" || return
+    if ((${#targets[@]})); then
+        cmake --build "$dir" -j "$JOBS" --target "${targets[@]}" || return
     else
         cmake --build "$dir" -j "$JOBS" || return
     fi
@@ -90,15 +93,16 @@ integration() {
     timeout -k 30 "$INTEGRATION_TIMEOUT_S" "$PY" tests/integration/run.py --build-dir "$dir" "$@"
 }
 
-echo "test.sh: $(nproc) cores, $(uname -sr), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo '?')
+echo "test.sh: $(nproc) cores, $(uname -sr), commit $commit"
 
 if ((deps)); then
     step "install dependencies" ./scripts/install-deps.sh || true
 fi
 
 # Release-ish build: everything the integration suite runs against.
-if step "build (RelWithDebInfo, build/)" build_tree build "" -- -DCMAKE_BUILD_TYPE=RelWithDebInfo
-then
+if step "build (RelWithDebInfo, build/)" build_tree build "" -- \
+        -DCMAKE_BUILD_TYPE=RelWithDebInfo; then
     step "unit tests (build/)" unit_tests build || true
     INTEGRATION_TIMEOUT_S=900
     step "integration tests (build/)" integration build || true
@@ -123,8 +127,10 @@ else
     fi
 
     if [ -f tests/fuzz/smoke.sh ]; then
-        # smoke.sh gets the fuzz build directory as its only argument.
-        if step "build (libFuzzer, build-fuzz/)" build_tree build-fuzz fuzz_msg -- \
+        # smoke.sh gets the fuzz build directory as its only argument; it runs fuzz_msg on the
+        # corpus fuzz_msg_seeds writes.
+        fuzz_targets="fuzz_msg fuzz_msg_seeds"
+        if step "build (libFuzzer, build-fuzz/)" build_tree build-fuzz "$fuzz_targets" -- \
                 -DCMAKE_C_COMPILER=clang -DPZ_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo; then
             step "fuzz smoke" timeout -k 30 600 bash tests/fuzz/smoke.sh build-fuzz || true
         else
