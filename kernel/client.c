@@ -166,12 +166,16 @@ static int s_wait_reply(pz_client_t *c, uint64_t corr, uint64_t deadline_ms, pz_
             return PZ_EUNAVAILABLE;
         }
         pz_msg_t *m = NULL;
-        while (pz__recv_msg(c->inbox, ZMQ_DONTWAIT, &m) != PZ_ENOTFOUND) {
+        int rc;
+        while ((rc = pz__recv_msg(c->inbox, ZMQ_DONTWAIT, &m)) != PZ_ENOTFOUND) {
+            if (rc == PZ_EUNAVAILABLE) {
+                return rc; /* the context is terminating */
+            }
             if (m && pz_msg_is_reply(m) && pz_msg_corr(m) == corr) {
                 *reply = m;
                 return 0;
             }
-            pz_msg_free(&m); /* a reply to an earlier call that timed out */
+            pz_msg_free(&m); /* a reply to an earlier call that timed out, or bad bytes */
         }
     }
 }

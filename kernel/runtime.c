@@ -381,11 +381,11 @@ static void s_metrics_init(pz__kernel_t *k)
                                            "messages for actors not in this process");
 }
 
-static int s_spawn(pz__kernel_t *k)
+static int s_spawn(pz__kernel_t *k, int want)
 {
     atomic_store(&k->running, true);
     int spawned = 0, rc = 0;
-    for (int i = 0; i < k->threads_len; i++) {
+    for (int i = 0; i < want; i++) {
         if (pthread_create(&k->threads[i].tid, NULL, s_thread_main, &k->threads[i]) != 0) {
             rc = PZ_ENOMEM;
             break;
@@ -436,8 +436,11 @@ int pz__kernel_start(zconfig_t *config, const char *config_file)
     if (rc == 0) {
         rc = s_assign_threads(k);
     }
+    /* threads_len counts started threads only: stop joins exactly those */
+    int want = k->threads_len;
+    k->threads_len = 0;
     if (rc == 0) {
-        rc = s_spawn(k);
+        rc = s_spawn(k, want);
     }
     if (rc != 0) {
         pz__kernel_stop();
@@ -468,6 +471,8 @@ void pz__kernel_stop(void)
     }
     for (int i = 0; i < k->threads_len; i++) {
         pthread_join(k->threads[i].tid, NULL);
+    }
+    for (int i = 0; i < PZ_THREADS_MAX; i++) {
         free(k->threads[i].actors);
     }
     for (int i = 0; i < k->actors_len; i++) {

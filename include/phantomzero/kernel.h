@@ -98,6 +98,7 @@ pz_client_t *pz_client_new(const char *endpoint);
  * after timeout_ms (0 = default) — a late reply is discarded. */
 int pz_client_call(pz_client_t *c, const char *to, pz_out_t **req, uint32_t timeout_ms,
                    pz_msg_t **reply);
+/* Destroy every in-process client before the kernel stops: stopping waits for their sockets. */
 void pz_client_destroy(pz_client_t **c);
 
 /* ---------------------------------------------------------------------------------------- */
