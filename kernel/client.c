@@ -153,6 +153,8 @@ static void *s_target(pz_client_t *c, const char *to, pz_envelope_t *env)
     return c->push;
 }
 
+/* Blocking receives with a timeout, not zmq_poll plus non-blocking receives: each of those
+ * extra steps costs a syscall on every call, the blocking receive only when it must sleep. */
 static int s_wait_reply(pz_client_t *c, uint64_t corr, uint64_t deadline_ms, pz_msg_t **reply)
 {
     for (;;) {
@@ -160,23 +162,21 @@ static int s_wait_reply(pz_client_t *c, uint64_t corr, uint64_t deadline_ms, pz_
         if (now >= deadline_ms) {
             return PZ_ETIMEDOUT;
         }
-        zmq_pollitem_t it = {.socket = c->inbox, .events = ZMQ_POLLIN};
-        int n = zmq_poll(&it, 1, (long)(deadline_ms - now));
-        if (n < 0 && errno != EINTR) {
-            return PZ_EUNAVAILABLE;
-        }
+        int ms = (int)(deadline_ms - now);
+        zmq_setsockopt(c->inbox, ZMQ_RCVTIMEO, &ms, sizeof ms);
         pz_msg_t *m = NULL;
-        int rc;
-        while ((rc = pz__recv_msg(c->inbox, ZMQ_DONTWAIT, &m)) != PZ_ENOTFOUND) {
-            if (rc == PZ_EUNAVAILABLE) {
-                return rc; /* the context is terminating */
-            }
-            if (m && pz_msg_is_reply(m) && pz_msg_corr(m) == corr) {
-                *reply = m;
-                return 0;
-            }
-            pz_msg_free(&m); /* a reply to an earlier call that timed out, or bad bytes */
+        int rc = pz__recv_msg(c->inbox, 0, &m);
+        if (rc == PZ_ENOTFOUND) {
+            continue; /* the receive timed out (EAGAIN): the loop re-checks the deadline */
         }
+        if (rc == PZ_EUNAVAILABLE) {
+            return rc; /* the context is terminating */
+        }
+        if (m && pz_msg_is_reply(m) && pz_msg_corr(m) == corr) {
+            *reply = m;
+            return 0;
+        }
+        pz_msg_free(&m); /* a reply to an earlier call that timed out, or bad bytes */
     }
 }
 

@@ -101,8 +101,10 @@ static int s_inbox_one(pz__thread_t *t, int flags)
 /* ---------------------------------------------------------------------------------------- */
 /* The loop                                                                                  */
 
-/* One pass: local inboxes are received from exactly local_pending times (never empty, see
- * internal.h); the thread inbox until it is found empty. Returns messages handled. */
+/* One pass over the local inboxes: each is received from exactly local_pending times (never
+ * empty, see internal.h). Returns messages handled. The thread inbox is not probed here: a
+ * receive that finds it empty costs a syscall; s_wait's blocking receive takes a queued message
+ * without one and sleeps only when there is none. */
 static int s_drain(pz__thread_t *t, bool *stop)
 {
     int handled = 0;
@@ -121,19 +123,13 @@ static int s_drain(pz__thread_t *t, bool *stop)
             }
         }
     }
-    for (int n = 0; t->inbox_ready && n < PZ_DRAIN_PER_ACTOR_MAX * 4; n++) {
-        int rc = s_inbox_one(t, ZMQ_DONTWAIT);
-        t->inbox_ready = rc == 0;
-        handled += rc == 0;
-        if (rc == PZ_ECLOSED) {
-            *stop = true;
-        }
-    }
+    (void)stop;
     return handled;
 }
 
-/* Sleeps in a blocking receive on the thread inbox — one socket, so no zmq_poll pass over many
- * sockets — until a message comes or the next timer is due. */
+/* Takes the next message from the thread inbox: at once, without a syscall, when one is queued;
+ * otherwise sleeps in the receive — one socket, so no zmq_poll pass over many sockets — until
+ * one comes or the next timer is due. */
 static bool s_wait(pz__thread_t *t, pz_metric_t *waits)
 {
     long timeout = pz__timers_next_ms(t);
@@ -141,11 +137,12 @@ static bool s_wait(pz__thread_t *t, pz_metric_t *waits)
     if (ms == 0) {
         return true;
     }
-    zmq_setsockopt(t->inbox, ZMQ_RCVTIMEO, &ms, sizeof ms);
+    if (ms != t->rcvtimeo_ms) {
+        zmq_setsockopt(t->inbox, ZMQ_RCVTIMEO, &ms, sizeof ms);
+        t->rcvtimeo_ms = ms;
+    }
     pz_metric_add(waits, 1);
-    int rc = s_inbox_one(t, 0);
-    t->inbox_ready = rc == 0;
-    return rc != PZ_ECLOSED;
+    return s_inbox_one(t, 0) != PZ_ECLOSED;
 }
 
 static void s_loop(pz__thread_t *t)
