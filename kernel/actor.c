@@ -20,9 +20,33 @@ void pz__thread_inbox_endpoint(int thread, char *buf, size_t cap)
     snprintf(buf, cap, "inproc://pz/t%d", thread);
 }
 
-void pz__local_inbox_endpoint(const char *name, char *buf, size_t cap)
+/* The index of dest's local inbox for sender `from` (same kernel thread), created and bound on
+ * first use — on that thread, which owns both actors. Negative on failure. */
+static int s_local_slot(pz_actor_t *dest, const pz_actor_t *from, char *ep, size_t cap)
 {
-    snprintf(buf, cap, "inproc://pz/%s.local", name);
+    snprintf(ep, cap, "inproc://pz/%s.from.%s", dest->name, from->name);
+    for (uint32_t i = 0; i < dest->locals_len; i++) {
+        if (dest->locals[i].from == from) {
+            return (int)i;
+        }
+    }
+    pz__local_t *grown = realloc(dest->locals, (dest->locals_len + 1) * sizeof *grown);
+    if (grown == NULL) {
+        return PZ_ENOMEM;
+    }
+    dest->locals = grown;
+    void *s = zmq_socket(pz__k->zctx, ZMQ_PULL);
+    int hwm = PZ_MAILBOX_MAX, linger = 0;
+    if (s == NULL || zmq_setsockopt(s, ZMQ_RCVHWM, &hwm, sizeof hwm) != 0 ||
+        zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger) != 0 || zmq_bind(s, ep) != 0) {
+        pz_log(dest, PZ_LOG_ERROR, "cannot bind %s: %s", ep, zmq_strerror(errno));
+        if (s) {
+            zmq_close(s);
+        }
+        return PZ_EUNAVAILABLE;
+    }
+    dest->locals[dest->locals_len] = (pz__local_t){.from = from, .sock = s};
+    return (int)dest->locals_len++;
 }
 
 pz_actor_t *pz__actor_find(const char *name)
@@ -139,10 +163,12 @@ void pz__actor_close_sockets(pz_actor_t *a)
         zmq_close(a->peers[i].sock);
     }
     a->peers_len = 0;
-    if (a->local_inbox) {
-        zmq_close(a->local_inbox);
-        a->local_inbox = NULL;
+    for (uint32_t i = 0; i < a->locals_len; i++) {
+        zmq_close(a->locals[i].sock);
     }
+    free(a->locals);
+    a->locals = NULL;
+    a->locals_len = 0;
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -348,9 +374,13 @@ static int s_route(pz_actor_t *a, const char *to, const pz__route_t **out)
     }
     s_from(a, ep, r.from, sizeof r.from);
     pz_actor_t *dest = strncmp(ep, "inproc://pz/", 12) == 0 ? pz__actor_find(r.to) : NULL;
-    if (dest != NULL && dest->thread == a->thread) {
-        pz__local_inbox_endpoint(dest->name, ep, sizeof ep); /* no wake-up, no activation */
+    if (dest != NULL && dest->thread == a->thread) { /* no wake-up, no activation */
+        int slot = s_local_slot(dest, a, ep, sizeof ep);
+        if (slot < 0) {
+            return slot;
+        }
         r.local_dest = dest;
+        r.local_slot = (uint32_t)slot;
     }
     r.sock = s_peer_socket(a, ep);
     if (r.sock == NULL) {
@@ -378,12 +408,13 @@ static int s_send(pz_actor_t *a, const char *to, pz_out_t **out, uint8_t flags, 
     strcpy(env.to, r->to);
     strcpy(env.from, r->from);
     pz_actor_t *local_dest = r->local_dest;
+    uint32_t local_slot = r->local_slot;
     rc = pz__send_frames(r->sock, &env, out, ZMQ_DONTWAIT);
     if (rc == PZ_EBUSY) {
         pz_metric_add(pz__k->m_busy, 1);
     }
     if (rc == 0 && local_dest != NULL) {
-        local_dest->local_pending++;
+        local_dest->locals[local_slot].pending++;
     }
     return rc;
 }

@@ -9,9 +9,10 @@
  *     by the envelope's `to`. A thread sleeps in a blocking receive on that one socket: a
  *     zmq_poll over many sockets costs syscalls per socket on every call;
  *   - actors: one per configured module instance, each pinned to one kernel thread, with its
- *     own outbound PUSH sockets and a local inbox, inproc://pz/<name>.local, for senders on the
- *     same kernel thread: never waited on, and received from exactly as many times as messages
- *     were sent to it (local_pending), never when empty;
+ *     own outbound PUSH sockets and one local inbox per sender on the same kernel thread,
+ *     inproc://pz/<name>.from.<sender>: never waited on, and received from exactly as many
+ *     times as messages were sent to it (pending), never when empty. One per sender because a
+ *     socket with several senders reads their pipes round-robin and would try an empty one;
  *     (ZeroMQ puts a pipe to sleep when a receive finds it empty, and the next send on it then
  *     pays an eventfd activation: a write, a poll and a read, each a costly syscall on these VMs.
  *     Same-thread hops that never find a pipe empty never pay it: ~0.2 us instead of ~10 us.)
@@ -36,14 +37,22 @@ typedef struct {
     uint64_t used_tick;
 } pz__peer_t;
 
+/* A local inbox: messages from one actor on the same kernel thread. */
+typedef struct {
+    const pz_actor_t *from;
+    void *sock;       /* PULL at inproc://pz/<name>.from.<sender> */
+    uint32_t pending; /* sent and not yet received: the inbox is never read when empty */
+} pz__local_t;
+
 /* A resolved destination, cached so a send does no string formatting or table walks: the
  * socket to use, the envelope's `to` and `from`, and the same-thread actor whose
- * local_pending counts the message (NULL for other threads and processes). */
+ * local inbox counts the message (NULL for other threads and processes). */
 #define PZ__ROUTES_MAX 32
 typedef struct {
     char addr[PZ_ADDR_BYTES_MAX]; /* as the caller gave it; "" marks a free slot */
     void *sock;
     pz_actor_t *local_dest;
+    uint32_t local_slot; /* index into local_dest->locals */
     char to[PZ_NAME_BYTES_MAX];
     char from[PZ_ADDR_BYTES_MAX];
 } pz__route_t;
@@ -64,8 +73,8 @@ struct pz_actor {
     bool inited;
     int thread_index;
     pz__thread_t *thread;
-    void *local_inbox; /* PULL, bound at inproc://pz/<name>.local: this kernel thread */
-    uint32_t local_pending; /* messages sent to local_inbox and not yet received */
+    pz__local_t *locals; /* inboxes for senders on this kernel thread, one per sender */
+    uint32_t locals_len;
     pz__peer_t peers[PZ_PEERS_MAX];
     uint32_t peers_len;
     pz__route_t routes[PZ__ROUTES_MAX];
@@ -190,6 +199,5 @@ int pz__recv_msg(void *sock, int flags, pz_msg_t **out);
 int pz__kernel_start(zconfig_t *config, const char *config_file);
 void pz__kernel_stop(void);
 void pz__thread_inbox_endpoint(int thread, char *buf, size_t cap);
-void pz__local_inbox_endpoint(const char *name, char *buf, size_t cap);
 
 #endif

@@ -101,29 +101,39 @@ static int s_inbox_one(pz__thread_t *t, int flags)
 /* ---------------------------------------------------------------------------------------- */
 /* The loop                                                                                  */
 
-/* One pass over the local inboxes: each is received from exactly local_pending times (never
+/* Receives what local inbox j of actor a holds, up to PZ_DRAIN_PER_ACTOR_MAX messages. */
+static int s_drain_local(pz_actor_t *a, uint32_t j)
+{
+    int handled = 0;
+    for (int n = 0; a->locals[j].pending > 0 && n < PZ_DRAIN_PER_ACTOR_MAX; n++) {
+        a->locals[j].pending--;
+        pz_msg_t *m = NULL;
+        int rc = pz__recv_msg(a->locals[j].sock, ZMQ_DONTWAIT, &m);
+        assert(rc != PZ_ENOTFOUND); /* a counted message is always there */
+        handled++;
+        if (rc == 0) {
+            pz__actor_dispatch(a, m);
+        } else {
+            pz_metric_add(pz__k->m_malformed, 1);
+        }
+    }
+    return handled;
+}
+
+/* One pass over the local inboxes: each is received from exactly `pending` times (never
  * empty, see internal.h). Returns messages handled. The thread inbox is not probed here: a
  * receive that finds it empty costs a syscall; s_wait's blocking receive takes a queued message
  * without one and sleeps only when there is none. */
-static int s_drain(pz__thread_t *t, bool *stop)
+static int s_drain(pz__thread_t *t)
 {
     int handled = 0;
     for (int i = 0; i < t->actors_len; i++) {
         pz_actor_t *a = t->actors[i];
-        for (int n = 0; a->local_pending > 0 && n < PZ_DRAIN_PER_ACTOR_MAX; n++) {
-            a->local_pending--;
-            pz_msg_t *m = NULL;
-            int rc = pz__recv_msg(a->local_inbox, ZMQ_DONTWAIT, &m);
-            assert(rc != PZ_ENOTFOUND); /* a counted message is always there */
-            handled++;
-            if (rc == 0) {
-                pz__actor_dispatch(a, m);
-            } else {
-                pz_metric_add(pz__k->m_malformed, 1);
-            }
+        /* by index: a dispatch may add local inboxes (realloc) to any actor of the thread */
+        for (uint32_t j = 0; j < a->locals_len; j++) {
+            handled += s_drain_local(a, j);
         }
     }
-    (void)stop;
     return handled;
 }
 
@@ -151,7 +161,7 @@ static void s_loop(pz__thread_t *t)
                                            "times a kernel thread waited for messages (may sleep)");
     bool stop = false;
     while (!stop && atomic_load(&pz__k->running)) {
-        int busy = s_drain(t, &stop);
+        int busy = s_drain(t);
         pz__timer_t tm;
         for (int n = 0; n < 1024 && pz__timers_pop_due(t, &tm); n++) {
             pz__actor_timer_fired(tm.actor, &tm);
@@ -193,14 +203,7 @@ static int s_thread_sockets(pz__thread_t *t)
         pz_log(NULL, PZ_LOG_ERROR, "cannot listen on %s: %s", pz__k->listen, zmq_strerror(errno));
         return PZ_EUNAVAILABLE;
     }
-    for (int i = 0; i < t->actors_len; i++) {
-        pz_actor_t *a = t->actors[i];
-        pz__local_inbox_endpoint(a->name, ep, sizeof ep);
-        if ((a->local_inbox = s_bind_pull(ep)) == NULL) {
-            return PZ_EUNAVAILABLE;
-        }
-    }
-    return 0;
+    return 0; /* local inboxes are bound on first use (actor.c) */
 }
 
 static int s_init_actors(pz__thread_t *t)
