@@ -113,10 +113,6 @@ class Result:
     def __init__(self, args, rc, out, err, elapsed_s):
         self.args, self.rc, self.out, self.err, self.elapsed_s = args, rc, out, err, elapsed_s
 
-    @property
-    def text(self):
-        return (self.out + self.err).decode("utf-8", "replace")
-
     def __repr__(self):
         return (f"$ {_show(self.args)}\n  -> exit {self.rc} in {self.elapsed_s:.2f}s, "
                 f"stdout={self.out[:200]!r}, stderr={self.err[:300]!r}")
@@ -177,10 +173,6 @@ class Node:
         raise TestFailure(f"{self.name} was not ready within {limit:.0f}s "
                           f"({'kv ping' if self.ping else 'tcp connect'}); last: {last!r}")
 
-    def signal(self, sig):
-        if self.alive():
-            self.proc.send_signal(sig)
-
     def wait_exit(self, timeout_s):
         """Returns the exit code, or None if the process is still running after timeout_s."""
         try:
@@ -238,9 +230,7 @@ class Cluster:
         if topology == "single":
             port = free_port()
             self.host = f"127.0.0.1:{port}"
-            n = ctx.node("single", [ctx.bin, "start-single-node", f"--store={self.store}",
-                                    f"--listen-addr={self.host}", "--log-level=info"],
-                         host=self.host)
+            n = ctx.node("single", self.storage_args(port), host=self.host)
             self.nodes = [n]
             self.storage_node = self.txn_node = n
         elif topology == "split":
@@ -322,10 +312,6 @@ def parse_scan(out):
     return rows
 
 
-def b(x):
-    return x if isinstance(x, bytes) else x.encode()
-
-
 class Ctx:
     """One test's world: temp folder, processes, mounts, CLI history; close() cleans up."""
 
@@ -358,15 +344,15 @@ class Ctx:
         c = Cluster(self, topology, store or self.dir / "store")
         return c.start() if start else c
 
-    def cli(self, *args, timeout_s=None, stdin=b"", hang_ok=False):
+    def cli(self, *args, timeout_s=None, hang_ok=False):
         """Runs `phantomzero ARGS...`; never raises on a non-zero exit. Fails on a hang (past
         timeout_s) unless hang_ok, which returns a Result with rc None instead."""
         argv = [self.bin, *args]
         limit = timeout_s or CLI_TIMEOUT_S * self.scale
         t0 = time.monotonic()
         try:
-            p = subprocess.run([_arg(a) for a in argv], input=stdin, capture_output=True,
-                               timeout=limit, cwd=self.dir, env=self.env)
+            p = subprocess.run([_arg(a) for a in argv], stdin=subprocess.DEVNULL,
+                               capture_output=True, timeout=limit, cwd=self.dir, env=self.env)
         except subprocess.TimeoutExpired as e:
             r = Result(argv, None, e.stdout or b"", e.stderr or b"", time.monotonic() - t0)
             self.history.append(r)
