@@ -97,6 +97,9 @@ static int s_on_reply(pz_actor_t *self, s_txn_t *t, pz_msg_t *reply)
         pz_reply_error(self, req, err, text);
         pz_metric_add(t->m_errors, 1);
     } else {
+        /* Always observe the reply's timestamp, even from a local sender: dist forwards replies
+         * produced in other processes, whose clocks may have pushed a write above ours; a read
+         * stamped below it would miss an acknowledged write. */
         pz_kv_batch_resp_t r;
         if (pz_kv_batch_resp_from_msg(reply, PZ_MSG_KV_BATCH_RESP, &r) == 0) {
             pz_hlc_update(r.ts);
