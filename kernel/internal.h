@@ -176,6 +176,9 @@ bool pz__timers_pop_due(pz__thread_t *t, pz__timer_t *out);
 uint64_t pz__mono_ms(void);
 uint64_t pz__real_ns(void);
 
+/* hlc.c */
+void pz__hlc_set_max_offset(uint64_t ns);
+
 /* actor.c */
 #define PZ__MSG_STOP 999 /* kernel-internal: ends a kernel thread's loop */
 void pz__drain_rest(void *sock);

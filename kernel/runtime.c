@@ -2,15 +2,16 @@
  * runtime.c — kernel threads and their event loop.
  *
  * Each kernel thread owns a set of actors (pinned by config) and loops:
- *   1. drain: for every actor, receive with ZMQ_DONTWAIT and dispatch, up to
- *      PZ_DRAIN_PER_ACTOR_MAX each, round after round while anything arrives. A message one
- *      actor sends to another on the same thread is picked up here right after the send,
- *      without going back through zmq_poll (~0.3 us instead of ~7 us a hop) and without waking
- *      any thread: the actors that talk most share a thread, so a request crossing five layers
- *      costs one wake-up, not five.
- *   2. timers: fire the due ones.
- *   3. zmq_poll on the inboxes, the control socket and the gateway until something arrives or
- *      the next timer is due.
+ *   1. drain the local inboxes: a message one actor sends to another on the same thread sits in
+ *      a per-(receiver, sender) inbox and is received right after the send, exactly as many
+ *      times as were sent (never finding it empty: see internal.h), without waking any thread
+ *      and without zmq_poll. The actors that talk most share a thread, so a request crossing
+ *      five layers costs one wake-up, not five;
+ *   2. timers: fire the due ones;
+ *   3. wait: a blocking receive (with the next timer as timeout) on the thread's one inbox,
+ *      where other threads, other processes (thread 0 binds the node's tcp endpoint) and the
+ *      kernel's STOP wake-up arrive. A queued message is taken without a syscall; a
+ *      message for an actor of another thread (arrived over tcp) is forwarded to its thread.
  *
  * Start-up is synchronous (czmq's actor contract): the main thread waits until every thread has
  * bound its sockets and run its actors' init hooks, and learns whether all succeeded.
@@ -301,6 +302,9 @@ static int s_node_settings(pz__kernel_t *k)
     }
     k->threads_len = threads < 1 ? 1 : (threads > PZ_THREADS_MAX ? PZ_THREADS_MAX : (int)threads);
     k->seed = strtoull(zconfig_get(c, "node/seed", "0"), NULL, 10);
+    /* The largest clock offset tolerated in a remote timestamp (CockroachDB's --max-offset). */
+    pz__hlc_set_max_offset(strtoull(zconfig_get(c, "node/max_offset_ms", "500"), NULL, 10) *
+                           1000000ull);
     if (k->seed == 0) {
         k->seed = pz__real_ns();
     }

@@ -39,7 +39,7 @@
 #define PZ_ACTORS_MAX 256
 /* Kernel threads. */
 #define PZ_THREADS_MAX 64
-/* Timers armed at once in one process. */
+/* Timers armed at once on one kernel thread (each request arms its timeout there). */
 #define PZ_TIMERS_MAX 131072
 /* Modules and plugins loaded in one process. */
 #define PZ_MODULES_MAX 32

@@ -2,8 +2,9 @@
  * msg.h — the message envelope, outgoing and received messages, and the message type table.
  *
  * On the wire (a ZeroMQ message of two frames):
- *   frame 1, the envelope: a msgpack array
- *       [magic, proto_version, type, type_version, flags, corr, deadline_ns, to, from]
+ *   frame 1, the envelope: a fixed 32-byte little-endian header (magic, proto_version, type,
+ *       type_version, flags, address lengths, corr, deadline_ns) and the two addresses; the
+ *       layout is in kernel/codec/envelope.c (binary, not msgpack: it is decoded on every hop)
  *   frame 2, the body: the msgpack encoding of the type's schema (codec.h).
  * The body is encoded once by the sender and handed to ZeroMQ without a copy; inside a process
  * the receiver reads the very same bytes.
@@ -136,8 +137,9 @@ int pz_msg_decode(pz_msg_t *m, uint16_t expect_type, pz_decode_fn fn, void *out)
  * and for ones a pz_client received. */
 void pz_msg_free(pz_msg_t **m);
 
-/* Kernel side: builds a message from an envelope frame and a body buffer. The body is owned by
- * the message from then on, released with body_free(body_hint). PZ_EPROTO on a bad envelope. */
+/* Kernel side: builds a message from an envelope frame and a body buffer. On success the body is
+ * owned by the message, released with body_free(body_hint); on failure it stays the caller's.
+ * PZ_EPROTO on a bad envelope. */
 int pz__msg_new(const uint8_t *env, size_t env_len, const uint8_t *body, size_t body_len,
                 void (*body_free)(void *hint), void *body_hint, pz_msg_t **out);
 

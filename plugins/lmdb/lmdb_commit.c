@@ -10,12 +10,11 @@
  * earlier lazy commit durable. LMDB 0.9 takes the flag only per env, so it is toggled with
  * mdb_env_set_flags() between commits; only one commit runs at a time (commit_mu).
  *
- * The lazy flag is MDB_NOSYNC: no fsync at all, so a process crash loses nothing (the writes are
- * in the page cache) but, as LMDB documents, an OS crash on a filesystem that does not keep write
- * order may leave the store corrupt rather than merely missing its last batches — weaker than
- * the ABI's "only whole batches, in commit order". MDB_NOMETASYNC keeps that promise (the data
- * is fsynced, the meta page is not: an OS crash drops the last commits, intact) for one fdatasync
- * per commit. The choice is this one line.
+ * The lazy flag is MDB_NOMETASYNC: the data is fsynced, the meta page is not, so an OS crash
+ * drops the last commits, intact — the ABI's "only whole batches, in commit order". MDB_NOSYNC
+ * (no fsync at all) is cheaper but, as LMDB documents, an OS crash on a filesystem that does not
+ * keep write order may leave the store corrupt: a store must never be corrupt, so not that.
+ * Non-durable commits are rare (benchmarks, --no-sync), and group commit amortizes the rest.
  *
  * Map growth: MDB_MAP_FULL aborts the txn, the map doubles (bounded by max_map_bytes) through
  * the reader gate, and the whole batch is retried; PZ_EMAPFULL when the bound is reached or
@@ -33,7 +32,7 @@
 #include "phantomzero/limits.h"
 #include "lmdb_internal.h"
 
-#define PZ_LMDB_LAZY_FLAG MDB_NOSYNC
+#define PZ_LMDB_LAZY_FLAG MDB_NOMETASYNC
 
 static bool s_bytes_ok(const uint8_t *p, size_t len, size_t len_max)
 {
