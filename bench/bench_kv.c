@@ -243,6 +243,20 @@ int main(int argc, char **argv)
     }
     pz_client_t *c = pz_client_new(NULL);
     int rc = s_preload(c);
+    uint32_t *plat = malloc(20000 * sizeof *plat);
+    for (int i = 0; rc == 0 && i < 20000; i++) {
+        pz_ping_t p = {.seq = (uint64_t)i};
+        pz_out_t *o = NULL;
+        pz_msg_t *reply = NULL;
+        uint64_t t0 = bench_ns();
+        pz_ping_to_out(&p, PZ_MSG_PING, &o);
+        rc = pz_client_call(c, "txn", &o, 10000, &reply);
+        plat[i] = (uint32_t)(bench_ns() - t0);
+        pz_out_free(&o);
+        pz_msg_free(&reply);
+    }
+    bench_stats_t ping = bench_stats(plat, 20000);
+    free(plat);
     pz_client_destroy(&c);
     printf("KV through five layers vs direct LMDB; %u keys, %.1f s per case (latency in us)\n",
            s_keys, s_seconds);
@@ -258,6 +272,17 @@ int main(int argc, char **argv)
             s_print(s_op_names[op], clients[ci], r[op][ci], base);
         }
     }
+    static const char *const actors[] = {"txn", "dist", "repl", "storage"};
+    printf("\ntime in each actor's message hook (us, log2 buckets): ");
+    for (int i = 0; i < 4; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "pz_actor_%s_handle_us", actors[i]);
+        pz_metric_t *m = pz_metric_histogram(name, "");
+        printf("%s p50 %llu p99 %llu (%llu msgs)%s", actors[i],
+               (unsigned long long)pz_metric_quantile(m, 0.5),
+               (unsigned long long)pz_metric_quantile(m, 0.99),
+               (unsigned long long)pz_metric_value(m), i < 3 ? ", " : "\n");
+    }
     pz__kernel_stop();
     zconfig_destroy(&zc);
     mdb_env_close(s_env);
@@ -266,6 +291,7 @@ int main(int argc, char **argv)
         return 1;
     }
     printf("\nraw zmq inproc round trip, two threads: p50 %.1f us\n", raw.p50_us);
+    printf("client -> kernel thread PING round trip (no module code): p50 %.1f us\n", ping.p50_us);
     printf("five-layer get, 1 client: p50 %.1f us = %.2fx the raw round trip (target <= 1)\n",
            r[S_GET][0].st.p50_us, r[S_GET][0].st.p50_us / raw.p50_us);
     if (s_ops_max < 3) {
