@@ -111,7 +111,8 @@ int64_t pz_timer_arm(pz_actor_t *self, uint32_t delay_ms, uint64_t timer_id);
 void pz_timer_cancel(pz_actor_t *self, int64_t handle);
 
 /* Monotonic milliseconds (CLOCK_MONOTONIC). A simulation clock comes with the deterministic
- * simulation harness; modules already take time only from here, which keeps that possible. */
+ * simulation harness; the layers' logic takes time only from the kernel (this and the HLC), which
+ * keeps that possible (storage's commit thread reads the clock itself, for latency metrics). */
 uint64_t pz_now_ms(pz_actor_t *self);
 
 /* A pseudo-random number from the actor's own generator, seeded from the config's seed and the
