@@ -129,11 +129,19 @@ static void *s_peer_socket(pz_actor_t *a, const char *ep)
     }
     uint32_t slot = a->peers_len;
     if (slot == PZ_PEERS_MAX) { /* evict the least recently used connection */
-        slot = 0;
-        for (uint32_t i = 1; i < a->peers_len; i++) {
-            if (a->peers[i].used_tick < a->peers[slot].used_tick) {
+        slot = UINT32_MAX;
+        for (uint32_t i = 0; i < a->peers_len; i++) {
+            /* Never a same-thread local inbox: messages counted as pending must arrive. There
+             * is at most one per actor of the thread, far fewer than PZ_PEERS_MAX. */
+            bool pinned = strstr(a->peers[i].endpoint, ".from.") != NULL;
+            if (!pinned && (slot == UINT32_MAX || a->peers[i].used_tick <
+                                                      a->peers[slot].used_tick)) {
                 slot = i;
             }
+        }
+        if (slot == UINT32_MAX) {
+            pz_log(a, PZ_LOG_ERROR, "no connection to evict for %s", ep);
+            return NULL;
         }
         zmq_close(a->peers[slot].sock);
         memset(a->routes, 0, sizeof a->routes); /* they may point at the closed socket */
