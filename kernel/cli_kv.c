@@ -98,8 +98,12 @@ static int s_call(const s_args_t *a, pz_out_t **out, pz_msg_t **reply)
     pz_client_destroy(&c);
     if (rc != 0) {
         char msg[300];
-        snprintf(msg, sizeof msg, "%s: no reply from %s",
-                 rc == PZ_ETIMEDOUT ? "timed out" : pz_strerror(rc), ep);
+        snprintf(msg, sizeof msg, "%s",
+                 rc == PZ_ETIMEDOUT      ? "timed out: no reply from the node"
+                 : rc == PZ_EUNAVAILABLE ? "cannot connect to the node"
+                                         : pz_strerror(rc));
+        size_t n = strlen(msg);
+        snprintf(msg + n, sizeof msg - n, " at %s", ep);
         return s_error(rc, msg);
     }
     const char *text = NULL;

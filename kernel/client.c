@@ -28,7 +28,11 @@ struct pz_client {
 
 static atomic_uint_fast64_t s_client_seq;
 
-static void *s_push(void *zctx, const char *ep)
+/* How long a remote client waits for the node to accept its connection. */
+#define S_CONNECT_WAIT_MS 3000
+
+/* immediate: queue only on a connection that is up (ZMQ_IMMEDIATE, set before connecting). */
+static void *s_push(void *zctx, const char *ep, int immediate)
 {
     void *s = zmq_socket(zctx, ZMQ_PUSH);
     int hwm = PZ_MAILBOX_MAX, linger = 0;
@@ -37,6 +41,7 @@ static void *s_push(void *zctx, const char *ep)
     }
     zmq_setsockopt(s, ZMQ_SNDHWM, &hwm, sizeof hwm);
     zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger);
+    zmq_setsockopt(s, ZMQ_IMMEDIATE, &immediate, sizeof immediate);
     if (zmq_connect(s, ep) != 0) {
         zmq_close(s);
         return NULL;
@@ -81,7 +86,9 @@ static int s_open_inbox(pz_client_t *c, uint64_t n)
             zmq_getsockopt(c->inbox, ZMQ_LAST_ENDPOINT, ep, &len) != 0) {
             return PZ_EUNAVAILABLE;
         }
-        c->push = s_push(c->zctx, c->remote);
+        /* Queue only on a connection that is up: a node that is not there then shows as
+         * PZ_EUNAVAILABLE after the connect wait, not as a request timing out much later. */
+        c->push = s_push(c->zctx, c->remote, 1);
         if (c->push == NULL) {
             return PZ_EUNAVAILABLE;
         }
@@ -147,7 +154,7 @@ static void *s_target(pz_client_t *c, const char *to, pz_envelope_t *env)
         if (c->push) {
             zmq_close(c->push);
         }
-        c->push = s_push(c->zctx, ep);
+        c->push = s_push(c->zctx, ep, 0);
         snprintf(c->push_ep, sizeof c->push_ep, "%s", ep);
     }
     return c->push;
@@ -194,11 +201,12 @@ int pz_client_call(pz_client_t *c, const char *to, pz_out_t **req, uint32_t time
     if (sock == NULL) {
         return PZ_ENOTFOUND;
     }
-    int sndtimeo = (int)ms;
+    /* A remote node gets S_CONNECT_WAIT_MS to accept the connection (ZMQ_IMMEDIATE above). */
+    int sndtimeo = c->remote[0] && ms > S_CONNECT_WAIT_MS ? S_CONNECT_WAIT_MS : (int)ms;
     zmq_setsockopt(sock, ZMQ_SNDTIMEO, &sndtimeo, sizeof sndtimeo);
     int rc = pz__send_frames(sock, &env, req, 0);
     if (rc != 0) {
-        return rc == PZ_EBUSY ? PZ_ETIMEDOUT : rc;
+        return rc != PZ_EBUSY ? rc : c->remote[0] ? PZ_EUNAVAILABLE : PZ_ETIMEDOUT;
     }
     return s_wait_reply(c, env.corr, pz__mono_ms() + ms, reply);
 }
@@ -220,7 +228,7 @@ pz_mailslot_t *pz_mailslot_open(const char *actor_name)
     pz_mailslot_t *s = calloc(1, sizeof *s);
     char ep[PZ_ADDR_BYTES_MAX];
     pz__thread_inbox_endpoint(a->thread_index, ep, sizeof ep);
-    if (s == NULL || (s->push = s_push(pz__k->zctx, ep)) == NULL) {
+    if (s == NULL || (s->push = s_push(pz__k->zctx, ep, 0)) == NULL) {
         free(s);
         return NULL;
     }

@@ -112,6 +112,14 @@ else
     skip "integration tests (build/)" "build failed"
 fi
 
+# The benchmarks are their own target (bench/run.sh); their smoke run proves they still work.
+if [ -x build/bin/phantomzero ]; then
+    step "benchmark smoke (bench/run.sh --smoke)" env PZ_BENCH_BUILD=build bench/run.sh --smoke \
+        || true
+else
+    skip "benchmark smoke" "build failed"
+fi
+
 if ((quick)); then
     skip "ASan/UBSan build and tests" "--quick"
     skip "fuzz smoke" "--quick"

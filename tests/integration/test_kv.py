@@ -176,7 +176,7 @@ def test_kv_usage_errors(ctx):
 
 
 def test_kv_unreachable_node(ctx):
-    """A node that is not there: exit 2, "error: ... (SQLSTATE XXXXX)", in bounded time."""
+    """A node that is not there: exit 2, "error: ... (SQLSTATE 08006)", after the connect wait."""
     host = f"--host=127.0.0.1:{free_port()}"
     for args in (["kv", "get", "k", host], ["kv", "put", "k", "v", host],
                  ["kv", "ping", host]):
@@ -184,3 +184,5 @@ def test_kv_unreachable_node(ctx):
         eq(r.rc, 2, f"exit code against an unreachable node ({r!r})")
         check(ERROR_RE.search(r.err), f"error message with a SQLSTATE on stderr: {r!r}")
         check(r.out == b"", f"nothing on stdout: {r!r}")
+        # refused as unreachable (08006) after the connect wait, not a 10 s request timeout
+        check(b"SQLSTATE 08006" in r.err, f"a dead node is 08006, not a timeout: {r!r}")
