@@ -26,6 +26,11 @@
  * Decoded views and arrays live in the message's arena and in the received bytes: they die with
  * the message. Decoders never trust input: wrong types, oversized arrays, too deep nesting give
  * PZ_EPROTO, never a crash or an unbounded allocation.
+ *
+ * Two decoders are generated with the same semantics (what they accept, the zeros for missing
+ * fields, the bounds): T_decode_cur reads the bytes in place through a cursor (pz_cur_t) with no
+ * intermediate tree, and is the one received messages use; T_decode reads a msgpack-c object
+ * tree (pz__unpack) and is kept as the reference the cursor decoder is tested against.
  */
 #ifndef PHANTOMZERO_CODEC_H
 #define PHANTOMZERO_CODEC_H
@@ -108,6 +113,33 @@ pz_view_t pz__rand_bytes(pz_arena_t *a, uint64_t *seed);
  * (data must outlive the tree). *zone receives the tree's memory: msgpack_unpacked_destroy it. */
 int pz__unpack(const uint8_t *data, size_t len, msgpack_unpacked *out);
 
+/* A read position in received msgpack bytes: the next object starts at p, the bytes end at end.
+ * The pz__cur_* readers consume one object of the expected type and return 0, or PZ_EPROTO
+ * (wrong type, out of range, or past end; *c is then unspecified and decoding stops). They
+ * accept exactly what the pz__dec_* helpers accept from msgpack-c's tree: any integer encoding
+ * whose value fits (a signed encoding of a non-negative value is fine for an unsigned field),
+ * float32 (widened) or float64 for F64, bin for BYTES, str for STR, an array for a struct. */
+typedef struct pz_cur {
+    const uint8_t *p;
+    const uint8_t *end;
+} pz_cur_t;
+
+/* Proves data[0..len) is one complete msgpack document within pz__unpack's bounds (the same
+ * scan, the same answer) and points *c at it. A decoder then reads it without re-checking
+ * nesting or counts against the input, though every reader still checks bounds. */
+int pz__cur_init(const uint8_t *data, size_t len, pz_cur_t *c);
+int pz__cur_arr(pz_cur_t *c, uint32_t max, uint32_t *n);
+int pz__cur_uint(pz_cur_t *c, uint64_t max, uint64_t *out);
+int pz__cur_int(pz_cur_t *c, int64_t min, int64_t max, int64_t *out);
+int pz__cur_bool(pz_cur_t *c, bool *out);
+int pz__cur_f64(pz_cur_t *c, double *out);
+int pz__cur_bytes(pz_cur_t *c, pz_view_t *out);
+int pz__cur_str(pz_cur_t *c, pz_view_t *out);
+/* True, and the nil consumed, if the next object is nil; false and nothing consumed otherwise. */
+bool pz__cur_nil(pz_cur_t *c);
+/* Skips n whole objects of any type (a newer sender's extra fields), containers included. */
+int pz__cur_skip(pz_cur_t *c, uint64_t n);
+
 /* ---------------------------------------------------------------------------------------- */
 /* Generators                                                                                */
 
@@ -130,6 +162,7 @@ int pz__unpack(const uint8_t *data, size_t len, msgpack_unpacked *out);
     typedef struct T { PZ_SCHEMA_##T(PZ_F_DECL) } T##_t;                                         \
     int T##_encode(msgpack_packer *pk, const T##_t *m);                                          \
     int T##_decode(const msgpack_object *o, T##_t *m, pz_arena_t *a, int depth);                 \
+    int T##_decode_cur(pz_cur_t *c, T##_t *m, pz_arena_t *a, int depth);                         \
     bool T##_eq(const T##_t *x, const T##_t *y);                                                 \
     void T##_fill_random(T##_t *m, pz_arena_t *a, uint64_t *seed, int depth);
 
@@ -208,6 +241,57 @@ int pz__unpack(const uint8_t *data, size_t len, msgpack_unpacked *out);
         }                                                                                        \
         for (uint32_t j_ = 0; r_ == 0 && j_ < cnt_; j_++) {                                      \
             r_ = T##_decode(&it_[j_], &(m)->n[j_], a, depth + 1);                                \
+        }                                                                                        \
+        (m)->n##_len = r_ == 0 ? cnt_ : 0;                                                       \
+        r_;                                                                                      \
+    })
+
+/* --- decode through a cursor: the same steps as above, in place -------------------------- */
+#define PZ_F_CDEC(kind, name, T, max)                                                            \
+    if (i_ < n_) {                                                                               \
+        if ((rc = PZ_F_CDEC_##kind(c, m, name, T, max)) != 0) {                                  \
+            return rc;                                                                           \
+        }                                                                                        \
+    }                                                                                            \
+    i_++;
+#define PZ_F_CDEC_UINT_(c, m, n, max_)                                                           \
+    __extension__({                                                                              \
+        uint64_t v_ = 0;                                                                         \
+        int r_ = pz__cur_uint(c, max_, &v_);                                                     \
+        (m)->n = v_;                                                                             \
+        r_;                                                                                      \
+    })
+#define PZ_F_CDEC_U8(c, m, n, T, max) PZ_F_CDEC_UINT_(c, m, n, UINT8_MAX)
+#define PZ_F_CDEC_U16(c, m, n, T, max) PZ_F_CDEC_UINT_(c, m, n, UINT16_MAX)
+#define PZ_F_CDEC_U32(c, m, n, T, max) PZ_F_CDEC_UINT_(c, m, n, UINT32_MAX)
+#define PZ_F_CDEC_U64(c, m, n, T, max) PZ_F_CDEC_UINT_(c, m, n, UINT64_MAX)
+#define PZ_F_CDEC_INT_(c, m, n, lo_, hi_)                                                        \
+    __extension__({                                                                              \
+        int64_t v_ = 0;                                                                          \
+        int r_ = pz__cur_int(c, lo_, hi_, &v_);                                                  \
+        (m)->n = v_;                                                                             \
+        r_;                                                                                      \
+    })
+#define PZ_F_CDEC_I32(c, m, n, T, max) PZ_F_CDEC_INT_(c, m, n, INT32_MIN, INT32_MAX)
+#define PZ_F_CDEC_I64(c, m, n, T, max) PZ_F_CDEC_INT_(c, m, n, INT64_MIN, INT64_MAX)
+#define PZ_F_CDEC_BOOL(c, m, n, T, max) pz__cur_bool(c, &(m)->n)
+#define PZ_F_CDEC_F64(c, m, n, T, max) pz__cur_f64(c, &(m)->n)
+#define PZ_F_CDEC_BYTES(c, m, n, T, max) pz__cur_bytes(c, &(m)->n)
+#define PZ_F_CDEC_STR(c, m, n, T, max) pz__cur_str(c, &(m)->n)
+#define PZ_F_CDEC_STRUCT(c, m, n, T, max) T##_decode_cur(c, &(m)->n, a, depth + 1)
+#define PZ_F_CDEC_OPT(c, m, n, T, max)                                                           \
+    (pz__cur_nil(c) ? ((m)->has_##n = false, 0)                                                  \
+                    : ((m)->has_##n = true, T##_decode_cur(c, &(m)->n, a, depth + 1)))
+#define PZ_F_CDEC_ARR(c, m, n, T, max)                                                           \
+    __extension__({                                                                              \
+        uint32_t cnt_ = 0;                                                                       \
+        int r_ = pz__cur_arr(c, max, &cnt_);                                                     \
+        if (r_ == 0 && cnt_ > 0) {                                                               \
+            (m)->n = pz_arena_alloc(a, sizeof(T##_t) * cnt_);                                    \
+            r_ = (m)->n ? 0 : PZ_ENOMEM;                                                         \
+        }                                                                                        \
+        for (uint32_t j_ = 0; r_ == 0 && j_ < cnt_; j_++) {                                      \
+            r_ = T##_decode_cur(c, &(m)->n[j_], a, depth + 1);                                   \
         }                                                                                        \
         (m)->n##_len = r_ == 0 ? cnt_ : 0;                                                       \
         r_;                                                                                      \
@@ -295,6 +379,22 @@ int pz__unpack(const uint8_t *data, size_t len, msgpack_unpacked *out);
         PZ_SCHEMA_##T(PZ_F_DEC)(void) i_;                                                        \
         (void)a;                                                                                 \
         return 0;                                                                                \
+    }                                                                                            \
+    /* Fields past the schema's (a newer sender's) are skipped whole: the cursor must end up     \
+     * after this struct, where the enclosing one's next field starts. */                        \
+    int T##_decode_cur(pz_cur_t *c, T##_t *m, pz_arena_t *a, int depth)                          \
+    {                                                                                            \
+        uint32_t n_ = 0, i_ = 0;                                                                 \
+        int rc;                                                                                  \
+        memset(m, 0, sizeof *m);                                                                 \
+        if (depth > PZ_DECODE_DEPTH_MAX) {                                                       \
+            return PZ_EPROTO;                                                                    \
+        }                                                                                        \
+        if ((rc = pz__cur_arr(c, 1024, &n_)) != 0) {                                             \
+            return rc;                                                                           \
+        }                                                                                        \
+        PZ_SCHEMA_##T(PZ_F_CDEC)(void) a;                                                        \
+        return i_ < n_ ? pz__cur_skip(c, n_ - i_) : 0;                                           \
     }                                                                                            \
     bool T##_eq(const T##_t *x, const T##_t *y)                                                  \
     {                                                                                            \

@@ -127,11 +127,11 @@ pz_arena_t *pz_msg_arena(pz_msg_t *m);
  * yields PZ_EPROTO. */
 int pz_msg_error(pz_msg_t *m, const char **message);
 
-/* Decodes the body with a schema decoder into *out, whose views and arrays live as long as the
- * message. Returns 0, PZ_EPROTO (bad bytes), or PZ_EUNKNOWN_TYPE if the type differs from
- * `expect_type`. Use the typed wrappers below. */
-typedef int (*pz_decode_fn)(const msgpack_object *o, void *out, pz_arena_t *a, int depth);
-int pz_msg_decode(pz_msg_t *m, uint16_t expect_type, pz_decode_fn fn, void *out);
+/* Decodes the body with a schema's cursor decoder (T_decode_cur) into *out, whose views and
+ * arrays live as long as the message. Returns 0, PZ_EPROTO (bad bytes), PZ_ENOMEM, or
+ * PZ_EUNKNOWN_TYPE if the type differs from `expect_type`. Use the typed wrappers below. */
+typedef int (*pz_decode_cur_fn)(pz_cur_t *c, void *out, pz_arena_t *a, int depth);
+int pz_msg_decode(pz_msg_t *m, uint16_t expect_type, pz_decode_cur_fn fn, void *out);
 
 /* Frees a message and sets *m to NULL. Safe on NULL. Used for messages taken with pz_msg_keep
  * and for ones a pz_client received. */
@@ -166,9 +166,9 @@ int pz__msg_new(const uint8_t *env, size_t env_len, const uint8_t *body, size_t 
         *out = o;                                                                                \
         return 0;                                                                                \
     }                                                                                            \
-    static int T##_decode_any_(const msgpack_object *o, void *out, pz_arena_t *a, int depth)     \
+    static int T##_decode_any_(pz_cur_t *c, void *out, pz_arena_t *a, int depth)                 \
     {                                                                                            \
-        return T##_decode(o, (T##_t *)out, a, depth);                                            \
+        return T##_decode_cur(c, (T##_t *)out, a, depth);                                        \
     }                                                                                            \
     int T##_from_msg(pz_msg_t *msg, uint16_t type, T##_t *out)                                   \
     {                                                                                            \

@@ -175,9 +175,35 @@ pz_view_t pz__rand_bytes(pz_arena_t *a, uint64_t *seed)
 /* ---------------------------------------------------------------------------------------- */
 /* Unpacking                                                                                 */
 
-static uint64_t s_be(const uint8_t *p, size_t n)
+/* The scan and the cursor readers run over every byte of every received body: their small
+ * helpers are forced inline (GCC would otherwise keep an out-of-line copy of s_scan_one, shared
+ * with the skip path, at twice the scan's instructions). */
+#define S_INLINE static inline __attribute__((always_inline))
+
+/* A big-endian number of n <= 8 bytes; the widths msgpack uses are single loads. */
+S_INLINE uint64_t s_be(const uint8_t *p, size_t n)
 {
     assert(n <= 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint16_t v16;
+    uint32_t v32;
+    uint64_t v64;
+    switch (n) {
+    case 1:
+        return p[0];
+    case 2:
+        memcpy(&v16, p, sizeof v16);
+        return __builtin_bswap16(v16);
+    case 4:
+        memcpy(&v32, p, sizeof v32);
+        return __builtin_bswap32(v32);
+    case 8:
+        memcpy(&v64, p, sizeof v64);
+        return __builtin_bswap64(v64);
+    default:
+        break;
+    }
+#endif
     uint64_t v = 0;
     for (size_t i = 0; i < n; i++) {
         v = (v << 8) | p[i];
@@ -234,8 +260,8 @@ static const s_fmt_t s_fmt[0x20] = {
 
 /* Reads one object header at *pos and skips a scalar's payload. For a container, sets
  * *is_container and *children (the objects it holds: map entries count twice). */
-static int s_scan_one(const uint8_t *d, size_t len, size_t *pos, uint64_t *children,
-                      bool *is_container)
+S_INLINE int s_scan_one(const uint8_t *d, size_t len, size_t *pos, uint64_t *children,
+                        bool *is_container)
 {
     assert(*pos < len);
     uint8_t b = d[(*pos)++];
@@ -333,4 +359,258 @@ int pz__unpack(const uint8_t *data, size_t len, msgpack_unpacked *out)
     msgpack_unpacked_destroy(out);
     msgpack_unpacked_init(out);
     return r == MSGPACK_UNPACK_NOMEM_ERROR ? PZ_ENOMEM : PZ_EPROTO;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Cursor decoding                                                                           */
+/*
+ * The readers below mirror msgpack-c's tree building (unpack.c's template callbacks) as seen
+ * through the pz__dec_* helpers: every integer encoding becomes POSITIVE_INTEGER when its value
+ * is >= 0 and NEGATIVE_INTEGER otherwise (int8..int64 included), float32 is widened to double,
+ * str and bin stay apart, and ext is accepted by no field. A view points at its payload in the
+ * input as msgpack-c's does. Of an empty one only the pointer's NULL-ness can matter to a
+ * reader, and it is kept: NULL for an empty fixstr (0xa0), as msgpack-c leaves it, and inside
+ * the input otherwise (msgpack-c then points at the length bytes, here at the empty payload).
+ */
+
+int pz__cur_init(const uint8_t *data, size_t len, pz_cur_t *c)
+{
+    assert(c != NULL);
+    assert(data != NULL || len == 0);
+    c->p = data;
+    c->end = data;
+    if (len == 0 || len > PZ_MSG_BODY_BYTES_MAX) {
+        return PZ_EPROTO;
+    }
+    int rc = s_scan(data, len);
+    if (rc != 0) {
+        return rc;
+    }
+    c->end = data + len;
+    return 0;
+}
+
+S_INLINE size_t s_left(const pz_cur_t *c)
+{
+    assert(c->p <= c->end);
+    return (size_t)(c->end - c->p);
+}
+
+/* Reads a header byte followed by a w-byte big-endian number. */
+S_INLINE int s_cur_num(pz_cur_t *c, size_t w, uint64_t *v)
+{
+    if (s_left(c) < 1 + w) {
+        return PZ_EPROTO;
+    }
+    *v = s_be(c->p + 1, w);
+    c->p += 1 + w;
+    return 0;
+}
+
+/* Any integer encoding: *v is its value as two's complement, *neg whether it is below zero. */
+S_INLINE int s_cur_integer(pz_cur_t *c, uint64_t *v, bool *neg)
+{
+    if (s_left(c) < 1) {
+        return PZ_EPROTO;
+    }
+    uint8_t b = *c->p;
+    *neg = false;
+    if (b <= 0x7f) {
+        c->p++;
+        *v = b;
+        return 0;
+    }
+    if (b >= 0xe0) {
+        c->p++;
+        *v = (uint64_t)(int64_t)(int8_t)b;
+        *neg = true;
+        return 0;
+    }
+    if (b >= 0xcc && b <= 0xcf) { /* uint 8/16/32/64 */
+        return s_cur_num(c, (size_t)1 << (b - 0xcc), v);
+    }
+    if (b >= 0xd0 && b <= 0xd3) { /* int 8/16/32/64: sign-extend from the width */
+        size_t w = (size_t)1 << (b - 0xd0);
+        int rc = s_cur_num(c, w, v);
+        if (rc == 0 && w < 8 && (*v >> (8 * w - 1)) != 0) {
+            *v |= ~(uint64_t)0 << (8 * w);
+        }
+        *neg = rc == 0 && (int64_t)*v < 0;
+        return rc;
+    }
+    return PZ_EPROTO;
+}
+
+int pz__cur_uint(pz_cur_t *c, uint64_t max, uint64_t *out)
+{
+    assert(c != NULL);
+    assert(out != NULL);
+    uint64_t v = 0;
+    bool neg = false;
+    int rc = s_cur_integer(c, &v, &neg);
+    if (rc != 0 || neg || v > max) {
+        return PZ_EPROTO;
+    }
+    *out = v;
+    return 0;
+}
+
+int pz__cur_int(pz_cur_t *c, int64_t min, int64_t max, int64_t *out)
+{
+    assert(c != NULL && out != NULL);
+    assert(min <= max);
+    uint64_t v = 0;
+    bool neg = false;
+    int rc = s_cur_integer(c, &v, &neg);
+    if (rc != 0 || (!neg && v > (uint64_t)INT64_MAX)) {
+        return PZ_EPROTO;
+    }
+    int64_t s = (int64_t)v;
+    if (s < min || s > max) {
+        return PZ_EPROTO;
+    }
+    *out = s;
+    return 0;
+}
+
+int pz__cur_bool(pz_cur_t *c, bool *out)
+{
+    assert(c != NULL);
+    assert(out != NULL);
+    if (s_left(c) < 1 || (*c->p != 0xc2 && *c->p != 0xc3)) {
+        return PZ_EPROTO;
+    }
+    *out = *c->p++ == 0xc3;
+    return 0;
+}
+
+int pz__cur_f64(pz_cur_t *c, double *out)
+{
+    assert(c != NULL);
+    assert(out != NULL);
+    uint64_t bits = 0;
+    if (s_left(c) < 1) {
+        return PZ_EPROTO;
+    }
+    if (*c->p == 0xca) {
+        if (s_cur_num(c, 4, &bits) != 0) {
+            return PZ_EPROTO;
+        }
+        uint32_t b32 = (uint32_t)bits;
+        float f;
+        memcpy(&f, &b32, sizeof f);
+        *out = f; /* widened the way msgpack-c does, NaN payloads included */
+        return 0;
+    }
+    if (*c->p == 0xcb && s_cur_num(c, 8, &bits) == 0) {
+        memcpy(out, &bits, sizeof *out);
+        return 0;
+    }
+    return PZ_EPROTO;
+}
+
+/* A str (is_str) or bin: header, then len payload bytes that the view points at. */
+S_INLINE int s_cur_blob(pz_cur_t *c, bool is_str, pz_view_t *out)
+{
+    uint64_t len = 0;
+    int rc = PZ_EPROTO;
+    if (s_left(c) < 1) {
+        return PZ_EPROTO;
+    }
+    uint8_t b = *c->p;
+    if (is_str && b >= 0xa0 && b <= 0xbf) {
+        c->p++;
+        len = b & 0x1f;
+        rc = 0;
+    } else if (is_str && b >= 0xd9 && b <= 0xdb) { /* str 8/16/32 */
+        rc = s_cur_num(c, (size_t)1 << (b - 0xd9), &len);
+    } else if (!is_str && b >= 0xc4 && b <= 0xc6) { /* bin 8/16/32 */
+        rc = s_cur_num(c, (size_t)1 << (b - 0xc4), &len);
+    }
+    if (rc != 0 || len > s_left(c)) {
+        return PZ_EPROTO;
+    }
+    out->ptr = b == 0xa0 ? NULL : c->p;
+    out->len = (uint32_t)len;
+    c->p += len;
+    return 0;
+}
+
+int pz__cur_bytes(pz_cur_t *c, pz_view_t *out)
+{
+    assert(c != NULL);
+    assert(out != NULL);
+    return s_cur_blob(c, false, out);
+}
+
+int pz__cur_str(pz_cur_t *c, pz_view_t *out)
+{
+    assert(c != NULL);
+    assert(out != NULL);
+    return s_cur_blob(c, true, out);
+}
+
+/* The count is also held to the bytes left (each element takes at least one), as s_scan does,
+ * so a decoder handed bytes that skipped pz__cur_init still allocates no more than the input
+ * justifies. */
+int pz__cur_arr(pz_cur_t *c, uint32_t max, uint32_t *n)
+{
+    assert(c != NULL);
+    assert(n != NULL);
+    uint64_t cnt = 0;
+    int rc = PZ_EPROTO;
+    if (s_left(c) < 1) {
+        return PZ_EPROTO;
+    }
+    uint8_t b = *c->p;
+    if (b >= 0x90 && b <= 0x9f) {
+        c->p++;
+        cnt = b & 0x0f;
+        rc = 0;
+    } else if (b == 0xdc || b == 0xdd) { /* array 16/32 */
+        rc = s_cur_num(c, b == 0xdc ? 2 : 4, &cnt);
+    }
+    if (rc != 0 || cnt > max || cnt > s_left(c)) {
+        return PZ_EPROTO;
+    }
+    *n = (uint32_t)cnt;
+    return 0;
+}
+
+bool pz__cur_nil(pz_cur_t *c)
+{
+    assert(c != NULL);
+    if (s_left(c) >= 1 && *c->p == 0xc0) {
+        c->p++;
+        return true;
+    }
+    return false;
+}
+
+/* Iterative, not recursive: a container only adds its element count to the objects still to
+ * skip, so nesting costs no stack. Every object takes at least one byte and s_scan_one refuses
+ * counts past the bytes left, so the loop ends within s_left(c) steps and `pending` stays
+ * below n + s_left(c). */
+int pz__cur_skip(pz_cur_t *c, uint64_t n)
+{
+    assert(c != NULL);
+    size_t len = s_left(c);
+    size_t pos = 0;
+    uint64_t pending = n;
+    while (pending > 0) {
+        if (pos >= len) {
+            return PZ_EPROTO;
+        }
+        pending--;
+        uint64_t children = 0;
+        bool container = false;
+        int rc = s_scan_one(c->p, len, &pos, &children, &container);
+        if (rc != 0) {
+            return rc;
+        }
+        pending += children;
+    }
+    assert(pos <= len);
+    c->p += pos;
+    return 0;
 }

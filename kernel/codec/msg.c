@@ -6,11 +6,12 @@
  * PZ_MSG_BODY_BYTES_MAX, so an oversized body fails while encoding (the schema encoders report
  * any packer failure as PZ_ENOMEM) instead of at the receiver.
  *
- * A received message owns its body bytes and decodes them lazily. The msgpack object tree is
- * built once, on the first pz_msg_decode or pz_msg_error, and kept until the message dies, so a
- * handler that decodes twice (error check, then body) parses once. Decoded views point into the
- * body (pz__unpack does not copy strings) and decoded arrays into the message's arena, which is
- * also created on first use: messages that are only forwarded never allocate one.
+ * A received message owns its body bytes and decodes them lazily, straight from the bytes with
+ * the schema's cursor decoder (T_decode_cur: no object tree, no allocation but the arena's).
+ * The body is first proven to be one complete, bounded msgpack document (pz__cur_init, the scan
+ * pz__unpack runs); that result is kept, so a handler that decodes twice (error check, then
+ * body) scans once. Decoded views point into the body and decoded arrays into the message's
+ * arena, which is created on first use: messages that are only forwarded never allocate one.
  *
  * Ownership of the body on pz__msg_new: taken on success only. On failure no message exists and
  * the caller still owns, and frees, the body (the house rule for consuming calls).
@@ -34,9 +35,8 @@ struct pz_msg {
     void (*body_free)(void *hint);
     void *body_hint;
     pz_arena_t *arena;      /* NULL until first needed */
-    msgpack_unpacked tree;  /* the body's object tree, once parsed */
-    bool parsed;            /* tree_rc is final */
-    int tree_rc;            /* result of parsing the body */
+    bool scanned;           /* scan_rc is final */
+    int scan_rc;            /* pz__cur_init on the body: 0 or PZ_EPROTO */
     const char *error_text; /* pz_msg_error's copy, once made */
 };
 
@@ -154,7 +154,6 @@ int pz__msg_new(const uint8_t *env, size_t env_len, const uint8_t *body, size_t 
     m->body_len = body_len;
     m->body_free = body_free;
     m->body_hint = body_hint;
-    msgpack_unpacked_init(&m->tree);
     *out = m;
     return 0;
 }
@@ -165,7 +164,6 @@ void pz_msg_free(pz_msg_t **m)
         return;
     }
     pz_msg_t *msg = *m;
-    msgpack_unpacked_destroy(&msg->tree);
     pz_arena_destroy(&msg->arena);
     if (msg->body_free != NULL) {
         msg->body_free(msg->body_hint);
@@ -222,35 +220,32 @@ pz_arena_t *pz_msg_arena(pz_msg_t *m)
     return m->arena;
 }
 
-/* Parses the body once; a parse that ran out of memory is retried on the next call. */
-static int s_tree(pz_msg_t *m, const msgpack_object **root)
+/* Scans the body once (the scan allocates nothing, so its answer is final), then decodes it in
+ * place. A decoder that succeeds has read exactly the one document the scan proved there. */
+static int s_decode(pz_msg_t *m, pz_decode_cur_fn fn, void *out)
 {
-    if (!m->parsed) {
-        m->tree_rc = pz__unpack(m->body, m->body_len, &m->tree);
-        m->parsed = m->tree_rc != PZ_ENOMEM;
+    pz_cur_t c;
+    if (!m->scanned) {
+        m->scan_rc = pz__cur_init(m->body, m->body_len, &c);
+        m->scanned = true;
     }
-    *root = m->tree_rc == 0 ? &m->tree.data : NULL;
-    return m->tree_rc;
-}
-
-static int s_decode(pz_msg_t *m, pz_decode_fn fn, void *out)
-{
-    const msgpack_object *root = NULL;
-    int rc = s_tree(m, &root);
-    if (rc != 0) {
-        return rc;
+    if (m->scan_rc != 0) {
+        return m->scan_rc;
     }
     pz_arena_t *a = pz_msg_arena(m);
     if (a == NULL) {
         return PZ_ENOMEM;
     }
-    assert(root != NULL);
-    return fn(root, out, a, 0);
+    c.p = m->body;
+    c.end = m->body + m->body_len;
+    int rc = fn(&c, out, a, 0);
+    assert(rc != 0 || c.p == c.end);
+    return rc;
 }
 
 /* An error reply's body is pz_error_body whatever its type says, so decoding it as anything
  * else would misread it: it is refused like a type mismatch. */
-int pz_msg_decode(pz_msg_t *m, uint16_t expect_type, pz_decode_fn fn, void *out)
+int pz_msg_decode(pz_msg_t *m, uint16_t expect_type, pz_decode_cur_fn fn, void *out)
 {
     assert(m != NULL);
     assert(fn != NULL && out != NULL);
@@ -263,9 +258,9 @@ int pz_msg_decode(pz_msg_t *m, uint16_t expect_type, pz_decode_fn fn, void *out)
     return s_decode(m, fn, out);
 }
 
-static int s_dec_error_body(const msgpack_object *o, void *out, pz_arena_t *a, int depth)
+static int s_dec_error_body(pz_cur_t *c, void *out, pz_arena_t *a, int depth)
 {
-    return pz_error_body_decode(o, out, a, depth);
+    return pz_error_body_decode_cur(c, out, a, depth);
 }
 
 /* A message is an error reply if flagged so or typed ERROR: either way its body is

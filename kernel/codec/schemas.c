@@ -95,15 +95,13 @@ int pz_range_desc_unpack(const uint8_t *buf, size_t len, pz_arena_t *a, pz_range
 {
     assert(buf != NULL || len == 0);
     assert(a != NULL && d != NULL);
-    msgpack_unpacked u;
+    pz_cur_t c;
     memset(d, 0, sizeof *d);
-    int rc = pz__unpack(buf, len, &u);
+    int rc = pz__cur_init(buf, len, &c);
     if (rc == 0) {
-        /* Views reference buf (pz__unpack does not copy) and arrays go to the arena, so the
-         * object tree can go right away. */
-        rc = pz_range_desc_decode(&u.data, d, a, 0);
+        /* Views reference buf and arrays go to the arena. */
+        rc = pz_range_desc_decode_cur(&c, d, a, 0);
     }
-    msgpack_unpacked_destroy(&u);
     return rc;
 }
 

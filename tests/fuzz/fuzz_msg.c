@@ -5,13 +5,15 @@
  * (clamped to what is there), the next n bytes are the envelope frame, the rest is the body
  * frame. Each frame is copied into its own allocation so ASan sees a read past either one.
  *
- * For every input: pz__msg_new; then, if it built a message, every schema decoder through
- * pz_msg_decode (with the message's own type, so the decoder really runs), every message type's
- * typed helper (so type mismatches are exercised), and pz_msg_error. Independently of the
- * envelope, the body goes through pz__unpack and every schema decoder directly. Nothing may
- * crash, leak or trip UBSan, and one property is checked beyond that: whatever a decoder
- * accepts re-encodes to bytes that decode to an equal value (a failure aborts, so libFuzzer
- * saves the input).
+ * For every input: pz__msg_new; then, if it built a message, every schema's cursor decoder
+ * through pz_msg_decode (with the message's own type, so the decoder really runs), every message
+ * type's typed helper (so type mismatches are exercised), and pz_msg_error. Independently of the
+ * envelope, the body goes through every schema twice: the object-tree decoder (pz__unpack +
+ * T_decode, the reference) and the cursor decoder (pz__cur_init + T_decode_cur). Nothing may
+ * crash, leak or trip UBSan, and two properties are checked beyond that (a failure traps, so
+ * libFuzzer saves the input): the two decoders agree on every body, the same code and, on
+ * success, equal values, also through the message path; and whatever a decoder accepts
+ * re-encodes to bytes that decode to an equal value.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -59,17 +61,42 @@
         pz_arena_destroy(&a);                                                                    \
         msgpack_sbuffer_destroy(&sb);                                                            \
     }                                                                                            \
-    static int s_any_##T(const msgpack_object *o, void *out, pz_arena_t *a, int depth)           \
+    static int s_any_##T(pz_cur_t *c, void *out, pz_arena_t *a, int depth)                      \
     {                                                                                            \
-        return T##_decode(o, (T##_t *)out, a, depth);                                            \
+        return T##_decode_cur(c, (T##_t *)out, a, depth);                                        \
+    }                                                                                            \
+    /* The reference: the object-tree decoder on the same bytes; PZ_EPROTO if they do not      \
+     * parse. The tree dies here: views point into body, arrays into the arena. */             \
+    static int s_tree_##T(const uint8_t *body, size_t len, pz_arena_t *a, T##_t *out)            \
+    {                                                                                            \
+        msgpack_unpacked u;                                                                      \
+        int rc = pz__unpack(body, len, &u);                                                      \
+        if (rc == 0) {                                                                           \
+            rc = T##_decode(&u.data, out, a, 0);                                                 \
+        }                                                                                        \
+        msgpack_unpacked_destroy(&u);                                                            \
+        return rc;                                                                               \
+    }                                                                                            \
+    /* The cursor decoder's answer (rc, *v) must be the tree decoder's. */                      \
+    static void s_agree_##T(const uint8_t *body, size_t len, pz_arena_t *a, int rc,              \
+                            const T##_t *v)                                                      \
+    {                                                                                            \
+        T##_t ref;                                                                               \
+        if (s_tree_##T(body, len, a, &ref) != rc || (rc == 0 && !T##_eq(&ref, v))) {             \
+            __builtin_trap();                                                                    \
+        }                                                                                        \
     }
 S_SCHEMAS(S_CHECK_REENCODE_)
 
-/* Every schema decoder on the message's body, through pz_msg_decode. */
+/* Every schema decoder on the message's body, through pz_msg_decode, against the tree. */
 #define S_VIA_MSG_(T)                                                                            \
     {                                                                                            \
         T##_t v;                                                                                 \
-        if (pz_msg_decode(m, pz_msg_type(m), s_any_##T, &v) == 0) {                              \
+        int rc = pz_msg_decode(m, pz_msg_type(m), s_any_##T, &v);                                \
+        if (rc != PZ_ENOMEM && rc != PZ_EUNKNOWN_TYPE) { /* an error reply's flag refuses */     \
+            s_agree_##T(pz_msg_body(m).ptr, pz_msg_body(m).len, pz_msg_arena(m), rc, &v);        \
+        }                                                                                        \
+        if (rc == 0) {                                                                           \
             s_reencode_##T(&v);                                                                  \
         }                                                                                        \
     }
@@ -99,28 +126,34 @@ static void s_message(pz_msg_t *m)
     (void)pz_msg_is_reply(m);
 }
 
-/* Every schema decoder on the bytes directly, without an envelope. */
+/* Every schema decoder on the bytes directly, without an envelope: the cursor decoder against
+ * the tree decoder, then the re-encoding check. */
 #define S_DIRECT_(T)                                                                             \
     {                                                                                            \
         T##_t v;                                                                                 \
-        if (T##_decode(&u.data, &v, a, 0) == 0) {                                                \
+        pz_cur_t c;                                                                              \
+        int rc = pz__cur_init(body, len, &c);                                                    \
+        if (rc == 0) {                                                                           \
+            rc = T##_decode_cur(&c, &v, a, 0);                                                   \
+            if (rc == 0 && c.p != body + len) {                                                  \
+                __builtin_trap(); /* success reads the whole document */                         \
+            }                                                                                    \
+        }                                                                                        \
+        if (rc != PZ_ENOMEM) {                                                                   \
+            s_agree_##T(body, len, a, rc, &v);                                                   \
+        }                                                                                        \
+        if (rc == 0) {                                                                           \
             s_reencode_##T(&v);                                                                  \
         }                                                                                        \
     }
 
 static void s_direct(const uint8_t *body, size_t len)
 {
-    msgpack_unpacked u;
-    if (pz__unpack(body, len, &u) != 0) {
-        msgpack_unpacked_destroy(&u);
-        return;
-    }
     pz_arena_t *a = pz_arena_new();
     if (a != NULL) {
         S_SCHEMAS(S_DIRECT_)
         pz_arena_destroy(&a);
     }
-    msgpack_unpacked_destroy(&u);
 }
 
 static uint8_t *s_copy(const uint8_t *p, size_t n)
