@@ -205,6 +205,38 @@ static void s_print(const char *name, int clients, s_result_t ours, s_result_t b
            base.ops_s > 0 ? ours.ops_s / base.ops_s : 0);
 }
 
+static int s_cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The wake-up cost on these VMs is bimodal from run to run (vCPU placement): a raw baseline and
+ * our number taken minutes apart can differ 2.5x for that alone. So the target is checked in
+ * alternating rounds — raw round trip, then five-layer get, again and again — and the median of
+ * the per-round ratios is reported. */
+static int s_interleaved(int rounds, double *median_ratio)
+{
+    double ratios[16];
+    void *zctx = zmq_ctx_new();
+    double saved = s_seconds;
+    s_seconds = 0.5;
+    int rc = 0;
+    for (int i = 0; i < rounds && i < 16 && rc == 0; i++) {
+        bench_stats_t raw = bench_raw_two_threads(zctx, 5000);
+        s_result_t get = {0};
+        rc = s_run(S_GET, false, 1, &get);
+        ratios[i] = get.st.p50_us / raw.p50_us;
+        printf("  round %d: raw %.1f us, five-layer get %.1f us, ratio %.2f\n", i + 1, raw.p50_us,
+               get.st.p50_us, ratios[i]);
+    }
+    s_seconds = saved;
+    zmq_ctx_term(zctx);
+    qsort(ratios, (size_t)rounds, sizeof ratios[0], s_cmp_double);
+    *median_ratio = ratios[rounds / 2];
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     char dir[512] = "";
@@ -283,6 +315,11 @@ int main(int argc, char **argv)
                (unsigned long long)pz_metric_quantile(m, 0.99),
                (unsigned long long)pz_metric_value(m), i < 3 ? ", " : "\n");
     }
+    double median = 0;
+    if (rc == 0) {
+        printf("\ntarget check, alternating rounds (1 client):\n");
+        rc = s_interleaved(s_ops_max < 3 ? 5 : 7, &median);
+    }
     pz__kernel_stop();
     zconfig_destroy(&zc);
     mdb_env_close(s_env);
@@ -292,8 +329,10 @@ int main(int argc, char **argv)
     }
     printf("\nraw zmq inproc round trip, two threads: p50 %.1f us\n", raw.p50_us);
     printf("client -> kernel thread PING round trip (no module code): p50 %.1f us\n", ping.p50_us);
-    printf("five-layer get, 1 client: p50 %.1f us = %.2fx the raw round trip (target <= 1)\n",
+    printf("five-layer get, 1 client: p50 %.1f us = %.2fx the raw round trip above\n",
            r[S_GET][0].st.p50_us, r[S_GET][0].st.p50_us / raw.p50_us);
+    printf("five-layer get / raw round trip, median of alternating rounds: %.2fx (target <= 1)\n",
+           median);
     if (s_ops_max < 3) {
         return 0;
     }
