@@ -141,7 +141,9 @@ int pz__msg_new(const uint8_t *env, size_t env_len, const uint8_t *body, size_t 
     assert(env != NULL || env_len == 0);
     assert(body != NULL || body_len == 0);
     *out = NULL;
-    pz_msg_t *m = calloc(1, sizeof *m);
+    /* malloc, not calloc: the struct is mostly the envelope's two address arrays, which the
+     * decode fills and terminates; zeroing ~600 bytes per message showed in profiles. */
+    pz_msg_t *m = malloc(sizeof *m);
     if (m == NULL) {
         return PZ_ENOMEM;
     }
@@ -154,6 +156,10 @@ int pz__msg_new(const uint8_t *env, size_t env_len, const uint8_t *body, size_t 
     m->body_len = body_len;
     m->body_free = body_free;
     m->body_hint = body_hint;
+    m->arena = NULL;
+    m->scanned = false;
+    m->scan_rc = 0;
+    m->error_text = NULL;
     *out = m;
     return 0;
 }
