@@ -1,0 +1,406 @@
+/*
+ * session.c — the state machine of one pgwire connection: startup, then simple and extended
+ * query messages, until the client leaves.
+ *
+ * The protocol is written by hand because no Debian library implements the backend side of
+ * pgwire. Framing is in pgwire_in.c / pgwire_out.c; this file does the socket I/O (blocking, with
+ * poll timeouts: allowed in SQL session workers by DESIGN.md rule 3) and the message flow of the
+ * PostgreSQL docs, "Message Flow":
+ *
+ *   startup:  [SSLRequest|GSSENCRequest -> 'N']*  StartupMessage 3.x
+ *             -> AuthenticationOk, ParameterStatus*, BackendKeyData, ReadyForQuery
+ *             (CancelRequest -> close; another protocol -> FATAL 0A000)
+ *   ready:    Query -> (EmptyQueryResponse | ErrorResponse) ReadyForQuery
+ *             Parse/Bind/Describe/Execute/Close -> ErrorResponse, then skip to Sync
+ *             Sync -> ReadyForQuery; Flush -> flush; Terminate -> close
+ *             bad bytes -> FATAL 08P01, close this connection only
+ *
+ * There is no executor yet: a statement that parses is answered 0A000 naming its kind, never a
+ * fake result. Authentication is trust for now.
+ */
+#include <assert.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pgwire.h"
+#include "session.h"
+#include "sql_parse.h"
+
+typedef struct {
+    const pz_sql_session_cfg_t *cfg;
+    pz_pgw_in_t in;
+    pz_pgw_out_t out;
+    bool skip_to_sync; /* an extended-protocol error: discard until Sync, as PostgreSQL does */
+    char user[PZ_SQL_NAME_BYTES_MAX];
+    char database[PZ_SQL_NAME_BYTES_MAX];
+    char app[PZ_SQL_NAME_BYTES_MAX];
+} s_sess_t;
+
+/* Session outcomes beside 0 (go on): the connection ends. */
+#define S_DONE 1
+
+static uint64_t s_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static bool s_stopping(const s_sess_t *s)
+{
+    return atomic_load_explicit(s->cfg->stop, memory_order_relaxed);
+}
+
+/* Waits for `events` on the socket until deadline_ms (0 = none). 0 ready, PZ_ETIMEDOUT,
+ * PZ_ECLOSED (server stopping), PZ_EIO. */
+static int s_wait(s_sess_t *s, short events, uint64_t deadline_ms)
+{
+    for (;;) {
+        if (s_stopping(s)) {
+            return PZ_ECLOSED;
+        }
+        int slice = PZ_SQL_POLL_MS;
+        if (deadline_ms != 0) {
+            uint64_t now = s_now_ms();
+            if (now >= deadline_ms) {
+                return PZ_ETIMEDOUT;
+            }
+            slice = deadline_ms - now < (uint64_t)slice ? (int)(deadline_ms - now) : slice;
+        }
+        struct pollfd p = {.fd = s->cfg->fd, .events = events};
+        int n = poll(&p, 1, slice);
+        if (n > 0) {
+            return 0; /* readable, writable, or an error/hangup the next syscall reports */
+        }
+        if (n < 0 && errno != EINTR) {
+            return PZ_EIO;
+        }
+    }
+}
+
+/* Writes the whole output buffer. 0, or a negative code (the connection is lost). */
+static int s_flush(s_sess_t *s)
+{
+    size_t off = 0;
+    uint64_t deadline = s_now_ms() + PZ_SQL_WRITE_TIMEOUT_MS;
+    while (off < s->out.len) {
+        ssize_t n =
+            send(s->cfg->fd, s->out.buf + off, s->out.len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n > 0) {
+            off += (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+            s->out.len = 0;
+            return PZ_EIO;
+        }
+        int rc = s_wait(s, POLLOUT, deadline);
+        if (rc != 0) {
+            s->out.len = 0;
+            return rc;
+        }
+    }
+    s->out.len = 0;
+    return 0;
+}
+
+/* Appends an error; flushes first if the buffer is too full (never loses the error). */
+static void s_put_error(s_sess_t *s, const char *severity, const char *sqlstate,
+                        const char *message, int position)
+{
+    pz_pgw_error_t e = {
+        .severity = severity, .sqlstate = sqlstate, .message = message, .position = position};
+    if (!pz_pgw_put_error(&s->out, &e)) {
+        s_flush(s);
+        bool ok = pz_pgw_put_error(&s->out, &e);
+        assert(ok);
+        (void)ok;
+    }
+}
+
+/* A FATAL error ends the connection: send it (best effort) and log why. */
+static int s_fatal(s_sess_t *s, const char *sqlstate, const char *message)
+{
+    pz_log(s->cfg->log, PZ_LOG_INFO, "session %u: FATAL %s: %s", s->cfg->pid, sqlstate, message);
+    s_put_error(s, "FATAL", sqlstate, message, 0);
+    s_flush(s);
+    return S_DONE;
+}
+
+/* The next message, reading as needed until deadline_ms (0 = none). 1 with *msg set, or a
+ * negative code: PZ_ECLOSED (client left or server stopping), PZ_ETIMEDOUT, PZ_EPROTO /
+ * PZ_ETOOBIG (bad bytes: s->in.error says why), PZ_EIO, PZ_ENOMEM. */
+static int s_next(s_sess_t *s, pz_pgw_msg_t *msg, uint64_t deadline_ms)
+{
+    for (;;) {
+        int rc = pz_pgw_in_next(&s->in, msg);
+        if (rc != 0) {
+            return rc;
+        }
+        uint8_t *p;
+        size_t n;
+        if ((rc = pz_pgw_in_space(&s->in, &p, &n)) != 0) {
+            return rc;
+        }
+        ssize_t got = recv(s->cfg->fd, p, n, MSG_DONTWAIT);
+        if (got > 0) {
+            pz_pgw_in_commit(&s->in, (size_t)got);
+        } else if (got == 0) {
+            return PZ_ECLOSED;
+        } else if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+            if ((rc = s_wait(s, POLLIN, deadline_ms)) != 0) {
+                return rc;
+            }
+        } else {
+            return PZ_EIO;
+        }
+    }
+}
+
+/* Ends the session after s_next failed, answering as PostgreSQL would. */
+static int s_read_failed(s_sess_t *s, int rc, bool started)
+{
+    switch (rc) {
+    case PZ_EPROTO:
+    case PZ_ETOOBIG:
+        return s_fatal(s, "08P01", s->in.error);
+    case PZ_ECLOSED:
+        if (s_stopping(s)) {
+            return s_fatal(s, "57P01", "terminating connection due to administrator command");
+        }
+        return S_DONE; /* the client closed: nothing to say */
+    case PZ_ETIMEDOUT:
+        return started ? s_fatal(s, "57P05", "terminating connection due to idle-session timeout")
+                       : s_fatal(s, "08006", "timeout expired during startup");
+    case PZ_ENOMEM:
+        return s_fatal(s, "53200", "out of memory");
+    default:
+        pz_log(s->cfg->log, PZ_LOG_DEBUG, "session %u: connection lost: %s", s->cfg->pid,
+               pz_strerror(rc));
+        return S_DONE;
+    }
+}
+
+static void s_copy_param(char *dst, const char *src)
+{
+    snprintf(dst, PZ_SQL_NAME_BYTES_MAX, "%s", src ? src : "");
+}
+
+/* AuthenticationOk, the ParameterStatus set libpq and drivers read, BackendKeyData, ready. */
+static int s_welcome(s_sess_t *s)
+{
+    uint32_t secret = 0;
+    if (getrandom(&secret, sizeof secret, GRND_NONBLOCK) != sizeof secret) {
+        secret = (uint32_t)s_now_ms() ^ (s->cfg->pid * 2654435761u);
+    }
+    const char *params[][2] = {
+        {"server_version", "15.0"},         {"server_encoding", "UTF8"},
+        {"client_encoding", "UTF8"},        {"DateStyle", "ISO, MDY"},
+        {"IntervalStyle", "postgres"},      {"TimeZone", "UTC"},
+        {"integer_datetimes", "on"},        {"standard_conforming_strings", "on"},
+        {"application_name", s->app},       {"is_superuser", "on"},
+        {"session_authorization", s->user},
+    };
+    bool ok = pz_pgw_put_auth_ok(&s->out);
+    for (size_t i = 0; i < sizeof params / sizeof params[0]; i++) {
+        ok = ok && pz_pgw_put_param_status(&s->out, params[i][0], params[i][1]);
+    }
+    ok = ok && pz_pgw_put_backend_key(&s->out, s->cfg->pid, secret);
+    ok = ok && pz_pgw_put_ready(&s->out, 'I');
+    assert(ok); /* a few hundred bytes into an empty 64 KiB buffer */
+    (void)ok;
+    pz_pgw_in_start_done(&s->in);
+    pz_log(s->cfg->log, PZ_LOG_DEBUG, "session %u: user=%s database=%s application=%s", s->cfg->pid,
+           s->user, s->database, s->app);
+    return s_flush(s) == 0 ? 0 : S_DONE;
+}
+
+/* A StartupMessage: check the version and the user, then welcome (or refuse past the limit). */
+static int s_on_startup(s_sess_t *s, const pz_pgw_startup_t *st)
+{
+    uint32_t major = st->code >> 16, minor = st->code & 0xffffu;
+    if (major != 3) {
+        char m[128];
+        snprintf(m, sizeof m, "unsupported frontend protocol %u.%u: server supports 3.0 to 3.0",
+                 major, minor);
+        return s_fatal(s, "0A000", m);
+    }
+    const char *user = pz_pgw_startup_get(st, "user");
+    if (user == NULL || user[0] == '\0') {
+        return s_fatal(s, "28000", "no PostgreSQL user name specified in startup packet");
+    }
+    if (s->cfg->over_limit) {
+        return s_fatal(s, "53300", "sorry, too many clients already");
+    }
+    if (minor > 0) {
+        /* A newer 3.x client: tell it we speak 3.0 and which _pq_ options we ignored. */
+        const char *ignored[PZ_SQL_STARTUP_PARAMS_MAX];
+        uint32_t n = 0;
+        for (uint32_t i = 0; i < st->n_params; i++) {
+            if (strncmp(st->names[i], "_pq_.", 5) == 0) {
+                ignored[n++] = st->names[i];
+            }
+        }
+        bool ok = pz_pgw_put_negotiate(&s->out, 0, ignored, n);
+        assert(ok);
+        (void)ok;
+    }
+    const char *db = pz_pgw_startup_get(st, "database");
+    s_copy_param(s->user, user);
+    s_copy_param(s->database, db && db[0] ? db : user);
+    s_copy_param(s->app, pz_pgw_startup_get(st, "application_name"));
+    return s_welcome(s);
+}
+
+/* The startup phase: negotiations answered 'N', then one StartupMessage. 0 when the session
+ * is ready for queries, S_DONE when it ended. */
+static int s_startup(s_sess_t *s)
+{
+    uint64_t deadline = s_now_ms() + PZ_SQL_STARTUP_TIMEOUT_MS;
+    for (int round = 0;; round++) {
+        pz_pgw_msg_t msg;
+        int rc = s_next(s, &msg, deadline);
+        if (rc < 0) {
+            return s_read_failed(s, rc, false);
+        }
+        pz_pgw_startup_t st;
+        char why[160];
+        if ((rc = pz_pgw_startup_parse(&msg, &st, why, sizeof why)) != 0) {
+            return s_fatal(s, rc == PZ_ELIMIT ? "54000" : "08P01", why);
+        }
+        if (st.code == PZ_PGW_CANCEL_REQUEST) {
+            return S_DONE; /* nothing to cancel yet: PostgreSQL closes without an answer too */
+        }
+        if (st.code != PZ_PGW_SSL_REQUEST && st.code != PZ_PGW_GSSENC_REQUEST) {
+            return s_on_startup(s, &st);
+        }
+        if (round + 1 >= PZ_SQL_NEGOTIATIONS_MAX) {
+            return s_fatal(s, "08P01", "too many encryption negotiation requests");
+        }
+        if (pz_pgw_in_pending(&s->in) != 0) {
+            /* Bytes sent before our answer could be an injection (CVE-2021-23214). */
+            return s_fatal(s, "08P01", "received unencrypted data after SSL request");
+        }
+        bool ok = pz_pgw_put_byte(&s->out, 'N');
+        assert(ok);
+        (void)ok;
+        if (s_flush(s) != 0) {
+            return S_DONE;
+        }
+    }
+}
+
+static void s_ready(s_sess_t *s)
+{
+    if (!pz_pgw_put_ready(&s->out, 'I')) {
+        s_flush(s);
+        bool ok = pz_pgw_put_ready(&s->out, 'I');
+        assert(ok);
+        (void)ok;
+    }
+}
+
+/* A simple Query: parse it all; answer each statement in order, stopping at the first error —
+ * which, with no executor, is the first statement. */
+static int s_on_query(s_sess_t *s, const pz_pgw_msg_t *msg)
+{
+    const char *text;
+    if (pz_pgw_query_text(msg, &text) != 0) {
+        return s_fatal(s, "08P01", "invalid frontend message: malformed query string");
+    }
+    pz_sql_parse_t p;
+    int rc = pz_sql_parse(text, s->cfg->stop, &p);
+    if (rc == PZ_ECLOSED) {
+        return s_read_failed(s, rc, true); /* stopping: 57P01 */
+    }
+    if (rc == PZ_EINVAL) {
+        s_put_error(s, "ERROR", "42601", p.error, p.cursorpos);
+    } else if (rc == PZ_ELIMIT) {
+        s_put_error(s, "ERROR", "54001", p.error, 0);
+    } else if (rc != 0) {
+        s_put_error(s, "ERROR", pz_err_sqlstate(rc), p.error, 0);
+    } else if (p.n_stmts == 0) {
+        bool ok = pz_pgw_put_empty_query(&s->out);
+        assert(ok);
+        (void)ok;
+    } else {
+        char m[128];
+        snprintf(m, sizeof m, "%s statements are not supported yet", p.kind);
+        s_put_error(s, "ERROR", "0A000", m, 0);
+    }
+    s_ready(s);
+    return s_flush(s) == 0 ? 0 : S_DONE;
+}
+
+/* One message in the ready state. 0 to go on, S_DONE to close. */
+static int s_on_message(s_sess_t *s, const pz_pgw_msg_t *msg)
+{
+    if (s->skip_to_sync && msg->type != 'S' && msg->type != 'X') {
+        return 0;
+    }
+    switch (msg->type) {
+    case 'Q':
+        return s_on_query(s, msg);
+    case 'P':
+    case 'B':
+    case 'D':
+    case 'E':
+    case 'C':
+        s_put_error(s, "ERROR", "0A000", "extended query protocol is not supported yet", 0);
+        s->skip_to_sync = true;
+        return s_flush(s) == 0 ? 0 : S_DONE;
+    case 'S':
+        s->skip_to_sync = false;
+        s_ready(s);
+        return s_flush(s) == 0 ? 0 : S_DONE;
+    case 'H':
+        return s_flush(s) == 0 ? 0 : S_DONE;
+    case 'F':
+        s_put_error(s, "ERROR", "0A000", "function calls are not supported yet", 0);
+        s_ready(s);
+        return s_flush(s) == 0 ? 0 : S_DONE;
+    case 'd':
+    case 'c':
+    case 'f':
+        return 0; /* copy messages outside COPY: ignored, per the protocol */
+    case 'X':
+        return S_DONE;
+    default: {
+        char m[64];
+        snprintf(m, sizeof m, "invalid frontend message type %u", msg->type);
+        return s_fatal(s, "08P01", m);
+    }
+    }
+}
+
+void pz_sql_session_run(const pz_sql_session_cfg_t *cfg)
+{
+    assert(cfg != NULL && cfg->fd >= 0 && cfg->stop != NULL);
+    s_sess_t *s = calloc(1, sizeof *s);
+    if (s == NULL) {
+        pz_log(cfg->log, PZ_LOG_WARN, "session %u: out of memory", cfg->pid);
+        return;
+    }
+    s->cfg = cfg;
+    if (pz_pgw_in_init(&s->in, PZ_SQL_MSG_BYTES_MAX) != 0) {
+        pz_log(cfg->log, PZ_LOG_WARN, "session %u: out of memory", cfg->pid);
+        free(s);
+        return;
+    }
+    int rc = s_startup(s);
+    while (rc == 0) {
+        uint64_t deadline = cfg->idle_timeout_ms ? s_now_ms() + cfg->idle_timeout_ms : 0;
+        pz_pgw_msg_t msg;
+        int got = s_next(s, &msg, deadline);
+        rc = got < 0 ? s_read_failed(s, got, true) : s_on_message(s, &msg);
+    }
+    pz_pgw_in_free(&s->in);
+    free(s);
+}

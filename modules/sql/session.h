@@ -1,0 +1,31 @@
+/*
+ * session.h — one client connection of the pgwire server, run on its own thread.
+ *
+ * A session speaks the PostgreSQL protocol v3 with blocking socket I/O: DESIGN.md rule 3 allows
+ * blocking only in SQL session workers, and a thread per connection is the simplest shape that
+ * keeps each session's state machine straight-line code. Every wait is a poll() of at most
+ * PZ_SQL_POLL_MS that re-checks the server's stop flag, so stopping is bounded.
+ */
+#ifndef PZ_SQL_SESSION_H
+#define PZ_SQL_SESSION_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "phantomzero/kernel.h"
+
+typedef struct {
+    int fd;                   /* connected socket; the session never closes it (its owner does) */
+    uint32_t pid;             /* BackendKeyData process id: the session's number */
+    uint32_t idle_timeout_ms; /* 0 = none: close an idle session after this */
+    bool over_limit;          /* finish the handshake only to answer 53300 "too many clients" */
+    const atomic_bool *stop;  /* set when the server stops: the session ends within a poll */
+    const pz_actor_t *log;    /* the sql actor, for pz_log (thread-safe) */
+} pz_sql_session_cfg_t;
+
+/* Runs the session to its end: the client left, a protocol error, a timeout, or stop. Returns
+ * nothing: every outcome is answered on the wire and logged. */
+void pz_sql_session_run(const pz_sql_session_cfg_t *cfg);
+
+#endif

@@ -1,0 +1,89 @@
+/*
+ * sql_module.c — the sql actor: the pgwire server's life cycle, driven by the kernel.
+ *
+ * The actor itself handles no messages yet: its init starts the pgwire listener (its own threads,
+ * see listener.c; blocking socket I/O stays off the kernel thread per DESIGN.md rule 3) and its
+ * fini stops it. Statements are parsed with libpg_query and answered 0A000 until the executor
+ * lands (issue 3); they will reach txn through pz_client calls from the session threads.
+ *
+ * Config (section modules/sql):
+ *   listen_sql       host:port for SQL clients            default 127.0.0.1:26257
+ *   max_connections  sessions at once (1..10000)          default 100
+ *   idle_timeout_ms  close sessions idle this long; 0=off default 0
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "listener.h"
+#include "phantomzero/module.h"
+#include "sql_limits.h"
+
+#define S_LISTEN_DEFAULT "127.0.0.1:26257"
+
+typedef struct {
+    pz_sql_server_t *server;
+} s_sql_t;
+
+static int s_int_setting(pz_actor_t *self, const pz_cfg_t *cfg, const char *key, int64_t dflt,
+                         int64_t lo, int64_t hi, int64_t *out)
+{
+    int rc = pz_cfg_int(cfg, key, dflt, out);
+    if (rc != 0 || *out < lo || *out > hi) {
+        pz_log(self, PZ_LOG_ERROR, "%s must be an integer from %lld to %lld", key, (long long)lo,
+               (long long)hi);
+        return PZ_ECONFIG;
+    }
+    return 0;
+}
+
+static int s_init(pz_actor_t *self, const pz_cfg_t *cfg, void **state)
+{
+    s_sql_t *q = calloc(1, sizeof *q);
+    if (q == NULL) {
+        return PZ_ENOMEM;
+    }
+    *state = q;
+    int64_t max_conn = 0, idle_ms = 0;
+    int rc = s_int_setting(self, cfg, "max_connections", 100, 1, PZ_SQL_CONNECTIONS_MAX, &max_conn);
+    if (rc == 0) {
+        rc = s_int_setting(self, cfg, "idle_timeout_ms", 0, 0, UINT32_MAX, &idle_ms);
+    }
+    if (rc != 0) {
+        return rc;
+    }
+    pz_sql_server_cfg_t sc = {.listen = pz_cfg_str(cfg, "listen_sql", S_LISTEN_DEFAULT),
+                              .max_connections = (uint32_t)max_conn,
+                              .idle_timeout_ms = (uint32_t)idle_ms,
+                              .log = self};
+    return pz_sql_server_start(&sc, &q->server);
+}
+
+static void s_fini(pz_actor_t *self, void *state)
+{
+    (void)self;
+    s_sql_t *q = state;
+    pz_sql_server_stop(&q->server);
+    free(q);
+}
+
+static int s_on_message(pz_actor_t *self, void *state, pz_msg_t *msg)
+{
+    (void)state;
+    /* Nothing is addressed to sql yet (PING is answered by the kernel). */
+    pz_reply_error(self, msg, PZ_EUNKNOWN_TYPE, "the sql actor takes no messages yet");
+    return 0;
+}
+
+static const pz_module_desc_t s_desc = {
+    .abi_major = PZ_MODULE_ABI_MAJOR,
+    .abi_minor = PZ_MODULE_ABI_MINOR,
+    .struct_size = sizeof(pz_module_desc_t),
+    .build_sig = PZ_BUILD_SIG,
+    .name = "sql",
+    .version = "0.1.0",
+    .init = s_init,
+    .fini = s_fini,
+    .on_message = s_on_message,
+};
+
+PZ_MODULE_DEFINE(s_desc)

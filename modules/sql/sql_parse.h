@@ -1,0 +1,32 @@
+/*
+ * sql_parse.h — the glue between a query string and libpg_query (the PostgreSQL 15 grammar).
+ *
+ * One call parses a whole simple-query string and returns, per statement, the kind of statement
+ * (for now all the session needs: every kind is answered 0A000 until the executor exists), or the
+ * syntax error with libpg_query's message and cursor position. The protobuf route
+ * (pg_query_parse_protobuf + unpack) is the one issue 3 plans to translate into our own AST.
+ *
+ * Thread-safe: libpg_query keeps its memory context per thread.
+ */
+#ifndef PZ_SQL_PARSE_H
+#define PZ_SQL_PARSE_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+
+typedef struct {
+    int n_stmts;     /* statements parsed (0 for an empty or comment-only string) */
+    char kind[64];   /* kind of the first statement: "SELECT", "CREATE TABLE", "AlterOwnerStmt" */
+    char error[512]; /* syntax error message, when the call returned PZ_EINVAL */
+    int cursorpos;   /* 1-based character position of the error, 0 if unknown */
+} pz_sql_parse_t;
+
+/* Parses `query` (NUL-terminated). A long query waits for the other long ones (one at a time,
+ * process-wide) and gives up with PZ_ECLOSED when `cancel` (may be NULL) becomes true. Returns 0
+ * (n_stmts and kind set), PZ_EINVAL (a syntax error: error and cursorpos set; SQLSTATE 42601),
+ * PZ_ELIMIT (the tree nests deeper than PZ_SQL_PARSE_DEPTH_MAX, or a long query has too many
+ * operators: SQLSTATE 54001), or PZ_EINTERNAL when the parse tree cannot be read. Needs
+ * PZ_SQL_SESSION_STACK_BYTES of stack (session threads have it). */
+int pz_sql_parse(const char *query, const atomic_bool *cancel, pz_sql_parse_t *out);
+
+#endif
