@@ -35,7 +35,12 @@ static const char s_single_node_cfg[] =
     "    storage\n"
     "        thread = 0\n"
     "        engine = lmdb\n"
-    "        sync = true\n";
+    "        sync = true\n"
+    "    sql\n"
+    "        thread = 0\n"
+    "        listen_sql = 127.0.0.1:26257\n"
+    "        max_connections = 100\n"
+    "        idle_timeout_ms = 0\n";
 
 static int s_log_level(const char *v)
 {
@@ -61,6 +66,13 @@ static int s_apply_flags(zconfig_t *cfg, int argc, char **argv)
         } else if ((v = pz__flag(argc, argv, &i, "listen-addr")) != NULL) {
             snprintf(buf, sizeof buf, "%s%s", strstr(v, "://") ? "" : "tcp://", v);
             zconfig_put(cfg, "node/listen", buf);
+        } else if ((v = pz__flag(argc, argv, &i, "sql-addr")) != NULL) {
+            if (zconfig_locate(cfg, "modules/sql") == NULL) {
+                fprintf(stderr, "phantomzero %s: --sql-addr: this topology runs no sql module\n",
+                        argv[0]);
+                return PZ_EXIT_USAGE;
+            }
+            zconfig_put(cfg, "modules/sql/listen_sql", v);
         } else if ((v = pz__flag(argc, argv, &i, "module-dir")) != NULL) {
             zconfig_put(cfg, "node/module_dir", v);
         } else if ((v = pz__flag(argc, argv, &i, "log-level")) != NULL) {

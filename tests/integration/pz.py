@@ -250,7 +250,8 @@ class Cluster:
         """The command line of a process holding self.store, listening on `port`."""
         if self.topology == "single":
             return [self.ctx.bin, "start-single-node", f"--store={self.store}",
-                    f"--listen-addr=127.0.0.1:{port}", "--log-level=info"]
+                    f"--listen-addr=127.0.0.1:{port}", f"--sql-addr=127.0.0.1:{free_port()}",
+                    "--log-level=info"]
         return [self.ctx.bin, "start", f"--config={CONFIGS / 'split-b.cfg'}",
                 f"--store={self.store}", "--set", f"node/listen=tcp://127.0.0.1:{port}"]
 

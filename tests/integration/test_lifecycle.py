@@ -122,7 +122,8 @@ def test_start_from_single_node_cfg(ctx):
     host = f"127.0.0.1:{free_port()}"
     n = ctx.node("from-config", [ctx.bin, "start", f"--config={cfg}",
                                  f"--store={ctx.dir / 'store'}",
-                                 "--set", f"node/listen=tcp://{host}"], host=host)
+                                 "--set", f"node/listen=tcp://{host}",
+                                 f"--sql-addr=127.0.0.1:{free_port()}"], host=host)
     n.start()
     r = ctx.cli("kv", "put", "cfg/k", "v", f"--host={host}")
     eq(r.rc, 0, f"put on a node started from single-node.cfg ({r!r})")
