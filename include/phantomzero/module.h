@@ -70,6 +70,13 @@ typedef struct pz_module_desc {
 
 typedef const pz_module_desc_t *(*pz_module_desc_fn)(void);
 
+/* The descriptor header fields every module fills the same way:
+ *     static const pz_module_desc_t s_desc = {PZ_MODULE_HEADER("repl"), .init = ..., ...}; */
+#define PZ_MODULE_HEADER(module_name)                                                            \
+    .abi_major = PZ_MODULE_ABI_MAJOR, .abi_minor = PZ_MODULE_ABI_MINOR,                          \
+    .struct_size = sizeof(pz_module_desc_t), .build_sig = PZ_BUILD_SIG, .name = (module_name),   \
+    .version = PZ_VERSION
+
 /* Declares the single exported symbol. Usage at file scope:
  *     PZ_MODULE_DEFINE(s_desc)   where s_desc is a static const pz_module_desc_t */
 #define PZ_MODULE_DEFINE(desc)                                                                   \

@@ -348,17 +348,21 @@ static void s_set_ready(pz_actor_t *self, s_repl_t *p)
     p->parked_len = 0;
 }
 
+/* The outcome of a storage reply: an envelope error, a malformed body, the batch's KV error, or
+ * 0 with the decoded response in *r. */
+static int s_batch_result(pz_msg_t *reply, pz_kv_batch_resp_t *r)
+{
+    int rc = pz_msg_error(reply, NULL);
+    if (rc == 0) {
+        rc = pz_kv_batch_resp_from_msg(reply, PZ_MSG_KV_BATCH_RESP, r);
+    }
+    return rc != 0 ? rc : r->error.code;
+}
+
 static void s_on_load(pz_actor_t *self, s_repl_t *p, pz_msg_t *reply)
 {
     pz_kv_batch_resp_t r;
-    const char *text = NULL;
-    int rc = pz_msg_error(reply, &text);
-    if (rc == 0) {
-        rc = pz_kv_batch_resp_from_msg(reply, PZ_MSG_KV_BATCH_RESP, &r);
-    }
-    if (rc == 0 && r.error.code != 0) {
-        rc = r.error.code;
-    }
+    int rc = s_batch_result(reply, &r);
     if (rc != 0) {
         pz_log(self, PZ_LOG_ERROR, "cannot load the replica set: %s (retrying)", pz_strerror(rc));
         pz_timer_arm(self, 1000, S_LOAD);
@@ -382,14 +386,7 @@ static void s_on_load(pz_actor_t *self, s_repl_t *p, pz_msg_t *reply)
 static void s_on_bootstrap(pz_actor_t *self, s_repl_t *p, pz_msg_t *reply)
 {
     pz_kv_batch_resp_t r;
-    const char *text = NULL;
-    int rc = pz_msg_error(reply, &text);
-    if (rc == 0) {
-        rc = pz_kv_batch_resp_from_msg(reply, PZ_MSG_KV_BATCH_RESP, &r);
-    }
-    if (rc == 0 && r.error.code != 0) {
-        rc = r.error.code;
-    }
+    int rc = s_batch_result(reply, &r);
     if (rc != 0) {
         pz_log(self, PZ_LOG_ERROR, "bootstrap write failed: %s (retrying)", pz_strerror(rc));
         for (uint32_t i = 0; i < p->replicas_len; i++) {
@@ -496,12 +493,7 @@ static int s_on_message(pz_actor_t *self, void *state, pz_msg_t *msg)
 }
 
 static const pz_module_desc_t s_desc = {
-    .abi_major = PZ_MODULE_ABI_MAJOR,
-    .abi_minor = PZ_MODULE_ABI_MINOR,
-    .struct_size = sizeof(pz_module_desc_t),
-    .build_sig = PZ_BUILD_SIG,
-    .name = "repl",
-    .version = PZ_VERSION,
+    PZ_MODULE_HEADER("repl"),
     .init = s_init,
     .fini = s_fini,
     .on_message = s_on_message,

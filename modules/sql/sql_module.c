@@ -75,12 +75,7 @@ static int s_on_message(pz_actor_t *self, void *state, pz_msg_t *msg)
 }
 
 static const pz_module_desc_t s_desc = {
-    .abi_major = PZ_MODULE_ABI_MAJOR,
-    .abi_minor = PZ_MODULE_ABI_MINOR,
-    .struct_size = sizeof(pz_module_desc_t),
-    .build_sig = PZ_BUILD_SIG,
-    .name = "sql",
-    .version = "0.1.0",
+    PZ_MODULE_HEADER("sql"),
     .init = s_init,
     .fini = s_fini,
     .on_message = s_on_message,

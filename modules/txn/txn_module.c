@@ -128,12 +128,7 @@ static int s_on_message(pz_actor_t *self, void *state, pz_msg_t *msg)
 }
 
 static const pz_module_desc_t s_desc = {
-    .abi_major = PZ_MODULE_ABI_MAJOR,
-    .abi_minor = PZ_MODULE_ABI_MINOR,
-    .struct_size = sizeof(pz_module_desc_t),
-    .build_sig = PZ_BUILD_SIG,
-    .name = "txn",
-    .version = PZ_VERSION,
+    PZ_MODULE_HEADER("txn"),
     .init = s_init,
     .fini = s_fini,
     .on_message = s_on_message,
