@@ -138,6 +138,13 @@ static void s_route(pz_actor_t *self, s_dist_t *d, s_flight_t *f)
         pz_view_t start, end;
         bool point;
         s_span(&b.reqs[i], &start, &end, &point);
+        /* Store-local, meta1 and meta2 keys hold the node's own bookkeeping (range addressing):
+         * clients may read them, never write them. */
+        static const uint8_t user_min[1] = {PZ_KEY_SYSTEM_PREFIX};
+        if (pz_kv_op_is_write(b.reqs[i].op) && pz_view_cmp(start, (pz_view_t){user_min, 1}) < 0) {
+            s_fail(self, d, f, PZ_EPERM, "writes to the reserved keyspace (below \\x04) are refused");
+            return;
+        }
         if (start.len == 0 || pz_key_is_local(start) ||
             pz_view_cmp(start, (pz_view_t){PZ_KEY_MAX, sizeof PZ_KEY_MAX}) >= 0) {
             s_fail(self, d, f, PZ_EINVAL, "key outside the addressable key space");

@@ -186,3 +186,25 @@ def test_kv_unreachable_node(ctx):
         check(r.out == b"", f"nothing on stdout: {r!r}")
         # refused as unreachable (08006) after the connect wait, not a 10 s request timeout
         check(b"SQLSTATE 08006" in r.err, f"a dead node is 08006, not a timeout: {r!r}")
+
+
+
+@topologies("single", "split")
+def test_kv_reserved_keyspace(ctx):
+    """Writes into the node's own bookkeeping (store-local \\x01, meta1 \\x02, meta2 \\x03 keys)
+    are refused with 42501 and change nothing; reading meta2 is allowed; after a restart (empty
+    range cache: routing goes through meta2 again) the node still serves user keys."""
+    c = ctx.cluster()
+    for key in (b"\x03zz", b"\x02zz", b"\x01rdsc", b"\x03\xff\xff"):
+        r = c.kv("put", key, b"evil")
+        eq(r.rc, 2, f"put {key!r} into the reserved keyspace ({r!r})")
+        check(b"SQLSTATE 42501" in r.err, f"refused with 42501: {r!r}")
+    r = c.kv("delrange", b"\x02", b"\x05")
+    check(r.rc == 2 and b"42501" in r.err, f"delrange over meta refused: {r!r}")
+    r = c.kv("scan", b"\x03", b"\x04")
+    eq(r.rc, 0, f"reading meta2 is allowed ({r!r})")
+    check(b"evil" not in r.out and r.out.count(b"\n") == 1, f"meta2 holds range 1 only: {r.out!r}")
+    c.stop()
+    c.start()
+    c.put("user/k", "v")
+    eq(c.get("user/k"), b"v", "user keys route after a restart")
