@@ -138,7 +138,7 @@ else
     if [ -f tests/fuzz/smoke.sh ]; then
         # smoke.sh gets the fuzz build directory as its only argument; it runs fuzz_msg on the
         # corpus fuzz_msg_seeds writes.
-        fuzz_targets="fuzz_msg fuzz_msg_seeds"
+        fuzz_targets="fuzz_msg fuzz_msg_seeds fuzz_pgwire fuzz_sql_parse"
         if step "build (libFuzzer, build-fuzz/)" build_tree build-fuzz "$fuzz_targets" -- \
                 -DCMAKE_C_COMPILER=clang -DPZ_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo; then
             step "fuzz smoke" timeout -k 30 600 bash tests/fuzz/smoke.sh build-fuzz || true
