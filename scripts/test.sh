@@ -136,8 +136,9 @@ else
     fi
 
     if [ -f tests/fuzz/smoke.sh ]; then
-        # smoke.sh gets the fuzz build directory as its only argument; it runs fuzz_msg on the
-        # corpus fuzz_msg_seeds writes.
+        # smoke.sh gets the fuzz build directory as its only argument; it runs every fuzz target
+        # built there (fuzz_msg on the corpus fuzz_msg_seeds writes, fuzz_pgwire, fuzz_sql_parse)
+        # for a bounded total time.
         fuzz_targets="fuzz_msg fuzz_msg_seeds fuzz_pgwire fuzz_sql_parse"
         if step "build (libFuzzer, build-fuzz/)" build_tree build-fuzz "$fuzz_targets" -- \
                 -DCMAKE_C_COMPILER=clang -DPZ_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo; then
