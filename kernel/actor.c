@@ -62,16 +62,6 @@ pz_actor_t *pz__actor_find(const char *name)
     return NULL;
 }
 
-int pz__actor_index(const pz_actor_t *a)
-{
-    for (int i = 0; i < pz__k->actors_len; i++) {
-        if (pz__k->actors[i] == a) {
-            return i;
-        }
-    }
-    return -1;
-}
-
 /* ---------------------------------------------------------------------------------------- */
 /* Addresses                                                                                 */
 

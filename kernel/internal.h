@@ -187,7 +187,6 @@ int pz__msg_from_frame(zmq_msg_t *env, zmq_msg_t *body, pz_msg_t **out);
 /* "name" or "name@endpoint" -> the endpoint to connect to and the name for the envelope. */
 int pz__resolve(const char *addr, char *ep, size_t ep_cap, char *name, size_t name_cap);
 pz_actor_t *pz__actor_find(const char *name);
-int pz__actor_index(const pz_actor_t *a);
 void pz__actor_dispatch(pz_actor_t *a, pz_msg_t *m);
 void pz__actor_timer_fired(pz_actor_t *a, const pz__timer_t *tm);
 void pz__actor_close_sockets(pz_actor_t *a);

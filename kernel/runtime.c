@@ -385,7 +385,8 @@ static void s_metrics_init(pz__kernel_t *k)
                                           "replies after their request timed out");
     k->m_busy = pz_metric_counter("pz_msgs_busy_total", "sends refused by a full mailbox");
     k->m_gw_forwarded = pz_metric_counter("pz_gateway_forwarded_total",
-                                          "messages forwarded from other processes");
+                                          "messages thread 0 passed on to another kernel thread "
+                                          "(arrived over tcp for an actor of that thread)");
     k->m_gw_unroutable = pz_metric_counter("pz_gateway_unroutable_total",
                                            "messages for actors not in this process");
 }
