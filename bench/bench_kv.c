@@ -138,7 +138,9 @@ static int s_run(s_op_t op, bool direct, int clients, s_result_t *res)
     pthread_t t[S_CLIENTS_MAX];
     uint64_t t0 = bench_ns();
     for (int i = 0; i < clients; i++) {
-        w[i] = (s_worker_t){.op = op, .direct = direct, .seed = (uint64_t)i * 7919 + 1,
+        w[i] = (s_worker_t){.op = op,
+                            .direct = direct,
+                            .seed = (uint64_t)i * 7919 + 1,
                             .lat = malloc(S_SAMPLES_MAX * sizeof(uint32_t))};
         pthread_create(&t[i], NULL, s_worker, &w[i]);
     }

@@ -137,8 +137,9 @@ static pid_t s_spawn_remote(const char *pz_bin, int port, char *cfg_path)
 {
     snprintf(cfg_path, 64, "/tmp/pz-bench-rt-%d.cfg", (int)getpid());
     FILE *f = fopen(cfg_path, "w");
-    fprintf(f, "node\n    listen = tcp://127.0.0.1:%d\n    module_dir = %s\n    log_level = warn\n"
-               "modules\n    d\n        module = bench\n",
+    fprintf(f,
+            "node\n    listen = tcp://127.0.0.1:%d\n    module_dir = %s\n    log_level = warn\n"
+            "modules\n    d\n        module = bench\n",
             port, pz_module_dir());
     fclose(f);
     pid_t pid = fork();

@@ -124,8 +124,8 @@ static void *s_peer_socket(pz_actor_t *a, const char *ep)
             /* Never a same-thread local inbox: messages counted as pending must arrive. There
              * is at most one per actor of the thread, far fewer than PZ_PEERS_MAX. */
             bool pinned = strstr(a->peers[i].endpoint, ".from.") != NULL;
-            if (!pinned && (slot == UINT32_MAX || a->peers[i].used_tick <
-                                                      a->peers[slot].used_tick)) {
+            if (!pinned &&
+                (slot == UINT32_MAX || a->peers[i].used_tick < a->peers[slot].used_tick)) {
                 slot = i;
             }
         }
@@ -400,8 +400,11 @@ static int s_send(pz_actor_t *a, const char *to, pz_out_t **out, uint8_t flags, 
     if (rc != 0) {
         return rc;
     }
-    pz_envelope_t env = {.proto_version = PZ_PROTO_VERSION, .type = pz_out_type(*out),
-                         .flags = flags, .corr = corr, .deadline_ns = deadline_ns};
+    pz_envelope_t env = {.proto_version = PZ_PROTO_VERSION,
+                         .type = pz_out_type(*out),
+                         .flags = flags,
+                         .corr = corr,
+                         .deadline_ns = deadline_ns};
     env.type_version = pz_msg_type_version(env.type);
     strcpy(env.to, r->to);
     strcpy(env.from, r->from);
@@ -422,8 +425,8 @@ int pz_send(pz_actor_t *self, const char *to, pz_out_t **out)
     return s_send(self, to, out, 0, 0, 0);
 }
 
-int pz_request(pz_actor_t *self, const char *to, pz_out_t **out, uint32_t timeout_ms,
-               void *ctx, uint64_t *corr)
+int pz_request(pz_actor_t *self, const char *to, pz_out_t **out, uint32_t timeout_ms, void *ctx,
+               uint64_t *corr)
 {
     assert(self != NULL);
     uint32_t ms = timeout_ms ? timeout_ms : PZ_REQUEST_TIMEOUT_MS_DEFAULT;
@@ -466,8 +469,7 @@ void pz_reply_error(pz_actor_t *self, const pz_msg_t *req, int code, const char 
     assert(code < 0);
     pz_out_t *o = s_error_out(code, message ? message : pz_strerror(code));
     const pz_envelope_t *e = pz_msg_envelope(req);
-    int rc = o ? s_send(self, e->from, &o, PZ_MSGF_REPLY | PZ_MSGF_ERROR, e->corr,
-                        e->deadline_ns)
+    int rc = o ? s_send(self, e->from, &o, PZ_MSGF_REPLY | PZ_MSGF_ERROR, e->corr, e->deadline_ns)
                : PZ_ENOMEM;
     if (rc != 0) {
         pz_log(self, PZ_LOG_WARN, "cannot send error reply to %s: %s", e->from, pz_strerror(rc));
@@ -594,8 +596,10 @@ void pz__actor_timer_fired(pz_actor_t *a, const pz__timer_t *tm)
     if (s_pending_take(a, tm->arg, &ctx) == 0) {
         return;
     }
-    pz_envelope_t env = {.proto_version = PZ_PROTO_VERSION, .type = PZ_MSG_ERROR,
-                         .type_version = 1, .flags = PZ_MSGF_REPLY | PZ_MSGF_ERROR,
+    pz_envelope_t env = {.proto_version = PZ_PROTO_VERSION,
+                         .type = PZ_MSG_ERROR,
+                         .type_version = 1,
+                         .flags = PZ_MSGF_REPLY | PZ_MSGF_ERROR,
                          .corr = tm->arg};
     snprintf(env.to, sizeof env.to, "%s", a->name);
     snprintf(env.from, sizeof env.from, "%s", a->name);

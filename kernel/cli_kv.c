@@ -163,8 +163,12 @@ static int s_op(const char *name, const s_args_t *a, pz_kv_req_t *req)
         const char *name;
         uint8_t op;
         int npos;
-    } ops[] = {{"get", PZ_KV_GET, 1},  {"put", PZ_KV_PUT, 2},        {"cput", PZ_KV_CPUT, 2},
-               {"del", PZ_KV_DEL, 1},  {"delrange", PZ_KV_DEL_RANGE, 2}, {"scan", PZ_KV_SCAN, 2}};
+    } ops[] = {{"get", PZ_KV_GET, 1},
+               {"put", PZ_KV_PUT, 2},
+               {"cput", PZ_KV_CPUT, 2},
+               {"del", PZ_KV_DEL, 1},
+               {"delrange", PZ_KV_DEL_RANGE, 2},
+               {"scan", PZ_KV_SCAN, 2}};
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
         if (strcmp(ops[i].name, name) != 0) {
             continue;
@@ -235,7 +239,8 @@ int pz__cli_kv(int argc, char **argv)
     }
     req.limit = a.limit;
     pz_kv_batch_t b = {.header = {.durable = !a.no_sync, .gateway = pz_view_str("cli")},
-                       .reqs = &req, .reqs_len = 1};
+                       .reqs = &req,
+                       .reqs_len = 1};
     pz_out_t *out = NULL;
     pz_msg_t *reply = NULL;
     if (pz_kv_batch_to_out(&b, PZ_MSG_KV_BATCH, &out) != 0) {

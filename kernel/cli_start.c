@@ -16,6 +16,7 @@
 /* The single-node topology: every layer on kernel thread 0 (the actors that talk most share a
  * thread), listening for the KV CLI and other processes on the node's ZeroMQ port. Kept equal
  * to configs/single-node.cfg. */
+/* clang-format off */
 static const char s_single_node_cfg[] =
     "node\n"
     "    store = ./pz-data\n"
@@ -41,14 +42,15 @@ static const char s_single_node_cfg[] =
     "        listen_sql = 127.0.0.1:26257\n"
     "        max_connections = 100\n"
     "        idle_timeout_ms = 0\n";
+/* clang-format on */
 
 static int s_log_level(const char *v)
 {
     if (v == NULL) {
         return PZ_LOG_INFO;
     }
-    return !strcmp(v, "debug")  ? PZ_LOG_DEBUG
-           : !strcmp(v, "warn") ? PZ_LOG_WARN
+    return !strcmp(v, "debug")   ? PZ_LOG_DEBUG
+           : !strcmp(v, "warn")  ? PZ_LOG_WARN
            : !strcmp(v, "error") ? PZ_LOG_ERROR
                                  : PZ_LOG_INFO;
 }

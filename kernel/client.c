@@ -20,8 +20,8 @@ struct pz_client {
     bool own_ctx;
     void *inbox;
     char from[PZ_ADDR_BYTES_MAX];
-    char remote[PZ_ADDR_BYTES_MAX]; /* node endpoint for a remote client, "" in-process */
-    void *push;                     /* remote: to the node's gateway */
+    char remote[PZ_ADDR_BYTES_MAX];  /* node endpoint for a remote client, "" in-process */
+    void *push;                      /* remote: to the node's gateway */
     char push_ep[PZ_ADDR_BYTES_MAX]; /* in-process: endpoint push is connected to */
     uint64_t corr;
 };
@@ -192,7 +192,8 @@ int pz_client_call(pz_client_t *c, const char *to, pz_out_t **req, uint32_t time
 {
     assert(c != NULL && req != NULL && *req != NULL && reply != NULL);
     uint32_t ms = timeout_ms ? timeout_ms : PZ_REQUEST_TIMEOUT_MS_DEFAULT;
-    pz_envelope_t env = {.proto_version = PZ_PROTO_VERSION, .type = pz_out_type(*req),
+    pz_envelope_t env = {.proto_version = PZ_PROTO_VERSION,
+                         .type = pz_out_type(*req),
                          .corr = ++c->corr,
                          .deadline_ns = pz__real_ns() + (uint64_t)ms * 1000000ull};
     env.type_version = pz_msg_type_version(env.type);

@@ -22,8 +22,8 @@
 
 #include "internal.h"
 
-static const char *const s_node_keys[] = {"store", "listen", "threads", "log_level", "seed",
-                                          "module_dir", "id", "max_offset_ms", NULL};
+static const char *const s_node_keys[] = {
+    "store", "listen", "threads", "log_level", "seed", "module_dir", "id", "max_offset_ms", NULL};
 
 /* Runs zconfig's parser with its log captured (czmq logs to stdout, and to stderr in some
  * builds: both are redirected for the call), so its "(line) reason" becomes our message. Runs
@@ -205,8 +205,8 @@ static int s_validate_node(zconfig_t *node, const char *file)
             return s_bad(file, path, "unknown setting");
         }
         const char *v = zconfig_value(k) ? zconfig_value(k) : "";
-        bool numeric = !strcmp(name, "threads") || !strcmp(name, "seed") ||
-                       !strcmp(name, "id") || !strcmp(name, "max_offset_ms");
+        bool numeric = !strcmp(name, "threads") || !strcmp(name, "seed") || !strcmp(name, "id") ||
+                       !strcmp(name, "max_offset_ms");
         if (numeric && !s_is_int(v)) {
             return s_bad(file, path, "not an integer");
         }

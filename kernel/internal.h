@@ -111,7 +111,7 @@ struct pz__thread {
     pthread_t tid;
     pz_actor_t **actors;
     int actors_len;
-    void *inbox; /* PULL at inproc://pz/t<index> (+ the node's tcp endpoint on thread 0) */
+    void *inbox;     /* PULL at inproc://pz/t<index> (+ the node's tcp endpoint on thread 0) */
     int rcvtimeo_ms; /* the inbox's ZMQ_RCVTIMEO as last set */
     void *fwd[PZ_THREADS_MAX]; /* thread 0: PUSH to other threads' inboxes, for tcp arrivals */
     pz__timer_t *timers;

@@ -119,9 +119,9 @@ const pz_module_desc_t *pz__module_load(const char *module_dir, const char *modu
 {
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/pz_%s.so", module_dir, module);
-    const pz_module_desc_t *d = s_load(path, PZ_MODULE_SYMBOL, PZ_MODULE_ABI_MAJOR,
-                                       PZ_MODULE_ABI_MINOR,
-                                       (uint32_t)offsetof(pz_module_desc_t, reserved), module);
+    const pz_module_desc_t *d =
+        s_load(path, PZ_MODULE_SYMBOL, PZ_MODULE_ABI_MAJOR, PZ_MODULE_ABI_MINOR,
+               (uint32_t)offsetof(pz_module_desc_t, reserved), module);
     if (d == NULL) {
         return NULL;
     }

@@ -120,8 +120,8 @@ uint64_t pz_metric_quantile(const pz_metric_t *m, double q)
 static size_t s_render_one(const pz_metric_t *m, char *buf, size_t cap)
 {
     static const char *const kinds[] = {"counter", "gauge", "histogram"};
-    size_t n = (size_t)snprintf(buf, cap, "# HELP %s %s\n# TYPE %s %s\n", m->name, m->help,
-                                m->name, kinds[m->kind]);
+    size_t n = (size_t)snprintf(buf, cap, "# HELP %s %s\n# TYPE %s %s\n", m->name, m->help, m->name,
+                                kinds[m->kind]);
     if (m->kind == S_GAUGE) {
         n += (size_t)snprintf(buf + (n < cap ? n : cap), n < cap ? cap - n : 0, "%s %lld\n",
                               m->name, (long long)pz_metric_value(m));
@@ -139,11 +139,11 @@ static size_t s_render_one(const pz_metric_t *m, char *buf, size_t cap)
                               "%s_bucket{le=\"%llu\"} %llu\n", m->name,
                               (unsigned long long)(1ull << b), (unsigned long long)cum);
     }
-    n += (size_t)snprintf(buf + (n < cap ? n : cap), n < cap ? cap - n : 0,
-                          "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %llu\n%s_count %llu\n", m->name,
-                          (unsigned long long)cum, m->name,
-                          (unsigned long long)atomic_load(&m->sum), m->name,
-                          (unsigned long long)pz_metric_value(m));
+    n +=
+        (size_t)snprintf(buf + (n < cap ? n : cap), n < cap ? cap - n : 0,
+                         "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %llu\n%s_count %llu\n", m->name,
+                         (unsigned long long)cum, m->name, (unsigned long long)atomic_load(&m->sum),
+                         m->name, (unsigned long long)pz_metric_value(m));
     return n;
 }
 

@@ -67,8 +67,7 @@ static int s_inbox_one(pz__thread_t *t, int flags)
         s_close_frames(f);
         return PZ_ENOTFOUND;
     }
-    bool two = zmq_msg_more(&f[0]) && zmq_msg_recv(&f[1], t->inbox, 0) >= 0 &&
-               !zmq_msg_more(&f[1]);
+    bool two = zmq_msg_more(&f[0]) && zmq_msg_recv(&f[1], t->inbox, 0) >= 0 && !zmq_msg_more(&f[1]);
     pz_envelope_t env;
     if (!two || pz_envelope_decode(zmq_msg_data(&f[0]), zmq_msg_size(&f[0]), &env) != 0) {
         pz__drain_rest(t->inbox);
@@ -381,14 +380,14 @@ static void s_metrics_init(pz__kernel_t *k)
     k->m_malformed = pz_metric_counter("pz_msgs_malformed_total", "malformed messages dropped");
     k->m_unknown = pz_metric_counter("pz_msgs_unknown_type_total", "unknown message types");
     k->m_expired = pz_metric_counter("pz_msgs_expired_total", "requests past their deadline");
-    k->m_late_replies = pz_metric_counter("pz_msgs_late_replies_total",
-                                          "replies after their request timed out");
+    k->m_late_replies =
+        pz_metric_counter("pz_msgs_late_replies_total", "replies after their request timed out");
     k->m_busy = pz_metric_counter("pz_msgs_busy_total", "sends refused by a full mailbox");
     k->m_gw_forwarded = pz_metric_counter("pz_gateway_forwarded_total",
                                           "messages thread 0 passed on to another kernel thread "
                                           "(arrived over tcp for an actor of that thread)");
-    k->m_gw_unroutable = pz_metric_counter("pz_gateway_unroutable_total",
-                                           "messages for actors not in this process");
+    k->m_gw_unroutable =
+        pz_metric_counter("pz_gateway_unroutable_total", "messages for actors not in this process");
 }
 
 static int s_spawn(pz__kernel_t *k, int want)

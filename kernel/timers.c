@@ -122,8 +122,7 @@ static int s_grow(pz__thread_t *t)
     return 0;
 }
 
-int64_t pz__timer_add(pz__thread_t *t, pz_actor_t *a, uint32_t delay_ms, uint8_t kind,
-                      uint64_t arg)
+int64_t pz__timer_add(pz__thread_t *t, pz_actor_t *a, uint32_t delay_ms, uint8_t kind, uint64_t arg)
 {
     assert(t != NULL && a != NULL);
     if (t->free_len == 0) {
@@ -136,8 +135,13 @@ int64_t pz__timer_add(pz__thread_t *t, pz_actor_t *a, uint32_t delay_ms, uint8_t
     pz__timer_t *tm = &t->timers[slot];
     assert(!tm->live);
     uint32_t gen = tm->gen + 1;
-    *tm = (pz__timer_t){.due_ms = pz__mono_ms() + delay_ms, .seq = ++t->timer_seq, .actor = a,
-                        .arg = arg, .gen = gen, .kind = kind, .live = true};
+    *tm = (pz__timer_t){.due_ms = pz__mono_ms() + delay_ms,
+                        .seq = ++t->timer_seq,
+                        .actor = a,
+                        .arg = arg,
+                        .gen = gen,
+                        .kind = kind,
+                        .live = true};
     t->heap[t->heap_len] = slot;
     tm->heap_pos = t->heap_len;
     s_sift_up(t, t->heap_len++);

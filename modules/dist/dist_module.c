@@ -39,9 +39,9 @@ typedef struct {
 
 /* One client batch in flight through dist. */
 typedef struct {
-    pz_msg_t *req;    /* the batch as it came from txn (kept) */
+    pz_msg_t *req; /* the batch as it came from txn (kept) */
     int attempts;
-    bool lookup;      /* the outstanding request is a meta2 lookup, not the batch itself */
+    bool lookup; /* the outstanding request is a meta2 lookup, not the batch itself */
 } s_flight_t;
 
 static int s_init(pz_actor_t *self, const pz_cfg_t *cfg, void **state)
@@ -97,10 +97,9 @@ static int s_lookup(pz_actor_t *self, s_dist_t *d, s_flight_t *f, pz_view_t key)
     }
     start[slen++] = 0x00; /* the first record after meta2(key): the first end key > key */
     end[0] = PZ_KEY_META2_PREFIX + 1;
-    pz_kv_req_t req = {.op = PZ_KV_SCAN, .key = {start, (uint32_t)slen}, .end_key = {end, 1},
-                       .limit = 1};
-    pz_kv_batch_t b = {.header = {.ts = pz_hlc_now(), .range_id = 1}, .reqs = &req,
-                       .reqs_len = 1};
+    pz_kv_req_t req = {
+        .op = PZ_KV_SCAN, .key = {start, (uint32_t)slen}, .end_key = {end, 1}, .limit = 1};
+    pz_kv_batch_t b = {.header = {.ts = pz_hlc_now(), .range_id = 1}, .reqs = &req, .reqs_len = 1};
     pz_out_t *out = NULL;
     int rc = pz_kv_batch_to_out(&b, PZ_MSG_KV_BATCH, &out);
     if (rc == 0) {
@@ -142,7 +141,8 @@ static void s_route(pz_actor_t *self, s_dist_t *d, s_flight_t *f)
          * clients may read them, never write them. */
         static const uint8_t user_min[1] = {PZ_KEY_SYSTEM_PREFIX};
         if (pz_kv_op_is_write(b.reqs[i].op) && pz_view_cmp(start, (pz_view_t){user_min, 1}) < 0) {
-            s_fail(self, d, f, PZ_EPERM, "writes to the reserved keyspace (below \\x04) are refused");
+            s_fail(self, d, f, PZ_EPERM,
+                   "writes to the reserved keyspace (below \\x04) are refused");
             return;
         }
         if (start.len == 0 || pz_key_is_local(start) ||
@@ -223,8 +223,7 @@ static void s_on_batch_reply(pz_actor_t *self, s_dist_t *d, s_flight_t *f, pz_ms
     }
     int rc = pz_reply_forward(self, f->req, reply);
     if (rc != 0) {
-        pz_log(self, PZ_LOG_WARN, "cannot answer %s: %s", pz_msg_sender(f->req),
-               pz_strerror(rc));
+        pz_log(self, PZ_LOG_WARN, "cannot answer %s: %s", pz_msg_sender(f->req), pz_strerror(rc));
     }
     s_finish(d, f);
 }

@@ -82,8 +82,10 @@ int pz__range_cache_put(pz__range_cache_t *c, const pz_range_desc_t *d)
         c->items = items;
         c->cap = cap;
     }
-    pz__range_t r = {.range_id = d->range_id, .generation = d->generation,
-                     .start = s_dup(d->start_key), .end = s_dup(d->end_key)};
+    pz__range_t r = {.range_id = d->range_id,
+                     .generation = d->generation,
+                     .start = s_dup(d->start_key),
+                     .end = s_dup(d->end_key)};
     if (r.start.ptr == NULL || r.end.ptr == NULL) {
         s_free(&r);
         return PZ_ENOMEM;

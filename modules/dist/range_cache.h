@@ -13,8 +13,8 @@
 typedef struct {
     uint64_t range_id;
     uint64_t generation;
-    pz_view_t start; /* owned */
-    pz_view_t end;   /* owned */
+    pz_view_t start;              /* owned */
+    pz_view_t end;                /* owned */
     char addr[PZ_ADDR_BYTES_MAX]; /* the replica to send to (the first replica, for now) */
 } pz__range_t;
 

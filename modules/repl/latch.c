@@ -137,8 +137,7 @@ uint32_t pz__latch_release(pz__latches_t *l, pz__latch_guard_t *g, pz__latch_gua
     uint32_t n = 0;
     for (uint32_t i = 0; i < l->waiting_len && n < ready_cap;) {
         pz__latch_guard_t *w = l->waiting[i];
-        if (!s_can_run(l, w, i) ||
-            s_push(&l->running, &l->running_len, &l->running_cap, w) != 0) {
+        if (!s_can_run(l, w, i) || s_push(&l->running, &l->running_len, &l->running_cap, w) != 0) {
             i++;
             continue;
         }

@@ -74,8 +74,8 @@ static int s_replica_add(s_repl_t *p, const uint8_t *packed, size_t len)
     pz_arena_t *a = pz_arena_new();
     pz_range_desc_t d;
     int rc = a ? pz_range_desc_unpack(packed, len, a, &d) : PZ_ENOMEM;
-    s_replica_t *grown = rc == 0 ? realloc(p->replicas, (p->replicas_len + 1) * sizeof *grown)
-                                 : NULL;
+    s_replica_t *grown =
+        rc == 0 ? realloc(p->replicas, (p->replicas_len + 1) * sizeof *grown) : NULL;
     if (rc == 0 && grown == NULL) {
         rc = PZ_ENOMEM;
     }
@@ -147,8 +147,8 @@ static void s_load(pz_actor_t *self, s_repl_t *p)
     size_t slen = pz_key_replica_desc_prefix(start, sizeof start);
     memcpy(end, start, slen);
     end[slen - 1]++; /* the prefix's successor bounds the scan */
-    pz_kv_req_t req = {.op = PZ_KV_SCAN, .key = {start, (uint32_t)slen},
-                       .end_key = {end, (uint32_t)slen}};
+    pz_kv_req_t req = {
+        .op = PZ_KV_SCAN, .key = {start, (uint32_t)slen}, .end_key = {end, (uint32_t)slen}};
     pz_kv_batch_t b = {.header = {.ts = pz_hlc_now()}, .reqs = &req, .reqs_len = 1};
     int rc = s_to_storage(self, p, &b, &load);
     if (rc != 0) {
@@ -159,11 +159,16 @@ static void s_load(pz_actor_t *self, s_repl_t *p)
 static int s_bootstrap(pz_actor_t *self, s_repl_t *p)
 {
     static s_flight_t boot = {.kind = S_BOOTSTRAP};
-    pz_replica_desc_t rep = {.node_id = (uint32_t)p->node_id, .store_id = 1, .replica_id = 1,
+    pz_replica_desc_t rep = {.node_id = (uint32_t)p->node_id,
+                             .store_id = 1,
+                             .replica_id = 1,
                              .addr = pz_view_str(p->self_addr)};
-    pz_range_desc_t d = {.range_id = 1, .start_key = {PZ_KEY_MIN_ADDR, 0},
-                         .end_key = {PZ_KEY_MAX, sizeof PZ_KEY_MAX}, .generation = 1,
-                         .replicas = &rep, .replicas_len = 1};
+    pz_range_desc_t d = {.range_id = 1,
+                         .start_key = {PZ_KEY_MIN_ADDR, 0},
+                         .end_key = {PZ_KEY_MAX, sizeof PZ_KEY_MAX},
+                         .generation = 1,
+                         .replicas = &rep,
+                         .replicas_len = 1};
     uint8_t *packed = NULL;
     size_t len = 0;
     int rc = pz_range_desc_pack(&d, &packed, &len);
@@ -177,8 +182,8 @@ static int s_bootstrap(pz_actor_t *self, s_repl_t *p)
         {.op = PZ_KV_CPUT, .key = {lk, (uint32_t)lklen}, .value = {packed, (uint32_t)len}},
         {.op = PZ_KV_CPUT, .key = {mk, (uint32_t)mklen}, .value = {packed, (uint32_t)len}},
     };
-    pz_kv_batch_t b = {.header = {.ts = pz_hlc_now(), .durable = true}, .reqs = reqs,
-                       .reqs_len = 2};
+    pz_kv_batch_t b = {
+        .header = {.ts = pz_hlc_now(), .durable = true}, .reqs = reqs, .reqs_len = 2};
     rc = s_to_storage(self, p, &b, &boot);
     if (rc == 0) {
         rc = s_replica_add(p, packed, len);
@@ -312,8 +317,8 @@ static void s_on_batch_done(pz_actor_t *self, s_repl_t *p, s_flight_t *f, pz_msg
 {
     const char *text = NULL;
     int err = pz_msg_error(reply, &text);
-    int rc = err ? (pz_reply_error(self, f->req, err, text), 0)
-                 : pz_reply_forward(self, f->req, reply);
+    int rc =
+        err ? (pz_reply_error(self, f->req, err, text), 0) : pz_reply_forward(self, f->req, reply);
     if (rc != 0) {
         pz_log(self, PZ_LOG_WARN, "cannot answer %s: %s", pz_msg_sender(f->req), pz_strerror(rc));
     }
@@ -427,10 +432,10 @@ static int s_init(pz_actor_t *self, const pz_cfg_t *cfg, void **state)
     }
     p->timeout_ms = (uint32_t)timeout;
     p->m_batches = pz_metric_counter("pz_repl_batches_total", "KV batches evaluated");
-    p->m_latch_waits = pz_metric_counter("pz_repl_latch_waits_total",
-                                         "batches that waited for latches");
-    p->m_mismatch = pz_metric_counter("pz_repl_range_mismatch_total",
-                                      "batches for a range not held here");
+    p->m_latch_waits =
+        pz_metric_counter("pz_repl_latch_waits_total", "batches that waited for latches");
+    p->m_mismatch =
+        pz_metric_counter("pz_repl_range_mismatch_total", "batches for a range not held here");
     s_load(self, p);
     return 0;
 }
@@ -493,11 +498,8 @@ static int s_on_message(pz_actor_t *self, void *state, pz_msg_t *msg)
 }
 
 static const pz_module_desc_t s_desc = {
-    PZ_MODULE_HEADER("repl"),
-    .init = s_init,
-    .fini = s_fini,
-    .on_message = s_on_message,
-    .on_timer = s_on_timer,
+    PZ_MODULE_HEADER("repl"),   .init = s_init,         .fini = s_fini,
+    .on_message = s_on_message, .on_timer = s_on_timer,
 };
 
 PZ_MODULE_DEFINE(s_desc)

@@ -106,8 +106,7 @@ static int s_on_reply(pz_actor_t *self, s_txn_t *t, pz_msg_t *reply)
         }
         int rc = pz_reply_forward(self, req, reply);
         if (rc != 0) {
-            pz_log(self, PZ_LOG_WARN, "cannot answer %s: %s", pz_msg_sender(req),
-                   pz_strerror(rc));
+            pz_log(self, PZ_LOG_WARN, "cannot answer %s: %s", pz_msg_sender(req), pz_strerror(rc));
         }
     }
     pz_msg_free(&req);
