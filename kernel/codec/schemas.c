@@ -14,19 +14,7 @@
 #include <assert.h>
 #include <stdlib.h>
 
-PZ_SCHEMA_DEFINE(pz_hlc)
-PZ_SCHEMA_DEFINE(pz_error_body)
-PZ_SCHEMA_DEFINE(pz_ping)
-PZ_SCHEMA_DEFINE(pz_kv_txn)
-PZ_SCHEMA_DEFINE(pz_kv_header)
-PZ_SCHEMA_DEFINE(pz_kv_req)
-PZ_SCHEMA_DEFINE(pz_kv_kv)
-PZ_SCHEMA_DEFINE(pz_kv_resp)
-PZ_SCHEMA_DEFINE(pz_replica_desc)
-PZ_SCHEMA_DEFINE(pz_range_desc)
-PZ_SCHEMA_DEFINE(pz_kv_error)
-PZ_SCHEMA_DEFINE(pz_kv_batch)
-PZ_SCHEMA_DEFINE(pz_kv_batch_resp)
+PZ_SCHEMAS(PZ_SCHEMA_DEFINE)
 
 PZ_MSG_HELPERS_DEFINE(pz_error_body)
 PZ_MSG_HELPERS_DEFINE(pz_ping)

@@ -24,20 +24,7 @@
 #include "phantomzero/kv.h"
 #include "phantomzero/msg.h"
 
-#define S_SCHEMAS(X)                                                                             \
-    X(pz_hlc)                                                                                    \
-    X(pz_error_body)                                                                             \
-    X(pz_ping)                                                                                   \
-    X(pz_kv_txn)                                                                                 \
-    X(pz_kv_header)                                                                              \
-    X(pz_kv_req)                                                                                 \
-    X(pz_kv_kv)                                                                                  \
-    X(pz_kv_resp)                                                                                \
-    X(pz_replica_desc)                                                                           \
-    X(pz_range_desc)                                                                             \
-    X(pz_kv_error)                                                                               \
-    X(pz_kv_batch)                                                                               \
-    X(pz_kv_batch_resp)
+#define S_SCHEMAS(X) PZ_SCHEMAS(X) /* every schema: kv.h keeps the one list */
 
 /* Re-encodes a decoded value and checks it decodes back equal. */
 #define S_CHECK_REENCODE_(T)                                                                     \
