@@ -13,9 +13,9 @@ PACKAGES=(
     build-essential cmake ninja-build pkg-config clang libclang-rt-14-dev
     # libraries (see docs/ARCHITECTURE.md)
     libzmq3-dev libczmq-dev libmsgpack-dev liblmdb-dev libcmocka-dev libpg-query-dev
-    libprotobuf-c-dev librocksdb-dev libssl-dev libreadline-dev libmicrohttpd-dev
+    libprotobuf-c-dev librocksdb-dev libssl-dev libreadline-dev libmicrohttpd-dev libgmp-dev
     # tests and benchmarks: the reference server and its pgbench, clients, tools
-    postgresql-15 python3 python3-psycopg2 sysbench iproute2 linux-perf lmdb-utils
+    postgresql-15 python3 python3-psycopg2 python3-sqlalchemy sysbench iproute2 linux-perf lmdb-utils
 )
 
 check_only=0
