@@ -39,7 +39,9 @@ bool pz_rowenc_key_type_ok(pz_ty_t t);
  * fit or the type cannot be a key column (assert-free: callers check pz_rowenc_key_type_ok). */
 size_t pz_rowenc_key_put(uint8_t *buf, size_t cap, size_t len, const pz_datum_t *d, bool desc);
 /* Reads one key column of type t at *pos (advancing it); text/bytes/numeric land in arena a.
- * Returns 0 or PZ_ECORRUPT. */
+ * Returns 0, PZ_ECORRUPT, or PZ_ENOMEM when the arena is exhausted. The value compares equal to
+ * the one encoded (pz_datum_cmp) but may differ in form: bpchar without trailing spaces, numeric
+ * without its display scale, an interval split as whole 30-day months, whole days, µs. */
 int pz_rowenc_key_get(pz_arena_t *a, const uint8_t *key, size_t key_len, size_t *pos,
                       pz_sql_type_t t, bool desc, pz_datum_t *out);
 /* The smallest key greater than every key starting with prefix (prefix + 1 at the last byte that
@@ -47,13 +49,14 @@ int pz_rowenc_key_get(pz_arena_t *a, const uint8_t *key, size_t key_len, size_t 
 size_t pz_rowenc_prefix_end(uint8_t *buf, size_t cap, const uint8_t *prefix, size_t len);
 
 /* Row values. col_ids ascending and unique; datums[i] is column col_ids[i] (NULLs skipped).
- * Appends to out. Returns 0 or PZ_ENOMEM (out->oom). */
+ * Appends to out. Returns 0, PZ_ENOMEM (out->oom), or PZ_EINVAL for a type that cannot be
+ * stored (void, record, arrays of arrays). */
 int pz_rowenc_value_put(pz_sbuf_t *out, const uint32_t *col_ids,
                         const pz_datum_t *datums, uint32_t n);
 /* Decodes a row value: for each i < n, datums[i] becomes column col_ids[i] (ascending) with type
  * types[i] (the column's current type), or a NULL of that type when absent. Bytes in the value
- * are views into `value` unless they must be rebuilt (arrays land in arena a). Returns 0 or
- * PZ_ECORRUPT. */
+ * are views into `value` unless they must be rebuilt (arrays land in arena a). Returns 0,
+ * PZ_ECORRUPT, or PZ_ENOMEM when the arena is exhausted. */
 int pz_rowenc_value_get(pz_arena_t *a, const uint8_t *value, size_t len, const uint32_t *col_ids,
                         const pz_sql_type_t *types, uint32_t n, pz_datum_t *datums);
 
