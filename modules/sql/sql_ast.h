@@ -10,7 +10,9 @@
  * All nodes, arrays and strings live in the arena given to pz_ast_build; names are
  * NUL-terminated, already case-folded by the grammar (quoted identifiers keep their case).
  * Locations are 1-based character offsets into the whole query string (0 = unknown), ready for
- * ErrorResponse's position field.
+ * ErrorResponse's position field (for ASCII queries: the grammar's byte offset + 1). Some nodes
+ * carry none because the grammar records none (joins, subqueries in FROM, nested SELECTs); a
+ * whole statement's SELECT carries the statement's start.
  */
 #ifndef PZ_SQL_AST_H
 #define PZ_SQL_AST_H
@@ -33,8 +35,13 @@ typedef struct {
 
 typedef enum {
     PZ_AX_CONST,     /* val: INT8 (an integer literal that fits int8; the binder narrows to
-                        int4 as PostgreSQL does), NUMERIC (other numbers, digits as written),
-                        UNKNOWN (a string literal: bytes in val), BOOL, NULL (type UNKNOWN) */
+                        int4 as PostgreSQL does), NUMERIC (any other number: val.v.p/val.len
+                        hold the literal's text as written, e.g. "1.5", "1e10", "-0.5",
+                        "99999999999999999999", and val.scale is -1 to mark this unparsed
+                        form; the binder parses it), UNKNOWN (a string literal: bytes in val),
+                        BOOL, NULL (type UNKNOWN, null true). A minus sign before a numeric
+                        literal is folded into it as PostgreSQL's doNegate does: -5 is INT8 -5,
+                        -9223372036854775808 is INT8, -1.5 is NUMERIC "-1.5". */
     PZ_AX_PARAM,     /* $param */
     PZ_AX_COLREF,    /* names[0..n_names) e.g. {"t", "a"}; star: t.* or * (n_names 0) */
     PZ_AX_OP,        /* name: operator symbol ("+", "=", "~~" LIKE, "~~*" ILIKE, "!~~", "||");
@@ -42,7 +49,9 @@ typedef enum {
     PZ_AX_AND,       /* args (2 or more) */
     PZ_AX_OR,        /* args (2 or more) */
     PZ_AX_NOT,       /* args[0] */
-    PZ_AX_FUNC,      /* name (lower-case; pg_catalog. dropped), args; agg_star (count(*)),
+    PZ_AX_FUNC,      /* name (as the grammar folded it: lower-case unless quoted; pg_catalog.
+                        dropped; SQL-syntax forms arrive as their functions: CURRENT_DATE is
+                        "current_date", EXTRACT "extract", x AT TIME ZONE z "timezone"), args; agg_star (count(*)),
                         agg_distinct, agg_filter, agg_order (ORDER BY inside the call), over */
     PZ_AX_CAST,      /* args[0]::type */
     PZ_AX_CASE,      /* case_arg (simple CASE) or NULL; args = when0, then0, when1, then1, ...;
@@ -338,9 +347,11 @@ struct pz_ast_stmt {
     pz_ast_qname_t rel;      /* INSERT/UPDATE/DELETE/CREATE TABLE|INDEX|VIEW|SEQUENCE target,
                                 ALTER TABLE, RENAME's object, CREATE INDEX's index name is
                                 `name` */
-    const char *rel_alias;   /* UPDATE/DELETE target alias */
-    const char *name;        /* index name, schema name, database name, SET/SHOW variable,
-                                savepoint, prepared statement, role, new name for RENAME */
+    const char *rel_alias;   /* INSERT (INSERT INTO t AS x) / UPDATE / DELETE target alias */
+    const char *name;        /* index name (NULL: unnamed), schema name, database name,
+                                SET/SHOW variable, savepoint, prepared statement (DEALLOCATE:
+                                NULL for ALL), role (DROP ROLE: the first), new name for
+                                RENAME */
     bool if_exists, if_not_exists, cascade, or_replace, unique, temp;
 
     /* INSERT */
@@ -387,7 +398,9 @@ struct pz_ast_stmt {
     uint8_t obj;           /* pz_obj_t */
     pz_ast_qname_t *objs;  /* DROP's / TRUNCATE's object list */
     int n_objs;
-    const char *subname;   /* RENAME COLUMN / CONSTRAINT old name */
+    const char *subname;   /* RENAME COLUMN / CONSTRAINT old name; RENAME of a SCHEMA,
+                              DATABASE or ROLE: its old name (rel unset) */
+    bool restart_identity; /* TRUNCATE ... RESTART IDENTITY (added by the translator) */
 
     /* ALTER TABLE */
     pz_ast_alter_t *alters;
@@ -404,7 +417,7 @@ struct pz_ast_stmt {
                           4 READ UNCOMMITTED */
     int read_only;     /* 0 unspecified, 1 READ ONLY, 2 READ WRITE */
 
-    /* EXPLAIN */
+    /* EXPLAIN (and PREPARE): the statement explained / prepared, same location and length */
     pz_ast_stmt_t *inner;
     bool analyze, verbose;
 
@@ -416,13 +429,15 @@ struct pz_ast_stmt {
     const char *copy_null; /* NULL default */
     pz_ast_select_t *copy_query; /* COPY (SELECT ...) TO STDOUT */
 
-    /* ROLE: CREATE/ALTER/DROP (role_op 0/1/2), password (NULL = none), login, superuser */
+    /* ROLE: CREATE/ALTER/DROP (role_op 0/1/2), password (NULL = none), login, superuser.
+       CREATE USER sets login 1 unless NOLOGIN is given, as PostgreSQL does. DROP ROLE's names
+       are in objs. */
     int role_op;
     const char *password;
     bool password_null;
     int login, superuser; /* -1 unspecified, 0 no, 1 yes */
 
-    /* PREPARE name (types) AS stmt / EXECUTE name (params) */
+    /* PREPARE name (types) AS stmt (the statement in `inner`) / EXECUTE name (params) */
     pz_ast_type_t *prep_types;
     int n_prep_types;
     pz_ast_expr_t **exec_params;
@@ -432,7 +447,10 @@ struct pz_ast_stmt {
 /* Parses a whole query string with the PostgreSQL 15 grammar and translates every statement.
  * *stmts gets an array of *n statements in arena a. Errors: 42601 syntax (position set), 0A000
  * unsupported construct (position set where the tree has one), 54001 too deep / too complex.
- * Returns 0 or PZ_EINVAL with err set. `cancel` as pz_sql_parse. */
+ * Returns 0 or PZ_EINVAL with err set; also PZ_ENOMEM (53200: the arena is exhausted) and
+ * PZ_ECLOSED (57014: `cancel` became true while a long query waited its turn), err set.
+ * `cancel` as pz_sql_parse. Thread-safe. Needs PZ_SQL_SESSION_STACK_BYTES of stack as
+ * pz_sql_parse does. */
 int pz_ast_build(pz_arena_t *a, const char *query, const _Atomic bool *cancel,
                  pz_ast_stmt_t ***stmts, int *n, pz_sql_err_t *err);
 

@@ -29,6 +29,7 @@
 
 #include "phantomzero/errors.h"
 #include "sql_limits.h"
+#include "sql_ast_int.h"
 #include "sql_parse.h"
 
 static const struct {
@@ -93,7 +94,7 @@ static const char *s_transaction_kind(const PgQuery__TransactionStmt *t)
 }
 
 /* The kind of one parse node; never NULL. */
-static const char *s_kind(const PgQuery__Node *n)
+const char *pz__sql_kind(const PgQuery__Node *n)
 {
     if (n == NULL || n->node_case == PG_QUERY__NODE__NODE__NOT_SET) {
         return "unknown";
@@ -298,15 +299,17 @@ static int s_error(const PgQueryError *e, pz_sql_parse_t *out)
  * Short statements, the common case, never touch the lock. */
 static pthread_mutex_t s_long_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static int s_parse(const char *query, bool is_long, pz_sql_parse_t *out);
+static int s_parse(const char *query, bool is_long, pz__sql_tree_fn fn, void *ctx,
+                   pz_sql_parse_t *out);
 
-int pz_sql_parse(const char *query, const atomic_bool *cancel, pz_sql_parse_t *out)
+int pz__sql_parse_tree(const char *query, const atomic_bool *cancel, pz__sql_tree_fn fn, void *ctx,
+                       pz_sql_parse_t *out)
 {
-    assert(query != NULL && out != NULL);
+    assert(query != NULL && fn != NULL && out != NULL);
     memset(out, 0, sizeof *out);
     bool is_long = strnlen(query, PZ_SQL_PARSE_UNSCANNED_BYTES + 1) > PZ_SQL_PARSE_UNSCANNED_BYTES;
     if (!is_long) {
-        return s_parse(query, false, out);
+        return s_parse(query, false, fn, ctx, out);
     }
     /* Wait in slices, so a session queued behind long statements still stops promptly. */
     for (;;) {
@@ -322,12 +325,33 @@ int pz_sql_parse(const char *query, const atomic_bool *cancel, pz_sql_parse_t *o
             break;
         }
     }
-    int rc = s_parse(query, true, out);
+    /* The callback runs under the lock too: the unpacked tree is the big part. */
+    int rc = s_parse(query, true, fn, ctx, out);
     pthread_mutex_unlock(&s_long_lock);
     return rc;
 }
 
-static int s_parse(const char *query, bool is_long, pz_sql_parse_t *out)
+/* pz_sql_parse's callback: counts the statements and names the first one's kind. */
+static int s_kind_of_first(const PgQuery__ParseResult *tree, void *ctx)
+{
+    pz_sql_parse_t *out = ctx;
+    out->n_stmts = tree->n_stmts > (size_t)INT32_MAX ? INT32_MAX : (int)tree->n_stmts;
+    if (tree->n_stmts > 0 && tree->stmts[0] != NULL) {
+        snprintf(out->kind, sizeof out->kind, "%s", pz__sql_kind(tree->stmts[0]->stmt));
+    }
+    return 0;
+}
+
+int pz_sql_parse(const char *query, const atomic_bool *cancel, pz_sql_parse_t *out)
+{
+    assert(query != NULL && out != NULL);
+    int rc = pz__sql_parse_tree(query, cancel, s_kind_of_first, out, out);
+    assert(rc != 0 || out->n_stmts == 0 || out->kind[0] != '\0');
+    return rc;
+}
+
+static int s_parse(const char *query, bool is_long, pz__sql_tree_fn fn, void *ctx,
+                   pz_sql_parse_t *out)
 {
     if (is_long && s_too_complex(query)) {
         snprintf(out->error, sizeof out->error,
@@ -350,14 +374,13 @@ static int s_parse(const char *query, bool is_long, pz_sql_parse_t *out)
             snprintf(out->error, sizeof out->error, "cannot unpack the parse tree");
             rc = PZ_EINTERNAL;
         } else {
-            out->n_stmts = tree->n_stmts > (size_t)INT32_MAX ? INT32_MAX : (int)tree->n_stmts;
-            if (tree->n_stmts > 0 && tree->stmts[0] != NULL) {
-                snprintf(out->kind, sizeof out->kind, "%s", s_kind(tree->stmts[0]->stmt));
-            }
+            /* The packed bytes are no longer needed: free them before the callback runs. */
+            pg_query_free_protobuf_parse_result(r);
+            r = (PgQueryProtobufParseResult){0};
+            rc = fn(tree, ctx);
             pg_query__parse_result__free_unpacked(tree, NULL);
         }
     }
     pg_query_free_protobuf_parse_result(r);
-    assert(rc != 0 || out->n_stmts == 0 || out->kind[0] != '\0');
     return rc;
 }
