@@ -788,7 +788,9 @@ static int s_misc(pz__ab_t *b, const PgQuery__Node *n, pz_ast_stmt_t *st)
                             &st->n_exec_params);
     case PG_QUERY__NODE__NODE_DEALLOCATE_STMT:
         st->kind = PZ_AS_DEALLOCATE;
-        st->name = pz__ab_str(b, n->deallocate_stmt->name, &ok); /* NULL: DEALLOCATE ALL */
+        st->name = n->deallocate_stmt->name != NULL && n->deallocate_stmt->name[0] != '\0'
+                       ? pz__ab_str(b, n->deallocate_stmt->name, &ok)
+                       : NULL; /* DEALLOCATE ALL */
         return ok ? 0 : PZ_ENOMEM;
     case PG_QUERY__NODE__NODE_DISCARD_STMT:
         st->kind = PZ_AS_DISCARD;
@@ -805,6 +807,29 @@ static int s_misc(pz__ab_t *b, const PgQuery__Node *n, pz_ast_stmt_t *st)
     }
 }
 
+/* The first byte at or after `at` that is not white space or a comment: a statement's
+ * location from the grammar includes what precedes its first token. */
+static int s_skip_space(const pz__ab_t *b, int at)
+{
+    const char *q = b->query;
+    size_t i = (size_t)at;
+    while (i < b->query_len) {
+        if (strchr(" \t\n\r\f\v", q[i]) != NULL) {
+            i++;
+        } else if (q[i] == '-' && q[i + 1] == '-') {
+            while (i < b->query_len && q[i] != '\n') {
+                i++;
+            }
+        } else if (q[i] == '/' && q[i + 1] == '*') { /* nested comments: good enough here */
+            const char *e = strstr(q + i + 2, "*/");
+            i = e != NULL ? (size_t)(e - q) + 2 : b->query_len;
+        } else {
+            break;
+        }
+    }
+    return (int)i;
+}
+
 static int s_stmt(pz__ab_t *b, const PgQuery__Node *n, pz_ast_stmt_t *st)
 {
     if (n == NULL) {
@@ -814,7 +839,7 @@ static int s_stmt(pz__ab_t *b, const PgQuery__Node *n, pz_ast_stmt_t *st)
     case PG_QUERY__NODE__NODE_SELECT_STMT:
         st->kind = PZ_AS_SELECT;
         S_OK_OR_RETURN(pz__ab_select(b, n, &st->select));
-        st->select->location = pz__ab_loc(b, st->location);
+        st->select->location = pz__ab_loc(b, s_skip_space(b, st->location));
         return 0;
     case PG_QUERY__NODE__NODE_INSERT_STMT:
         return s_insert(b, n->insert_stmt, st);

@@ -357,7 +357,8 @@ static int s_index(pz__ab_t *b, const PgQuery__IndexStmt *s, pz_ast_stmt_t *st)
         return pz__ab_refuse(b, loc, "NULLS NOT DISTINCT is not supported");
     }
     bool ok = true;
-    st->name = pz__ab_str(b, s->idxname, &ok); /* NULL: a name is chosen */
+    st->name = s->idxname != NULL && s->idxname[0] != '\0' ? pz__ab_str(b, s->idxname, &ok)
+                                                           : NULL; /* NULL: a name is chosen */
     st->unique = s->unique;
     st->if_not_exists = s->if_not_exists;
     if (!ok) {

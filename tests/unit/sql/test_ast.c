@@ -10,6 +10,7 @@
  * position; (4) every statement of a few sqllogictest files must build or be refused 0A000;
  * (5) a seeded mutation loop over valid statements (run under ASan/UBSan in the sanitized build).
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,6 +24,14 @@
 #include "phantomzero/codec.h"
 #include "phantomzero/errors.h"
 #include "sql_ast.h"
+#include "sql_limits.h"
+
+/* The sqllogictest corpus: PZ_SLT_DIR, or the shared checkout beside the repository. */
+#define PZ_SLT_DEFAULT_DIR PZ_SOURCE_DIR "/../shared/sqllogictest/test"
+#ifndef PZ_SOURCE_DIR
+#undef PZ_SLT_DEFAULT_DIR
+#define PZ_SLT_DEFAULT_DIR "/work/shared/sqllogictest/test"
+#endif
 
 /* ---------------------------------------------------------------------------------------- */
 /* Dumper                                                                                    */
@@ -459,10 +468,733 @@ static void test_select_dump(void **state)
     assert_int_equal(bad, 0);
 }
 
+/* ---------------------------------------------------------------------------------------- */
+/* Statements                                                                                */
+
+static void test_dml(void **state)
+{
+    (void)state;
+    char buf[2048];
+    s_buf_t b = {buf, 0, sizeof buf};
+    pz_ast_stmt_t *st = s_one("INSERT INTO s.t AS x (a, b) VALUES (1, DEFAULT) "
+                              "ON CONFLICT (a) DO UPDATE SET b = excluded.b WHERE x.b < 0 "
+                              "RETURNING a, b AS bb");
+    assert_int_equal(st->kind, PZ_AS_INSERT);
+    assert_string_equal(st->rel.schema, "s");
+    assert_string_equal(st->rel.name, "t");
+    assert_string_equal(st->rel_alias, "x");
+    assert_int_equal(st->n_cols, 2);
+    assert_string_equal(st->cols[1], "b");
+    s_select(&b, st->select);
+    assert_string_equal(buf, "{values (1 DEFAULT)}");
+    assert_int_equal(st->on_conflict, 2);
+    assert_int_equal(st->n_conflict_cols, 1);
+    assert_string_equal(st->conflict_cols[0], "a");
+    assert_int_equal(st->n_sets, 1);
+    assert_string_equal(st->sets[0].col, "b");
+    assert_int_equal(st->sets[0].expr->n_names, 2);
+    assert_non_null(st->where);
+    assert_int_equal(st->n_returning, 2);
+    assert_string_equal(st->returning[1].alias, "bb");
+
+    st = s_one("INSERT INTO t DEFAULT VALUES ON CONFLICT ON CONSTRAINT t_pkey DO NOTHING");
+    assert_true(st->default_values);
+    assert_null(st->select);
+    assert_int_equal(st->on_conflict, 1);
+    assert_string_equal(st->conflict_constraint, "t_pkey");
+
+    st = s_one("INSERT INTO t SELECT * FROM u");
+    assert_int_equal(st->select->n_from, 1);
+    assert_int_equal(st->n_cols, 0);
+
+    st = s_one("UPDATE t AS x SET a = a + 1, b = DEFAULT FROM u WHERE x.id = u.id RETURNING *");
+    assert_int_equal(st->kind, PZ_AS_UPDATE);
+    assert_string_equal(st->rel_alias, "x");
+    assert_int_equal(st->n_sets, 2);
+    assert_int_equal(st->sets[1].expr->kind, PZ_AX_DEFAULT);
+    assert_int_equal(st->n_from, 1);
+    assert_non_null(st->where);
+    assert_int_equal(st->n_returning, 1);
+    assert_true(st->returning[0].expr->star);
+
+    st = s_one("DELETE FROM ONLY t USING u, v WHERE t.a = u.a");
+    assert_int_equal(st->kind, PZ_AS_DELETE);
+    assert_int_equal(st->n_from, 2);
+    assert_non_null(st->where);
+    assert_int_equal(st->location, 0);
+}
+
+static void test_create_table(void **state)
+{
+    (void)state;
+    pz_ast_stmt_t *st = s_one(
+        "CREATE TEMP TABLE IF NOT EXISTS s.t ("
+        " id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+        " a varchar(10) NOT NULL DEFAULT 'x'  /* c */ || f(1, (2)) NULL,"
+        " b numeric(10,2)[] CHECK (b IS NOT NULL AND ')' <> ''),"
+        " c text COLLATE \"C\" DEFAULT -1 REFERENCES p (x) ON DELETE CASCADE ON UPDATE SET NULL,"
+        " d int DEFAULT 2,"
+        " CONSTRAINT u1 UNIQUE (a, b),"
+        " FOREIGN KEY (c, d) REFERENCES q.p ON DELETE SET DEFAULT NOT DEFERRABLE,"
+        " CHECK (d > 0))");
+    assert_int_equal(st->kind, PZ_AS_CREATE_TABLE);
+    assert_true(st->temp);
+    assert_true(st->if_not_exists);
+    assert_string_equal(st->rel.schema, "s");
+    assert_int_equal(st->n_coldefs, 5);
+    const pz_ast_coldef_t *c = &st->coldefs[0];
+    assert_string_equal(c->type.name, "int8");
+    assert_int_equal(c->n_cons, 2);
+    assert_int_equal(c->cons[0].kind, PZ_CONS_IDENTITY);
+    assert_true(c->cons[0].identity_always);
+    assert_int_equal(c->cons[1].kind, PZ_CONS_PRIMARY);
+    c = &st->coldefs[1];
+    assert_string_equal(c->type.name, "varchar");
+    assert_int_equal(c->type.n_mods, 1);
+    assert_int_equal(c->type.mods[0], 10);
+    assert_int_equal(c->n_cons, 3);
+    assert_int_equal(c->cons[0].kind, PZ_CONS_NOT_NULL);
+    assert_int_equal(c->cons[1].kind, PZ_CONS_DEFAULT);
+    assert_string_equal(c->cons[1].expr_text, "'x'  /* c */ || f(1, (2))");
+    assert_int_equal(c->cons[1].expr->kind, PZ_AX_OP);
+    assert_int_equal(c->cons[2].kind, PZ_CONS_NULL);
+    c = &st->coldefs[2];
+    assert_true(c->type.array);
+    assert_int_equal(c->type.n_mods, 2);
+    assert_int_equal(c->cons[0].kind, PZ_CONS_CHECK);
+    assert_string_equal(c->cons[0].expr_text, "b IS NOT NULL AND ')' <> ''");
+    c = &st->coldefs[3];
+    assert_int_equal(c->n_cons, 2);
+    assert_string_equal(c->cons[0].expr_text, "-1");
+    assert_int_equal(c->cons[0].expr->val.v.i, -1);
+    assert_int_equal(c->cons[1].kind, PZ_CONS_FOREIGN);
+    assert_string_equal(c->cons[1].ref_table, "p");
+    assert_int_equal(c->cons[1].n_ref_cols, 1);
+    assert_int_equal(c->cons[1].on_delete, PZ_FK_CASCADE);
+    assert_int_equal(c->cons[1].on_update, PZ_FK_SET_NULL);
+    assert_string_equal(st->coldefs[4].cons[0].expr_text, "2");
+    assert_int_equal(st->n_tcons, 3);
+    assert_int_equal(st->tcons[0].kind, PZ_CONS_UNIQUE);
+    assert_string_equal(st->tcons[0].name, "u1");
+    assert_int_equal(st->tcons[0].n_cols, 2);
+    assert_int_equal(st->tcons[1].kind, PZ_CONS_FOREIGN);
+    assert_string_equal(st->tcons[1].ref_schema, "q");
+    assert_int_equal(st->tcons[1].n_cols, 2);
+    assert_int_equal(st->tcons[1].n_ref_cols, 0);
+    assert_int_equal(st->tcons[1].on_delete, PZ_FK_SET_DEFAULT);
+    assert_int_equal(st->tcons[1].on_update, PZ_FK_NO_ACTION);
+    assert_string_equal(st->tcons[2].expr_text, "d > 0");
+}
+
+static void test_ddl(void **state)
+{
+    (void)state;
+    pz_ast_stmt_t *st = s_one("CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS i ON s.t "
+                              "(a DESC NULLS LAST, b) INCLUDE (c)");
+    assert_int_equal(st->kind, PZ_AS_CREATE_INDEX);
+    assert_true(st->unique);
+    assert_true(st->if_not_exists);
+    assert_string_equal(st->name, "i");
+    assert_string_equal(st->rel.name, "t");
+    assert_int_equal(st->n_idx_cols, 2);
+    assert_true(st->idx_cols[0].desc);
+    assert_int_equal(st->idx_cols[0].nulls, 2);
+    assert_string_equal(st->idx_cols[1].expr->names[0], "b");
+    assert_int_equal(st->n_include, 1);
+    st = s_one("CREATE INDEX ON t USING btree (a)");
+    assert_null(st->name);
+
+    st = s_one("CREATE OR REPLACE VIEW v (x, y) AS SELECT a, (b) AS \"AS\" FROM t -- done");
+    assert_int_equal(st->kind, PZ_AS_CREATE_VIEW);
+    assert_true(st->or_replace);
+    assert_int_equal(st->n_cols, 2);
+    assert_string_equal(st->query_text, "SELECT a, (b) AS \"AS\" FROM t");
+    assert_int_equal(st->select->n_targets, 2);
+
+    st = s_one("CREATE TABLE t2 (a, b) AS SELECT 1, 2 WITH DATA");
+    assert_int_equal(st->kind, PZ_AS_CREATE_TABLE_AS);
+    assert_string_equal(st->query_text, "SELECT 1, 2");
+    assert_int_equal(st->n_cols, 2);
+
+    st = s_one("CREATE SCHEMA IF NOT EXISTS s");
+    assert_int_equal(st->kind, PZ_AS_CREATE_SCHEMA);
+    assert_string_equal(st->name, "s");
+    st = s_one("CREATE DATABASE d");
+    assert_int_equal(st->kind, PZ_AS_CREATE_DATABASE);
+    assert_string_equal(st->name, "d");
+    st = s_one("CREATE SEQUENCE s.q AS bigint START WITH -5 INCREMENT BY 2 "
+               "MAXVALUE 9000000000 NO MINVALUE CACHE 10 CYCLE");
+    assert_int_equal(st->kind, PZ_AS_CREATE_SEQUENCE);
+    assert_int_equal(st->n_seq_opts, 5);
+    assert_string_equal(st->seq_opt_names[0], "start");
+    assert_int_equal(st->seq_opt_values[0], -5);
+    assert_string_equal(st->seq_opt_names[2], "maxvalue");
+    assert_int_equal(st->seq_opt_values[2], 9000000000LL);
+    assert_string_equal(st->seq_opt_names[4], "cycle");
+    assert_int_equal(st->seq_opt_values[4], 1);
+
+    st = s_one("DROP TABLE IF EXISTS a, s.b CASCADE");
+    assert_int_equal(st->kind, PZ_AS_DROP);
+    assert_int_equal(st->obj, PZ_OBJ_TABLE);
+    assert_true(st->if_exists);
+    assert_true(st->cascade);
+    assert_int_equal(st->n_objs, 2);
+    assert_string_equal(st->objs[1].schema, "s");
+    st = s_one("DROP SCHEMA s");
+    assert_int_equal(st->obj, PZ_OBJ_SCHEMA);
+    assert_string_equal(st->objs[0].name, "s");
+    st = s_one("DROP INDEX CONCURRENTLY i");
+    assert_int_equal(st->obj, PZ_OBJ_INDEX);
+    st = s_one("DROP DATABASE IF EXISTS d");
+    assert_int_equal(st->obj, PZ_OBJ_DATABASE);
+    assert_string_equal(st->name, "d");
+
+    st = s_one("ALTER TABLE t ADD COLUMN IF NOT EXISTS c int DEFAULT 1, DROP COLUMN d CASCADE, "
+               "ADD CONSTRAINT k CHECK (c > 0), DROP CONSTRAINT IF EXISTS k2, "
+               "ALTER COLUMN a SET DEFAULT now() , ALTER b DROP DEFAULT, "
+               "ADD FOREIGN KEY (e) REFERENCES p ON DELETE SET DEFAULT, "
+               "ALTER e SET DEFAULT 'x,y', ALTER f SET NOT NULL, ALTER g DROP NOT NULL, "
+               "ALTER h TYPE varchar(3)");
+    assert_int_equal(st->kind, PZ_AS_ALTER_TABLE);
+    assert_int_equal(st->n_alters, 11);
+    assert_int_equal(st->alters[0].kind, PZ_ALTER_ADD_COLUMN);
+    assert_true(st->alters[0].if_not_exists);
+    assert_string_equal(st->alters[0].coldef->cons[0].expr_text, "1");
+    assert_int_equal(st->alters[1].kind, PZ_ALTER_DROP_COLUMN);
+    assert_true(st->alters[1].cascade);
+    assert_int_equal(st->alters[2].kind, PZ_ALTER_ADD_CONSTRAINT);
+    assert_string_equal(st->alters[2].cons->expr_text, "c > 0");
+    assert_int_equal(st->alters[3].kind, PZ_ALTER_DROP_CONSTRAINT);
+    assert_true(st->alters[3].if_exists);
+    assert_int_equal(st->alters[4].kind, PZ_ALTER_SET_DEFAULT);
+    assert_string_equal(st->alters[4].expr_text, "now()");
+    assert_null(st->alters[5].expr);
+    assert_string_equal(st->alters[7].expr_text, "'x,y'");
+    assert_int_equal(st->alters[8].kind, PZ_ALTER_SET_NOT_NULL);
+    assert_int_equal(st->alters[9].kind, PZ_ALTER_DROP_NOT_NULL);
+    assert_int_equal(st->alters[10].kind, PZ_ALTER_TYPE);
+    assert_string_equal(st->alters[10].type.name, "varchar");
+
+    st = s_one("ALTER TABLE t RENAME COLUMN a TO b");
+    assert_int_equal(st->kind, PZ_AS_RENAME);
+    assert_int_equal(st->obj, PZ_OBJ_COLUMN);
+    assert_string_equal(st->subname, "a");
+    assert_string_equal(st->name, "b");
+    st = s_one("ALTER TABLE IF EXISTS t RENAME TO u");
+    assert_int_equal(st->obj, PZ_OBJ_TABLE);
+    assert_true(st->if_exists);
+    assert_string_equal(st->rel.name, "t");
+    st = s_one("ALTER SCHEMA a RENAME TO b");
+    assert_int_equal(st->obj, PZ_OBJ_SCHEMA);
+    assert_string_equal(st->subname, "a");
+    st = s_one("ALTER TABLE t RENAME CONSTRAINT k TO k2");
+    assert_int_equal(st->obj, PZ_OBJ_CONSTRAINT);
+
+    st = s_one("TRUNCATE a, b RESTART IDENTITY CASCADE");
+    assert_int_equal(st->kind, PZ_AS_TRUNCATE);
+    assert_int_equal(st->n_objs, 2);
+    assert_true(st->restart_identity);
+    assert_true(st->cascade);
+}
+
+static void test_session_statements(void **state)
+{
+    (void)state;
+    pz_ast_stmt_t *st = s_one("SET LOCAL search_path = public, 'x'");
+    assert_int_equal(st->kind, PZ_AS_SET);
+    assert_true(st->set_local);
+    assert_string_equal(st->name, "search_path");
+    assert_int_equal(st->n_set_values, 2);
+    st = s_one("SET TIME ZONE 'UTC'");
+    assert_string_equal(st->name, "timezone");
+    st = s_one("SET statement_timeout TO DEFAULT");
+    assert_true(st->set_default);
+    st = s_one("RESET work_mem");
+    assert_true(st->reset);
+    st = s_one("RESET ALL");
+    assert_true(st->reset_all);
+    st = s_one("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+    assert_int_equal(st->kind, PZ_AS_TXN);
+    assert_int_equal(st->txn, PZ_TXN_SET);
+    assert_int_equal(st->isolation, 2);
+    assert_int_equal(st->read_only, 1);
+    st = s_one("SHOW ALL");
+    assert_int_equal(st->kind, PZ_AS_SHOW);
+    assert_true(st->show_all);
+    st = s_one("SHOW TRANSACTION ISOLATION LEVEL");
+    assert_string_equal(st->name, "transaction_isolation");
+
+    st = s_one("BEGIN ISOLATION LEVEL SERIALIZABLE READ WRITE");
+    assert_int_equal(st->txn, PZ_TXN_BEGIN);
+    assert_int_equal(st->isolation, 1);
+    assert_int_equal(st->read_only, 2);
+    st = s_one("START TRANSACTION");
+    assert_int_equal(st->txn, PZ_TXN_BEGIN);
+    assert_int_equal(st->isolation, 0);
+    assert_int_equal(s_one("END")->txn, PZ_TXN_COMMIT);
+    assert_int_equal(s_one("ABORT")->txn, PZ_TXN_ROLLBACK);
+    st = s_one("SAVEPOINT sp");
+    assert_int_equal(st->txn, PZ_TXN_SAVEPOINT);
+    assert_string_equal(st->name, "sp");
+    assert_int_equal(s_one("RELEASE SAVEPOINT sp")->txn, PZ_TXN_RELEASE);
+    assert_int_equal(s_one("ROLLBACK TO sp")->txn, PZ_TXN_ROLLBACK_TO);
+
+    st = s_one("EXPLAIN (ANALYZE, VERBOSE false, FORMAT text) SELECT 1");
+    assert_int_equal(st->kind, PZ_AS_EXPLAIN);
+    assert_true(st->analyze);
+    assert_false(st->verbose);
+    assert_int_equal(st->inner->kind, PZ_AS_SELECT);
+    assert_true(s_one("EXPLAIN ANALYZE VERBOSE DELETE FROM t")->verbose);
+
+    st = s_one("COPY t (a, b) FROM STDIN WITH (FORMAT csv, HEADER, DELIMITER ';', NULL 'n')");
+    assert_int_equal(st->kind, PZ_AS_COPY);
+    assert_true(st->copy_from);
+    assert_true(st->copy_csv);
+    assert_true(st->copy_header);
+    assert_int_equal(st->copy_delim, ';');
+    assert_string_equal(st->copy_null, "n");
+    assert_int_equal(st->n_cols, 2);
+    st = s_one("COPY (SELECT 1) TO STDOUT CSV HEADER");
+    assert_false(st->copy_from);
+    assert_non_null(st->copy_query);
+    assert_true(st->copy_csv);
+
+    st = s_one("CREATE USER u WITH PASSWORD 'p' SUPERUSER");
+    assert_int_equal(st->kind, PZ_AS_ROLE);
+    assert_int_equal(st->role_op, 0);
+    assert_string_equal(st->password, "p");
+    assert_int_equal(st->login, 1);
+    assert_int_equal(st->superuser, 1);
+    st = s_one("CREATE ROLE r");
+    assert_int_equal(st->login, -1);
+    st = s_one("ALTER ROLE r NOLOGIN PASSWORD NULL");
+    assert_int_equal(st->role_op, 1);
+    assert_int_equal(st->login, 0);
+    assert_true(st->password_null);
+    st = s_one("DROP USER IF EXISTS a, b");
+    assert_int_equal(st->role_op, 2);
+    assert_int_equal(st->n_objs, 2);
+    assert_true(st->if_exists);
+
+    st = s_one("PREPARE p (int, text) AS SELECT $1, $2");
+    assert_int_equal(st->kind, PZ_AS_PREPARE);
+    assert_int_equal(st->n_prep_types, 2);
+    assert_string_equal(st->prep_types[0].name, "int4");
+    assert_int_equal(st->inner->kind, PZ_AS_SELECT);
+    st = s_one("EXECUTE p (1, 'a')");
+    assert_int_equal(st->kind, PZ_AS_EXECUTE);
+    assert_int_equal(st->n_exec_params, 2);
+    assert_string_equal(s_one("DEALLOCATE p")->name, "p");
+    assert_null(s_one("DEALLOCATE ALL")->name);
+    assert_int_equal(s_one("DISCARD ALL")->kind, PZ_AS_DISCARD);
+}
+
+static void test_multi_and_locations(void **state)
+{
+    (void)state;
+    pz_ast_stmt_t **v;
+    int n;
+    pz_sql_err_t err;
+    assert_int_equal(pz_ast_build(s_arena, "SELECT 1; BEGIN;  SELECT x", NULL, &v, &n, &err), 0);
+    assert_int_equal(n, 3);
+    assert_int_equal(v[1]->location, 9); /* the grammar's: from the previous ';' */
+    assert_int_equal(v[2]->location, 16);
+    assert_int_equal(v[2]->select->location, 19); /* the statement's first token */
+    assert_int_equal(v[2]->select->targets[0].expr->location, 26);
+    assert_int_equal(pz_ast_build(s_arena, "  ; -- nothing", NULL, &v, &n, &err), 0);
+    assert_int_equal(n, 0);
+    /* Positions count characters: 'é' is two bytes, one character. */
+    pz_ast_stmt_t *st = s_one("SELECT 'é', b");
+    assert_int_equal(st->select->targets[1].expr->location, 13);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Refusals and errors                                                                       */
+
+static void test_refused(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *sql, *state, *msg;
+        int position; /* -1: not checked */
+    } cases[] = {
+        {"SELECT * FROM generate_series(1,2) WITH ORDINALITY", "0A000",
+         "WITH ORDINALITY is not supported", -1},
+        {"SELECT a FROM t GROUP BY GROUPING SETS ((a), ())", "0A000",
+         "GROUPING SETS is not supported", 26},
+        {"SELECT a FROM t GROUP BY ROLLUP (a)", "0A000", "ROLLUP is not supported", 26},
+        {"SELECT * FROM t FOR UPDATE OF t", "0A000", "FOR UPDATE/SHARE OF is not supported", -1},
+        {"SELECT * FROM t FOR UPDATE NOWAIT", "0A000", "NOWAIT is not supported", -1},
+        {"SELECT * FROM t FOR SHARE SKIP LOCKED", "0A000", "SKIP LOCKED is not supported", -1},
+        {"SELECT * FROM t ORDER BY a USING <", "0A000", "ORDER BY USING is not supported", 34},
+        {"SELECT * FROM t TABLESAMPLE system (1)", "0A000", "TABLESAMPLE is not supported", -1},
+        {"SELECT sum(a) OVER (ROWS CURRENT ROW EXCLUDE TIES) FROM t", "0A000",
+         "window frame EXCLUDE is not supported", 20},
+        {"SELECT * FROM t ORDER BY a FETCH FIRST 1 ROW WITH TIES", "0A000",
+         "WITH TIES is not supported", -1},
+        {"SELECT a INTO u FROM t", "0A000", "SELECT INTO is not supported", -1},
+        {"SELECT 'a' SIMILAR TO 'b'", "0A000", "SIMILAR TO is not supported", 12},
+        {"SELECT GROUPING(a) FROM t GROUP BY a", "0A000", "GROUPING is not supported", 8},
+        {"SELECT xmlelement(name a)", "0A000", "XML functions are not supported", 8},
+        {"SELECT a COLLATE \"de_DE\"", "0A000", "collation \"de_DE\" is not supported", 10},
+        {"SELECT CURRENT_TIMESTAMP(3)", "0A000", "with a precision are not supported", 8},
+        {"SELECT f(VARIADIC a)", "0A000", "VARIADIC is not supported", 8},
+        {"SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY a) FROM t", "0A000",
+         "WITHIN GROUP is not supported", 8},
+        {"SELECT f(a => 1)", "0A000", "named function arguments are not supported", 10},
+        {"SELECT (a).b FROM t", "0A000", "field selection is not supported", -1},
+        {"SELECT a[1:2] FROM t", "0A000", "array slices are not supported", -1},
+        {"SELECT (a, b) IN (SELECT 1, 2)", "0A000", "multiple-column subquery", -1},
+        {"SELECT B'101'", "0A000", "bit string literals are not supported", 8},
+        {"SELECT '1'::interval day", "0A000", "interval fields are not supported", 13},
+        {"SELECT a::my.type", "0A000", "types outside pg_catalog are not supported", 11},
+        {"SELECT * FROM c.s.t", "0A000", "cross-database references are not supported", 15},
+        {"SELECT * FROM (a JOIN b USING (x)) AS j", "0A000", "aliases on joins", -1},
+        {"WITH x AS (DELETE FROM t RETURNING *) SELECT * FROM x", "0A000",
+         "data-modifying statements in WITH are not supported", 6},
+        {"WITH RECURSIVE x(n) AS (SELECT 1) SEARCH DEPTH FIRST BY n SET o SELECT * FROM x", "0A000",
+         "SEARCH is not supported", -1},
+        {"SELECT * FROM (SELECT 1)", "42601", "subquery in FROM must have an alias", -1},
+        {"WITH x AS (SELECT 1) INSERT INTO t SELECT * FROM x", "0A000",
+         "WITH in INSERT is not supported", 1},
+        {"UPDATE t SET (a, b) = (1, 2)", "0A000", "multiple-column assignment", 15},
+        {"UPDATE t SET a[1] = 2", "0A000", "assignment to a subscript", 14},
+        {"DELETE FROM t WHERE CURRENT OF c", "0A000", "WHERE CURRENT OF is not supported", -1},
+        {"CREATE TABLE t (a int) INHERITS (p)", "0A000", "table inheritance is not supported", 14},
+        {"CREATE TABLE t (a int) PARTITION BY RANGE (a)", "0A000",
+         "partitioned tables are not supported", 24},
+        {"CREATE TABLE t (a int) WITH (fillfactor = 70)", "0A000",
+         "storage parameters are not supported", 14},
+        {"CREATE TEMP TABLE t (a int) ON COMMIT DROP", "0A000", "ON COMMIT is not supported", 19},
+        {"CREATE UNLOGGED TABLE t (a int)", "0A000", "unlogged tables are not supported", 23},
+        {"CREATE TABLE t (a text COLLATE \"en_US\")", "0A000", "collation \"en_US\"", 24},
+        {"CREATE TABLE t (a int GENERATED ALWAYS AS (1) STORED)", "0A000",
+         "generated columns are not supported", 23},
+        {"CREATE TABLE t (a int REFERENCES p DEFERRABLE)", "0A000",
+         "deferrable constraints are not supported", 36},
+        {"CREATE TABLE t (a int, FOREIGN KEY (a) REFERENCES p MATCH FULL)", "0A000",
+         "MATCH FULL is not supported", 24},
+        {"CREATE TABLE t (LIKE u)", "0A000", "LIKE in CREATE TABLE is not supported", 22},
+        {"CREATE TABLE t (a int, EXCLUDE USING gist (a WITH =))", "0A000",
+         "exclusion constraints are not supported", 24},
+        {"CREATE INDEX i ON t ((a + 1))", "0A000", "expression indexes are not supported", 19},
+        {"CREATE INDEX i ON t (a) WHERE a > 0", "0A000", "partial indexes are not supported", 19},
+        {"CREATE INDEX i ON t USING hash (a)", "0A000", "\"hash\" is not supported", 19},
+        {"CREATE INDEX i ON t (a text_pattern_ops)", "0A000", "operator classes", 19},
+        {"CREATE VIEW v AS SELECT 1 WITH CHECK OPTION", "0A000",
+         "WITH CHECK OPTION is not supported", 13},
+        {"CREATE RECURSIVE VIEW v (n) AS SELECT 1", "0A000", "recursive views are not supported",
+         8},
+        {"CREATE MATERIALIZED VIEW v AS SELECT 1", "0A000", "materialized views are not supported",
+         26},
+        {"CREATE TABLE t AS SELECT 1 WITH NO DATA", "0A000", "WITH NO DATA is not supported", 14},
+        {"CREATE SCHEMA s AUTHORIZATION bob", "0A000", "AUTHORIZATION is not supported", 31},
+        {"CREATE DATABASE d OWNER bob", "0A000", "option \"owner\" is not supported", 19},
+        {"CREATE SEQUENCE q OWNED BY t.a", "0A000", "sequence option \"owned_by\"", 19},
+        {"CREATE SEQUENCE q AS int", "0A000", "sequences of type int4 are not supported", 19},
+        {"DROP FUNCTION f", "0A000", "DROP FUNCTION is not supported", -1},
+        {"DROP FOREIGN TABLE f", "0A000", "DROP FOREIGN TABLE is not supported", -1},
+        {"ALTER TABLE t OWNER TO bob", "0A000", "ALTER TABLE subcommand ChangeOwner", 13},
+        {"ALTER INDEX i SET (fillfactor = 1)", "0A000", "ALTER INDEX is not supported", 13},
+        {"ALTER TABLE t ALTER a TYPE int USING a::int", "0A000", "USING is not supported", 13},
+        {"SET x FROM CURRENT", "0A000", "FROM CURRENT is not supported", -1},
+        {"SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY", "0A000",
+         "SET SESSION CHARACTERISTICS is not supported", -1},
+        {"BEGIN ISOLATION LEVEL SERIALIZABLE, READ ONLY, DEFERRABLE", "0A000",
+         "DEFERRABLE transactions are not supported", -1},
+        {"COMMIT AND CHAIN", "0A000", "COMMIT AND CHAIN is not supported", -1},
+        {"PREPARE TRANSACTION 'x'", "0A000", "two-phase commit is not supported", -1},
+        {"EXPLAIN (FORMAT json) SELECT 1", "0A000", "EXPLAIN format \"json\" is not supported", 10},
+        {"EXPLAIN (COSTS off) SELECT 1", "0A000", "EXPLAIN option \"costs\" is not supported", 10},
+        {"COPY t TO '/tmp/x'", "0A000", "COPY to a file is not supported", -1},
+        {"COPY t FROM '/tmp/x'", "0A000", "COPY from a file is not supported", -1},
+        {"COPY t FROM PROGRAM 'ls'", "0A000", "COPY from a program is not supported", -1},
+        {"COPY t TO STDOUT (FORMAT binary)", "0A000", "COPY format \"binary\"", 19},
+        {"COPY t TO STDOUT (QUOTE '\"')", "0A000", "COPY option \"quote\"", 19},
+        {"CREATE ROLE r CREATEDB", "0A000", "role option \"createdb\" is not supported", 15},
+        {"DISCARD PLANS", "0A000", "DISCARD PLANS is not supported", -1},
+        {"VACUUM", "0A000", "VACUUM is not supported", -1},
+        {"CREATE FUNCTION f() RETURNS int AS 'select 1' LANGUAGE sql", "0A000",
+         "CreateFunctionStmt is not supported", -1},
+        {"MERGE INTO t USING u ON t.a = u.a WHEN MATCHED THEN DELETE", "0A000",
+         "MERGE is not supported", -1},
+        {"SELECT * FROM t WHERE a = (SELECT b FROM u WHERE c SIMILAR TO 'x')", "0A000",
+         "SIMILAR TO", 52},
+        {"VALUES (1), (2, 3)", "42601", "VALUES lists must all be the same length", -1},
+    };
+    int bad = 0;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        pz_ast_stmt_t **v;
+        int n;
+        pz_sql_err_t err;
+        int rc = pz_ast_build(s_arena, cases[i].sql, NULL, &v, &n, &err);
+        if (rc != PZ_EINVAL || strcmp(err.sqlstate, cases[i].state) != 0 ||
+            strstr(err.message, cases[i].msg) == NULL ||
+            (cases[i].position >= 0 && err.position != cases[i].position)) {
+            print_message("%s\n  got:  rc %d %s \"%s\" at %d\n  want: %s \"%s\" at %d\n",
+                          cases[i].sql, rc, err.sqlstate, err.message, err.position, cases[i].state,
+                          cases[i].msg, cases[i].position);
+            bad++;
+        }
+    }
+    assert_int_equal(bad, 0);
+}
+
+static void test_syntax_errors(void **state)
+{
+    (void)state;
+    pz_ast_stmt_t **v;
+    int n;
+    pz_sql_err_t err;
+    assert_int_equal(pz_ast_build(s_arena, "SELEC 1", NULL, &v, &n, &err), PZ_EINVAL);
+    assert_string_equal(err.sqlstate, "42601");
+    assert_string_equal(err.message, "syntax error at or near \"SELEC\"");
+    assert_int_equal(err.position, 1);
+    assert_int_equal(pz_ast_build(s_arena, "SELECT 1; SELECT 'é' FRM t", NULL, &v, &n, &err),
+                     PZ_EINVAL);
+    assert_string_equal(err.sqlstate, "42601");
+    assert_int_equal(err.position, 26);
+    assert_int_equal(n, 0);
+    assert_null(v);
+}
+
+typedef struct {
+    char *sql;
+    int rc;
+    pz_sql_err_t err;
+} s_job_t;
+
+static void *s_build_job(void *arg)
+{
+    s_job_t *j = arg;
+    pz_arena_t *a = pz_arena_new();
+    pz_ast_stmt_t **v;
+    int n;
+    j->rc = pz_ast_build(a, j->sql, NULL, &v, &n, &j->err);
+    pz_arena_destroy(&a);
+    return NULL;
+}
+
+/* A deep but acceptable expression translates; a too deep one is 54001, as pz_sql_parse. */
+static void test_deep(void **state)
+{
+    (void)state;
+    const size_t levels[] = {500, 5000};
+    for (int k = 0; k < 2; k++) {
+        s_job_t j = {0};
+        j.sql = malloc(16 + 2 * levels[k]);
+        assert_non_null(j.sql);
+        char *e = j.sql + sprintf(j.sql, "SELECT ");
+        for (size_t i = 0; i < levels[k]; i++, e += 2) {
+            memcpy(e, "1+", 2);
+        }
+        strcpy(e, "1");
+        pthread_attr_t attr;
+        pthread_t t;
+        assert_int_equal(pthread_attr_init(&attr), 0);
+        assert_int_equal(pthread_attr_setstacksize(&attr, PZ_SQL_SESSION_STACK_BYTES), 0);
+        assert_int_equal(pthread_create(&t, &attr, s_build_job, &j), 0);
+        assert_int_equal(pthread_join(t, NULL), 0);
+        pthread_attr_destroy(&attr);
+        free(j.sql);
+        if (k == 0) {
+            assert_int_equal(j.rc, 0);
+        } else {
+            assert_int_equal(j.rc, PZ_EINVAL);
+            assert_string_equal(j.err.sqlstate, "54001");
+        }
+    }
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* sqllogictest statements and mutations                                                     */
+
+/* Builds one statement of a corpus: 0 built, 1 refused 0A000, 2 a syntax error (the corpus
+ * holds other engines' dialects: SQLite's NOT INDEXED, INSERT OR REPLACE...); fails on anything
+ * else. */
+static int s_corpus_one(const char *sql, const char *where)
+{
+    pz_arena_t *a = pz_arena_new();
+    assert_non_null(a);
+    pz_ast_stmt_t **v;
+    int n;
+    pz_sql_err_t err;
+    int rc = pz_ast_build(a, sql, NULL, &v, &n, &err);
+    pz_arena_destroy(&a);
+    if (rc == 0) {
+        return 0;
+    }
+    if (strcmp(err.sqlstate, "42601") == 0) {
+        return 2;
+    }
+    if (strcmp(err.sqlstate, "0A000") != 0) {
+        fail_msg("%s: %s: %s %s", where, sql, err.sqlstate, err.message);
+    }
+    return 1;
+}
+
+/* Runs every "statement ok" / "query" record of a sqllogictest file, skipping records for
+ * other engines (onlyif <not postgresql>, skipif postgresql). */
+static void s_corpus_file(const char *path, int counts[3])
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        print_message("skipped (missing): %s\n", path);
+        return;
+    }
+    char line[8192], sql[65536];
+    bool skip = false, in_sql = false;
+    size_t len = 0;
+    int lineno = 0, start = 0;
+    for (;;) {
+        bool eof = fgets(line, sizeof line, f) == NULL;
+        lineno++;
+        bool blank = eof || line[0] == '\n' || line[0] == '\r';
+        if (in_sql && (blank || strncmp(line, "----", 4) == 0)) {
+            sql[len] = '\0';
+            char where[600];
+            snprintf(where, sizeof where, "%s:%d", path, start);
+            counts[s_corpus_one(sql, where)]++;
+            in_sql = false;
+        } else if (in_sql) {
+            size_t l = strlen(line);
+            assert_true(len + l < sizeof sql);
+            memcpy(sql + len, line, l);
+            len += l;
+        } else if (!blank && (strncmp(line, "onlyif", 6) == 0 || strncmp(line, "skipif", 6) == 0)) {
+            bool pg = strstr(line, "postgresql") != NULL;
+            skip |= line[0] == 'o' ? !pg : pg;
+        } else if (!blank &&
+                   (strncmp(line, "statement ok", 12) == 0 || strncmp(line, "query", 5) == 0)) {
+            in_sql = !skip;
+            len = 0;
+            start = lineno + 1;
+        }
+        if (blank) {
+            skip = false;
+        }
+        if (eof) {
+            break;
+        }
+    }
+    fclose(f);
+}
+
+static void test_sqllogictest(void **state)
+{
+    (void)state;
+    const char *dir = getenv("PZ_SLT_DIR") ? getenv("PZ_SLT_DIR") : PZ_SLT_DEFAULT_DIR;
+    const char *files[] = {"select1.test",
+                           "select2.test",
+                           "evidence/slt_lang_aggfunc.test",
+                           "evidence/slt_lang_createtrigger.test",
+                           "evidence/slt_lang_createview.test",
+                           "evidence/slt_lang_dropindex.test",
+                           "evidence/slt_lang_droptable.test",
+                           "evidence/slt_lang_droptrigger.test",
+                           "evidence/slt_lang_dropview.test",
+                           "evidence/slt_lang_reindex.test",
+                           "evidence/slt_lang_replace.test",
+                           "evidence/slt_lang_update.test"};
+    int c[3] = {0, 0, 0};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        s_corpus_file(path, c);
+    }
+    print_message("sqllogictest statements: %d built, %d refused 0A000, %d not PostgreSQL "
+                  "syntax (42601); %.1f%% of the PostgreSQL ones built\n",
+                  c[0], c[1], c[2], c[0] + c[1] ? 100.0 * c[0] / (c[0] + c[1]) : 0.0);
+    assert_true(c[0] > 0);
+}
+
+/* Valid statements mutated at random (bytes replaced, deleted, duplicated, spliced): every one
+ * must either build or fail with an error set, without a crash (ASan/UBSan in the sanitized
+ * build catch memory errors). */
+static void test_fuzz(void **state)
+{
+    (void)state;
+    static const char *seeds[] = {
+        "SELECT a, b + 1 AS c FROM t JOIN u ON t.x = u.x WHERE a IN (1, 2) ORDER BY 1 DESC",
+        "INSERT INTO t (a, b) VALUES (1, 'x'), (2, DEFAULT) ON CONFLICT (a) DO UPDATE SET b = 1",
+        "CREATE TABLE t (a int PRIMARY KEY, b text DEFAULT 'x' NOT NULL, CHECK (a > 0))",
+        "WITH r AS (SELECT 1) SELECT count(*) OVER (PARTITION BY a) FROM r GROUP BY a",
+        "UPDATE t SET a = CASE WHEN b THEN 1 ELSE 2 END WHERE EXISTS (SELECT 1) RETURNING *",
+        "ALTER TABLE t ADD COLUMN c int DEFAULT 5, ALTER d SET DEFAULT now()",
+        "CREATE VIEW v AS SELECT a::numeric(10,2), ARRAY[1,2][1] FROM t",
+        "SELECT -9223372036854775808, 1.5e3, 'é', $1, NULL::int[] LIMIT ALL",
+    };
+    const char *splice[] = {"(",    ")", ",", "'", "--", "/*", "::", "SELECT", "DEFAULT", "CHECK",
+                            " AS ", "-", "[", "]", "ON", "\"", "$1", "é",      ";",       "OVER"};
+    uint64_t seed = 0x9e3779b97f4a7c15ULL;
+    int ok = 0, errors = 0;
+    for (int iter = 0; iter < 20000; iter++) {
+        seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+        const char *src = seeds[seed % (sizeof seeds / sizeof seeds[0])];
+        char buf[1024];
+        size_t len = strlen(src);
+        memcpy(buf, src, len + 1);
+        int muts = 1 + (int)((seed >> 8) % 4);
+        for (int m = 0; m < muts; m++) {
+            seed ^= seed << 13, seed ^= seed >> 7, seed ^= seed << 17;
+            size_t at = len ? (size_t)((seed >> 16) % len) : 0;
+            switch ((seed >> 40) % 4) {
+            case 0: /* replace a byte */
+                buf[at] = (char)(32 + (seed >> 48) % 95);
+                break;
+            case 1: /* delete a span */
+            {
+                size_t n = 1 + (seed >> 48) % 8;
+                n = at + n > len ? len - at : n;
+                memmove(buf + at, buf + at + n, len - at - n + 1);
+                len -= n;
+                break;
+            }
+            default: { /* insert a token */
+                const char *s = splice[(seed >> 48) % (sizeof splice / sizeof splice[0])];
+                size_t n = strlen(s);
+                if (len + n + 1 < sizeof buf) {
+                    memmove(buf + at + n, buf + at, len - at + 1);
+                    memcpy(buf + at, s, n);
+                    len += n;
+                }
+            }
+            }
+        }
+        pz_arena_t *a = pz_arena_new();
+        pz_ast_stmt_t **v;
+        int n;
+        pz_sql_err_t err;
+        int rc = pz_ast_build(a, buf, NULL, &v, &n, &err);
+        if (rc == 0) {
+            ok++;
+        } else {
+            assert_true(pz_sql_err_is_set(&err));
+            assert_true(err.position >= 0 && (size_t)err.position <= len + 1);
+            if (strcmp(err.sqlstate, "XX000") == 0) {
+                fail_msg("internal error on %s: %s", buf, err.message);
+            }
+            errors++;
+        }
+        pz_arena_destroy(&a);
+    }
+    print_message("fuzz: %d built, %d refused or rejected\n", ok, errors);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_select_dump, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_dml, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_create_table, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_ddl, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_session_statements, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_multi_and_locations, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_refused, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_syntax_errors, s_setup, s_teardown),
+        cmocka_unit_test(test_deep),
+        cmocka_unit_test(test_sqllogictest),
+        cmocka_unit_test(test_fuzz),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
