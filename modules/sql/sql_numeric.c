@@ -652,8 +652,8 @@ static int s_sqrt(s_num_t *n, pz_sql_err_t *err)
     long w, f;
     s_weight(n, &w, &f);
     long rs = PZ_NUM_MIN_SIG_DIGITS - (2 * w + 1);
-    rs = rs > n->scale ? rs : n->scale;
-    rs = rs > PZ_NUM_MIN_SIG_DIGITS ? rs : PZ_NUM_MIN_SIG_DIGITS;
+    rs = rs > n->scale ? rs : n->scale; /* numeric_sqrt has no minimum display scale */
+    rs = rs > 0 ? rs : 0;
     rs = rs < PZ_NUM_MAX_DISPLAY_SCALE ? rs : PZ_NUM_MAX_DISPLAY_SCALE;
     /* sqrt(v * 10^-sc) * 10^(rs+1) = sqrt(v * 10^(2(rs+1) - sc)), then round one digit */
     mpz_t p;

@@ -90,7 +90,7 @@ int pz_num_ceil(pz_arena_t *a, const pz_datum_t *x, pz_datum_t *out, pz_sql_err_
  * 2201F "zero raised to a negative power is undefined". */
 int pz_num_power_int(pz_arena_t *a, const pz_datum_t *x, int64_t e, pz_datum_t *out,
                      pz_sql_err_t *err);
-/* sqrt with PostgreSQL's result scale (numeric_sqrt: max(16 - weight digits, sx, 16) capped at
+/* sqrt with PostgreSQL's result scale (numeric_sqrt: max(16 - weight digits, sx) capped at
  * 1000), rounded; negative: 2201F "cannot take square root of a negative number". */
 int pz_num_sqrt(pz_arena_t *a, const pz_datum_t *x, pz_datum_t *out, pz_sql_err_t *err);
 
