@@ -509,7 +509,7 @@ static int s_div_scale(const s_num_t *x, const s_num_t *y)
     long r = PZ_NUM_MIN_SIG_DIGITS - qweight * 4;
     r = r > x->scale ? r : x->scale;
     r = r > y->scale ? r : y->scale;
-    r = r > PZ_NUM_MIN_SIG_DIGITS ? r : PZ_NUM_MIN_SIG_DIGITS;
+    r = r > 0 ? r : 0; /* NUMERIC_MIN_DISPLAY_SCALE is 0 */
     r = r < PZ_NUM_MAX_DISPLAY_SCALE ? r : PZ_NUM_MAX_DISPLAY_SCALE;
     return (int)r;
 }

@@ -21,8 +21,8 @@
 /* PostgreSQL: up to 131072 digits before the point, 16383 after. */
 #define PZ_NUM_INT_DIGITS_MAX 131072
 #define PZ_NUM_SCALE_MAX 16383
-/* Display scale of a division or sqrt result is at least this (PostgreSQL's NUMERIC_MIN_SIG_DIGITS
- * and NUMERIC_MIN_DISPLAY_SCALE are both 16) and at most 1000 (NUMERIC_MAX_DISPLAY_SCALE). */
+/* Significant digits of a division or sqrt result (PostgreSQL's NUMERIC_MIN_SIG_DIGITS; its
+ * NUMERIC_MIN_DISPLAY_SCALE is 0); scales are at most 1000 (NUMERIC_MAX_DISPLAY_SCALE). */
 #define PZ_NUM_MIN_SIG_DIGITS 16
 #define PZ_NUM_MAX_DISPLAY_SCALE 1000
 
@@ -61,7 +61,7 @@ int pz_num_from_double(pz_arena_t *a, double v, bool is_float4, pz_datum_t *out,
 double pz_num_to_double(const pz_datum_t *d);
 
 /* Arithmetic as PostgreSQL's operators. add/sub: scale max(sx, sy); mul: sx + sy; div:
- * PostgreSQL's select_div_scale (at least 16 significant digits, at least max(sx, sy), at most
+ * PostgreSQL's select_div_scale (16 significant digits, at least max(sx, sy), at most
  * 1000), rounded half away from zero; mod: sign of the dividend, scale max(sx, sy). Division
  * and mod by zero: 22012 "division by zero". NaN in → NaN out (NaN / 0 is NaN). */
 int pz_num_add(pz_arena_t *a, const pz_datum_t *x, const pz_datum_t *y, pz_datum_t *out,
