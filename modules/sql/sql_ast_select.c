@@ -328,10 +328,10 @@ static int s_locking(pz__ab_t *b, PgQuery__Node **items, size_t n, pz_ast_select
     if (n > 1) {
         return pz__ab_refuse(b, -1, "more than one locking clause is not supported");
     }
-    const PgQuery__LockingClause *l = items[0]->locking_clause;
     if (items[0]->node_case != PG_QUERY__NODE__NODE_LOCKING_CLAUSE) {
         return pz__ab_fail(b, "XX000", -1, "malformed locking clause");
     }
+    const PgQuery__LockingClause *l = items[0]->locking_clause;
     if (l->n_locked_rels > 0) {
         return pz__ab_refuse(b, -1, "FOR UPDATE/SHARE OF is not supported");
     }

@@ -3,8 +3,9 @@
  *
  * One call parses a whole simple-query string and returns, per statement, the kind of statement
  * (for now all the session needs: every kind is answered 0A000 until the executor exists), or the
- * syntax error with libpg_query's message and cursor position. The protobuf route
- * (pg_query_parse_protobuf + unpack) is the one issue 3 plans to translate into our own AST.
+ * syntax error with libpg_query's message and cursor position. pz_ast_build (sql_ast.h) shares
+ * the same guarded parse + unpack step (pz__sql_parse_tree, sql_ast_int.h) and translates the
+ * tree into the project's AST.
  *
  * Thread-safe: libpg_query keeps its memory context per thread.
  */
