@@ -336,35 +336,10 @@ static int s_create_as(pz__ab_t *b, const PgQuery__CreateTableAsStmt *s, pz_ast_
     return pz__ab_query_text(b, loc, &st->query_text);
 }
 
-static int s_index(pz__ab_t *b, const PgQuery__IndexStmt *s, pz_ast_stmt_t *st)
+/* CREATE INDEX's key columns: names only (expression indexes refused). */
+static int s_index_cols(pz__ab_t *b, const PgQuery__IndexStmt *s, int32_t loc, pz_ast_stmt_t *st)
 {
-    st->kind = PZ_AS_CREATE_INDEX;
-    int32_t loc = s->relation != NULL ? s->relation->location : -1;
-    if (s->access_method != NULL && strcmp(s->access_method, "btree") != 0) {
-        return pz__ab_refuse(b, loc, "index access method \"%s\" is not supported",
-                             s->access_method);
-    }
-    if (s->where_clause != NULL) {
-        return pz__ab_refuse(b, loc, "partial indexes are not supported");
-    }
-    if (s->table_space != NULL && s->table_space[0] != '\0') {
-        return pz__ab_refuse(b, loc, "tablespaces are not supported");
-    }
-    if (s->n_options > 0) {
-        return pz__ab_refuse(b, loc, "storage parameters are not supported");
-    }
-    if (s->nulls_not_distinct) {
-        return pz__ab_refuse(b, loc, "NULLS NOT DISTINCT is not supported");
-    }
     bool ok = true;
-    st->name = s->idxname != NULL && s->idxname[0] != '\0' ? pz__ab_str(b, s->idxname, &ok)
-                                                           : NULL; /* NULL: a name is chosen */
-    st->unique = s->unique;
-    st->if_not_exists = s->if_not_exists;
-    if (!ok) {
-        return PZ_ENOMEM;
-    }
-    S_OK_OR_RETURN(pz__ab_rangevar(b, s->relation, &st->rel)); /* CONCURRENTLY: accepted */
     st->idx_cols = pz__ab_alloc(b, sizeof *st->idx_cols * (s->n_index_params + 1));
     if (st->idx_cols == NULL) {
         return PZ_ENOMEM;
@@ -399,6 +374,39 @@ static int s_index(pz__ab_t *b, const PgQuery__IndexStmt *s, pz_ast_stmt_t *st)
         }
     }
     st->n_idx_cols = (int)s->n_index_params;
+    return 0;
+}
+
+static int s_index(pz__ab_t *b, const PgQuery__IndexStmt *s, pz_ast_stmt_t *st)
+{
+    st->kind = PZ_AS_CREATE_INDEX;
+    int32_t loc = s->relation != NULL ? s->relation->location : -1;
+    if (s->access_method != NULL && strcmp(s->access_method, "btree") != 0) {
+        return pz__ab_refuse(b, loc, "index access method \"%s\" is not supported",
+                             s->access_method);
+    }
+    if (s->where_clause != NULL) {
+        return pz__ab_refuse(b, loc, "partial indexes are not supported");
+    }
+    if (s->table_space != NULL && s->table_space[0] != '\0') {
+        return pz__ab_refuse(b, loc, "tablespaces are not supported");
+    }
+    if (s->n_options > 0) {
+        return pz__ab_refuse(b, loc, "storage parameters are not supported");
+    }
+    if (s->nulls_not_distinct) {
+        return pz__ab_refuse(b, loc, "NULLS NOT DISTINCT is not supported");
+    }
+    bool ok = true;
+    st->name = s->idxname != NULL && s->idxname[0] != '\0' ? pz__ab_str(b, s->idxname, &ok)
+                                                           : NULL; /* NULL: a name is chosen */
+    st->unique = s->unique;
+    st->if_not_exists = s->if_not_exists;
+    if (!ok) {
+        return PZ_ENOMEM;
+    }
+    S_OK_OR_RETURN(pz__ab_rangevar(b, s->relation, &st->rel)); /* CONCURRENTLY: accepted */
+    S_OK_OR_RETURN(s_index_cols(b, s, loc, st));
     if (s->n_index_including_params > 0) {
         st->include_cols = pz__ab_alloc(b, sizeof *st->include_cols * s->n_index_including_params);
         if (st->include_cols == NULL) {
@@ -543,6 +551,25 @@ static int s_drop(pz__ab_t *b, const PgQuery__DropStmt *s, pz_ast_stmt_t *st)
 /* ---------------------------------------------------------------------------------------- */
 /* ALTER TABLE                                                                               */
 
+/* ALTER COLUMN ... TYPE: the type alone (USING and collations other than C refused). */
+static int s_alter_type(pz__ab_t *b, const PgQuery__AlterTableCmd *c, int32_t loc,
+                        pz_ast_alter_t *out)
+{
+    if (c->def == NULL || c->def->node_case != PG_QUERY__NODE__NODE_COLUMN_DEF) {
+        return pz__ab_fail(b, "XX000", loc, "malformed ALTER COLUMN TYPE");
+    }
+    const PgQuery__ColumnDef *cd = c->def->column_def;
+    if (cd->raw_default != NULL) {
+        return pz__ab_refuse(b, loc, "ALTER COLUMN TYPE ... USING is not supported");
+    }
+    if (cd->coll_clause != NULL) {
+        const char *coll;
+        S_OK_OR_RETURN(pz__ab_collation(b, cd->coll_clause->collname, cd->coll_clause->n_collname,
+                                        cd->coll_clause->location, &coll));
+    }
+    return pz__ab_type(b, cd->type_name, &out->type);
+}
+
 static int s_alter_cmd(pz__ab_t *b, const PgQuery__AlterTableCmd *c, int32_t loc,
                        int *n_set_default, pz_ast_alter_t *out)
 {
@@ -594,23 +621,9 @@ static int s_alter_cmd(pz__ab_t *b, const PgQuery__AlterTableCmd *c, int32_t loc
     case PG_QUERY__ALTER_TABLE_TYPE__AT_DropNotNull:
         out->kind = PZ_ALTER_DROP_NOT_NULL;
         return 0;
-    case PG_QUERY__ALTER_TABLE_TYPE__AT_AlterColumnType: {
+    case PG_QUERY__ALTER_TABLE_TYPE__AT_AlterColumnType:
         out->kind = PZ_ALTER_TYPE;
-        if (c->def == NULL || c->def->node_case != PG_QUERY__NODE__NODE_COLUMN_DEF) {
-            return pz__ab_fail(b, "XX000", loc, "malformed ALTER COLUMN TYPE");
-        }
-        const PgQuery__ColumnDef *cd = c->def->column_def;
-        if (cd->raw_default != NULL) {
-            return pz__ab_refuse(b, loc, "ALTER COLUMN TYPE ... USING is not supported");
-        }
-        if (cd->coll_clause != NULL) {
-            const char *coll;
-            S_OK_OR_RETURN(pz__ab_collation(b, cd->coll_clause->collname,
-                                            cd->coll_clause->n_collname, cd->coll_clause->location,
-                                            &coll));
-        }
-        return pz__ab_type(b, cd->type_name, &out->type);
-    }
+        return s_alter_type(b, c, loc, out);
     default: {
         const ProtobufCEnumValue *v = protobuf_c_enum_descriptor_get_value(
             &pg_query__alter_table_type__descriptor, (int)c->subtype);

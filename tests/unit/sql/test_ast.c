@@ -462,6 +462,10 @@ static void test_select_dump(void **state)
         {"SELECT * FROM t FOR KEY SHARE", "{select * from t lock=4}"},
         {"SELECT * FROM ONLY t FETCH FIRST 3 ROWS ONLY", "{select * from t limit 3}"},
         {"SELECT 'é' || a, b FROM t", "{select (op || 'é' a), b from t}"},
+        {"SELECT 0, -0, false, '', -1::int, - -2.5, 2147483648, -2147483648",
+         "{select 0, 0, false, '', (op - (cast int4 1)), n:2.5, 2147483648, -2147483648}"},
+        {"SELECT a AT TIME ZONE 'UTC', substring(a FROM 1 FOR 2), t.a[1] FROM t",
+         "{select timezone('UTC' a), substring(a 1 2), (sub t.a 1) from t}"},
     };
     int bad = 0;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
