@@ -203,7 +203,8 @@ static void s_accept_one(pz_sql_server_t *srv)
                                        .idle_timeout_ms = srv->cfg.idle_timeout_ms,
                                        .over_limit = over_limit,
                                        .stop = &srv->stop,
-                                       .log = srv->cfg.log};
+                                       .log = srv->cfg.log,
+                                       .engine = srv->cfg.engine};
     atomic_store(&slot->done, false);
     pthread_attr_t attr;
     int rc = pthread_attr_init(&attr);

@@ -11,12 +11,14 @@
 #include <stdint.h>
 
 #include "phantomzero/kernel.h"
+#include "sql_conn.h"
 
 typedef struct {
     const char *listen;       /* "host:port" */
     uint32_t max_connections; /* sessions admitted at once */
     uint32_t idle_timeout_ms; /* 0 = none */
     const pz_actor_t *log;    /* the sql actor: pz_log is thread-safe */
+    pz_sql_engine_t *engine;  /* runs the sessions' statements; NULL: none (unit tests) */
 } pz_sql_server_cfg_t;
 
 typedef struct pz_sql_server pz_sql_server_t;

@@ -93,6 +93,7 @@ typedef struct {
     const char *detail;
     const char *hint;
     int position; /* 1-based character offset in the query, 0 = none */
+    bool notice;  /* a NoticeResponse ('N') rather than an ErrorResponse ('E') */
 } pz_pgw_error_t;
 
 typedef struct {
@@ -109,6 +110,8 @@ bool pz_pgw_put_backend_key(pz_pgw_out_t *o, uint32_t pid, uint32_t secret);
 bool pz_pgw_put_ready(pz_pgw_out_t *o, char status);
 bool pz_pgw_put_empty_query(pz_pgw_out_t *o);
 bool pz_pgw_put_error(pz_pgw_out_t *o, const pz_pgw_error_t *e);
+/* Any message: type and body bytes. */
+bool pz_pgw_put_raw(pz_pgw_out_t *o, uint8_t type, const void *body, size_t len);
 /* NegotiateProtocolVersion: the newest minor version we speak and the options we ignored. */
 bool pz_pgw_put_negotiate(pz_pgw_out_t *o, uint32_t minor, const char *const *options,
                           uint32_t n_options);

@@ -161,7 +161,7 @@ bool pz_pgw_put_error(pz_pgw_out_t *o, const pz_pgw_error_t *e)
         body += keep ? lens[i] + 2 : 0;
     }
     s_msg_t m;
-    if (!s_begin(o, 'E', body, &m)) {
+    if (!s_begin(o, e->notice ? 'N' : 'E', body, &m)) {
         return false;
     }
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
@@ -193,4 +193,14 @@ bool pz_pgw_put_negotiate(pz_pgw_out_t *o, uint32_t minor, const char *const *op
         s_cstr(&m, options[i], strnlen(options[i], PZ_SQL_ERR_FIELD_BYTES_MAX));
     }
     return s_end(&m, body);
+}
+
+bool pz_pgw_put_raw(pz_pgw_out_t *o, uint8_t type, const void *body, size_t len)
+{
+    s_msg_t m;
+    if (!s_begin(o, type, len, &m)) {
+        return false;
+    }
+    s_bytes(&m, body, len);
+    return s_end(&m, len);
 }

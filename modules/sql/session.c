@@ -29,22 +29,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "pgwire.h"
-#include "session.h"
+#include "session_int.h"
 #include "sql_parse.h"
-
-typedef struct {
-    const pz_sql_session_cfg_t *cfg;
-    pz_pgw_in_t in;
-    pz_pgw_out_t out;
-    bool skip_to_sync; /* an extended-protocol error: discard until Sync, as PostgreSQL does */
-    char user[PZ_SQL_NAME_BYTES_MAX];
-    char database[PZ_SQL_NAME_BYTES_MAX];
-    char app[PZ_SQL_NAME_BYTES_MAX];
-} s_sess_t;
-
-/* Session outcomes beside 0 (go on): the connection ends. */
-#define S_DONE 1
 
 static uint64_t s_now_ms(void)
 {
@@ -86,7 +72,7 @@ static int s_wait(s_sess_t *s, short events, uint64_t deadline_ms)
 }
 
 /* Writes the whole output buffer. 0, or a negative code (the connection is lost). */
-static int s_flush(s_sess_t *s)
+int pz__sess_flush(s_sess_t *s)
 {
     size_t off = 0;
     uint64_t deadline = s_now_ms() + PZ_SQL_WRITE_TIMEOUT_MS;
@@ -111,14 +97,56 @@ static int s_flush(s_sess_t *s)
     return 0;
 }
 
+int pz__sess_emit(s_sess_t *s, uint8_t type, const void *body, size_t len)
+{
+    if (pz_pgw_put_raw(&s->out, type, body, len)) {
+        return 0;
+    }
+    int rc = pz__sess_flush(s);
+    if (rc != 0 || pz_pgw_put_raw(&s->out, type, body, len)) {
+        return rc;
+    }
+    /* Larger than the whole buffer: the header from the buffer, the body straight out. */
+    uint8_t hdr[5] = {type, (uint8_t)((len + 4) >> 24), (uint8_t)((len + 4) >> 16),
+                      (uint8_t)((len + 4) >> 8), (uint8_t)(len + 4)};
+    memcpy(s->out.buf, hdr, 5);
+    s->out.len = 5;
+    if ((rc = pz__sess_flush(s)) != 0) {
+        return rc;
+    }
+    size_t off = 0;
+    uint64_t deadline = s_now_ms() + PZ_SQL_WRITE_TIMEOUT_MS;
+    while (off < len) {
+        ssize_t n =
+            send(s->cfg->fd, (const uint8_t *)body + off, len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n > 0) {
+            off += (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+            return PZ_EIO;
+        }
+        if ((rc = s_wait(s, POLLOUT, deadline)) != 0) {
+            return rc;
+        }
+    }
+    return 0;
+}
+
 /* Appends an error; flushes first if the buffer is too full (never loses the error). */
-static void s_put_error(s_sess_t *s, const char *severity, const char *sqlstate,
-                        const char *message, int position)
+void pz__sess_error(s_sess_t *s, const char *severity, const char *sqlstate, const char *message,
+                    int position)
 {
     pz_pgw_error_t e = {
         .severity = severity, .sqlstate = sqlstate, .message = message, .position = position};
+    pz__sess_put_error(s, &e);
+}
+
+void pz__sess_put_error(s_sess_t *s, const pz_pgw_error_t *ep)
+{
+    pz_pgw_error_t e = *ep;
     if (!pz_pgw_put_error(&s->out, &e)) {
-        s_flush(s);
+        pz__sess_flush(s);
         bool ok = pz_pgw_put_error(&s->out, &e);
         assert(ok);
         (void)ok;
@@ -126,11 +154,11 @@ static void s_put_error(s_sess_t *s, const char *severity, const char *sqlstate,
 }
 
 /* A FATAL error ends the connection: send it (best effort) and log why. */
-static int s_fatal(s_sess_t *s, const char *sqlstate, const char *message)
+int pz__sess_fatal(s_sess_t *s, const char *sqlstate, const char *message)
 {
     pz_log(s->cfg->log, PZ_LOG_INFO, "session %u: FATAL %s: %s", s->cfg->pid, sqlstate, message);
-    s_put_error(s, "FATAL", sqlstate, message, 0);
-    s_flush(s);
+    pz__sess_error(s, "FATAL", sqlstate, message, 0);
+    pz__sess_flush(s);
     return S_DONE;
 }
 
@@ -170,17 +198,19 @@ static int s_read_failed(s_sess_t *s, int rc, bool started)
     switch (rc) {
     case PZ_EPROTO:
     case PZ_ETOOBIG:
-        return s_fatal(s, "08P01", s->in.error);
+        return pz__sess_fatal(s, "08P01", s->in.error);
     case PZ_ECLOSED:
         if (s_stopping(s)) {
-            return s_fatal(s, "57P01", "terminating connection due to administrator command");
+            return pz__sess_fatal(s, "57P01",
+                                  "terminating connection due to administrator command");
         }
         return S_DONE; /* the client closed: nothing to say */
     case PZ_ETIMEDOUT:
-        return started ? s_fatal(s, "57P05", "terminating connection due to idle-session timeout")
-                       : s_fatal(s, "08006", "timeout expired during startup");
+        return started ? pz__sess_fatal(s, "57P05",
+                                        "terminating connection due to idle-session timeout")
+                       : pz__sess_fatal(s, "08006", "timeout expired during startup");
     case PZ_ENOMEM:
-        return s_fatal(s, "53200", "out of memory");
+        return pz__sess_fatal(s, "53200", "out of memory");
     default:
         pz_log(s->cfg->log, PZ_LOG_DEBUG, "session %u: connection lost: %s", s->cfg->pid,
                pz_strerror(rc));
@@ -219,7 +249,7 @@ static int s_welcome(s_sess_t *s)
     pz_pgw_in_start_done(&s->in);
     pz_log(s->cfg->log, PZ_LOG_DEBUG, "session %u: user=%s database=%s application=%s", s->cfg->pid,
            s->user, s->database, s->app);
-    return s_flush(s) == 0 ? 0 : S_DONE;
+    return pz__sess_flush(s) == 0 ? 0 : S_DONE;
 }
 
 /* A StartupMessage: check the version and the user, then welcome (or refuse past the limit). */
@@ -230,14 +260,14 @@ static int s_on_startup(s_sess_t *s, const pz_pgw_startup_t *st)
         char m[128];
         snprintf(m, sizeof m, "unsupported frontend protocol %u.%u: server supports 3.0 to 3.0",
                  major, minor);
-        return s_fatal(s, "0A000", m);
+        return pz__sess_fatal(s, "0A000", m);
     }
     const char *user = pz_pgw_startup_get(st, "user");
     if (user == NULL || user[0] == '\0') {
-        return s_fatal(s, "28000", "no PostgreSQL user name specified in startup packet");
+        return pz__sess_fatal(s, "28000", "no PostgreSQL user name specified in startup packet");
     }
     if (s->cfg->over_limit) {
-        return s_fatal(s, "53300", "sorry, too many clients already");
+        return pz__sess_fatal(s, "53300", "sorry, too many clients already");
     }
     if (minor > 0) {
         /* A newer 3.x client: tell it we speak 3.0 and which _pq_ options we ignored. */
@@ -254,8 +284,24 @@ static int s_on_startup(s_sess_t *s, const pz_pgw_startup_t *st)
     }
     const char *db = pz_pgw_startup_get(st, "database");
     s_copy_param(s->user, user);
-    s_copy_param(s->database, db && db[0] ? db : user);
+    s_copy_param(s->database, db && db[0] ? db : "defaultdb");
     s_copy_param(s->app, pz_pgw_startup_get(st, "application_name"));
+    if (s->cfg->engine != NULL) {
+        pz_sql_err_t err = {0};
+        int rc =
+            pz_sql_conn_open(s->cfg->engine, s->user, s->database, s->cfg->stop, &s->conn, &err);
+        if (rc != 0 && strcmp(err.sqlstate, "3D000") == 0 && strcmp(s->database, s->user) == 0) {
+            /* psql sends the user's name as the database when none is given; CockroachDB's
+             * default database stands in for it, as `cockroach sql` does. */
+            pz_sql_err_clear(&err);
+            s_copy_param(s->database, "defaultdb");
+            rc = pz_sql_conn_open(s->cfg->engine, s->user, s->database, s->cfg->stop, &s->conn,
+                                  &err);
+        }
+        if (rc != 0) {
+            return pz__sess_fatal(s, err.sqlstate, err.message);
+        }
+    }
     return s_welcome(s);
 }
 
@@ -273,7 +319,7 @@ static int s_startup(s_sess_t *s)
         pz_pgw_startup_t st;
         char why[160];
         if ((rc = pz_pgw_startup_parse(&msg, &st, why, sizeof why)) != 0) {
-            return s_fatal(s, rc == PZ_ELIMIT ? "54000" : "08P01", why);
+            return pz__sess_fatal(s, rc == PZ_ELIMIT ? "54000" : "08P01", why);
         }
         if (st.code == PZ_PGW_CANCEL_REQUEST) {
             return S_DONE; /* nothing to cancel yet: PostgreSQL closes without an answer too */
@@ -282,26 +328,27 @@ static int s_startup(s_sess_t *s)
             return s_on_startup(s, &st);
         }
         if (round + 1 >= PZ_SQL_NEGOTIATIONS_MAX) {
-            return s_fatal(s, "08P01", "too many encryption negotiation requests");
+            return pz__sess_fatal(s, "08P01", "too many encryption negotiation requests");
         }
         if (pz_pgw_in_pending(&s->in) != 0) {
             /* Bytes sent before our answer could be an injection (CVE-2021-23214). */
-            return s_fatal(s, "08P01", "received unencrypted data after SSL request");
+            return pz__sess_fatal(s, "08P01", "received unencrypted data after SSL request");
         }
         bool ok = pz_pgw_put_byte(&s->out, 'N');
         assert(ok);
         (void)ok;
-        if (s_flush(s) != 0) {
+        if (pz__sess_flush(s) != 0) {
             return S_DONE;
         }
     }
 }
 
-static void s_ready(s_sess_t *s)
+void pz__sess_ready(s_sess_t *s)
 {
-    if (!pz_pgw_put_ready(&s->out, 'I')) {
-        s_flush(s);
-        bool ok = pz_pgw_put_ready(&s->out, 'I');
+    char st = s->conn ? pz_sql_conn_status(s->conn) : 'I';
+    if (!pz_pgw_put_ready(&s->out, st)) {
+        pz__sess_flush(s);
+        bool ok = pz_pgw_put_ready(&s->out, st);
         assert(ok);
         (void)ok;
     }
@@ -313,7 +360,10 @@ static int s_on_query(s_sess_t *s, const pz_pgw_msg_t *msg)
 {
     const char *text;
     if (pz_pgw_query_text(msg, &text) != 0) {
-        return s_fatal(s, "08P01", "invalid frontend message: malformed query string");
+        return pz__sess_fatal(s, "08P01", "invalid frontend message: malformed query string");
+    }
+    if (s->conn != NULL) {
+        return pz__sess_query(s, text);
     }
     pz_sql_parse_t p;
     int rc = pz_sql_parse(text, s->cfg->stop, &p);
@@ -321,11 +371,11 @@ static int s_on_query(s_sess_t *s, const pz_pgw_msg_t *msg)
         return s_read_failed(s, rc, true); /* stopping: 57P01 */
     }
     if (rc == PZ_EINVAL) {
-        s_put_error(s, "ERROR", "42601", p.error, p.cursorpos);
+        pz__sess_error(s, "ERROR", "42601", p.error, p.cursorpos);
     } else if (rc == PZ_ELIMIT) {
-        s_put_error(s, "ERROR", "54001", p.error, 0);
+        pz__sess_error(s, "ERROR", "54001", p.error, 0);
     } else if (rc != 0) {
-        s_put_error(s, "ERROR", pz_err_sqlstate(rc), p.error, 0);
+        pz__sess_error(s, "ERROR", pz_err_sqlstate(rc), p.error, 0);
     } else if (p.n_stmts == 0) {
         bool ok = pz_pgw_put_empty_query(&s->out);
         assert(ok);
@@ -333,10 +383,10 @@ static int s_on_query(s_sess_t *s, const pz_pgw_msg_t *msg)
     } else {
         char m[128];
         snprintf(m, sizeof m, "%s statements are not supported yet", p.kind);
-        s_put_error(s, "ERROR", "0A000", m, 0);
+        pz__sess_error(s, "ERROR", "0A000", m, 0);
     }
-    s_ready(s);
-    return s_flush(s) == 0 ? 0 : S_DONE;
+    pz__sess_ready(s);
+    return pz__sess_flush(s) == 0 ? 0 : S_DONE;
 }
 
 /* One message in the ready state. 0 to go on, S_DONE to close. */
@@ -353,19 +403,22 @@ static int s_on_message(s_sess_t *s, const pz_pgw_msg_t *msg)
     case 'D':
     case 'E':
     case 'C':
-        s_put_error(s, "ERROR", "0A000", "extended query protocol is not supported yet", 0);
+        if (s->conn != NULL) {
+            return pz__sess_extended(s, msg);
+        }
+        pz__sess_error(s, "ERROR", "0A000", "extended query protocol is not supported yet", 0);
         s->skip_to_sync = true;
-        return s_flush(s) == 0 ? 0 : S_DONE;
+        return pz__sess_flush(s) == 0 ? 0 : S_DONE;
     case 'S':
         s->skip_to_sync = false;
-        s_ready(s);
-        return s_flush(s) == 0 ? 0 : S_DONE;
+        pz__sess_ready(s);
+        return pz__sess_flush(s) == 0 ? 0 : S_DONE;
     case 'H':
-        return s_flush(s) == 0 ? 0 : S_DONE;
+        return pz__sess_flush(s) == 0 ? 0 : S_DONE;
     case 'F':
-        s_put_error(s, "ERROR", "0A000", "function calls are not supported yet", 0);
-        s_ready(s);
-        return s_flush(s) == 0 ? 0 : S_DONE;
+        pz__sess_error(s, "ERROR", "0A000", "function calls are not supported yet", 0);
+        pz__sess_ready(s);
+        return pz__sess_flush(s) == 0 ? 0 : S_DONE;
     case 'd':
     case 'c':
     case 'f':
@@ -375,7 +428,7 @@ static int s_on_message(s_sess_t *s, const pz_pgw_msg_t *msg)
     default: {
         char m[64];
         snprintf(m, sizeof m, "invalid frontend message type %u", msg->type);
-        return s_fatal(s, "08P01", m);
+        return pz__sess_fatal(s, "08P01", m);
     }
     }
 }
@@ -401,6 +454,7 @@ void pz_sql_session_run(const pz_sql_session_cfg_t *cfg)
         int got = s_next(s, &msg, deadline);
         rc = got < 0 ? s_read_failed(s, got, true) : s_on_message(s, &msg);
     }
+    pz__sess_sql_free(s);
     pz_pgw_in_free(&s->in);
     free(s);
 }

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "phantomzero/kernel.h"
+#include "sql_conn.h"
 
 typedef struct {
     int fd;                   /* connected socket; the session never closes it (its owner does) */
@@ -22,6 +23,8 @@ typedef struct {
     bool over_limit;          /* finish the handshake only to answer 53300 "too many clients" */
     const atomic_bool *stop;  /* set when the server stops: the session ends within a poll */
     const pz_actor_t *log;    /* the sql actor, for pz_log (thread-safe) */
+    pz_sql_engine_t *engine;  /* statements run here; NULL: every statement is refused 0A000
+                                 (the protocol's unit tests run sessions without a kernel) */
 } pz_sql_session_cfg_t;
 
 /* Runs the session to its end: the client left, a protocol error, a timeout, or stop. Returns

@@ -1,15 +1,16 @@
 /*
  * sql_module.c — the sql actor: the pgwire server's life cycle, driven by the kernel.
  *
- * The actor itself handles no messages yet: its init starts the pgwire listener (its own threads,
- * see listener.c; blocking socket I/O stays off the kernel thread per DESIGN.md rule 3) and its
- * fini stops it. Statements are parsed with libpg_query and answered 0A000 until the executor
- * lands (issue 3); they will reach txn through pz_client calls from the session threads.
+ * The actor itself handles no messages yet: its init creates the SQL engine (catalog cache) and
+ * starts the pgwire listener (its own threads, see listener.c; blocking socket I/O stays off the
+ * kernel thread per DESIGN.md rule 3); its fini stops both. Session threads reach the txn actor
+ * (config key `txn`, default "txn") through pz_client calls.
  *
  * Config (section modules/sql):
  *   listen_sql       host:port for SQL clients            default 127.0.0.1:26257
  *   max_connections  sessions at once (1..10000)          default 100
  *   idle_timeout_ms  close sessions idle this long; 0=off default 0
+ *   txn              the txn actor's address              default txn
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 
 typedef struct {
     pz_sql_server_t *server;
+    pz_sql_engine_t *engine;
 } s_sql_t;
 
 static int s_int_setting(pz_actor_t *self, const pz_cfg_t *cfg, const char *key, int64_t dflt,
@@ -51,10 +53,15 @@ static int s_init(pz_actor_t *self, const pz_cfg_t *cfg, void **state)
     if (rc != 0) {
         return rc;
     }
+    q->engine = pz_sql_engine_new(pz_cfg_str(cfg, "txn", "txn"));
+    if (q->engine == NULL) {
+        return PZ_ENOMEM;
+    }
     pz_sql_server_cfg_t sc = {.listen = pz_cfg_str(cfg, "listen_sql", S_LISTEN_DEFAULT),
                               .max_connections = (uint32_t)max_conn,
                               .idle_timeout_ms = (uint32_t)idle_ms,
-                              .log = self};
+                              .log = self,
+                              .engine = q->engine};
     return pz_sql_server_start(&sc, &q->server);
 }
 
@@ -63,6 +70,7 @@ static void s_fini(pz_actor_t *self, void *state)
     (void)self;
     s_sql_t *q = state;
     pz_sql_server_stop(&q->server);
+    pz_sql_engine_destroy(&q->engine);
     free(q);
 }
 

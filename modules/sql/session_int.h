@@ -1,0 +1,61 @@
+/*
+ * session_int.h — what session.c (socket I/O, startup, message dispatch) and session_sql.c
+ * (statements: simple and extended protocol, result encoding) share about one session.
+ */
+#ifndef PZ_SQL_SESSION_INT_H
+#define PZ_SQL_SESSION_INT_H
+
+#include "pgwire.h"
+#include "session.h"
+#include "sql_conn.h"
+
+/* Named prepared statements and portals a session may hold: PostgreSQL has no bound; a client
+ * that leaks them (never Close) is stopped here rather than exhausting memory. */
+#define PZ_SQL_PREPARED_MAX 10000
+
+typedef struct s_named {
+    char *name;
+    pz_sql_prep_t *prep;     /* a statement, or */
+    pz_sql_portal_t *portal; /* a portal */
+    int16_t *formats;        /* portal: result column formats (n_formats; 1 applies to all) */
+    int n_formats;
+    struct s_named *next;
+} s_named_t;
+
+typedef struct {
+    const pz_sql_session_cfg_t *cfg;
+    pz_pgw_in_t in;
+    pz_pgw_out_t out;
+    bool skip_to_sync; /* an extended-protocol error: discard until Sync, as PostgreSQL does */
+    char user[PZ_SQL_NAME_BYTES_MAX];
+    char database[PZ_SQL_NAME_BYTES_MAX];
+    char app[PZ_SQL_NAME_BYTES_MAX];
+    pz_sql_conn_t *conn; /* NULL when the server runs without an engine (unit tests) */
+    pz_sbuf_t msg;       /* a message being built (rows, descriptions) */
+    pz_sbuf_t val;       /* a value's text */
+    s_named_t *stmts;    /* prepared statements ("" = unnamed) */
+    s_named_t *portals;
+    int n_named;
+    const int16_t *formats; /* result formats of the portal running now */
+    int n_formats;
+} s_sess_t;
+
+/* Session outcomes beside 0 (go on): the connection ends. */
+#define S_DONE 1
+
+int pz__sess_flush(s_sess_t *s);
+void pz__sess_error(s_sess_t *s, const char *severity, const char *sqlstate, const char *message,
+                    int position);
+void pz__sess_put_error(s_sess_t *s, const pz_pgw_error_t *e);
+int pz__sess_fatal(s_sess_t *s, const char *sqlstate, const char *message);
+void pz__sess_ready(s_sess_t *s);
+/* Appends a whole message, flushing first when it does not fit (a message larger than the
+ * buffer is written straight to the socket). 0 or a negative code (connection lost). */
+int pz__sess_emit(s_sess_t *s, uint8_t type, const void *body, size_t len);
+
+/* session_sql.c */
+int pz__sess_query(s_sess_t *s, const char *text);
+int pz__sess_extended(s_sess_t *s, const pz_pgw_msg_t *msg);
+void pz__sess_sql_free(s_sess_t *s);
+
+#endif

@@ -1,0 +1,60 @@
+/*
+ * sql_bind_int.h — what the binder's files share: scopes and internal entry points.
+ */
+#ifndef PZ_SQL_BIND_INT_H
+#define PZ_SQL_BIND_INT_H
+
+#include "sql_bind.h"
+
+typedef struct {
+    const char *rel;  /* the FROM item's name or alias (NULL: none) */
+    const char *name; /* column name */
+    pz_sql_type_t type;
+    bool hidden; /* not expanded by * (rowid) */
+} pz_scol_t;
+
+struct pz_scope {
+    pz_scol_t *cols;
+    int n;
+    pz_scope_t *outer;
+    bool correlated; /* an expression inside referred to a scope outside this one */
+};
+
+struct pz_agg_ctx {
+    pz_bx_t **groups;
+    int n_groups;
+    pz_agg_t *aggs;
+    int n_aggs, cap_aggs;
+    pz_scope_t *input; /* the scope aggregate arguments and groups are bound in */
+};
+
+void *pz__bind_alloc(pz_binder_t *b, size_t bytes);
+const char *pz__bind_strdup(pz_binder_t *b, const char *s, size_t n);
+pz_bx_t *pz__bx_new(pz_binder_t *b, uint8_t kind, pz_sql_type_t type);
+int pz__bind_expr(pz_binder_t *b, const pz_ast_expr_t *e, pz_bx_t **out);
+/* Binds a predicate (WHERE, HAVING, ON, JOIN): coerced to boolean. */
+int pz__bind_pred(pz_binder_t *b, const pz_ast_expr_t *e, const char *what, pz_bx_t **out);
+/* Binds a SELECT (or VALUES / set operation) as a plan with the current scope as its outer
+ * scope (for correlated references). */
+int pz__bind_select(pz_binder_t *b, const pz_ast_select_t *s, pz_pn_t **out);
+/* Builds a scope over a plan's output columns named by rel. */
+pz_scope_t *pz__scope_of(pz_binder_t *b, const pz_pn_t *pn, const char *rel);
+/* True when x refers to no column of the current row (constants, params, outer refs) and
+ * calls nothing volatile: a value fixed for the statement. */
+bool pz__bx_is_const(const pz_bx_t *x);
+/* Structural equality (GROUP BY matching). */
+bool pz__bx_equal(const pz_bx_t *a, const pz_bx_t *b);
+/* Copy of x with column references shifted by -off (pushing a predicate into a FROM item). */
+pz_bx_t *pz__bx_shift(pz_binder_t *b, const pz_bx_t *x, int off);
+/* The lowest and highest column referenced (-1 none); *has_sub when a subplan is inside. */
+void pz__bx_cols(const pz_bx_t *x, int *lo, int *hi, bool *has_sub);
+int pz__bind_err(pz_binder_t *b, int location, const char *state, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* A plan node with n output columns. */
+pz_pn_t *pz__pn_new(pz_binder_t *b, uint8_t kind, int n_cols);
+/* Keeps a descriptor reference until pz_bind_release. */
+int pz__bind_hold(pz_binder_t *b, pz_cat_entry_t *e);
+/* The type of a descriptor column; name as C string. */
+const char *pz__view_cstr(pz_binder_t *b, pz_view_t v);
+
+#endif

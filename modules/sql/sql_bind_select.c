@@ -1,0 +1,764 @@
+/*
+ * sql_bind_select.c — binding and planning a query: WITH, FROM (tables, views, subqueries,
+ * joins, set-returning functions, WITH references), WHERE with pushdown into scans and hash-join
+ * keys, GROUP BY / aggregates / HAVING, the target list, DISTINCT [ON], ORDER BY, LIMIT/OFFSET,
+ * VALUES and set operations.
+ *
+ * The plan stack of a plain SELECT, bottom up:
+ *   FROM items joined left-deep (hash join on equalities, else nested loop)
+ *   → FILTER (what could not be pushed) → AGG → FILTER (HAVING)
+ *   → PROJECT (targets, then hidden ORDER BY columns) → SORT → DISTINCT → LIMIT
+ *   → PROJECT dropping the hidden columns.
+ */
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sql_bind_int.h"
+
+/* FROM items of one query level, in order, with their column offsets. */
+typedef struct {
+    pz_pn_t *plan;
+    pz_scope_t *scope;
+    int off;
+} s_item_t;
+
+#define S_ITEMS_MAX 64
+#define S_VIEW_DEPTH_MAX 32
+
+static int s_from(pz_binder_t *b, const pz_ast_from_t *f, pz_pn_t **plan, pz_scope_t **scope);
+
+/* Concatenates two scopes (a join's output). */
+static pz_scope_t *s_scope_cat(pz_binder_t *b, const pz_scope_t *l, const pz_scope_t *r)
+{
+    pz_scope_t *s = pz__bind_alloc(b, sizeof *s);
+    if (s == NULL) {
+        return NULL;
+    }
+    s->n = l->n + r->n;
+    s->cols = pz__bind_alloc(b, sizeof *s->cols * (size_t)(s->n + 1));
+    if (s->cols == NULL) {
+        return NULL;
+    }
+    memcpy(s->cols, l->cols, sizeof *s->cols * (size_t)l->n);
+    memcpy(s->cols + l->n, r->cols, sizeof *s->cols * (size_t)r->n);
+    return s;
+}
+
+static pz_pn_t *s_join_node(pz_binder_t *b, pz_pn_t *l, pz_pn_t *r, uint8_t join)
+{
+    pz_pn_t *j = pz__pn_new(b, PZ_PN_NLJOIN, l->n_cols + r->n_cols);
+    if (j == NULL) {
+        return NULL;
+    }
+    j->left = l;
+    j->right = r;
+    j->join = join;
+    for (int i = 0; i < l->n_cols; i++) {
+        j->types[i] = l->types[i];
+        j->names[i] = l->names[i];
+    }
+    for (int i = 0; i < r->n_cols; i++) {
+        j->types[l->n_cols + i] = r->types[i];
+        j->names[l->n_cols + i] = r->names[i];
+    }
+    return j;
+}
+
+/* ---- conjuncts, spans and join keys -----------------------------------------------------------
+ */
+
+static int s_conjuncts(pz_binder_t *b, pz_bx_t *x, pz_bx_t ***out, int *n, int *cap)
+{
+    if (x->kind == PZ_BX_AND) {
+        for (int i = 0; i < x->n_args; i++) {
+            int rc = s_conjuncts(b, x->args[i], out, n, cap);
+            if (rc != 0) {
+                return rc;
+            }
+        }
+        return 0;
+    }
+    if (*n == *cap) {
+        int c = *cap ? *cap * 2 : 8;
+        pz_bx_t **g = pz__bind_alloc(b, sizeof *g * (size_t)c);
+        if (g == NULL) {
+            return PZ_ENOMEM;
+        }
+        if (*n) {
+            memcpy(g, *out, sizeof *g * (size_t)*n);
+        }
+        *out = g;
+        *cap = c;
+    }
+    (*out)[(*n)++] = x;
+    return 0;
+}
+
+static pz_bx_t *s_and(pz_binder_t *b, pz_bx_t **xs, int n)
+{
+    if (n == 0) {
+        return NULL;
+    }
+    if (n == 1) {
+        return xs[0];
+    }
+    pz_bx_t *x = pz__bx_new(b, PZ_BX_AND, PZ_SQL_TYPE(PZ_TY_BOOL));
+    if (x != NULL) {
+        x->args = xs;
+        x->n_args = n;
+    }
+    return x;
+}
+
+static const char *s_flip(const char *op)
+{
+    if (strcmp(op, "<") == 0) {
+        return ">";
+    }
+    if (strcmp(op, ">") == 0) {
+        return "<";
+    }
+    if (strcmp(op, "<=") == 0) {
+        return ">=";
+    }
+    if (strcmp(op, ">=") == 0) {
+        return "<=";
+    }
+    return op;
+}
+
+/* `col op const` (either side): the column, the operator as if the column were on the left,
+ * and the constant side. */
+static bool s_col_cmp(const pz_bx_t *x, int *col, const char **op, pz_bx_t **val)
+{
+    if (x->kind != PZ_BX_FUNC || x->n_args != 2 || x->fn == NULL ||
+        !(x->fn->flags & PZ_FN_OPERATOR)) {
+        return false;
+    }
+    const char *o = x->fn->name;
+    if (strcmp(o, "=") && strcmp(o, "<") && strcmp(o, ">") && strcmp(o, "<=") && strcmp(o, ">=")) {
+        return false;
+    }
+    for (int side = 0; side < 2; side++) {
+        const pz_bx_t *c = x->args[side], *v = x->args[1 - side];
+        if (c->kind == PZ_BX_COL && pz__bx_is_const(v)) {
+            *col = c->idx;
+            *op = side == 0 ? o : s_flip(o);
+            *val = (pz_bx_t *)v;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The table column index of index column k. */
+static int s_tcol(const pz_cat_desc_t *d, uint32_t col_id)
+{
+    for (uint32_t i = 0; i < d->cols_len; i++) {
+        if (d->cols[i].id == col_id) {
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
+/* Fills a span for index ix from the scan's conjuncts; returns a score (higher is better,
+ * 0: nothing constrains the index). */
+static int s_span_for(const pz_cat_desc_t *d, const pz_cat_index_t *ix, pz_bx_t **cj, int n,
+                      pz_span_t *sp)
+{
+    memset(sp, 0, sizeof *sp);
+    uint32_t k = 0;
+    for (; k < ix->cols_len; k++) {
+        int tc = s_tcol(d, ix->cols[k].col);
+        pz_bx_t *eq = NULL;
+        for (int i = 0; i < n && eq == NULL; i++) {
+            int c;
+            const char *op;
+            pz_bx_t *v;
+            if (s_col_cmp(cj[i], &c, &op, &v) && c == tc && strcmp(op, "=") == 0) {
+                eq = v;
+            }
+        }
+        if (eq == NULL) {
+            break;
+        }
+        sp->eq[sp->n_eq++] = eq;
+    }
+    if (k == 0) {
+        /* col IN (constants) on the first column: point spans. */
+        int tc = s_tcol(d, ix->cols[0].col);
+        for (int i = 0; i < n; i++) {
+            const pz_bx_t *x = cj[i];
+            bool consts = x->kind == PZ_BX_IN && !x->negated && x->args[0]->kind == PZ_BX_COL &&
+                          x->args[0]->idx == tc;
+            for (int a = 1; consts && a < x->n_args; a++) {
+                consts = pz__bx_is_const(x->args[a]);
+            }
+            if (consts) {
+                sp->in_list = x->args + 1;
+                sp->n_in = x->n_args - 1;
+                return 50;
+            }
+        }
+    }
+    if (k < ix->cols_len && !ix->cols[k].desc) {
+        int tc = s_tcol(d, ix->cols[k].col);
+        for (int i = 0; i < n; i++) {
+            int c;
+            const char *op;
+            pz_bx_t *v;
+            if (!s_col_cmp(cj[i], &c, &op, &v) || c != tc) {
+                continue;
+            }
+            if (op[0] == '>' && sp->lo == NULL) {
+                sp->lo = v;
+                sp->lo_incl = op[1] == '=';
+            } else if (op[0] == '<' && sp->hi == NULL) {
+                sp->hi = v;
+                sp->hi_incl = op[1] == '=';
+            }
+        }
+    }
+    int score = sp->n_eq * 10 + (sp->lo || sp->hi ? 5 : 0);
+    if (sp->n_eq == (int)ix->cols_len && ix->unique) {
+        score += 100;
+    }
+    return score;
+}
+
+/* Chooses the primary or a secondary index for a scan from the conjuncts pushed into it. */
+static void s_choose_index(pz_pn_t *scan, pz_bx_t **cj, int n)
+{
+    const pz_cat_desc_t *d = &scan->table->d;
+    pz_span_t best, sp;
+    int best_score = s_span_for(d, &d->indexes[0], cj, n, &best);
+    const pz_cat_index_t *best_ix = NULL;
+    if (best_score > 0) {
+        best_score += 1; /* the primary index needs no second lookup */
+    }
+    for (uint32_t i = 1; i < d->indexes_len; i++) {
+        int sc = s_span_for(d, &d->indexes[i], cj, n, &sp);
+        if (sc > best_score) {
+            best_score = sc;
+            best = sp;
+            best_ix = &d->indexes[i];
+        }
+    }
+    if (best_score > 0) {
+        scan->has_span = true;
+        scan->span = best;
+        scan->index = best_ix;
+        scan->est_rows = best.n_eq > 0 ? 1 : 100;
+    }
+}
+
+/* Puts the conjuncts that read only item `it` into it (a filter over it; spans for a scan). */
+static int s_push_into(pz_binder_t *b, s_item_t *it, pz_bx_t **cj, int n)
+{
+    if (n == 0) {
+        return 0;
+    }
+    pz_bx_t **local = pz__bind_alloc(b, sizeof *local * (size_t)n);
+    if (local == NULL) {
+        return PZ_ENOMEM;
+    }
+    for (int i = 0; i < n; i++) {
+        if ((local[i] = pz__bx_shift(b, cj[i], it->off)) == NULL) {
+            return PZ_ENOMEM;
+        }
+    }
+    if (it->plan->kind == PZ_PN_SCAN) {
+        s_choose_index(it->plan, local, n);
+    }
+    pz_pn_t *f = pz__pn_new(b, PZ_PN_FILTER, it->plan->n_cols);
+    if (f == NULL) {
+        return PZ_ENOMEM;
+    }
+    memcpy(f->types, it->plan->types, sizeof *f->types * (size_t)f->n_cols);
+    memcpy(f->names, it->plan->names, sizeof *f->names * (size_t)f->n_cols);
+    f->left = it->plan;
+    f->pred = s_and(b, local, n);
+    f->est_rows = it->plan->est_rows / 3;
+    it->plan = f;
+    return 0;
+}
+
+/* Joins the FROM items left-deep, pushing WHERE conjuncts as low as they go. *rest gets what
+ * must stay above the joins. */
+static int s_join_items(pz_binder_t *b, s_item_t *items, int n_items, pz_bx_t **cj, int n_cj,
+                        pz_pn_t **out, pz_bx_t **rest)
+{
+    bool *used = pz__bind_alloc(b, (size_t)n_cj + 1);
+    pz_bx_t **tmp = pz__bind_alloc(b, sizeof *tmp * (size_t)(n_cj + 1));
+    if (used == NULL || tmp == NULL) {
+        return PZ_ENOMEM;
+    }
+    for (int it = 0; it < n_items; it++) {
+        int m = 0;
+        for (int i = 0; i < n_cj; i++) {
+            int lo = -1, hi = -1;
+            bool sub = false;
+            pz__bx_cols(cj[i], &lo, &hi, &sub);
+            if (!used[i] && !sub && lo >= items[it].off &&
+                hi < items[it].off + items[it].plan->n_cols) {
+                tmp[m++] = cj[i];
+                used[i] = true;
+            }
+        }
+        int rc = s_push_into(b, &items[it], tmp, m);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    pz_pn_t *cur = items[0].plan;
+    for (int it = 1; it < n_items; it++) {
+        pz_pn_t *j = s_join_node(b, cur, items[it].plan, PZ_JOIN_INNER);
+        if (j == NULL) {
+            return PZ_ENOMEM;
+        }
+        int end = items[it].off + items[it].plan->n_cols, m = 0, nk = 0;
+        pz_bx_t **lk = pz__bind_alloc(b, sizeof *lk * (size_t)(n_cj + 1));
+        pz_bx_t **rk = pz__bind_alloc(b, sizeof *rk * (size_t)(n_cj + 1));
+        if (lk == NULL || rk == NULL) {
+            return PZ_ENOMEM;
+        }
+        for (int i = 0; i < n_cj; i++) {
+            int lo = -1, hi = -1;
+            bool sub = false;
+            pz__bx_cols(cj[i], &lo, &hi, &sub);
+            if (used[i] || sub || hi >= end || hi < 0) {
+                continue;
+            }
+            used[i] = true;
+            const pz_bx_t *x = cj[i];
+            bool eq = x->kind == PZ_BX_FUNC && x->fn && (x->fn->flags & PZ_FN_OPERATOR) &&
+                      strcmp(x->fn->name, "=") == 0 && x->n_args == 2 && nk < 32;
+            int l0 = -1, h0 = -1, l1 = -1, h1 = -1;
+            if (eq) {
+                pz__bx_cols(x->args[0], &l0, &h0, &sub);
+                pz__bx_cols(x->args[1], &l1, &h1, &sub);
+            }
+            int roff = items[it].off;
+            if (eq && l0 >= 0 && l1 >= 0 && h0 < roff && l1 >= roff) {
+                lk[nk] = x->args[0];
+                rk[nk++] = pz__bx_shift(b, x->args[1], roff);
+            } else if (eq && l0 >= 0 && l1 >= 0 && h1 < roff && l0 >= roff) {
+                lk[nk] = x->args[1];
+                rk[nk++] = pz__bx_shift(b, x->args[0], roff);
+            } else {
+                tmp[m++] = cj[i];
+            }
+        }
+        if (nk > 0) {
+            j->kind = PZ_PN_HASHJOIN;
+            j->lkeys = lk;
+            j->rkeys = rk;
+            j->n_keys = nk;
+        }
+        if (m > 0) {
+            pz_bx_t **p = pz__bind_alloc(b, sizeof *p * (size_t)m);
+            if (p == NULL) {
+                return PZ_ENOMEM;
+            }
+            memcpy(p, tmp, sizeof *p * (size_t)m);
+            j->pred = s_and(b, p, m);
+        }
+        cur = j;
+    }
+    int m = 0;
+    for (int i = 0; i < n_cj; i++) {
+        if (!used[i]) {
+            tmp[m++] = cj[i];
+        }
+    }
+    *rest = m ? s_and(b, tmp, m) : NULL;
+    *out = cur;
+    return 0;
+}
+
+/* ---- FROM items ----------------------------------------------------------------------------- */
+
+static int s_scan(pz_binder_t *b, pz_cat_entry_t *t, const char *alias, pz_pn_t **plan,
+                  pz_scope_t **scope)
+{
+    const pz_cat_desc_t *d = &t->d;
+    pz_pn_t *pn = pz__pn_new(b, PZ_PN_SCAN, (int)d->cols_len);
+    pz_scope_t *s = pz__bind_alloc(b, sizeof *s);
+    if (pn == NULL || s == NULL) {
+        return PZ_ENOMEM;
+    }
+    pn->table = t;
+    pn->col_ids = pz__bind_alloc(b, sizeof *pn->col_ids * (d->cols_len + 1));
+    s->cols = pz__bind_alloc(b, sizeof *s->cols * (d->cols_len + 1));
+    if (pn->col_ids == NULL || s->cols == NULL) {
+        return PZ_ENOMEM;
+    }
+    s->n = (int)d->cols_len;
+    for (uint32_t i = 0; i < d->cols_len; i++) {
+        pn->col_ids[i] = d->cols[i].id;
+        pn->types[i] = pz_cat_col_type(&d->cols[i]);
+        pn->names[i] = pz__view_cstr(b, d->cols[i].name);
+        s->cols[i] = (pz_scol_t){
+            .rel = alias, .name = pn->names[i], .type = pn->types[i], .hidden = d->cols[i].hidden};
+    }
+    *plan = pn;
+    *scope = s;
+    return 0;
+}
+
+/* Renames a FROM item's columns by its alias list. */
+static int s_col_aliases(pz_binder_t *b, const pz_ast_from_t *f, pz_pn_t *pn, pz_scope_t *s)
+{
+    int vis = 0;
+    for (int i = 0; i < s->n; i++) {
+        if (s->cols[i].hidden) {
+            continue;
+        }
+        if (vis < f->n_col_aliases) {
+            s->cols[i].name = f->col_aliases[vis];
+            pn->names[i] = f->col_aliases[vis];
+        }
+        vis++;
+    }
+    if (f->n_col_aliases > vis) {
+        return pz__bind_err(b, f->location, "42P10",
+                            "table \"%s\" has %d columns available but %d "
+                            "columns specified",
+                            f->alias ? f->alias : f->name, vis, f->n_col_aliases);
+    }
+    return 0;
+}
+
+int pz__bind_view(pz_binder_t *b, pz_cat_entry_t *v, int location, pz_pn_t **plan);
+int pz__bind_vtab(pz_binder_t *b, const char *schema, const char *name, int location,
+                  pz_pn_t **plan);
+
+static int s_from_table(pz_binder_t *b, const pz_ast_from_t *f, pz_pn_t **plan, pz_scope_t **scope)
+{
+    const char *rel = f->alias ? f->alias : f->name;
+    if (f->schema == NULL) {
+        for (pz_cte_def_t *c = b->ctes; c != NULL; c = c->next) {
+            if (strcmp(c->name, f->name) != 0) {
+                continue;
+            }
+            pz_pn_t *pn = pz__pn_new(b, PZ_PN_CTE, c->plan->n_cols);
+            if (pn == NULL) {
+                return PZ_ENOMEM;
+            }
+            pn->left = c->plan;
+            pn->cte_id = c->id;
+            memcpy(pn->types, c->plan->types, sizeof *pn->types * (size_t)pn->n_cols);
+            for (int i = 0; i < pn->n_cols; i++) {
+                pn->names[i] = i < c->n_cols ? c->cols[i] : c->plan->names[i];
+            }
+            *plan = pn;
+            *scope = pz__scope_of(b, pn, rel);
+            return *scope ? s_col_aliases(b, f, pn, *scope) : PZ_ENOMEM;
+        }
+    }
+    int rc = pz__bind_vtab(b, f->schema, f->name, f->location, plan);
+    if (rc == 0) {
+        *scope = pz__scope_of(b, *plan, rel);
+        return *scope ? s_col_aliases(b, f, *plan, *scope) : PZ_ENOMEM;
+    }
+    if (rc != PZ_ENOTFOUND) {
+        return rc;
+    }
+    pz_cat_entry_t *t = NULL;
+    if ((rc = pz_bind_relation(b, f->schema, f->name, f->location, &t)) != 0) {
+        return rc;
+    }
+    if (t->d.kind == PZ_CAT_VIEW) {
+        if ((rc = pz__bind_view(b, t, f->location, plan)) != 0) {
+            return rc;
+        }
+        *scope = pz__scope_of(b, *plan, rel);
+    } else if (t->d.kind == PZ_CAT_TABLE) {
+        rc = s_scan(b, t, rel, plan, scope);
+    } else {
+        return pz__bind_err(b, f->location, "0A000",
+                            "reading a sequence as a table is not "
+                            "supported yet");
+    }
+    return rc ? rc : s_col_aliases(b, f, *plan, *scope);
+}
+
+static int s_from_func(pz_binder_t *b, const pz_ast_from_t *f, pz_pn_t **plan, pz_scope_t **scope)
+{
+    const pz_ast_expr_t *e = f->func;
+    bool series = strcmp(e->name, "generate_series") == 0;
+    bool unnest = strcmp(e->name, "unnest") == 0;
+    if ((!series && !unnest) || (series && (e->n_args < 2 || e->n_args > 3)) ||
+        (unnest && e->n_args != 1)) {
+        return pz__bind_err(b, f->location, "0A000", "function %s in FROM is not supported yet",
+                            e->name);
+    }
+    pz_pn_t *pn = pz__pn_new(b, PZ_PN_FUNCSCAN, 1);
+    if (pn == NULL) {
+        return PZ_ENOMEM;
+    }
+    pz_scope_t *keep = b->scope;
+    b->scope = NULL; /* no LATERAL: arguments see no FROM columns */
+    int rc = 0;
+    pz_sql_type_t t = PZ_SQL_TYPE(PZ_TY_INT4);
+    for (int i = 0; i < e->n_args && rc == 0; i++) {
+        rc = pz__bind_expr(b, e->args[i], &pn->func_args[i]);
+        if (rc == 0 && series && pn->func_args[i]->type.id == PZ_TY_INT8) {
+            t = PZ_SQL_TYPE(PZ_TY_INT8);
+        }
+    }
+    b->scope = keep;
+    for (int i = 0; series && rc == 0 && i < e->n_args; i++) {
+        rc = pz_bind_coerce(b, pn->func_args[i], t, PZ_CAST_IMPLICIT, NULL, &pn->func_args[i]);
+    }
+    if (rc != 0) {
+        return rc;
+    }
+    if (unnest) {
+        if (pn->func_args[0]->type.id != PZ_TY_ARRAY) {
+            return pz__bind_err(b, f->location, "42883", "function unnest(%s) does not exist",
+                                pz_ty_name(pn->func_args[0]->type.id));
+        }
+        t = PZ_SQL_TYPE(pn->func_args[0]->type.elem);
+    }
+    pn->n_func_args = e->n_args;
+    pn->func = unnest ? 1 : 0;
+    pn->types[0] = t;
+    pn->names[0] = f->alias ? f->alias : e->name;
+    *plan = pn;
+    *scope = pz__scope_of(b, pn, f->alias ? f->alias : e->name);
+    return *scope ? s_col_aliases(b, f, pn, *scope) : PZ_ENOMEM;
+}
+
+/* USING / NATURAL: the equality of the named columns on both sides. */
+static int s_using(pz_binder_t *b, const pz_ast_from_t *f, pz_scope_t *ls, pz_scope_t *rs,
+                   pz_bx_t **pred)
+{
+    const char *names[PZ_CAT_COLS_MAX];
+    int n = 0;
+    if (f->natural) {
+        for (int i = 0; i < ls->n && n < PZ_CAT_COLS_MAX; i++) {
+            for (int j = 0; j < rs->n; j++) {
+                if (!ls->cols[i].hidden && strcmp(ls->cols[i].name, rs->cols[j].name) == 0) {
+                    names[n++] = ls->cols[i].name;
+                    break;
+                }
+            }
+        }
+    } else {
+        for (int i = 0; i < f->n_using && n < PZ_CAT_COLS_MAX; i++) {
+            names[n++] = f->using_cols[i];
+        }
+    }
+    pz_bx_t **eqs = pz__bind_alloc(b, sizeof *eqs * (size_t)(n + 1));
+    if (eqs == NULL) {
+        return PZ_ENOMEM;
+    }
+    for (int k = 0; k < n; k++) {
+        int li = -1, ri = -1;
+        for (int i = 0; i < ls->n; i++) {
+            li = strcmp(ls->cols[i].name, names[k]) == 0 ? i : li;
+        }
+        for (int j = 0; j < rs->n; j++) {
+            ri = strcmp(rs->cols[j].name, names[k]) == 0 ? j : ri;
+        }
+        if (li < 0 || ri < 0) {
+            return pz__bind_err(b, f->location, "42703",
+                                "column \"%s\" specified in USING clause "
+                                "does not exist in %s table",
+                                names[k], li < 0 ? "left" : "right");
+        }
+        pz_ast_expr_t l = {.kind = PZ_AX_COLREF, .n_names = 1, .names = {names[k]}};
+        (void)l;
+        pz_bx_t *a = pz__bx_new(b, PZ_BX_COL, ls->cols[li].type);
+        pz_bx_t *c = pz__bx_new(b, PZ_BX_COL, rs->cols[ri].type);
+        if (a == NULL || c == NULL) {
+            return PZ_ENOMEM;
+        }
+        a->idx = li;
+        c->idx = ls->n + ri;
+        pz_ast_expr_t op = {.kind = PZ_AX_OP, .name = "="};
+        (void)op;
+        pz_sql_type_t argt[2] = {a->type, c->type}, cast_to[2], ret;
+        const pz_sql_fndef_t *def;
+        int rc = pz_sql_fn_resolve("=", true, 2, argt, &def, cast_to, &ret, b->ex->err);
+        pz_bx_t *x = rc ? NULL : pz__bx_new(b, PZ_BX_FUNC, ret);
+        if (x == NULL || (x->args = pz__bind_alloc(b, sizeof *x->args * 2)) == NULL) {
+            return rc ? rc : PZ_ENOMEM;
+        }
+        rc = pz_bind_coerce(b, a, cast_to[0], PZ_CAST_IMPLICIT, NULL, &x->args[0]);
+        rc = rc ? rc : pz_bind_coerce(b, c, cast_to[1], PZ_CAST_IMPLICIT, NULL, &x->args[1]);
+        if (rc != 0) {
+            return rc;
+        }
+        x->n_args = 2;
+        x->fn = def;
+        eqs[k] = x;
+    }
+    *pred = s_and(b, eqs, n);
+    return 0;
+}
+
+static int s_from_join(pz_binder_t *b, const pz_ast_from_t *f, pz_pn_t **plan, pz_scope_t **scope)
+{
+    pz_pn_t *l, *r;
+    pz_scope_t *ls, *rs;
+    int rc = s_from(b, f->larg, &l, &ls);
+    rc = rc ? rc : s_from(b, f->rarg, &r, &rs);
+    if (rc != 0) {
+        return rc;
+    }
+    pz_pn_t *j = s_join_node(b, l, r, f->join == PZ_JOIN_CROSS ? PZ_JOIN_INNER : f->join);
+    pz_scope_t *s = s_scope_cat(b, ls, rs);
+    if (j == NULL || s == NULL) {
+        return PZ_ENOMEM;
+    }
+    pz_bx_t *pred = NULL;
+    if (f->natural || f->n_using > 0) {
+        rc = s_using(b, f, ls, rs, &pred);
+    } else if (f->on != NULL) {
+        pz_scope_t *keep = b->scope;
+        s->outer = keep;
+        b->scope = s;
+        rc = pz__bind_pred(b, f->on, "JOIN/ON", &pred);
+        b->scope = keep;
+    }
+    if (rc != 0) {
+        return rc;
+    }
+    /* Equalities between the sides make it a hash join. */
+    pz_bx_t **cj = NULL, **rest = NULL, **lk = NULL, **rk = NULL;
+    int n = 0, cap = 0, nr = 0, nk = 0;
+    if (pred != NULL && (rc = s_conjuncts(b, pred, &cj, &n, &cap)) != 0) {
+        return rc;
+    }
+    rest = pz__bind_alloc(b, sizeof *rest * (size_t)(n + 1));
+    lk = pz__bind_alloc(b, sizeof *lk * (size_t)(n + 1));
+    rk = pz__bind_alloc(b, sizeof *rk * (size_t)(n + 1));
+    if (rest == NULL || lk == NULL || rk == NULL) {
+        return PZ_ENOMEM;
+    }
+    for (int i = 0; i < n; i++) {
+        const pz_bx_t *x = cj[i];
+        int l0 = -1, h0 = -1, l1 = -1, h1 = -1;
+        bool sub = false;
+        bool eq = x->kind == PZ_BX_FUNC && x->fn && (x->fn->flags & PZ_FN_OPERATOR) &&
+                  strcmp(x->fn->name, "=") == 0 && x->n_args == 2 && nk < 32;
+        if (eq) {
+            pz__bx_cols(x->args[0], &l0, &h0, &sub);
+            pz__bx_cols(x->args[1], &l1, &h1, &sub);
+        }
+        if (eq && !sub && l0 >= 0 && l1 >= 0 && h0 < ls->n && l1 >= ls->n) {
+            lk[nk] = x->args[0];
+            rk[nk++] = pz__bx_shift(b, x->args[1], ls->n);
+        } else if (eq && !sub && l0 >= 0 && l1 >= 0 && h1 < ls->n && l0 >= ls->n) {
+            lk[nk] = x->args[1];
+            rk[nk++] = pz__bx_shift(b, x->args[0], ls->n);
+        } else {
+            rest[nr++] = cj[i];
+        }
+    }
+    if (nk > 0) {
+        j->kind = PZ_PN_HASHJOIN;
+        j->lkeys = lk;
+        j->rkeys = rk;
+        j->n_keys = nk;
+    }
+    j->pred = s_and(b, rest, nr);
+    *plan = j;
+    *scope = s;
+    return 0;
+}
+
+static int s_from(pz_binder_t *b, const pz_ast_from_t *f, pz_pn_t **plan, pz_scope_t **scope)
+{
+    switch (f->kind) {
+    case PZ_FROM_TABLE:
+        return s_from_table(b, f, plan, scope);
+    case PZ_FROM_SUBQUERY: {
+        if (f->lateral) {
+            return pz__bind_err(b, f->location, "0A000", "LATERAL is not supported yet");
+        }
+        pz_scope_t *keep = b->scope;
+        b->scope = NULL;
+        int rc = pz__bind_select(b, f->subquery, plan);
+        b->scope = keep;
+        if (rc != 0) {
+            return rc;
+        }
+        *scope = pz__scope_of(b, *plan, f->alias);
+        return *scope ? s_col_aliases(b, f, *plan, *scope) : PZ_ENOMEM;
+    }
+    case PZ_FROM_JOIN:
+        return s_from_join(b, f, plan, scope);
+    case PZ_FROM_FUNC:
+        return s_from_func(b, f, plan, scope);
+    }
+    return pz__bind_err(b, f->location, "0A000", "this FROM item is not supported");
+}
+
+/* The FROM clause and WHERE: the joined plan, its scope and what WHERE left over. */
+int pz__bind_from_where(pz_binder_t *b, pz_ast_from_t *const *from, int n_from,
+                        const pz_ast_expr_t *where, pz_pn_t **plan, pz_scope_t **scope)
+{
+    if (n_from > S_ITEMS_MAX) {
+        return pz__bind_err(b, from[0]->location, "54000", "too many FROM items");
+    }
+    s_item_t items[S_ITEMS_MAX];
+    pz_scope_t *s = NULL;
+    int off = 0;
+    for (int i = 0; i < n_from; i++) {
+        int rc = s_from(b, from[i], &items[i].plan, &items[i].scope);
+        if (rc != 0) {
+            return rc;
+        }
+        items[i].off = off;
+        off += items[i].plan->n_cols;
+        s = s ? s_scope_cat(b, s, items[i].scope) : items[i].scope;
+        if (s == NULL) {
+            return PZ_ENOMEM;
+        }
+    }
+    if (n_from == 0) {
+        pz_pn_t *one = pz__pn_new(b, PZ_PN_VALUES, 0);
+        s = pz__bind_alloc(b, sizeof *s);
+        if (one == NULL || s == NULL ||
+            (one->rows = pz__bind_alloc(b, sizeof *one->rows)) == NULL) {
+            return PZ_ENOMEM;
+        }
+        one->n_rows = 1;
+        items[0] = (s_item_t){.plan = one, .scope = s};
+        n_from = 1;
+    }
+    s->outer = b->scope;
+    pz_bx_t *pred = NULL, **cj = NULL;
+    int n = 0, cap = 0;
+    if (where != NULL) {
+        pz_scope_t *keep = b->scope;
+        b->scope = s;
+        int rc = pz__bind_pred(b, where, "WHERE", &pred);
+        b->scope = keep;
+        rc = rc ? rc : s_conjuncts(b, pred, &cj, &n, &cap);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    pz_bx_t *rest = NULL;
+    int rc = s_join_items(b, items, n_from, cj, n, plan, &rest);
+    if (rc == 0 && rest != NULL) {
+        pz_pn_t *f = pz__pn_new(b, PZ_PN_FILTER, (*plan)->n_cols);
+        if (f == NULL) {
+            return PZ_ENOMEM;
+        }
+        memcpy(f->types, (*plan)->types, sizeof *f->types * (size_t)f->n_cols);
+        memcpy(f->names, (*plan)->names, sizeof *f->names * (size_t)f->n_cols);
+        f->left = *plan;
+        f->pred = rest;
+        *plan = f;
+    }
+    *scope = s;
+    return rc;
+}

@@ -1,0 +1,902 @@
+/*
+ * sql_conn.c — running statements for one session: the statement's arena and executor context,
+ * binding, execution with rows streamed to the protocol's sink, command tags, session settings
+ * (SET / SHOW / RESET), transaction-block status, and the extended protocol's prepared
+ * statements and portals.
+ *
+ * Transactions: until the transactions issue lands every statement is atomic on its own (one KV
+ * batch). BEGIN/COMMIT are accepted so drivers that always open a block work; a ROLLBACK cannot
+ * undo statements that already ran, so it says so in a WARNING instead of pretending.
+ */
+#include <assert.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sql_bind.h"
+#include "sql_conn.h"
+#include "sql_ddl.h"
+
+#define S_SEARCH_PATH_MAX 8
+/* KV batches time out after this: the lower layers answer in microseconds unless a node is
+ * gone, and a session must not hang forever. */
+#define S_KV_TIMEOUT_MS 30000u
+
+struct pz_sql_engine {
+    char txn[64];
+    pz_cat_t *cat;
+    pthread_mutex_t boot_mu;
+    bool booted;
+};
+
+typedef struct {
+    const char *name;
+    char value[128];
+} s_setting_t;
+
+/* Settings SHOW reports and SET accepts (beside search_path and TimeZone, handled apart). */
+static const char *const s_defaults[][2] = {
+    {"application_name", ""},
+    {"client_encoding", "UTF8"},
+    {"datestyle", "ISO, MDY"},
+    {"intervalstyle", "postgres"},
+    {"extra_float_digits", "1"},
+    {"standard_conforming_strings", "on"},
+    {"client_min_messages", "notice"},
+    {"statement_timeout", "0"},
+    {"lock_timeout", "0"},
+    {"idle_in_transaction_session_timeout", "0"},
+    {"default_transaction_isolation", "serializable"},
+    {"transaction_isolation", "serializable"},
+    {"default_transaction_read_only", "off"},
+    {"server_version", "15.0"},
+    {"server_version_num", "150000"},
+    {"server_encoding", "UTF8"},
+    {"integer_datetimes", "on"},
+    {"max_identifier_length", "63"},
+    {"bytea_output", "hex"},
+    {"escape_string_warning", "on"},
+    {"synchronous_commit", "on"},
+    {"row_security", "on"},
+    {"jit", "off"},
+    {"lc_messages", "C"},
+    {"lc_monetary", "C"},
+    {"lc_numeric", "C"},
+    {"lc_time", "C"},
+    {"is_superuser", "on"},
+    {"search_path", "\"$user\", public"},
+    {"timezone", "UTC"},
+    {"enable_seqscan", "on"},
+    {"work_mem", "4MB"},
+};
+#define S_N_SETTINGS (sizeof s_defaults / sizeof s_defaults[0])
+
+struct pz_sql_conn {
+    pz_sql_engine_t *eng;
+    pz_sql_kv_t kv;
+    pz_sql_tyenv_t env;
+    char user[64], db[64];
+    uint32_t db_id;
+    uint32_t search_path[S_SEARCH_PATH_MAX];
+    int n_search_path;
+    char settings[S_N_SETTINGS][128];
+    char status;
+    bool txn_wrote;
+    const atomic_bool *cancel;
+    uint64_t rand_seed;
+    int64_t txn_ts_us;
+};
+
+pz_sql_engine_t *pz_sql_engine_new(const char *txn_actor)
+{
+    pz_sql_engine_t *e = calloc(1, sizeof *e);
+    if (e == NULL) {
+        return NULL;
+    }
+    snprintf(e->txn, sizeof e->txn, "%s", txn_actor);
+    e->cat = pz_cat_new();
+    pthread_mutex_init(&e->boot_mu, NULL);
+    if (e->cat == NULL) {
+        free(e);
+        return NULL;
+    }
+    return e;
+}
+
+void pz_sql_engine_destroy(pz_sql_engine_t **e)
+{
+    if (e == NULL || *e == NULL) {
+        return;
+    }
+    pz_cat_destroy(&(*e)->cat);
+    pthread_mutex_destroy(&(*e)->boot_mu);
+    free(*e);
+    *e = NULL;
+}
+
+static int s_setting_idx(const char *name)
+{
+    for (size_t i = 0; i < S_N_SETTINGS; i++) {
+        if (strcasecmp(s_defaults[i][0], name) == 0) {
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
+static const char *s_get(const pz_sql_conn_t *c, const char *name)
+{
+    int i = s_setting_idx(name);
+    return i < 0 ? NULL : c->settings[i];
+}
+
+/* search_path's schema names to ids in the current database (missing ones are skipped, as
+ * PostgreSQL does); pg_catalog is implicitly first and virtual. */
+static int s_resolve_search_path(pz_sql_conn_t *c, pz_sql_err_t *err)
+{
+    char buf[128];
+    snprintf(buf, sizeof buf, "%s", s_get(c, "search_path"));
+    c->n_search_path = 0;
+    for (char *save = NULL, *tok = strtok_r(buf, ", ", &save); tok != NULL;
+         tok = strtok_r(NULL, ", ", &save)) {
+        if (strcmp(tok, "\"$user\"") == 0) {
+            tok = c->user;
+        }
+        uint32_t id;
+        int rc = pz_cat_lookup(c->eng->cat, &c->kv, c->db_id, 0, tok, &id, NULL, err);
+        if (rc == 0 && c->n_search_path < S_SEARCH_PATH_MAX) {
+            c->search_path[c->n_search_path++] = id;
+        } else if (rc != 0 && rc != PZ_ENOTFOUND) {
+            return rc;
+        }
+    }
+    return 0;
+}
+
+int pz_sql_conn_open(pz_sql_engine_t *e, const char *user, const char *database,
+                     const atomic_bool *cancel, pz_sql_conn_t **out, pz_sql_err_t *err)
+{
+    pz_sql_conn_t *c = calloc(1, sizeof *c);
+    if (c == NULL) {
+        return pz_sql_err_set(err, "53200", "out of memory");
+    }
+    c->eng = e;
+    c->env = pz_sql_tyenv_default();
+    c->status = 'I';
+    c->cancel = cancel;
+    c->rand_seed = (uint64_t)time(NULL) ^ ((uint64_t)(uintptr_t)c << 7);
+    snprintf(c->user, sizeof c->user, "%s", user);
+    snprintf(c->db, sizeof c->db, "%s", database);
+    for (size_t i = 0; i < S_N_SETTINGS; i++) {
+        snprintf(c->settings[i], sizeof c->settings[i], "%s", s_defaults[i][1]);
+    }
+    int rc = pz_sql_kv_open(&c->kv, e->txn, S_KV_TIMEOUT_MS);
+    if (rc != 0) {
+        free(c);
+        return pz_sql_err_code(err, rc, "opening a KV client");
+    }
+    pthread_mutex_lock(&e->boot_mu);
+    if (!e->booted) {
+        rc = pz_cat_bootstrap(e->cat, &c->kv, err);
+        e->booted = rc == 0;
+    }
+    pthread_mutex_unlock(&e->boot_mu);
+    if (rc == 0) {
+        rc = pz_cat_lookup(e->cat, &c->kv, 0, 0, database, &c->db_id, NULL, err);
+        if (rc == PZ_ENOTFOUND) {
+            rc = pz_sql_err_set(err, "3D000", "database \"%s\" does not exist", database);
+        }
+    }
+    rc = rc ? rc : s_resolve_search_path(c, err);
+    if (rc != 0) {
+        pz_sql_conn_close(&c);
+        return rc;
+    }
+    *out = c;
+    return 0;
+}
+
+void pz_sql_conn_close(pz_sql_conn_t **c)
+{
+    if (c == NULL || *c == NULL) {
+        return;
+    }
+    pz_sql_kv_close(&(*c)->kv);
+    free(*c);
+    *c = NULL;
+}
+
+char pz_sql_conn_status(const pz_sql_conn_t *c)
+{
+    return c->status;
+}
+
+void pz_sql_conn_failed(pz_sql_conn_t *c)
+{
+    if (c->status == 'T') {
+        c->status = 'E';
+    }
+}
+
+const pz_sql_tyenv_t *pz_sql_conn_env(const pz_sql_conn_t *c)
+{
+    return &c->env;
+}
+
+/* ---- one statement -------------------------------------------------------------------------- */
+
+static int64_t s_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    /* µs since 2000-01-01 00:00:00 UTC (PostgreSQL's epoch) */
+    return ((int64_t)ts.tv_sec - 946684800) * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* The statement's execution context: arenas, KV snapshot, binder. */
+typedef struct {
+    pz_ex_t ex;
+    pz_binder_t b;
+    pz_cte_buf_t *ctes[64];
+} s_stmt_t;
+
+static int s_stmt_begin(pz_sql_conn_t *c, s_stmt_t *st, pz_sql_err_t *err)
+{
+    memset(st, 0, sizeof *st);
+    pz_ex_t *ex = &st->ex;
+    ex->arena = pz_arena_new();
+    ex->tmp = pz_arena_new();
+    if (ex->arena == NULL || ex->tmp == NULL) {
+        pz_arena_destroy(&ex->arena);
+        pz_arena_destroy(&ex->tmp);
+        return pz_sql_err_set(err, "53200", "out of memory");
+    }
+    ex->kv = &c->kv;
+    ex->cat = c->eng->cat;
+    ex->env = &c->env;
+    ex->err = err;
+    ex->cancel = c->cancel;
+    ex->ctes = st->ctes;
+    ex->n_ctes = 64;
+    int64_t now = s_now_us();
+    ex->fn = (pz_sql_fnctx_t){.arena = ex->tmp,
+                              .env = &c->env,
+                              .stmt_ts_us = now,
+                              .txn_ts_us = c->status == 'I' ? now : c->txn_ts_us,
+                              .rand_seed = &c->rand_seed,
+                              .err = err,
+                              .session = c};
+    ex->session = c;
+    ex->user = c->user;
+    ex->database = c->db;
+    int64_t timeout = atoll(s_get(c, "statement_timeout"));
+    if (timeout > 0) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        ex->deadline_ms =
+            (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u + (uint64_t)timeout;
+    }
+    pz_binder_t *b = &st->b;
+    b->ex = ex;
+    b->db_id = c->db_id;
+    b->db_name = c->db;
+    b->search_path = c->search_path;
+    b->n_search_path = c->n_search_path;
+    pz_sql_kv_stmt_begin(&c->kv);
+    return 0;
+}
+
+static void s_stmt_end(s_stmt_t *st, pz_pn_t *plan)
+{
+    if (plan != NULL) {
+        pz_pn_close(&st->ex, plan);
+    }
+    pz_bind_release(&st->b);
+    pz_arena_destroy(&st->ex.arena);
+    pz_arena_destroy(&st->ex.tmp);
+}
+
+static bool s_holds_rows(const pz_pn_t *pn)
+{
+    if (pn == NULL) {
+        return false;
+    }
+    if (pn->kind == PZ_PN_NLJOIN || pn->kind == PZ_PN_HASHJOIN) {
+        return true;
+    }
+    return s_holds_rows(pn->left) || s_holds_rows(pn->right);
+}
+
+static int s_columns(const pz_sql_sink_t *sink, s_stmt_t *st, const pz_pn_t *plan)
+{
+    pz_sql_col_t *cols = pz_ex_alloc(&st->ex, sizeof *cols * (size_t)(plan->n_cols + 1));
+    if (cols == NULL) {
+        return PZ_ENOMEM;
+    }
+    for (int i = 0; i < plan->n_cols; i++) {
+        cols[i] = (pz_sql_col_t){.name = plan->names[i], .type = plan->types[i]};
+    }
+    return sink->columns(sink->ctx, cols, plan->n_cols);
+}
+
+/* Pulls up to max rows (0: all) from an open plan into the sink. *more when rows remain. */
+static int s_pump(s_stmt_t *st, pz_pn_t *plan, const pz_sql_sink_t *sink, uint64_t max, uint64_t *n,
+                  bool *more)
+{
+    bool reset_ok = !s_holds_rows(plan);
+    pz_datum_t *row;
+    int rc;
+    *more = false;
+    while ((rc = pz_pn_next(&st->ex, plan, &row)) == 1) {
+        if (plan->n_cols > 0 && (rc = sink->row(sink->ctx, row, plan->n_cols)) != 0) {
+            return pz_sql_err_code(st->ex.err, rc, "sending a row");
+        }
+        (*n)++;
+        if (reset_ok && (rc = pz_ex_tmp_reset(&st->ex)) != 0) {
+            return rc;
+        }
+        if (max != 0 && *n >= max) {
+            *more = true;
+            return 0;
+        }
+    }
+    return rc;
+}
+
+static void s_tag(const pz_ast_stmt_t *s, const pz_pn_t *plan, uint64_t n, char *tag)
+{
+    uint64_t count = plan->dml ? plan->dml->count : n;
+    switch (s->kind) {
+    case PZ_AS_INSERT:
+        snprintf(tag, 64, "INSERT 0 %llu", (unsigned long long)count);
+        break;
+    case PZ_AS_UPDATE:
+        snprintf(tag, 64, "UPDATE %llu", (unsigned long long)count);
+        break;
+    case PZ_AS_DELETE:
+        snprintf(tag, 64, "DELETE %llu", (unsigned long long)count);
+        break;
+    default:
+        snprintf(tag, 64, "SELECT %llu", (unsigned long long)n);
+        break;
+    }
+}
+
+static int s_query(pz_sql_conn_t *c, s_stmt_t *st, const pz_ast_stmt_t *s,
+                   const pz_sql_sink_t *sink, char *tag)
+{
+    pz_pn_t *plan = NULL;
+    int rc = pz_bind_stmt(&st->b, s, &plan);
+    if (rc == 0 && st->b.n_params > 0) {
+        rc = pz_sql_err_set(st->ex.err, "08P01", "there is no parameter $1");
+        st->ex.err->position = 0;
+    }
+    rc = rc ? rc : pz_pn_open(&st->ex, plan);
+    bool rows = s->kind == PZ_AS_SELECT || s->n_returning > 0;
+    if (rc == 0 && rows) {
+        rc = s_columns(sink, st, plan);
+    }
+    uint64_t n = 0;
+    bool more;
+    rc = rc ? rc : s_pump(st, plan, sink, 0, &n, &more);
+    if (rc == 0) {
+        s_tag(s, plan, n, tag);
+        if (s->kind != PZ_AS_SELECT) {
+            c->txn_wrote |= c->status != 'I';
+        }
+    }
+    if (plan != NULL) {
+        pz_pn_close(&st->ex, plan);
+    }
+    return rc;
+}
+
+/* ---- SET / SHOW / RESET, transactions ------------------------------------------------------- */
+
+static int s_set_value(pz_sql_conn_t *c, s_stmt_t *st, const pz_ast_stmt_t *s, char *out,
+                       size_t cap)
+{
+    out[0] = '\0';
+    size_t len = 0;
+    for (int i = 0; i < s->n_set_values; i++) {
+        pz_bx_t *x;
+        int rc = pz_bind_expr_noscope(&st->b, s->set_values[i], &x);
+        pz_datum_t v;
+        rc = rc ? rc : pz_bx_eval(&st->ex, x, NULL, &v);
+        if (rc != 0) {
+            return rc;
+        }
+        pz_sbuf_t b = {0};
+        if (!v.null) {
+            pz_datum_to_text(&c->env, &v, &b);
+        }
+        len += (size_t)snprintf(out + len, len < cap ? cap - len : 0, "%s%.*s", i ? ", " : "",
+                                (int)b.len, b.p ? b.p : "");
+        pz_sbuf_free(&b);
+    }
+    return 0;
+}
+
+/* TimeZone: UTC, a fixed offset like '+02' / '-05:30', or a few well-known names. */
+static int s_set_timezone(pz_sql_conn_t *c, const char *v, pz_sql_err_t *err)
+{
+    int sign = 1, h = 0, m = 0;
+    if (strcasecmp(v, "utc") == 0 || strcasecmp(v, "gmt") == 0 || strcasecmp(v, "z") == 0 ||
+        strcasecmp(v, "etc/utc") == 0 || strcasecmp(v, "default") == 0 ||
+        strcasecmp(v, "local") == 0 || strcmp(v, "0") == 0) {
+        c->env.tz_offset_s = 0;
+        snprintf(c->env.tz_name, sizeof c->env.tz_name, "UTC");
+        return 0;
+    }
+    const char *p = v;
+    if (*p == '+' || *p == '-') {
+        sign = *p == '-' ? -1 : 1;
+        p++;
+    }
+    if (sscanf(p, "%d:%d", &h, &m) >= 1 && h >= 0 && h <= 15 && m >= 0 && m < 60) {
+        /* POSIX style: a bare number is hours EAST here, as PostgreSQL's SET TIME ZONE 2. */
+        c->env.tz_offset_s = sign * (h * 3600 + m * 60);
+        snprintf(c->env.tz_name, sizeof c->env.tz_name, "%s", v);
+        return 0;
+    }
+    return pz_sql_err_set(err, "22023", "invalid value for parameter \"TimeZone\": \"%s\"", v);
+}
+
+static int s_set(pz_sql_conn_t *c, s_stmt_t *st, const pz_ast_stmt_t *s, const pz_sql_sink_t *sink,
+                 pz_sql_err_t *err)
+{
+    if (s->reset_all) {
+        for (size_t i = 0; i < S_N_SETTINGS; i++) {
+            snprintf(c->settings[i], sizeof c->settings[i], "%s", s_defaults[i][1]);
+        }
+        c->env = pz_sql_tyenv_default();
+        return s_resolve_search_path(c, err);
+    }
+    const char *name = s->name;
+    if (strcasecmp(name, "time zone") == 0) {
+        name = "timezone";
+    }
+    int i = s_setting_idx(name);
+    if (i < 0) {
+        return pz_sql_err_set(err, "42704", "unrecognized configuration parameter \"%s\"", name);
+    }
+    char v[128];
+    if (s->reset || s->set_default) {
+        snprintf(v, sizeof v, "%s", s_defaults[i][1]);
+    } else {
+        int rc = s_set_value(c, st, s, v, sizeof v);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    if (strcasecmp(name, "timezone") == 0) {
+        int rc = s_set_timezone(c, v, err);
+        if (rc != 0) {
+            return rc;
+        }
+    } else if (strcasecmp(name, "extra_float_digits") == 0) {
+        c->env.extra_float_digits = atoi(v);
+    } else if (strcasecmp(name, "client_encoding") == 0 && strcasecmp(v, "utf8") != 0 &&
+               strcasecmp(v, "utf-8") != 0 && strcasecmp(v, "unicode") != 0) {
+        return pz_sql_err_set(err, "0A000", "client encoding \"%s\" is not supported", v);
+    }
+    snprintf(c->settings[i], sizeof c->settings[i], "%s", v);
+    if (strcasecmp(name, "search_path") == 0) {
+        int rc = s_resolve_search_path(c, err);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    static const char *const reported[] = {"application_name", "client_encoding",
+                                           "datestyle",        "timezone",
+                                           "intervalstyle",    "standard_conforming_strings"};
+    for (size_t k = 0; k < sizeof reported / sizeof reported[0]; k++) {
+        if (strcasecmp(name, reported[k]) == 0 && sink->param_status) {
+            const char *pname = strcasecmp(name, "timezone") == 0        ? "TimeZone"
+                                : strcasecmp(name, "datestyle") == 0     ? "DateStyle"
+                                : strcasecmp(name, "intervalstyle") == 0 ? "IntervalStyle"
+                                                                         : reported[k];
+            return sink->param_status(sink->ctx, pname, v);
+        }
+    }
+    return 0;
+}
+
+static int s_show(pz_sql_conn_t *c, const pz_ast_stmt_t *s, const pz_sql_sink_t *sink,
+                  pz_sql_err_t *err, char *tag)
+{
+    if (s->show_all) {
+        pz_sql_col_t cols[3] = {{"name", PZ_SQL_TYPE(PZ_TY_TEXT)},
+                                {"setting", PZ_SQL_TYPE(PZ_TY_TEXT)},
+                                {"description", PZ_SQL_TYPE(PZ_TY_TEXT)}};
+        int rc = sink->columns(sink->ctx, cols, 3);
+        for (size_t i = 0; rc == 0 && i < S_N_SETTINGS; i++) {
+            pz_datum_t row[3] = {
+                pz_datum_bytes(PZ_TY_TEXT, s_defaults[i][0], (uint32_t)strlen(s_defaults[i][0])),
+                pz_datum_bytes(PZ_TY_TEXT, c->settings[i], (uint32_t)strlen(c->settings[i])),
+                pz_datum_bytes(PZ_TY_TEXT, "", 0)};
+            rc = sink->row(sink->ctx, row, 3);
+        }
+        snprintf(tag, 64, "SHOW");
+        return rc;
+    }
+    const char *name = strcasecmp(s->name, "time zone") == 0 ? "timezone" : s->name;
+    if (strcasecmp(name, "transaction isolation level") == 0) {
+        name = "transaction_isolation";
+    }
+    int i = s_setting_idx(name);
+    if (i < 0) {
+        return pz_sql_err_set(err, "42704", "unrecognized configuration parameter \"%s\"", name);
+    }
+    const char *shown = strcasecmp(s_defaults[i][0], "timezone") == 0    ? "TimeZone"
+                        : strcasecmp(s_defaults[i][0], "datestyle") == 0 ? "DateStyle"
+                                                                         : s_defaults[i][0];
+    pz_sql_col_t col = {shown, PZ_SQL_TYPE(PZ_TY_TEXT)};
+    pz_datum_t v = pz_datum_bytes(PZ_TY_TEXT, c->settings[i], (uint32_t)strlen(c->settings[i]));
+    int rc = sink->columns(sink->ctx, &col, 1);
+    rc = rc ? rc : sink->row(sink->ctx, &v, 1);
+    snprintf(tag, 64, "SHOW");
+    return rc;
+}
+
+static int s_txn(pz_sql_conn_t *c, const pz_ast_stmt_t *s, const pz_sql_sink_t *sink,
+                 pz_sql_err_t *err, char *tag)
+{
+    switch (s->txn) {
+    case PZ_TXN_BEGIN:
+        if (c->status != 'I' && sink->notice) {
+            pz_sql_err_t w = {0};
+            pz_sql_err_set(&w, "25001", "there is already a transaction in progress");
+            sink->notice(sink->ctx, &w);
+        }
+        if (c->status == 'I') {
+            c->txn_ts_us = s_now_us();
+            c->txn_wrote = false;
+        }
+        c->status = c->status == 'I' ? 'T' : c->status;
+        snprintf(tag, 64, "BEGIN");
+        return 0;
+    case PZ_TXN_COMMIT:
+        snprintf(tag, 64, c->status == 'E' ? "ROLLBACK" : "COMMIT");
+        c->status = 'I';
+        return 0;
+    case PZ_TXN_ROLLBACK:
+        if (c->txn_wrote && sink->notice) {
+            pz_sql_err_t w = {0};
+            pz_sql_err_set(&w, "01000",
+                           "ROLLBACK could not undo the statements of this "
+                           "transaction block: each statement was already applied");
+            pz_sql_err_detail(&w, "Multi-statement transactions are not implemented yet; every "
+                                  "statement commits on its own.");
+            sink->notice(sink->ctx, &w);
+        }
+        c->status = 'I';
+        snprintf(tag, 64, "ROLLBACK");
+        return 0;
+    case PZ_TXN_SET:
+        snprintf(tag, 64, "SET");
+        return 0;
+    default:
+        return pz_sql_err_set(err, "0A000", "savepoints are not supported yet");
+    }
+}
+
+/* ---- dispatch ------------------------------------------------------------------------------- */
+
+static int s_run(pz_sql_conn_t *c, const pz_ast_stmt_t *s, const pz_sql_sink_t *sink,
+                 pz_sql_err_t *err, char *tag)
+{
+    if (c->status == 'E' &&
+        !(s->kind == PZ_AS_TXN && (s->txn == PZ_TXN_ROLLBACK || s->txn == PZ_TXN_COMMIT))) {
+        return pz_sql_err_set(err, "25P02",
+                              "current transaction is aborted, commands ignored "
+                              "until end of transaction block");
+    }
+    s_stmt_t st;
+    int rc = s_stmt_begin(c, &st, err);
+    if (rc != 0) {
+        return rc;
+    }
+    switch (s->kind) {
+    case PZ_AS_SELECT:
+    case PZ_AS_INSERT:
+    case PZ_AS_UPDATE:
+    case PZ_AS_DELETE:
+        rc = s_query(c, &st, s, sink, tag);
+        break;
+    case PZ_AS_SET:
+        rc = s_set(c, &st, s, sink, err);
+        snprintf(tag, 64, s->reset || s->reset_all ? "RESET" : "SET");
+        break;
+    case PZ_AS_SHOW:
+        rc = s_show(c, s, sink, err, tag);
+        break;
+    case PZ_AS_TXN:
+        rc = s_txn(c, s, sink, err, tag);
+        break;
+    case PZ_AS_DISCARD:
+        snprintf(tag, 64, "DISCARD ALL");
+        break;
+    default:
+        rc = pz_sql_ddl(&st.b, s, tag);
+        if (rc == 0) {
+            c->txn_wrote |= c->status != 'I';
+            rc = s_resolve_search_path(c, err); /* CREATE/DROP SCHEMA changes it */
+        }
+        break;
+    }
+    s_stmt_end(&st, NULL);
+    return rc;
+}
+
+int pz_sql_conn_simple(pz_sql_conn_t *c, const char *query, const pz_sql_sink_t *sink,
+                       pz_sql_err_t *err)
+{
+    pz_arena_t *a = pz_arena_new();
+    if (a == NULL) {
+        return pz_sql_err_set(err, "53200", "out of memory");
+    }
+    pz_ast_stmt_t **stmts = NULL;
+    int n = 0;
+    int rc = pz_ast_build(a, query, c->cancel, &stmts, &n, err);
+    if (rc == 0 && n == 0) {
+        rc = sink->empty(sink->ctx);
+    }
+    for (int i = 0; rc == 0 && i < n; i++) {
+        char tag[64] = "";
+        rc = s_run(c, stmts[i], sink, err, tag);
+        if (rc == 0) {
+            rc = sink->complete(sink->ctx, tag);
+        }
+    }
+    if (rc != 0) {
+        pz_sql_conn_failed(c);
+    }
+    pz_arena_destroy(&a);
+    return rc;
+}
+
+/* ---- extended protocol ---------------------------------------------------------------------- */
+
+struct pz_sql_prep {
+    pz_arena_t *arena;
+    pz_ast_stmt_t *stmt; /* NULL: an empty query */
+    pz_sql_type_t *params;
+    int n_params;
+    pz_sql_col_t *cols;
+    int n_cols;
+};
+
+struct pz_sql_portal {
+    pz_sql_prep_t *prep;
+    s_stmt_t st;
+    pz_sql_err_t err;
+    pz_pn_t *plan;
+    pz_datum_t *params;
+    bool started, done;
+    uint64_t n;
+    pz_sql_col_t *cols;
+    int n_cols;
+};
+
+static bool s_is_query(const pz_ast_stmt_t *s)
+{
+    return s != NULL && (s->kind == PZ_AS_SELECT || s->kind == PZ_AS_INSERT ||
+                         s->kind == PZ_AS_UPDATE || s->kind == PZ_AS_DELETE);
+}
+
+/* Binds the statement once to learn its parameter and result types. */
+static int s_prep_types(pz_sql_conn_t *c, pz_sql_prep_t *p, const uint32_t *oids, int n,
+                        pz_sql_err_t *err)
+{
+    s_stmt_t st;
+    int rc = s_stmt_begin(c, &st, err);
+    if (rc != 0) {
+        return rc;
+    }
+    pz_binder_t *b = &st.b;
+    b->params = calloc((size_t)n + 1, sizeof *b->params);
+    b->params_cap = n + 1;
+    for (int i = 0; b->params && i < n; i++) {
+        if (oids[i] == 0 || !pz_ty_from_oid(oids[i], &b->params[i])) {
+            b->params[i] = PZ_SQL_TYPE(PZ_TY_UNKNOWN);
+        }
+    }
+    b->n_params = n;
+    pz_pn_t *plan = NULL;
+    rc =
+        b->params ? pz_bind_stmt(b, p->stmt, &plan) : pz_sql_err_set(err, "53200", "out of memory");
+    if (rc == 0) {
+        p->n_params = b->n_params;
+        p->params = pz_arena_alloc(p->arena, sizeof *p->params * (size_t)(b->n_params + 1));
+        p->n_cols = plan->n_cols;
+        p->cols = pz_arena_alloc(p->arena, sizeof *p->cols * (size_t)(plan->n_cols + 1));
+        rc = p->params && p->cols ? 0 : pz_sql_err_set(err, "53200", "out of memory");
+    }
+    for (int i = 0; rc == 0 && i < p->n_params; i++) {
+        /* A parameter whose type nothing decided is text, as PostgreSQL resolves unknown. */
+        p->params[i] = b->params[i].id == PZ_TY_UNKNOWN ? PZ_SQL_TYPE(PZ_TY_TEXT) : b->params[i];
+    }
+    for (int i = 0; rc == 0 && i < p->n_cols; i++) {
+        const char *nm = plan->names[i] ? plan->names[i] : "?column?";
+        pz_view_t v = pz_arena_dup(p->arena, nm, strlen(nm) + 1);
+        p->cols[i] = (pz_sql_col_t){.name = v.ptr ? (const char *)v.ptr : "?column?",
+                                    .type = plan->types[i]};
+    }
+    s_stmt_end(&st, NULL);
+    return rc;
+}
+
+int pz_sql_prepare(pz_sql_conn_t *c, const char *query, const uint32_t *param_oids, int n_params,
+                   pz_sql_prep_t **out, pz_sql_err_t *err)
+{
+    pz_sql_prep_t *p = calloc(1, sizeof *p);
+    if (p == NULL || (p->arena = pz_arena_new()) == NULL) {
+        free(p);
+        return pz_sql_err_set(err, "53200", "out of memory");
+    }
+    pz_ast_stmt_t **stmts = NULL;
+    int n = 0;
+    int rc = pz_ast_build(p->arena, query, c->cancel, &stmts, &n, err);
+    if (rc == 0 && n > 1) {
+        rc = pz_sql_err_set(err, "42601",
+                            "cannot insert multiple commands into a prepared "
+                            "statement");
+    }
+    if (rc == 0 && n == 1) {
+        p->stmt = stmts[0];
+        if (s_is_query(p->stmt)) {
+            rc = s_prep_types(c, p, param_oids, n_params, err);
+        } else if (p->stmt->kind == PZ_AS_SHOW) {
+            p->cols = pz_arena_alloc(p->arena, sizeof *p->cols);
+            if (p->cols != NULL) {
+                p->cols[0] = (pz_sql_col_t){.name = p->stmt->name, .type = PZ_SQL_TYPE(PZ_TY_TEXT)};
+                p->n_cols = p->stmt->show_all ? 0 : 1;
+            }
+        }
+    }
+    if (rc != 0) {
+        pz_sql_prep_free(&p);
+        return rc;
+    }
+    *out = p;
+    return 0;
+}
+
+void pz_sql_prep_free(pz_sql_prep_t **p)
+{
+    if (p == NULL || *p == NULL) {
+        return;
+    }
+    pz_arena_destroy(&(*p)->arena);
+    free(*p);
+    *p = NULL;
+}
+
+void pz_sql_prep_describe(const pz_sql_prep_t *p, const pz_sql_type_t **params, int *n_params,
+                          const pz_sql_col_t **cols, int *n_cols)
+{
+    *params = p->params;
+    *n_params = p->n_params;
+    *cols = p->cols;
+    *n_cols = p->n_cols;
+}
+
+int pz_sql_bind_portal(pz_sql_conn_t *c, pz_sql_prep_t *p, const pz_datum_t *params, int n,
+                       pz_sql_portal_t **out, pz_sql_err_t *err)
+{
+    pz_sql_portal_t *po = calloc(1, sizeof *po);
+    if (po == NULL) {
+        return pz_sql_err_set(err, "53200", "out of memory");
+    }
+    po->prep = p;
+    po->cols = p->cols;
+    po->n_cols = p->n_cols;
+    if (!s_is_query(p->stmt)) {
+        *out = po; /* run whole at Execute */
+        return 0;
+    }
+    int rc = s_stmt_begin(c, &po->st, &po->err);
+    pz_binder_t *b = &po->st.b;
+    if (rc == 0) {
+        b->params = calloc((size_t)p->n_params + 1, sizeof *b->params);
+        rc = b->params ? 0 : pz_sql_err_set(&po->err, "53200", "out of memory");
+    }
+    for (int i = 0; rc == 0 && i < p->n_params; i++) {
+        b->params[i] = p->params[i];
+    }
+    b->n_params = b->params_cap = p->n_params;
+    b->params_fixed = true;
+    po->params = rc ? NULL : pz_ex_alloc(&po->st.ex, sizeof *po->params * (size_t)(n + 1));
+    for (int i = 0; po->params && i < n; i++) {
+        if (pz_datum_copy(po->st.ex.arena, &params[i], &po->params[i]) != 0) {
+            rc = pz_sql_err_set(&po->err, "53200", "out of memory");
+        }
+    }
+    po->st.ex.params = po->params;
+    po->st.ex.n_params = n;
+    rc = rc ? rc : pz_bind_stmt(b, p->stmt, &po->plan);
+    if (rc != 0) {
+        *err = po->err;
+        pz_sql_portal_free(&po);
+        return rc;
+    }
+    *out = po;
+    return 0;
+}
+
+void pz_sql_portal_describe(const pz_sql_portal_t *p, const pz_sql_col_t **cols, int *n_cols)
+{
+    *cols = p->cols;
+    *n_cols = p->n_cols;
+}
+
+void pz_sql_portal_free(pz_sql_portal_t **p)
+{
+    if (p == NULL || *p == NULL) {
+        return;
+    }
+    if ((*p)->st.ex.arena != NULL) {
+        s_stmt_end(&(*p)->st, (*p)->started ? (*p)->plan : NULL);
+    }
+    free(*p);
+    *p = NULL;
+}
+
+int pz_sql_portal_run(pz_sql_conn_t *c, pz_sql_portal_t *p, uint32_t max_rows,
+                      const pz_sql_sink_t *sink, bool *suspended, pz_sql_err_t *err)
+{
+    *suspended = false;
+    const pz_ast_stmt_t *s = p->prep->stmt;
+    if (s == NULL) {
+        return sink->empty(sink->ctx);
+    }
+    if (!s_is_query(s)) {
+        if (p->done) {
+            return pz_sql_err_set(err, "55000", "portal has already run");
+        }
+        char tag[64] = "";
+        p->done = true;
+        int rc = s_run(c, s, sink, err, tag);
+        return rc ? rc : sink->complete(sink->ctx, tag);
+    }
+    if (c->status == 'E') {
+        return pz_sql_err_set(err, "25P02",
+                              "current transaction is aborted, commands ignored "
+                              "until end of transaction block");
+    }
+    if (p->done) {
+        char tag[64];
+        s_tag(s, p->plan, p->n, tag);
+        return sink->complete(sink->ctx, tag);
+    }
+    p->st.ex.err = err;
+    p->st.ex.fn.err = err;
+    int rc = 0;
+    if (!p->started) {
+        p->started = true;
+        pz_sql_kv_stmt_begin(&c->kv);
+        rc = pz_pn_open(&p->st.ex, p->plan);
+    }
+    bool more = false;
+    rc = rc ? rc : s_pump(&p->st, p->plan, sink, max_rows, &p->n, &more);
+    if (rc != 0) {
+        p->done = true;
+        return rc;
+    }
+    if (more) {
+        *suspended = true;
+        return 0;
+    }
+    p->done = true;
+    if (s->kind != PZ_AS_SELECT) {
+        c->txn_wrote |= c->status != 'I';
+    }
+    char tag[64];
+    s_tag(s, p->plan, p->n, tag);
+    return sink->complete(sink->ctx, tag);
+}

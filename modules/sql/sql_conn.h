@@ -1,0 +1,83 @@
+/*
+ * sql_conn.h — the SQL engine as a session sees it: a process-wide engine (catalog cache, where
+ * the txn actor is) and one connection object per client session that runs statements and hands
+ * results to the protocol layer through a sink.
+ *
+ * Thread-safety: the engine is shared by all sessions (its catalog cache locks itself); a
+ * connection belongs to one session thread.
+ */
+#ifndef PZ_SQL_CONN_H
+#define PZ_SQL_CONN_H
+
+#include <stdatomic.h>
+
+#include "sql_ast.h"
+#include "sql_types.h"
+
+typedef struct pz_sql_engine pz_sql_engine_t;
+typedef struct pz_sql_conn pz_sql_conn_t;
+
+/* txn_actor: where KV batches go ("txn"). NULL on allocation failure. */
+pz_sql_engine_t *pz_sql_engine_new(const char *txn_actor);
+void pz_sql_engine_destroy(pz_sql_engine_t **e);
+
+/* A result column for RowDescription. */
+typedef struct {
+    const char *name;
+    pz_sql_type_t type;
+} pz_sql_col_t;
+
+/* How results leave the engine. Every callback returns 0, or a negative code when the client is
+ * gone (the statement then stops). */
+typedef struct {
+    void *ctx;
+    int (*columns)(void *ctx, const pz_sql_col_t *cols, int n); /* before a query's rows */
+    int (*row)(void *ctx, const pz_datum_t *row, int n);
+    int (*complete)(void *ctx, const char *tag); /* CommandComplete */
+    int (*empty)(void *ctx);                     /* EmptyQueryResponse */
+    int (*notice)(void *ctx, const pz_sql_err_t *n);
+    int (*param_status)(void *ctx, const char *name, const char *value);
+} pz_sql_sink_t;
+
+/* Opens a connection for user to database. 3D000 when the database does not exist. */
+int pz_sql_conn_open(pz_sql_engine_t *e, const char *user, const char *database,
+                     const atomic_bool *cancel, pz_sql_conn_t **out, pz_sql_err_t *err);
+void pz_sql_conn_close(pz_sql_conn_t **c);
+
+/* Runs a simple-protocol query string: every statement in order, results to sink, stopping at
+ * the first error (returned, err set). An empty string calls sink->empty. */
+int pz_sql_conn_simple(pz_sql_conn_t *c, const char *query, const pz_sql_sink_t *sink,
+                       pz_sql_err_t *err);
+
+/* ReadyForQuery's status: 'I' idle, 'T' in a transaction block, 'E' in a failed one. */
+char pz_sql_conn_status(const pz_sql_conn_t *c);
+/* A failed statement inside a transaction block makes it 'E' until ROLLBACK. */
+void pz_sql_conn_failed(pz_sql_conn_t *c);
+/* The session's type settings (time zone, float digits) for formatting rows. */
+const pz_sql_tyenv_t *pz_sql_conn_env(const pz_sql_conn_t *c);
+
+/* Extended protocol: a prepared statement (one statement of a Parse message). */
+typedef struct pz_sql_prep pz_sql_prep_t;
+/* Parses and binds query with the given parameter types (PZ_TY_UNKNOWN entries are inferred).
+ * An empty query is allowed (Execute then answers EmptyQueryResponse). */
+int pz_sql_prepare(pz_sql_conn_t *c, const char *query, const uint32_t *param_oids, int n_params,
+                   pz_sql_prep_t **out, pz_sql_err_t *err);
+void pz_sql_prep_free(pz_sql_prep_t **p);
+/* Parameter types (after inference) and result columns (n_cols 0: no rows, NoData). */
+void pz_sql_prep_describe(const pz_sql_prep_t *p, const pz_sql_type_t **params, int *n_params,
+                          const pz_sql_col_t **cols, int *n_cols);
+
+/* A portal: a prepared statement with parameter values, run in steps of at most max_rows. */
+typedef struct pz_sql_portal pz_sql_portal_t;
+/* params: n datums in the statement's parameter types (NULLs allowed); copied. */
+int pz_sql_bind_portal(pz_sql_conn_t *c, pz_sql_prep_t *p, const pz_datum_t *params, int n,
+                       pz_sql_portal_t **out, pz_sql_err_t *err);
+/* Runs up to max_rows (0: all) rows to sink->row. *suspended true when rows remain
+ * (PortalSuspended); else the statement completed (sink->complete was called). */
+int pz_sql_portal_run(pz_sql_conn_t *c, pz_sql_portal_t *p, uint32_t max_rows,
+                      const pz_sql_sink_t *sink, bool *suspended, pz_sql_err_t *err);
+/* The portal's result columns, for Describe of a portal. */
+void pz_sql_portal_describe(const pz_sql_portal_t *p, const pz_sql_col_t **cols, int *n_cols);
+void pz_sql_portal_free(pz_sql_portal_t **p);
+
+#endif

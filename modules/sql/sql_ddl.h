@@ -1,0 +1,20 @@
+/*
+ * sql_ddl.h — schema changes: CREATE / DROP / ALTER of databases, schemas, tables, indexes,
+ * views and sequences, TRUNCATE, and the catalog's bootstrap. Each statement's catalog writes go
+ * down as one KV batch (atomic); index backfills and column rewrites of large tables run in
+ * batches first (see sql_ddl.c).
+ */
+#ifndef PZ_SQL_DDL_H
+#define PZ_SQL_DDL_H
+
+#include "sql_bind.h"
+
+/* Runs a DDL (or other non-query) statement; tag gets the command tag. Returns 0 or an error
+ * (err set; 0A000 for statements not supported). */
+int pz_sql_ddl(pz_binder_t *b, const pz_ast_stmt_t *s, char *tag);
+
+/* nextval() of a sequence: the next value, stored before it is returned (a conditional put
+ * loop, so concurrent sessions never get the same value). */
+int pz_sql_nextval(pz_ex_t *ex, const pz_cat_desc_t *seq, int64_t *out);
+
+#endif

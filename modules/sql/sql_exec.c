@@ -1,0 +1,730 @@
+/*
+ * sql_exec.c — the plan nodes that stream or buffer rows: VALUES, FILTER, PROJECT, nested-loop
+ * and hash joins, LIMIT, DISTINCT, sort, set operations; and the open/next/close dispatch.
+ * (SCAN is sql_scan.c; aggregation and windows sql_agg.c; DML sql_dml.c.)
+ */
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sql_exec.h"
+
+int pz_scan_open(pz_ex_t *ex, pz_pn_t *pn);
+int pz_scan_next(pz_ex_t *ex, pz_pn_t *pn, pz_datum_t **row);
+void pz_scan_close(pz_ex_t *ex, pz_pn_t *pn);
+int pz_agg_open(pz_ex_t *ex, pz_pn_t *pn);
+int pz_agg_next(pz_ex_t *ex, pz_pn_t *pn, pz_datum_t **row);
+int pz_window_open(pz_ex_t *ex, pz_pn_t *pn);
+int pz_window_next(pz_ex_t *ex, pz_pn_t *pn, pz_datum_t **row);
+int pz_dml_open(pz_ex_t *ex, pz_pn_t *pn);
+int pz_dml_next(pz_ex_t *ex, pz_pn_t *pn, pz_datum_t **row);
+int pz_vtab_open(pz_ex_t *ex, pz_pn_t *pn);
+int pz_funcscan_open(pz_ex_t *ex, pz_pn_t *pn);
+
+/* ---- VALUES, FILTER, PROJECT -------------------------------------------------------------- */
+
+typedef struct {
+    int pos;
+    pz_datum_t *row;
+    /* buffered rows (sort, set operations, CTE reads, nested-loop right side) */
+    pz_datum_t **rows;
+    uint64_t n_rows, cap_rows, rpos;
+    pz_datum_t *left_row; /* joins: the current left row */
+    bool left_matched;
+    pz_datum_t *out;
+    pz_htab_t ht;
+    int64_t limit, offset, seen;
+    bool right_done;
+    uint8_t *right_matched; /* FULL/RIGHT joins: right rows that matched */
+    pz_hent_t *chain;
+    int phase;
+    uint64_t hpos_b;
+    pz_hent_t *hpos_e;
+} s_st_t;
+
+static int s_push_row(pz_ex_t *ex, s_st_t *st, const pz_datum_t *row, int n)
+{
+    if (st->n_rows == st->cap_rows) {
+        uint64_t cap = st->cap_rows ? st->cap_rows * 2 : 64;
+        pz_datum_t **r = pz_ex_alloc(ex, sizeof *r * cap);
+        if (r == NULL) {
+            return PZ_ENOMEM;
+        }
+        if (st->n_rows) {
+            memcpy(r, st->rows, sizeof *r * st->n_rows);
+        }
+        st->rows = r;
+        st->cap_rows = cap;
+    }
+    st->rows[st->n_rows] = pz_ex_keep_row(ex, row, n);
+    return st->rows[st->n_rows++] ? 0 : PZ_ENOMEM;
+}
+
+static int s_values_next(pz_ex_t *ex, pz_pn_t *pn, s_st_t *st, pz_datum_t **row)
+{
+    if (st->pos >= pn->n_rows) {
+        return 0;
+    }
+    pz_bx_t **r = pn->rows[st->pos++];
+    for (int i = 0; i < pn->n_cols; i++) {
+        int rc = pz_bx_eval(ex, r[i], NULL, &st->row[i]);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    *row = st->row;
+    return 1;
+}
+
+static int s_filter_next(pz_ex_t *ex, pz_pn_t *pn, pz_datum_t **row)
+{
+    for (;;) {
+        int rc = pz_pn_next(ex, pn->left, row);
+        if (rc <= 0) {
+            return rc;
+        }
+        bool ok = false;
+        if ((rc = pz_bx_test(ex, pn->pred, *row, &ok)) != 0) {
+            return rc;
+        }
+        if (ok) {
+            return 1;
+        }
+    }
+}
+
+static int s_project_next(pz_ex_t *ex, pz_pn_t *pn, s_st_t *st, pz_datum_t **row)
+{
+    pz_datum_t *in = NULL;
+    int rc = pz_pn_next(ex, pn->left, &in);
+    if (rc <= 0) {
+        return rc;
+    }
+    for (int i = 0; i < pn->n_exprs; i++) {
+        if ((rc = pz_bx_eval(ex, pn->exprs[i], in, &st->row[i])) != 0) {
+            return rc;
+        }
+    }
+    *row = st->row;
+    return 1;
+}
+
+/* ---- joins -------------------------------------------------------------------------------- */
+
+static int s_drain(pz_ex_t *ex, pz_pn_t *child, s_st_t *st)
+{
+    pz_datum_t *r;
+    int rc;
+    while ((rc = pz_pn_next(ex, child, &r)) == 1) {
+        if ((rc = s_push_row(ex, st, r, child->n_cols)) != 0) {
+            return rc;
+        }
+    }
+    return rc;
+}
+
+static void s_join_out(pz_pn_t *pn, s_st_t *st, const pz_datum_t *l, const pz_datum_t *r)
+{
+    int nl = pn->left->n_cols, nr = pn->right->n_cols;
+    for (int i = 0; i < nl; i++) {
+        st->out[i] = l ? l[i] : pz_datum_null(pn->types[i].id);
+    }
+    for (int i = 0; i < nr; i++) {
+        st->out[nl + i] = r ? r[i] : pz_datum_null(pn->types[nl + i].id);
+    }
+}
+
+/* Unmatched right rows of a RIGHT/FULL join, after the left side is exhausted. */
+static int s_right_rest(pz_pn_t *pn, s_st_t *st, pz_datum_t **row)
+{
+    while (st->rpos < st->n_rows) {
+        uint64_t i = st->rpos++;
+        if (!st->right_matched[i]) {
+            s_join_out(pn, st, NULL, st->rows[i]);
+            *row = st->out;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int s_nljoin_next(pz_ex_t *ex, pz_pn_t *pn, s_st_t *st, pz_datum_t **row)
+{
+    bool keep_right = pn->join == PZ_JOIN_RIGHT || pn->join == PZ_JOIN_FULL;
+    bool keep_left = pn->join == PZ_JOIN_LEFT || pn->join == PZ_JOIN_FULL;
+    for (;;) {
+        if (st->phase == 1) {
+            return s_right_rest(pn, st, row);
+        }
+        if (st->left_row == NULL) {
+            int rc = pz_pn_next(ex, pn->left, &st->left_row);
+            if (rc < 0) {
+                return rc;
+            }
+            if (rc == 0) {
+                st->phase = 1;
+                st->rpos = 0;
+                if (!keep_right) {
+                    return 0;
+                }
+                continue;
+            }
+            st->rpos = 0;
+            st->left_matched = false;
+        }
+        while (st->rpos < st->n_rows) {
+            uint64_t i = st->rpos++;
+            s_join_out(pn, st, st->left_row, st->rows[i]);
+            bool ok = true;
+            int rc = pn->pred ? pz_bx_test(ex, pn->pred, st->out, &ok) : 0;
+            if (rc != 0) {
+                return rc;
+            }
+            if (ok) {
+                st->left_matched = true;
+                if (keep_right) {
+                    st->right_matched[i] = 1;
+                }
+                *row = st->out;
+                return 1;
+            }
+        }
+        pz_datum_t *l = st->left_row;
+        st->left_row = NULL;
+        if (keep_left && !st->left_matched) {
+            s_join_out(pn, st, l, NULL);
+            *row = st->out;
+            return 1;
+        }
+    }
+}
+
+static int s_join_open(pz_ex_t *ex, pz_pn_t *pn, s_st_t *st)
+{
+    st->out = pz_ex_alloc(ex, sizeof *st->out * (size_t)(pn->n_cols + 1));
+    if (st->out == NULL) {
+        return PZ_ENOMEM;
+    }
+    int rc = s_drain(ex, pn->right, st);
+    if (rc != 0) {
+        return rc;
+    }
+    if (pn->join == PZ_JOIN_RIGHT || pn->join == PZ_JOIN_FULL) {
+        st->right_matched = pz_ex_alloc(ex, st->n_rows + 1);
+        if (st->right_matched == NULL) {
+            return PZ_ENOMEM;
+        }
+    }
+    if (pn->kind != PZ_PN_HASHJOIN) {
+        return 0;
+    }
+    /* Hash join: key the right rows by rkeys (rows with a NULL key never match). */
+    if ((rc = pz_ht_init(ex, &st->ht, pn->n_keys)) != 0) {
+        return rc;
+    }
+    pz_datum_t *k = pz_ex_alloc(ex, sizeof *k * (size_t)pn->n_keys);
+    for (uint64_t i = 0; k != NULL && i < st->n_rows; i++) {
+        bool has_null = false;
+        for (int j = 0; j < pn->n_keys && rc == 0; j++) {
+            rc = pz_bx_eval(ex, pn->rkeys[j], st->rows[i], &k[j]);
+            has_null |= k[j].null;
+        }
+        if (rc != 0) {
+            return rc;
+        }
+        if (has_null) {
+            continue;
+        }
+        bool created;
+        pz_hent_t *e = pz_ht_find(ex, &st->ht, k, pn->n_keys, true, &created);
+        if (e == NULL) {
+            return PZ_ENOMEM;
+        }
+        /* count holds the index of the right row; equal keys chain through `chain`. */
+        pz_hent_t *node = e;
+        if (!created) {
+            node = pz_ex_alloc(ex, sizeof *node);
+            if (node == NULL) {
+                return PZ_ENOMEM;
+            }
+            node->chain = e->chain;
+            e->chain = node;
+        }
+        node->count = (int64_t)i;
+    }
+    return k ? 0 : PZ_ENOMEM;
+}
+
+static int s_hashjoin_next(pz_ex_t *ex, pz_pn_t *pn, s_st_t *st, pz_datum_t **row)
+{
+    bool keep_right = pn->join == PZ_JOIN_RIGHT || pn->join == PZ_JOIN_FULL;
+    bool keep_left = pn->join == PZ_JOIN_LEFT || pn->join == PZ_JOIN_FULL;
+    pz_datum_t k[PZ_CAT_INDEX_COLS_MAX];
+    for (;;) {
+        if (st->phase == 1) {
+            return s_right_rest(pn, st, row);
+        }
+        if (st->left_row == NULL) {
+            int rc = pz_pn_next(ex, pn->left, &st->left_row);
+            if (rc < 0) {
+                return rc;
+            }
+            if (rc == 0) {
+                st->phase = 1;
+                st->rpos = 0;
+                if (!keep_right) {
+                    return 0;
+                }
+                continue;
+            }
+            st->left_matched = false;
+            bool has_null = false;
+            for (int j = 0; j < pn->n_keys; j++) {
+                if ((rc = pz_bx_eval(ex, pn->lkeys[j], st->left_row, &k[j])) != 0) {
+                    return rc;
+                }
+                has_null |= k[j].null;
+            }
+            bool created;
+            st->chain = has_null ? NULL : pz_ht_find(ex, &st->ht, k, pn->n_keys, false, &created);
+        }
+        while (st->chain != NULL) {
+            pz_hent_t *e = st->chain;
+            st->chain = e->chain;
+            s_join_out(pn, st, st->left_row, st->rows[e->count]);
+            bool ok = true;
+            int rc = pn->pred ? pz_bx_test(ex, pn->pred, st->out, &ok) : 0;
+            if (rc != 0) {
+                return rc;
+            }
+            if (ok) {
+                st->left_matched = true;
+                if (keep_right) {
+                    st->right_matched[e->count] = 1;
+                }
+                *row = st->out;
+                return 1;
+            }
+        }
+        pz_datum_t *l = st->left_row;
+        st->left_row = NULL;
+        if (keep_left && !st->left_matched) {
+            s_join_out(pn, st, l, NULL);
+            *row = st->out;
+            return 1;
+        }
+    }
+}
+
+/* ---- LIMIT, DISTINCT, SORT, set operations ------------------------------------------------ */
+
+static int s_eval_count(pz_ex_t *ex, pz_bx_t *x, const char *what, int64_t *out)
+{
+    *out = -1;
+    if (x == NULL) {
+        return 0;
+    }
+    pz_datum_t v, c;
+    int rc = pz_bx_eval(ex, x, NULL, &v);
+    if (rc != 0 || v.null) {
+        return rc;
+    }
+    rc = pz_datum_cast(ex->tmp, ex->env, &v, PZ_SQL_TYPE(PZ_TY_INT8), PZ_CAST_ASSIGN, &c, ex->err);
+    if (rc != 0) {
+        return rc;
+    }
+    if (c.v.i < 0) {
+        return pz_sql_err_set(ex->err, "2201W", "%s must not be negative", what);
+    }
+    *out = c.v.i;
+    return 0;
+}
+
+static int s_limit_next(pz_ex_t *ex, pz_pn_t *pn, s_st_t *st, pz_datum_t **row)
+{
+    for (;;) {
+        if (st->limit >= 0 && st->seen >= st->limit + (st->offset > 0 ? st->offset : 0)) {
+            return 0;
+        }
+        int rc = pz_pn_next(ex, pn->left, row);
+        if (rc <= 0) {
+            return rc;
+        }
+        if (st->seen++ >= (st->offset > 0 ? st->offset : 0)) {
+            return 1;
+        }
+    }
+}
+
+static int s_distinct_next(pz_ex_t *ex, pz_pn_t *pn, s_st_t *st, pz_datum_t **row)
+{
+    for (;;) {
+        int rc = pz_pn_next(ex, pn->left, row);
+        if (rc <= 0) {
+            return rc;
+        }
+        bool created;
+        if (pz_ht_find(ex, &st->ht, *row, pn->n_cols, true, &created) == NULL) {
+            return PZ_ENOMEM;
+        }
+        if (created) {
+            return 1;
+        }
+    }
+}
+
+typedef struct {
+    pz_ex_t *ex;
+    const pz_pn_t *pn;
+} s_sortctx_t;
+
+/* Sorted rows carry their key values after the row's columns. */
+static int s_sort_cmp(const void *a, const void *b, void *arg)
+{
+    const s_sortctx_t *c = arg;
+    const pz_datum_t *x = *(pz_datum_t *const *)a, *y = *(pz_datum_t *const *)b;
+    int base = c->pn->n_cols;
+    for (int i = 0; i < c->pn->n_sort; i++) {
+        const pz_sortkey_t *k = &c->pn->keys[i];
+        int r = pz_sort_cmp(&x[base + i], &y[base + i], k->desc, k->nulls_first);
+        if (r != 0) {
+            return r;
+        }
+    }
+    return 0;
+}
+
+static int s_sort_open(pz_ex_t *ex, pz_pn_t *pn, s_st_t *st)
+{
+    pz_datum_t *r;
+    int rc;
+    int w = pn->n_cols + pn->n_sort;
+    pz_datum_t *tmp = pz_ex_alloc(ex, sizeof *tmp * (size_t)w);
+    if (tmp == NULL) {
+        return PZ_ENOMEM;
+    }
+    while ((rc = pz_pn_next(ex, pn->left, &r)) == 1) {
+        memcpy(tmp, r, sizeof *tmp * (size_t)pn->n_cols);
+        for (int i = 0; i < pn->n_sort && rc == 1; i++) {
+            rc = pz_bx_eval(ex, pn->keys[i].expr, r, &tmp[pn->n_cols + i]) == 0 ? 1 : -1;
+        }
+        if (rc != 1 || (rc = s_push_row(ex, st, tmp, w)) != 0) {
+            return rc < 0 ? rc : PZ_ENOMEM;
+        }
+    }
+    if (rc != 0) {
+        return rc;
+    }
+    s_sortctx_t c = {ex, pn};
+    qsort_r(st->rows, st->n_rows, sizeof *st->rows, s_sort_cmp, &c);
+    return 0;
+}
+
+static int s_rows_next(s_st_t *st, pz_datum_t **row)
+{
+    if (st->rpos >= st->n_rows) {
+        return 0;
+    }
+    *row = st->rows[st->rpos++];
+    return 1;
+}
+
+/* UNION: distinct over both; INTERSECT/EXCEPT: count the right side, then stream the left. */
+static int s_setop_open(pz_ex_t *ex, pz_pn_t *pn, s_st_t *st)
+{
+    int rc = pz_ht_init(ex, &st->ht, pn->n_cols);
+    if (rc != 0 || pn->setop == PZ_SETOP_UNION) {
+        return rc;
+    }
+    pz_datum_t *r;
+    while ((rc = pz_pn_next(ex, pn->right, &r)) == 1) {
+        bool created;
+        pz_hent_t *e = pz_ht_find(ex, &st->ht, r, pn->n_cols, true, &created);
+        if (e == NULL) {
+            return PZ_ENOMEM;
+        }
+        e->count++;
+    }
+    return rc;
+}
+
+static int s_setop_next(pz_ex_t *ex, pz_pn_t *pn, s_st_t *st, pz_datum_t **row)
+{
+    int rc;
+    if (pn->setop == PZ_SETOP_UNION) {
+        for (;;) {
+            pz_pn_t *src = st->phase == 0 ? pn->left : pn->right;
+            rc = pz_pn_next(ex, src, row);
+            if (rc == 0 && st->phase == 0) {
+                st->phase = 1;
+                continue;
+            }
+            if (rc <= 0 || pn->setop_all) {
+                return rc;
+            }
+            bool created;
+            if (pz_ht_find(ex, &st->ht, *row, pn->n_cols, true, &created) == NULL) {
+                return PZ_ENOMEM;
+            }
+            if (created) {
+                return 1;
+            }
+        }
+    }
+    bool intersect = pn->setop == PZ_SETOP_INTERSECT;
+    while ((rc = pz_pn_next(ex, pn->left, row)) == 1) {
+        bool created;
+        pz_hent_t *e = pz_ht_find(ex, &st->ht, *row, pn->n_cols, true, &created);
+        if (e == NULL) {
+            return PZ_ENOMEM;
+        }
+        /* count > 0: copies left on the right side; -1 marks a row already emitted (no ALL) */
+        if (intersect) {
+            if (e->count > 0) {
+                e->count = pn->setop_all ? e->count - 1 : -1;
+                return 1;
+            }
+        } else if (created || e->count == 0) {
+            e->count = pn->setop_all ? 0 : -1;
+            return 1;
+        } else if (e->count > 0 && pn->setop_all) {
+            e->count--;
+        }
+    }
+    return rc;
+}
+
+/* ---- dispatch ----------------------------------------------------------------------------- */
+
+int pz_cte_open(pz_ex_t *ex, pz_pn_t *pn);
+
+int pz_pn_open(pz_ex_t *ex, pz_pn_t *pn)
+{
+    assert(ex != NULL && pn != NULL);
+    switch (pn->kind) {
+    case PZ_PN_SCAN:
+        return pz_scan_open(ex, pn);
+    case PZ_PN_AGG:
+        return pz_agg_open(ex, pn);
+    case PZ_PN_WINDOW:
+        return pz_window_open(ex, pn);
+    case PZ_PN_INSERT:
+    case PZ_PN_UPDATE:
+    case PZ_PN_DELETE:
+        return pz_dml_open(ex, pn);
+    case PZ_PN_VTAB:
+        return pz_vtab_open(ex, pn);
+    case PZ_PN_FUNCSCAN:
+        return pz_funcscan_open(ex, pn);
+    case PZ_PN_CTE:
+        return pz_cte_open(ex, pn);
+    default:
+        break;
+    }
+    s_st_t *st = pz_ex_alloc(ex, sizeof *st);
+    if (st == NULL) {
+        return PZ_ENOMEM;
+    }
+    pn->st = st;
+    st->row = pz_ex_alloc(ex, sizeof *st->row * (size_t)(pn->n_cols + 1));
+    if (st->row == NULL) {
+        return PZ_ENOMEM;
+    }
+    int rc = pn->left ? pz_pn_open(ex, pn->left) : 0;
+    bool right_now = pn->kind != PZ_PN_SETOP;
+    rc = rc ? rc : (pn->right ? pz_pn_open(ex, pn->right) : 0);
+    (void)right_now;
+    if (rc != 0) {
+        return rc;
+    }
+    switch (pn->kind) {
+    case PZ_PN_NLJOIN:
+    case PZ_PN_HASHJOIN:
+        return s_join_open(ex, pn, st);
+    case PZ_PN_LIMIT:
+        rc = s_eval_count(ex, pn->limit, "LIMIT", &st->limit);
+        return rc ? rc : s_eval_count(ex, pn->offset, "OFFSET", &st->offset);
+    case PZ_PN_DISTINCT:
+        return pz_ht_init(ex, &st->ht, pn->n_keys > 0 ? pn->n_keys : pn->n_cols);
+    case PZ_PN_SORT:
+        return s_sort_open(ex, pn, st);
+    case PZ_PN_SETOP:
+        return s_setop_open(ex, pn, st);
+    default:
+        return 0;
+    }
+}
+
+int pz_pn_next(pz_ex_t *ex, pz_pn_t *pn, pz_datum_t **row)
+{
+    s_st_t *st = pn->st;
+    switch (pn->kind) {
+    case PZ_PN_SCAN:
+        return pz_scan_next(ex, pn, row);
+    case PZ_PN_VALUES:
+        return s_values_next(ex, pn, st, row);
+    case PZ_PN_FILTER:
+        return s_filter_next(ex, pn, row);
+    case PZ_PN_PROJECT:
+        return s_project_next(ex, pn, st, row);
+    case PZ_PN_NLJOIN:
+        return s_nljoin_next(ex, pn, st, row);
+    case PZ_PN_HASHJOIN:
+        return s_hashjoin_next(ex, pn, st, row);
+    case PZ_PN_AGG:
+        return pz_agg_next(ex, pn, row);
+    case PZ_PN_WINDOW:
+        return pz_window_next(ex, pn, row);
+    case PZ_PN_SORT:
+        return s_rows_next(st, row);
+    case PZ_PN_LIMIT:
+        return s_limit_next(ex, pn, st, row);
+    case PZ_PN_DISTINCT:
+        return s_distinct_next(ex, pn, st, row);
+    case PZ_PN_SETOP:
+        return s_setop_next(ex, pn, st, row);
+    case PZ_PN_INSERT:
+    case PZ_PN_UPDATE:
+    case PZ_PN_DELETE:
+        return pz_dml_next(ex, pn, row);
+    case PZ_PN_VTAB:
+    case PZ_PN_FUNCSCAN:
+    case PZ_PN_CTE:
+        return pz_rowbuf_next(pn->st, row);
+    default:
+        return pz_sql_err_set(ex->err, "XX000", "plan node %d cannot run", pn->kind);
+    }
+}
+
+void pz_pn_close(pz_ex_t *ex, pz_pn_t *pn)
+{
+    if (pn == NULL) {
+        return;
+    }
+    if (pn->kind == PZ_PN_SCAN) {
+        pz_scan_close(ex, pn);
+    } else if (pn->st != NULL && pn->kind != PZ_PN_AGG && pn->kind != PZ_PN_WINDOW &&
+               pn->kind != PZ_PN_INSERT && pn->kind != PZ_PN_UPDATE && pn->kind != PZ_PN_DELETE &&
+               pn->kind != PZ_PN_VTAB && pn->kind != PZ_PN_FUNCSCAN && pn->kind != PZ_PN_CTE) {
+        pz_ht_free(&((s_st_t *)pn->st)->ht);
+    }
+    pn->st = NULL;
+    pz_pn_close(ex, pn->left);
+    pz_pn_close(ex, pn->right);
+}
+
+/* ---- subqueries in expressions ------------------------------------------------------------ */
+
+/* Runs a subquery's plan to its end (or its first row when `first`), collecting its first
+ * column. */
+static int s_sub_run(pz_ex_t *ex, pz_pn_t *plan, bool first, pz_datum_t **rows, uint32_t *n)
+{
+    int rc = pz_pn_open(ex, plan);
+    uint32_t cap = 0;
+    *n = 0;
+    *rows = NULL;
+    pz_datum_t *r;
+    while (rc == 0 && (rc = pz_pn_next(ex, plan, &r)) == 1) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 8;
+            pz_datum_t *g = pz_ex_alloc(ex, sizeof *g * cap);
+            if (g == NULL) {
+                rc = PZ_ENOMEM;
+                break;
+            }
+            if (*n) {
+                memcpy(g, *rows, sizeof *g * *n);
+            }
+            *rows = g;
+        }
+        if (pz_datum_copy(ex->arena, &r[0], &(*rows)[(*n)++]) != 0) {
+            rc = pz_sql_err_set(ex->err, "53200", "out of memory");
+            break;
+        }
+        if (first && *n == 2) {
+            break; /* a scalar subquery needs to know only whether there is a second row */
+        }
+        rc = 0;
+    }
+    pz_pn_close(ex, plan);
+    return rc < 0 ? rc : 0;
+}
+
+int pz_bx_subplan_eval(pz_ex_t *ex, const pz_bx_t *x, const pz_datum_t *row, pz_datum_t *out)
+{
+    pz_pn_t *plan = x->plan;
+    pz_datum_t *rows = plan->sub_rows;
+    uint32_t n = plan->sub_n;
+    if (x->correlated || !plan->sub_done) {
+        if (ex->n_outer >= PZ_SQL_OUTER_MAX) {
+            return pz_sql_err_set(ex->err, "54001", "subqueries nest too deeply");
+        }
+        memmove(&ex->outer[1], &ex->outer[0], sizeof ex->outer[0] * (size_t)ex->n_outer);
+        ex->outer[0] = row;
+        ex->n_outer++;
+        bool first = x->sublink == PZ_SUBLINK_EXPR || x->sublink == PZ_SUBLINK_EXISTS;
+        int rc = s_sub_run(ex, plan, first, &rows, &n);
+        ex->n_outer--;
+        memmove(&ex->outer[0], &ex->outer[1], sizeof ex->outer[0] * (size_t)ex->n_outer);
+        if (rc != 0) {
+            return rc;
+        }
+        if (!x->correlated) {
+            plan->sub_done = true;
+            plan->sub_rows = rows;
+            plan->sub_n = n;
+        }
+    }
+    switch (x->sublink) {
+    case PZ_SUBLINK_EXISTS:
+        *out = pz_datum_bool(n > 0);
+        return 0;
+    case PZ_SUBLINK_EXPR:
+        if (n > 1) {
+            return pz_sql_err_set(ex->err, "21000",
+                                  "more than one row returned by a subquery used as an "
+                                  "expression");
+        }
+        *out = n == 1 ? rows[0] : pz_datum_null(x->type.id);
+        return 0;
+    case PZ_SUBLINK_ARRAY: {
+        pz_sql_array_t *a = pz_ex_tmp_alloc(ex, sizeof *a);
+        if (a == NULL) {
+            return PZ_ENOMEM;
+        }
+        a->elem = x->type.elem;
+        a->n = n;
+        a->items = rows;
+        *out = (pz_datum_t){.type = PZ_TY_ARRAY, .v.arr = a};
+        return 0;
+    }
+    default:
+        break;
+    }
+    /* ANY / ALL: like s_eval_any over the collected rows. */
+    pz_datum_t l;
+    int rc = pz_bx_eval(ex, x->args[0], row, &l);
+    if (rc != 0) {
+        return rc;
+    }
+    bool all = x->sublink == PZ_SUBLINK_ALL, saw_null = false;
+    for (uint32_t i = 0; i < n; i++) {
+        if (l.null || rows[i].null) {
+            saw_null = true;
+            continue;
+        }
+        pz_datum_t argv[2] = {l, rows[i]}, res;
+        ex->fn.ret = PZ_SQL_TYPE(PZ_TY_BOOL);
+        if ((rc = pz_sql_fn_call(x->fn, &ex->fn, 2, argv, &res)) != 0) {
+            return rc;
+        }
+        if (res.null) {
+            saw_null = true;
+        } else if (res.v.b != all) {
+            *out = pz_datum_bool(!all);
+            return 0;
+        }
+    }
+    *out = saw_null ? pz_datum_null(PZ_TY_BOOL) : pz_datum_bool(all);
+    return 0;
+}

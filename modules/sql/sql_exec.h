@@ -1,0 +1,110 @@
+/*
+ * sql_exec.h — the executor's context and entry points (sql_exec*.c, sql_eval.c), used by the
+ * statement runner (sql_conn.c).
+ */
+#ifndef PZ_SQL_EXEC_H
+#define PZ_SQL_EXEC_H
+
+#include <stdatomic.h>
+
+#include "sql_plan.h"
+
+/* Correlated subqueries nest at most this deep (each level keeps its outer row). */
+#define PZ_SQL_OUTER_MAX 32
+
+typedef struct pz_cte_buf pz_cte_buf_t;
+
+struct pz_ex {
+    pz_arena_t *arena; /* the statement's: plan, buffered rows; its limit is the budget */
+    pz_arena_t *tmp;   /* scratch for one output row's expressions: pz_ex_tmp_reset */
+    pz_sql_kv_t *kv;
+    pz_cat_t *cat;
+    const pz_sql_tyenv_t *env;
+    pz_sql_fnctx_t fn;
+    pz_sql_err_t *err;
+    const pz_datum_t *params;
+    int n_params;
+    const pz_datum_t *outer[PZ_SQL_OUTER_MAX]; /* outer[0]: the innermost enclosing row */
+    int n_outer;
+    const atomic_bool *cancel; /* a CancelRequest or the server stopping: 57014 */
+    pz_cte_buf_t **ctes;       /* materialized WITH queries, by cte_id */
+    int n_ctes;
+    uint64_t deadline_ms; /* statement_timeout, 0 none */
+    const void *session;  /* the pz_sql_conn_t, for session values */
+    const char *user;     /* current_user */
+    const char *database; /* current_database() */
+    bool explain_analyze;
+};
+
+/* Opens a plan node (and its children) for reading. Returns 0 or an error (ex->err set). */
+int pz_pn_open(pz_ex_t *ex, pz_pn_t *pn);
+/* The next row: 1 (and *row set), 0 at the end, negative on error. */
+int pz_pn_next(pz_ex_t *ex, pz_pn_t *pn, pz_datum_t **row);
+void pz_pn_close(pz_ex_t *ex, pz_pn_t *pn);
+
+/* Evaluates an expression over a row. Results live in ex->tmp (or are views into the row). */
+int pz_bx_eval(pz_ex_t *ex, const pz_bx_t *x, const pz_datum_t *row, pz_datum_t *out);
+/* A predicate: true only for a non-NULL true (WHERE's rule). */
+int pz_bx_test(pz_ex_t *ex, const pz_bx_t *x, const pz_datum_t *row, bool *out);
+
+/* Replaces ex->tmp with an empty arena (the previous row's scratch is dead). */
+int pz_ex_tmp_reset(pz_ex_t *ex);
+/* Allocation in the statement arena, with 53200 when the budget is spent. */
+void *pz_ex_alloc(pz_ex_t *ex, size_t bytes);
+void *pz_ex_tmp_alloc(pz_ex_t *ex, size_t bytes);
+/* Copies a row of n datums into the statement arena. */
+pz_datum_t *pz_ex_keep_row(pz_ex_t *ex, const pz_datum_t *row, int n);
+/* 57014 when cancelled or past statement_timeout. */
+int pz_ex_check_cancel(pz_ex_t *ex);
+
+/* Aggregates and window functions (sql_agg.c). An aggregate's running state. */
+typedef struct pz_agg_state pz_agg_state_t;
+pz_agg_state_t *pz_agg_new(pz_ex_t *ex, const pz_agg_t *agg);
+int pz_agg_step(pz_ex_t *ex, const pz_agg_t *agg, pz_agg_state_t *st, const pz_datum_t *row);
+int pz_agg_final(pz_ex_t *ex, const pz_agg_t *agg, pz_agg_state_t *st, pz_datum_t *out);
+
+/* Datums in rows compare with NULLs equal (for GROUP BY / DISTINCT / set operations). */
+bool pz_row_eq(const pz_datum_t *a, const pz_datum_t *b, int n);
+uint64_t pz_row_hash(const pz_datum_t *a, int n);
+/* ORDER BY comparison of two datums of one type under a sort key's direction. */
+int pz_sort_cmp(const pz_datum_t *a, const pz_datum_t *b, bool desc, bool nulls_first);
+
+/* The key and value of row's entry in secondary index ix of table d (buffers of 4096 bytes);
+ * *cond: a unique entry without NULLs (written with a conditional put). sql_dml.c. */
+int pz_dml_index_entry(pz_ex_t *ex, const pz_cat_desc_t *d, const pz_cat_index_t *ix,
+                       const pz_datum_t *row, uint8_t *key, size_t *kl, uint8_t *val, size_t *vl,
+                       bool *cond);
+
+/* Rows buffered in the statement arena (CTEs, virtual tables, set-returning functions). */
+typedef struct {
+    pz_datum_t **rows;
+    uint64_t n, cap, pos;
+} pz_rowbuf_t;
+int pz_rowbuf_push(pz_ex_t *ex, pz_rowbuf_t *b, const pz_datum_t *row, int ncols);
+int pz_rowbuf_next(pz_rowbuf_t *b, pz_datum_t **row);
+
+/* A hash table of rows (sql_htab.c). */
+typedef struct pz_hent {
+    uint64_t hash;
+    pz_datum_t *row; /* kept in the statement arena */
+    int64_t count;
+    struct pz_hent *next;
+    struct pz_hent *chain; /* hash join: the next right row with equal keys */
+    void *aux;             /* aggregation: the group's states */
+} pz_hent_t;
+
+typedef struct {
+    pz_hent_t **b;
+    uint32_t nb;
+    uint64_t n;
+    int nkeys;
+} pz_htab_t;
+
+int pz_ht_init(pz_ex_t *ex, pz_htab_t *h, int nkeys);
+void pz_ht_free(pz_htab_t *h);
+/* The entry whose first nkeys columns equal row's; when absent and `add`, a copy of the row's
+ * ncols columns is inserted (*created true). NULL when absent or out of memory (err set). */
+pz_hent_t *pz_ht_find(pz_ex_t *ex, pz_htab_t *h, const pz_datum_t *row, int ncols, bool add,
+                      bool *created);
+
+#endif

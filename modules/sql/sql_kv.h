@@ -1,0 +1,42 @@
+/*
+ * sql_kv.h — how a SQL session talks to the KV layers: one blocking request/reply per batch to
+ * the txn actor, through a kernel client (kernel.h: pz_client_*). Session threads may block
+ * (DESIGN.md rule 3); the lower layers never do.
+ *
+ * A statement reads at one snapshot: the first read batch is stamped by txn and its reply's
+ * timestamp is kept (kv->read_ts) for the statement's later reads. Writes go with a zero
+ * timestamp (txn stamps them now) so they land above everything the statement read.
+ */
+#ifndef PZ_SQL_KV_H
+#define PZ_SQL_KV_H
+
+#include "phantomzero/kernel.h"
+#include "phantomzero/kv.h"
+#include "sql_value.h"
+
+typedef struct {
+    pz_client_t *client;
+    char to[64];         /* the txn actor's address */
+    uint32_t timeout_ms; /* per batch */
+    pz_hlc_t read_ts;    /* the statement's snapshot; zero until its first read */
+    uint64_t batches;    /* sent, for EXPLAIN ANALYZE */
+} pz_sql_kv_t;
+
+/* Opens an in-process client to actor `to`. Returns 0 or PZ_EUNAVAILABLE. */
+int pz_sql_kv_open(pz_sql_kv_t *kv, const char *to, uint32_t timeout_ms);
+void pz_sql_kv_close(pz_sql_kv_t *kv);
+/* A new statement: forget the snapshot. */
+static inline void pz_sql_kv_stmt_begin(pz_sql_kv_t *kv)
+{
+    kv->read_ts = (pz_hlc_t){0};
+}
+
+/* Sends n requests as one batch (reads at the statement's snapshot when `read`, else at a fresh
+ * timestamp; durable writes). On 0, *reply holds the message and *resp its decoded body (views
+ * into the message: free it with pz_msg_free when done). A transport failure, an error reply,
+ * or a batch error other than PZ_ECONDFAILED becomes err (with its SQLSTATE) and a negative
+ * return; PZ_ECONDFAILED returns 0 with resp->error set, for the caller to name the constraint. */
+int pz_sql_kv_send(pz_sql_kv_t *kv, const pz_kv_req_t *reqs, uint32_t n, bool read,
+                   pz_msg_t **reply, pz_kv_batch_resp_t *resp, pz_sql_err_t *err);
+
+#endif
