@@ -246,7 +246,13 @@ static int s_cast_other(pz_arena_t *a, const pz_sql_tyenv_t *env, const pz_datum
                                   : is_bool           ? "boolean"
                                                       : "numeric",
                                   pz_ty_name(t));
-        return pz_datum_from_text(a, env, to, (const char *)in->v.p, in->len, out, err);
+        if (t == PZ_TY_BOOL)
+            return pz_datum_from_text(a, env, to, (const char *)in->v.p, in->len, out, err);
+        /* Through numeric, as PostgreSQL's jsonb_int4 & co: '2.5'::jsonb::int = 3. */
+        pz_datum_t num;
+        if (pz_num_in(a, (const char *)in->v.p, in->len, -1, &num, err) != 0)
+            return PZ_EINVAL;
+        return t == PZ_TY_NUMERIC ? (*out = num, 0) : s_cast_num(a, &num, to, out, err);
     }
     if (f == PZ_TY_ARRAY && t == PZ_TY_ARRAY)
         return s_cast_array(a, env, in, to, ctx, out, err);

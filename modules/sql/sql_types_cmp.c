@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "sql_datetime.h"
+#include "sql_json.h"
 #include "sql_numeric.h"
 #include "sql_types_int.h"
 
@@ -102,7 +103,9 @@ int pz_datum_cmp(const pz_datum_t *a, const pz_datum_t *b)
     }
     case PZ_TY_ARRAY:
         return s_cmp_array(a, b);
-    default: /* bytea, uuid, json, jsonb: bytewise (jsonb: on its normalized text) */
+    case PZ_TY_JSONB: /* jsonb's own order: 1.0 = 1.00, objects by size first (sql_json.c) */
+        return pz_json_cmp_text(a->v.p, a->len, b->v.p, b->len);
+    default: /* bytea, uuid, json (which has no equality in PostgreSQL): bytewise */
         return s_cmp_bytes(a->v.p, a->len, b->v.p, b->len);
     }
 }
@@ -146,6 +149,8 @@ uint64_t pz_datum_hash(const pz_datum_t *d, uint64_t seed)
             h = pz_datum_hash(&d->v.arr->items[i], h);
         return h;
     }
+    case PZ_TY_JSONB:
+        return pz_json_hash_text(d->v.p, d->len, seed);
     default:
         return pz__hash_bytes(d->v.p, d->len, seed);
     }
