@@ -408,3 +408,131 @@ void pz__array_out(const pz_sql_tyenv_t *env, const pz_datum_t *d, pz_sbuf_t *ou
     pz_sbuf_putc(out, '}');
     pz_sbuf_free(&item);
 }
+
+/* ------------------------------------------------------------------------------------------ */
+/* Binary form                                                                                 */
+
+void pz__array_send(const pz_datum_t *d, pz_sbuf_t *out)
+{
+    assert(d != NULL && out != NULL);
+    assert(d->type == PZ_TY_ARRAY && d->v.arr != NULL);
+    const pz_sql_array_t *arr = d->v.arr;
+    bool nulls = false;
+    for (uint32_t i = 0; i < arr->n; i++)
+        nulls = nulls || arr->items[i].null;
+    pz__bin_put_u32(out, arr->n > 0 ? 1 : 0);
+    pz__bin_put_u32(out, nulls ? 1 : 0);
+    pz__bin_put_u32(out, pz_ty_oid(PZ_SQL_TYPE(arr->elem)));
+    if (arr->n > 0) {
+        pz__bin_put_u32(out, arr->n);
+        pz__bin_put_u32(out, 1); /* lower bound */
+    }
+    for (uint32_t i = 0; i < arr->n; i++) {
+        if (arr->items[i].null) {
+            pz__bin_put_u32(out, UINT32_MAX); /* -1 */
+            continue;
+        }
+        size_t at = out->len;
+        pz__bin_put_u32(out, 0); /* the length, patched below */
+        pz_datum_to_binary(&arr->items[i], out);
+        if (out->oom)
+            return;
+        uint32_t n = (uint32_t)(out->len - at - 4);
+        uint8_t be[4] = {(uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n};
+        memcpy(out->p + at, be, 4);
+    }
+}
+
+/* array_recv's header: dimensions, flags, element type, dims and bounds; *n the element count. */
+static int s_recv_header(pz__bin_t *r, pz_sql_type_t t, uint32_t *n, pz_sql_err_t *err)
+{
+    uint32_t ndim, flags, oid, dims[S_DIMS_MAX], lbs[S_DIMS_MAX];
+    if (pz__bin_get_u32(r, &ndim, err) != 0)
+        return PZ_EINVAL;
+    if ((int32_t)ndim < 0)
+        return pz_sql_err_set(err, "22P03", "invalid number of dimensions: %d", (int32_t)ndim);
+    if (ndim > S_DIMS_MAX)
+        return pz_sql_err_set(err, "54000",
+                              "number of array dimensions (%d) exceeds the maximum allowed (%d)",
+                              (int)ndim, S_DIMS_MAX);
+    if (pz__bin_get_u32(r, &flags, err) != 0)
+        return PZ_EINVAL;
+    if (flags != 0 && flags != 1)
+        return pz_sql_err_set(err, "22P03", "invalid array flags");
+    if (pz__bin_get_u32(r, &oid, err) != 0)
+        return PZ_EINVAL;
+    uint32_t want = pz_ty_oid(PZ_SQL_TYPE(t.elem));
+    if (oid != want) {
+        char got_name[96] = "???", want_name[96];
+        pz_sql_type_t got;
+        if (pz_ty_from_oid(oid, &got))
+            pz_ty_format(got, got_name, sizeof got_name);
+        pz_ty_format(PZ_SQL_TYPE(t.elem), want_name, sizeof want_name);
+        return pz_sql_err_set(err, "42804",
+                              "binary data has array element type %u (%s) instead of expected "
+                              "%u (%s)",
+                              oid, got_name, want, want_name);
+    }
+    int64_t items = ndim > 0 ? 1 : 0;
+    for (uint32_t k = 0; k < ndim; k++) {
+        if (pz__bin_get_u32(r, &dims[k], err) != 0 || pz__bin_get_u32(r, &lbs[k], err) != 0)
+            return PZ_EINVAL;
+        if ((int32_t)dims[k] < 0 || (items *= dims[k]) > (int64_t)PZ__ARRAY_ITEMS_MAX)
+            return pz_sql_err_set(err, "54000", "array size exceeds the maximum allowed (%u)",
+                                  PZ__ARRAY_ITEMS_MAX);
+        if ((int64_t)(int32_t)lbs[k] + (int32_t)dims[k] > INT32_MAX)
+            return pz_sql_err_set(err, "54000", "array lower bound is too large: %d",
+                                  (int32_t)lbs[k]);
+    }
+    if (items > 0 && ndim > 1)
+        return pz_sql_err_set(err, "0A000", "multidimensional arrays are not supported");
+    if (items > 0 && lbs[0] != 1)
+        return pz_sql_err_set(err, "0A000", "array lower bounds other than 1 are not supported");
+    *n = (uint32_t)items;
+    return 0;
+}
+
+/* One length-prefixed element (-1: NULL), which must use all of its bytes. */
+static int s_recv_item(pz_arena_t *a, pz_sql_type_t et, pz__bin_t *r, uint32_t i, pz_datum_t *out,
+                       pz_sql_err_t *err)
+{
+    uint32_t u;
+    if (pz__bin_get_u32(r, &u, err) != 0)
+        return PZ_EINVAL;
+    int32_t n = (int32_t)u;
+    if (n == -1) {
+        *out = pz_datum_null((pz_ty_t)et.id);
+        return 0;
+    }
+    if (n < -1 || (size_t)n > r->len - r->pos)
+        return pz_sql_err_set(err, "22P03", "insufficient data left in message");
+    pz__bin_t sub = {.p = r->p + r->pos, .len = (size_t)n, .pos = 0};
+    r->pos += (size_t)n;
+    if (pz__bin_recv(a, et, &sub, out, err) != 0)
+        return PZ_EINVAL;
+    if (sub.pos != sub.len)
+        return pz_sql_err_set(err, "22P03", "improper binary format in array element %u", i + 1);
+    return 0;
+}
+
+int pz__array_recv(pz_arena_t *a, pz_sql_type_t t, pz__bin_t *r, pz_datum_t *out, pz_sql_err_t *err)
+{
+    assert(a != NULL && r != NULL && out != NULL);
+    assert(t.id == PZ_TY_ARRAY && t.elem != PZ_TY_ARRAY && t.elem < PZ_TY_COUNT_);
+    uint32_t n;
+    if (s_recv_header(r, t, &n, err) != 0)
+        return PZ_EINVAL;
+    pz_sql_array_t *arr = pz_arena_alloc(a, sizeof *arr);
+    pz_datum_t *items = n > 0 ? pz_arena_alloc(a, sizeof(pz_datum_t) * n) : NULL;
+    if (arr == NULL || (n > 0 && items == NULL))
+        return pz_sql_err_code(err, PZ_ENOMEM, NULL);
+    pz_sql_type_t et = {.id = t.elem, .elem = 0, .typmod = t.typmod};
+    for (uint32_t i = 0; i < n; i++)
+        if (s_recv_item(a, et, r, i, &items[i], err) != 0)
+            return PZ_EINVAL;
+    arr->elem = t.elem;
+    arr->n = n;
+    arr->items = items;
+    *out = (pz_datum_t){.type = PZ_TY_ARRAY, .v.arr = arr};
+    return 0;
+}

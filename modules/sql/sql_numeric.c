@@ -962,15 +962,17 @@ int pz_num_recv(pz_arena_t *a, const uint8_t *p, size_t len, int32_t typmod, pz_
 {
     assert(a != NULL && out != NULL && err != NULL);
     assert(p != NULL || len == 0);
-    if (len < 8)
-        return pz_sql_err_set(err, "22P03", "insufficient data left in message");
+    if (len < 8) /* pq_getmsgint's protocol violation, as PostgreSQL's numeric_recv */
+        return pz_sql_err_set(err, "08P01", "insufficient data left in message");
     int nd = p[0] << 8 | p[1];
     int weight = (int16_t)(p[2] << 8 | p[3]);
     unsigned sign = (unsigned)(p[4] << 8 | p[5]);
     int dscale = p[6] << 8 | p[7];
     if (nd > S_RECV_NDIGITS_MAX)
         return s_bad_bin(err, "length");
-    if (len != 8 + 2 * (size_t)nd)
+    if (len < 8 + 2 * (size_t)nd)
+        return pz_sql_err_set(err, "08P01", "insufficient data left in message");
+    if (len > 8 + 2 * (size_t)nd)
         return pz_sql_err_set(err, "22P03", "incorrect binary data format");
     if (sign != S_NUMERIC_POS && sign != S_NUMERIC_NEG && sign != S_NUMERIC_NAN &&
         sign != S_NUMERIC_PINF && sign != S_NUMERIC_NINF)

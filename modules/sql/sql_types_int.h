@@ -52,6 +52,23 @@ int pz__array_in(pz_arena_t *a, const pz_sql_tyenv_t *env, pz_sql_type_t t, cons
                  size_t len, pz_datum_t *out, pz_sql_err_t *err);
 void pz__array_out(const pz_sql_tyenv_t *env, const pz_datum_t *d, pz_sbuf_t *out);
 
+/* Binary reading (sql_types_bin.c): a cursor over a received value. Every get checks the bytes
+ * left (08P01 "insufficient data left in message" otherwise). */
+typedef struct {
+    const uint8_t *p;
+    size_t len;
+    size_t pos;
+} pz__bin_t;
+int pz__bin_get(pz__bin_t *r, size_t n, const uint8_t **p, pz_sql_err_t *err);
+int pz__bin_get_u32(pz__bin_t *r, uint32_t *v, pz_sql_err_t *err);
+void pz__bin_put_u32(pz_sbuf_t *out, uint32_t v);
+/* One value of type t from r's remaining bytes (the caller checks for bytes left over). */
+int pz__bin_recv(pz_arena_t *a, pz_sql_type_t t, pz__bin_t *r, pz_datum_t *out, pz_sql_err_t *err);
+/* array_send / array_recv (sql_array.c); recv consumes all of r. */
+void pz__array_send(const pz_datum_t *d, pz_sbuf_t *out);
+int pz__array_recv(pz_arena_t *a, pz_sql_type_t t, pz__bin_t *r, pz_datum_t *out,
+                   pz_sql_err_t *err);
+
 /* JSON (sql_json.c): validates json text; normalizes jsonb text (keys sorted, last wins). */
 int pz__json_in(pz_arena_t *a, bool jsonb, const char *s, size_t len, pz_datum_t *out,
                 pz_sql_err_t *err);
