@@ -107,9 +107,19 @@ if step "build (RelWithDebInfo, build/)" build_tree build "" -- \
     step "unit tests (build/)" unit_tests build || true
     INTEGRATION_TIMEOUT_S=900
     step "integration tests (build/)" integration build || true
+    # The shared sqllogictest files through pgwire: per-file pass counts must not drop below
+    # the recorded ones (tests/sqllogic/expected.json; re-record with --record when they rise).
+    if [ -d ../shared/sqllogictest/test ]; then
+        step "sqllogictest (../shared/sqllogictest, gate: tests/sqllogic/expected.json)" \
+            timeout -k 30 900 "$PY" tests/sqllogic/run.py --target phantomzero --build-dir build \
+            --check tests/sqllogic/expected.json || true
+    else
+        skip "sqllogictest" "../shared/sqllogictest is not beside this checkout"
+    fi
 else
     skip "unit tests (build/)" "build failed"
     skip "integration tests (build/)" "build failed"
+    skip "sqllogictest" "build failed"
 fi
 
 # The benchmarks are their own target (bench/run.sh); their smoke run proves they still work.

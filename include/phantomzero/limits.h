@@ -51,8 +51,10 @@
 /* KV protocol ---------------------------------------------------------------------------- */
 
 /* Requests in one batch. A statement turns into one batch per range, so this bounds a statement's
- * fan-in at one range. */
-#define PZ_BATCH_REQS_MAX 10000
+ * fan-in at one range. Until multi-statement transactions exist (issue 4) a SQL statement's
+ * writes must fit one batch to stay atomic: 100k requests is an INSERT ... SELECT of ~30k rows
+ * into a table with two indexes, a few MB of message, well under PZ_MSG_BODY_BYTES_MAX. */
+#define PZ_BATCH_REQS_MAX 100000
 /* Keys returned by one scan request when the request gives no smaller limit: scans return
  * chunks and a resume key. */
 #define PZ_SCAN_KEYS_MAX 10000
