@@ -853,16 +853,20 @@ static int s_agg_match(pz_binder_t *b, const pz_ast_expr_t *e, pz_bx_t **out, bo
     pz_agg_ctx_t *ac = b->agg;
     *done = false;
     if (e->kind == PZ_AX_CONST || e->kind == PZ_AX_PARAM ||
-        (e->kind == PZ_AX_FUNC && pz__agg_kind(e->name) >= 0) || e->kind == PZ_AX_SUBLINK) {
+        (e->kind == PZ_AX_FUNC && (pz__agg_kind(e->name) >= 0 || e->over != NULL)) ||
+        e->kind == PZ_AX_SUBLINK) {
         return 0;
     }
     pz_sql_err_t saved = *b->ex->err;
     pz_scope_t *keep = b->scope;
+    void *keep_win = b->win;
     b->agg = NULL;
+    b->win = NULL;
     b->scope = ac->input;
     pz_bx_t *x = NULL;
     int rc = pz__bind_expr(b, e, &x);
     b->agg = ac;
+    b->win = keep_win;
     b->scope = keep;
     *b->ex->err = saved;
     if (rc == 0 && x->kind == PZ_BX_OUTER) {

@@ -45,6 +45,7 @@ typedef struct {
     int depth;
     const char *query; /* the whole query text (error positions, view definitions) */
     bool corr;         /* the query being bound refers to an enclosing one */
+    void *win;         /* pz_win_ctx_t of the query level whose targets are being bound */
 } pz_binder_t;
 
 /* Binds a SELECT / VALUES / INSERT / UPDATE / DELETE statement. *plan's top node yields the

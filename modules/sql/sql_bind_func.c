@@ -87,16 +87,8 @@ static int s_agg_types(pz_binder_t *b, pz_agg_t *a, int loc)
     }
 }
 
-static int s_aggregate(pz_binder_t *b, const pz_ast_expr_t *e, int kind, pz_bx_t **out)
+int pz__agg_build(pz_binder_t *b, const pz_ast_expr_t *e, int kind, pz_agg_t *out)
 {
-    pz_agg_ctx_t *ac = b->agg;
-    if (ac == NULL) {
-        return pz__bind_err(b, e->location, "42803",
-                            "aggregate functions are not allowed in this context");
-    }
-    if (e->over != NULL) {
-        return pz__bind_err(b, e->location, "0A000", "window functions are not supported yet");
-    }
     if (e->n_agg_order > 0) {
         return pz__bind_err(b, e->location, "0A000",
                             "ORDER BY inside an aggregate call is not supported yet");
@@ -115,10 +107,6 @@ static int s_aggregate(pz_binder_t *b, const pz_ast_expr_t *e, int kind, pz_bx_t
         return pz__bind_err(b, e->location, "42883", "function %s with %d arguments does not exist",
                             e->name, e->n_args);
     }
-    /* Arguments are evaluated over the input rows, where aggregates may not nest. */
-    pz_scope_t *keep = b->scope;
-    b->agg = NULL;
-    b->scope = ac->input;
     int rc = 0;
     if (!e->agg_star) {
         rc = pz__bind_expr(b, e->args[0], &a.arg);
@@ -135,9 +123,29 @@ static int s_aggregate(pz_binder_t *b, const pz_ast_expr_t *e, int kind, pz_bx_t
     if (rc == 0 && e->agg_filter != NULL) {
         rc = pz__bind_pred(b, e->agg_filter, "FILTER", &a.filter);
     }
+    rc = rc ? rc : s_agg_types(b, &a, e->location);
+    *out = a;
+    return rc;
+}
+
+static int s_aggregate(pz_binder_t *b, const pz_ast_expr_t *e, int kind, pz_bx_t **out)
+{
+    pz_agg_ctx_t *ac = b->agg;
+    if (ac == NULL) {
+        return pz__bind_err(b, e->location, "42803",
+                            "aggregate functions are not allowed in this context");
+    }
+    /* Arguments are evaluated over the input rows, where aggregates and windows may not nest. */
+    pz_scope_t *keep = b->scope;
+    void *keep_win = b->win;
+    b->agg = NULL;
+    b->win = NULL;
+    b->scope = ac->input;
+    pz_agg_t a;
+    int rc = pz__agg_build(b, e, kind, &a);
     b->scope = keep;
     b->agg = ac;
-    rc = rc ? rc : s_agg_types(b, &a, e->location);
+    b->win = keep_win;
     if (rc != 0) {
         return rc;
     }
@@ -241,12 +249,12 @@ static int s_special(pz_binder_t *b, const pz_ast_expr_t *e, pz_bx_t **out, bool
 
 int pz__bind_func(pz_binder_t *b, const pz_ast_expr_t *e, pz_bx_t **out)
 {
+    if (e->over != NULL) {
+        return pz__bind_window(b, e, out);
+    }
     int kind = pz__agg_kind(e->name);
     if (kind >= 0 && (e->agg_star || e->n_args > 0)) {
         return s_aggregate(b, e, kind, out);
-    }
-    if (e->over != NULL) {
-        return pz__bind_err(b, e->location, "0A000", "window functions are not supported yet");
     }
     if (e->agg_star || e->agg_distinct || e->agg_filter || e->n_agg_order) {
         return pz__bind_err(b, e->location, "42809", "%s is not an aggregate function", e->name);

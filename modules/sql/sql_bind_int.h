@@ -28,6 +28,24 @@ struct pz_agg_ctx {
     pz_scope_t *input; /* the scope aggregate arguments and groups are bound in */
 };
 
+/* Window functions of the query level being bound: their results are columns after the input's,
+ * numbered with placeholders (PZ_WIN_COL_BASE - k) until the input's width is known. */
+#define PZ_WIN_COL_BASE (-1000)
+typedef struct {
+    const pz_ast_window_t *named; /* the WINDOW clause */
+    int n_named;
+    pz_win_t *wins;
+    int n, cap;
+} pz_win_ctx_t;
+
+/* Binds a call with OVER into the current window context (sql_bind_window.c). */
+int pz__bind_window(pz_binder_t *b, const pz_ast_expr_t *e, pz_bx_t **out);
+/* An aggregate's argument binding and result types without registering it (sql_bind_func.c):
+ * arguments bound in the current scope. */
+int pz__agg_build(pz_binder_t *b, const pz_ast_expr_t *e, int kind, pz_agg_t *out);
+/* Replaces window placeholders in x by n_input + k. */
+void pz__win_fix(pz_bx_t *x, int n_input);
+
 void *pz__bind_alloc(pz_binder_t *b, size_t bytes);
 const char *pz__bind_strdup(pz_binder_t *b, const char *s, size_t n);
 pz_bx_t *pz__bx_new(pz_binder_t *b, uint8_t kind, pz_sql_type_t type);

@@ -443,6 +443,32 @@ static int s_distinct(pz_binder_t *b, const pz_ast_select_t *q, s_tl_t *tl, pz_p
     return 0;
 }
 
+/* The WINDOW node over the (grouped) input: its columns, then one per window function; the
+ * targets' placeholders become those columns. */
+static int s_window_node(pz_binder_t *b, pz_win_ctx_t *wc, pz_bx_t **exprs, int n, pz_pn_t **plan)
+{
+    int n_in = (*plan)->n_cols;
+    pz_pn_t *w = pz__pn_new(b, PZ_PN_WINDOW, n_in + wc->n);
+    if (w == NULL) {
+        return PZ_ENOMEM;
+    }
+    memcpy(w->types, (*plan)->types, sizeof *w->types * (size_t)n_in);
+    memcpy(w->names, (*plan)->names, sizeof *w->names * (size_t)n_in);
+    for (int i = 0; i < wc->n; i++) {
+        w->types[n_in + i] = wc->wins[i].type;
+        w->names[n_in + i] = "?window?";
+    }
+    for (int i = 0; i < n; i++) {
+        pz__win_fix(exprs[i], n_in);
+    }
+    w->left = *plan;
+    w->wins = wc->wins;
+    w->n_wins = wc->n;
+    w->est_rows = (*plan)->est_rows;
+    *plan = w;
+    return 0;
+}
+
 /* A plain SELECT (no set operation, no VALUES). */
 static int s_plain(pz_binder_t *b, const pz_ast_select_t *q, pz_pn_t **out)
 {
@@ -472,10 +498,13 @@ static int s_plain(pz_binder_t *b, const pz_ast_select_t *q, pz_pn_t **out)
     }
     s_tl_t tl = {0};
     pz_bx_t *having = NULL;
-    rc = s_targets(b, q, from, &tl);
     if (rc == 0 && q->having != NULL) {
         rc = pz__bind_pred(b, q->having, "HAVING", &having);
     }
+    pz_win_ctx_t wc = {.named = q->windows, .n_named = q->n_windows};
+    void *keep_win = b->win;
+    b->win = &wc;
+    rc = rc ? rc : s_targets(b, q, from, &tl);
     int *ord = pz__bind_alloc(b, sizeof *ord * (size_t)(q->n_order_by + 1));
     int *on = pz__bind_alloc(b, sizeof *on * (size_t)(q->n_distinct_on + 1));
     rc = rc ? rc : (ord && on ? 0 : PZ_ENOMEM);
@@ -487,6 +516,7 @@ static int s_plain(pz_binder_t *b, const pz_ast_select_t *q, pz_pn_t **out)
         rc = s_order_item(b, &s, &tl, &on[i]);
     }
     b->agg = NULL;
+    b->win = keep_win;
     b->scope = keep;
     b->corr |= from->correlated;
     if (rc != 0) {
@@ -509,6 +539,9 @@ static int s_plain(pz_binder_t *b, const pz_ast_select_t *q, pz_pn_t **out)
         f->left = plan;
         f->pred = having;
         plan = f;
+    }
+    if (wc.n > 0 && (rc = s_window_node(b, &wc, tl.exprs, tl.n, &plan)) != 0) {
+        return rc;
     }
     if ((plan = s_project(b, plan, tl.exprs, tl.names, tl.n)) == NULL) {
         return PZ_ENOMEM;
@@ -711,7 +744,9 @@ int pz__bind_select(pz_binder_t *b, const pz_ast_select_t *q, pz_pn_t **out)
     pz_cte_def_t *keep_ctes = b->ctes;
     pz_scope_t *outer = b->scope;
     bool keep_corr = b->corr;
+    void *keep_win = b->win;
     b->corr = false;
+    b->win = NULL; /* an enclosing query's windows are not this query's */
     int rc = q->n_ctes > 0 ? s_with(b, q) : 0;
     /* Set-operation arms and VALUES bind at this same level: a correlated reference counts
      * one level per query, matching the outer rows the executor stacks. */
@@ -731,6 +766,7 @@ int pz__bind_select(pz_binder_t *b, const pz_ast_select_t *q, pz_pn_t **out)
     }
     b->scope = outer;
     b->ctes = keep_ctes;
+    b->win = keep_win;
     b->depth--;
     if (rc == 0) {
         /* Whether a reference reached past this query (s_plain sets b->corr from its FROM
