@@ -379,6 +379,21 @@ int pz_agg_next(pz_ex_t *ex, pz_pn_t *pn, pz_datum_t **row)
     return 1;
 }
 
+void pz_agg_close(pz_ex_t *ex, pz_pn_t *pn)
+{
+    (void)ex;
+    s_agg_t *st = pn->st;
+    pz_ht_free(&st->ht);
+    for (s_group_t *g = st->first; g != NULL; g = g->next) {
+        for (int i = 0; i < pn->n_aggs; i++) {
+            pz_sbuf_free(&g->states[i]->buf);
+            if (g->states[i]->seen_init) {
+                pz_ht_free(&g->states[i]->seen);
+            }
+        }
+    }
+}
+
 /* ---- WITH queries, set-returning functions ------------------------------------------------ */
 
 struct pz_cte_buf {

@@ -22,6 +22,8 @@ typedef struct pz_cte_def {
     const char **cols;
     int n_cols;
     struct pz_cte_def *next;
+    pz_pn_t *rec; /* WITH RECURSIVE: the RECURSIVE node while its recursive arm is bound (plan
+                     is NULL then, and a reference reads the working table) */
 } pz_cte_def_t;
 
 typedef struct pz_agg_ctx pz_agg_ctx_t;

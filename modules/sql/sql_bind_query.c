@@ -707,30 +707,115 @@ static int s_outer_order(pz_binder_t *b, const pz_ast_select_t *q, pz_pn_t **pla
     return s_limit(b, q, plan);
 }
 
+/* Whether a query refers to the name (a recursive CTE's self-reference), anywhere in FROM. */
+static bool s_refers(const pz_ast_select_t *q, const char *name);
+
+static bool s_from_refers(const pz_ast_from_t *f, const char *name)
+{
+    if (f == NULL) {
+        return false;
+    }
+    switch (f->kind) {
+    case PZ_FROM_TABLE:
+        return f->schema == NULL && strcmp(f->name, name) == 0;
+    case PZ_FROM_SUBQUERY:
+        return s_refers(f->subquery, name);
+    case PZ_FROM_JOIN:
+        return s_from_refers(f->larg, name) || s_from_refers(f->rarg, name);
+    default:
+        return false;
+    }
+}
+
+static bool s_refers(const pz_ast_select_t *q, const char *name)
+{
+    if (q == NULL) {
+        return false;
+    }
+    if (q->setop != PZ_SETOP_NONE) {
+        return s_refers(q->larg, name) || s_refers(q->rarg, name);
+    }
+    for (int i = 0; i < q->n_from; i++) {
+        if (s_from_refers(q->from[i], name)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* WITH RECURSIVE name AS (non-recursive UNION [ALL] recursive): the first arm fixes the
+ * columns; the second is bound with the name reading the working table. */
+static int s_recursive(pz_binder_t *b, const pz_ast_cte_t *c, pz_cte_def_t *d)
+{
+    const pz_ast_select_t *q = c->query;
+    if (q->setop != PZ_SETOP_UNION || s_refers(q->larg, c->name) || q->n_order_by > 0 ||
+        q->limit != NULL || q->offset != NULL) {
+        return pz__bind_err(b, c->location, "42P19",
+                            "recursive query \"%s\" does not have the "
+                            "form non-recursive-term UNION [ALL] recursive-term",
+                            c->name);
+    }
+    pz_pn_t *l = NULL, *r = NULL;
+    int rc = pz__bind_select(b, q->larg, &l);
+    pz_pn_t *rec = rc ? NULL : pz__pn_new(b, PZ_PN_RECURSIVE, l->n_cols);
+    if (rec == NULL) {
+        return rc ? rc : PZ_ENOMEM;
+    }
+    for (int i = 0; i < l->n_cols; i++) {
+        rec->types[i] = l->types[i].id == PZ_TY_UNKNOWN ? PZ_SQL_TYPE(PZ_TY_TEXT) : l->types[i];
+        rec->names[i] = i < c->n_col_names ? c->col_names[i] : l->names[i];
+    }
+    rc = s_cast_cols(b, &l, rec->types);
+    d->rec = rec;
+    d->next = b->ctes;
+    b->ctes = d; /* visible to its own recursive arm */
+    rc = rc ? rc : pz__bind_select(b, q->rarg, &r);
+    if (rc == 0 && r->n_cols != l->n_cols) {
+        rc = pz__bind_err(b, c->location, "42601",
+                          "each UNION query must have the same number of columns");
+    }
+    rc = rc ? rc : s_cast_cols(b, &r, rec->types);
+    if (rc != 0) {
+        return rc;
+    }
+    rec->left = l;
+    rec->right = r;
+    rec->setop_all = q->setop_all;
+    rec->cte_id = d->id;
+    d->plan = rec;
+    d->rec = NULL;
+    return 0;
+}
+
 static int s_with(pz_binder_t *b, const pz_ast_select_t *q)
 {
-    if (q->recursive) {
-        return pz__bind_err(b, q->location, "0A000", "WITH RECURSIVE is not supported yet");
-    }
     for (int i = 0; i < q->n_ctes; i++) {
         const pz_ast_cte_t *c = &q->ctes[i];
         pz_cte_def_t *d = pz__bind_alloc(b, sizeof *d);
         if (d == NULL) {
             return PZ_ENOMEM;
         }
-        pz_scope_t *keep = b->scope;
-        b->scope = NULL;
-        int rc = pz__bind_select(b, c->query, &d->plan);
-        b->scope = keep;
-        if (rc != 0) {
-            return rc;
-        }
         d->name = c->name;
         d->id = b->n_ctes++;
         d->cols = c->col_names;
         d->n_cols = c->n_col_names;
-        d->next = b->ctes;
-        b->ctes = d;
+        if (d->id >= 64) {
+            return pz__bind_err(b, c->location, "54000", "too many WITH queries");
+        }
+        pz_scope_t *keep = b->scope;
+        b->scope = NULL;
+        int rc;
+        if (q->recursive && s_refers(c->query, c->name)) {
+            rc = s_recursive(b, c, d);
+        } else {
+            rc = pz__bind_select(b, c->query, &d->plan);
+            d->next = b->ctes;
+            b->ctes = d;
+        }
+        b->scope = keep;
+        if (rc != 0) {
+            return rc;
+        }
     }
     return 0;
 }

@@ -444,15 +444,17 @@ static int s_from_table(pz_binder_t *b, const pz_ast_from_t *f, pz_pn_t **plan, 
             if (strcmp(c->name, f->name) != 0) {
                 continue;
             }
-            pz_pn_t *pn = pz__pn_new(b, PZ_PN_CTE, c->plan->n_cols);
+            const pz_pn_t *src = c->plan ? c->plan : c->rec;
+            pz_pn_t *pn = pz__pn_new(b, c->plan ? PZ_PN_CTE : PZ_PN_WORKTABLE, src->n_cols);
             if (pn == NULL) {
                 return PZ_ENOMEM;
             }
             pn->left = c->plan;
+            pn->rec = c->plan ? NULL : c->rec;
             pn->cte_id = c->id;
-            memcpy(pn->types, c->plan->types, sizeof *pn->types * (size_t)pn->n_cols);
+            memcpy(pn->types, src->types, sizeof *pn->types * (size_t)pn->n_cols);
             for (int i = 0; i < pn->n_cols; i++) {
-                pn->names[i] = i < c->n_cols ? c->cols[i] : c->plan->names[i];
+                pn->names[i] = i < c->n_cols ? c->cols[i] : src->names[i];
             }
             *plan = pn;
             *scope = pz__scope_of(b, pn, rel);

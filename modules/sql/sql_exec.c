@@ -14,12 +14,16 @@ int pz_scan_next(pz_ex_t *ex, pz_pn_t *pn, pz_datum_t **row);
 void pz_scan_close(pz_ex_t *ex, pz_pn_t *pn);
 int pz_agg_open(pz_ex_t *ex, pz_pn_t *pn);
 int pz_agg_next(pz_ex_t *ex, pz_pn_t *pn, pz_datum_t **row);
+void pz_agg_close(pz_ex_t *ex, pz_pn_t *pn);
 int pz_window_open(pz_ex_t *ex, pz_pn_t *pn);
 int pz_window_next(pz_ex_t *ex, pz_pn_t *pn, pz_datum_t **row);
 int pz_dml_open(pz_ex_t *ex, pz_pn_t *pn);
 int pz_dml_next(pz_ex_t *ex, pz_pn_t *pn, pz_datum_t **row);
 int pz_vtab_open(pz_ex_t *ex, pz_pn_t *pn);
 int pz_funcscan_open(pz_ex_t *ex, pz_pn_t *pn);
+int pz_recursive_open(pz_ex_t *ex, pz_pn_t *pn);
+int pz_recursive_next(pz_ex_t *ex, pz_pn_t *pn, pz_datum_t **row);
+int pz_worktable_open(pz_ex_t *ex, pz_pn_t *pn);
 
 /* ---- VALUES, FILTER, PROJECT -------------------------------------------------------------- */
 
@@ -518,6 +522,10 @@ int pz_pn_open(pz_ex_t *ex, pz_pn_t *pn)
         return pz_funcscan_open(ex, pn);
     case PZ_PN_CTE:
         return pz_cte_open(ex, pn);
+    case PZ_PN_RECURSIVE:
+        return pz_recursive_open(ex, pn);
+    case PZ_PN_WORKTABLE:
+        return pz_worktable_open(ex, pn);
     default:
         break;
     }
@@ -590,7 +598,10 @@ int pz_pn_next(pz_ex_t *ex, pz_pn_t *pn, pz_datum_t **row)
     case PZ_PN_VTAB:
     case PZ_PN_FUNCSCAN:
     case PZ_PN_CTE:
+    case PZ_PN_WORKTABLE:
         return pz_rowbuf_next(pn->st, row);
+    case PZ_PN_RECURSIVE:
+        return pz_recursive_next(ex, pn, row);
     default:
         return pz_sql_err_set(ex->err, "XX000", "plan node %d cannot run", pn->kind);
     }
@@ -601,12 +612,21 @@ void pz_pn_close(pz_ex_t *ex, pz_pn_t *pn)
     if (pn == NULL) {
         return;
     }
-    if (pn->kind == PZ_PN_SCAN) {
+    switch (pn->st == NULL ? -1 : pn->kind) {
+    case PZ_PN_SCAN:
         pz_scan_close(ex, pn);
-    } else if (pn->st != NULL && pn->kind != PZ_PN_AGG && pn->kind != PZ_PN_WINDOW &&
-               pn->kind != PZ_PN_INSERT && pn->kind != PZ_PN_UPDATE && pn->kind != PZ_PN_DELETE &&
-               pn->kind != PZ_PN_VTAB && pn->kind != PZ_PN_FUNCSCAN && pn->kind != PZ_PN_CTE) {
+        break;
+    case PZ_PN_AGG:
+        pz_agg_close(ex, pn);
+        break;
+    case PZ_PN_HASHJOIN:
+    case PZ_PN_DISTINCT:
+    case PZ_PN_SETOP:
+        /* the nodes whose s_st_t holds a hash table (its buckets are malloc'd) */
         pz_ht_free(&((s_st_t *)pn->st)->ht);
+        break;
+    default:
+        break; /* everything else lives in the statement arena */
     }
     pn->st = NULL;
     pz_pn_close(ex, pn->left);

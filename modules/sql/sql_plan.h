@@ -242,6 +242,7 @@ struct pz_pn {
     int func; /* 0 generate_series, 1 unnest */
     /* CTE */
     int cte_id;
+    pz_pn_t *rec; /* WORKTABLE: its RECURSIVE node (not a child: no recursion on close) */
     /* DML */
     pz_dml_t *dml;
 
