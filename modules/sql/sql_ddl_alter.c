@@ -23,7 +23,7 @@ typedef int (*s_row_fn)(pz_binder_t *b, void *arg, const pz_datum_t *row, pz_vie
 static int s_each_row(pz_binder_t *b, const pz_cat_desc_t *d, s_row_fn fn, void *arg)
 {
     uint8_t lo[S_KEY_BYTES], hi[64];
-    uint32_t ll = (uint32_t)pz_rowenc_index_prefix(lo, sizeof lo, d->id, 1);
+    uint32_t ll = (uint32_t)pz_rowenc_index_prefix(lo, sizeof lo, d->id, d->indexes[0].id);
     uint32_t hl = (uint32_t)pz_rowenc_prefix_end(hi, sizeof hi, lo, ll);
     uint32_t *ids = pz_ex_alloc(b->ex, sizeof *ids * (d->cols_len + 1));
     pz_sql_type_t *ty = pz_ex_alloc(b->ex, sizeof *ty * (d->cols_len + 1));
@@ -103,8 +103,7 @@ int pz__ddl_backfill(pz_binder_t *b, const pz_cat_desc_t *d, const pz_cat_index_
     return s_each_row(b, d, s_bf_row, &bf);
 }
 
-/* ---- ALTER TABLE ------------------------------------------------------------------------------
- */
+/* ---- ALTER TABLE ------------------------------------------------------------------------- */
 
 typedef struct {
     pz_cat_desc_t d;
@@ -112,6 +111,8 @@ typedef struct {
     pz_cat_check_t *checks;
     pz_cat_index_t *idx;
 } s_mut_t;
+
+static int s_col_of(pz_binder_t *b, s_mut_t *m, const char *name);
 
 /* A mutable copy of a descriptor (arrays with room for one more). */
 static int s_mut(pz_binder_t *b, const pz_cat_desc_t *src, s_mut_t *m)
@@ -228,6 +229,156 @@ static int s_fill_row(pz_binder_t *b, void *arg, const pz_datum_t *row, pz_view_
     }
     pz_sbuf_free(&val);
     return rc;
+}
+
+/* ADD PRIMARY KEY on a table keyed by its hidden rowid: every row is rewritten under a new
+ * primary index keyed by the new columns (conditional puts: a duplicate fails with 23505), the
+ * secondary indexes are rebuilt (their entries carry the primary key), and the rowid column and
+ * the old entries go. CockroachDB calls this ALTER PRIMARY KEY. In batches, like the backfills. */
+typedef struct {
+    const pz_cat_desc_t *old, *neu;
+    uint32_t *ids;
+    pz_datum_t *nrow;
+    int *map; /* new column i = old column map[i] */
+} s_rekey_t;
+
+static int s_rekey_row(pz_binder_t *b, void *arg, const pz_datum_t *row, pz_view_t key,
+                       pz_kv_req_t *out, int *n)
+{
+    (void)key;
+    s_rekey_t *r = arg;
+    for (uint32_t i = 0; i < r->neu->cols_len; i++) {
+        r->nrow[i] = row[r->map[i]];
+    }
+    uint8_t k[S_KEY_BYTES];
+    size_t kl = pz_rowenc_index_prefix(k, sizeof k, r->neu->id, r->neu->indexes[0].id);
+    for (uint32_t i = 0; i < r->neu->indexes[0].cols_len && kl; i++) {
+        const pz_cat_icol_t *ic = &r->neu->indexes[0].cols[i];
+        for (uint32_t c = 0; c < r->neu->cols_len; c++) {
+            if (r->neu->cols[c].id == ic->col) {
+                kl = pz_rowenc_key_put(k, sizeof k, kl, &r->nrow[c], ic->desc);
+            }
+        }
+    }
+    pz_sbuf_t val = {0};
+    int rc = kl ? pz_rowenc_value_put(&val, r->ids, r->nrow, r->neu->cols_len) : PZ_ETOOBIG;
+    if (rc == 0) {
+        out[(*n)++] = (pz_kv_req_t){.op = PZ_KV_CPUT,
+                                    .key = pz_arena_dup(b->ex->tmp, k, kl),
+                                    .value = pz_arena_dup(b->ex->tmp, val.p, val.len)};
+    }
+    pz_sbuf_free(&val);
+    return rc ? pz_sql_err_set(b->ex->err, "54000", "a primary key value is too large") : 0;
+}
+
+static int s_drop_span(pz_binder_t *b, uint32_t table, uint32_t index)
+{
+    uint8_t lo[64], hi[64];
+    size_t ll = pz_rowenc_index_prefix(lo, sizeof lo, table, index);
+    size_t hl = pz_rowenc_prefix_end(hi, sizeof hi, lo, ll);
+    pz_kv_req_t r = {
+        .op = PZ_KV_DEL_RANGE, .key = {lo, (uint32_t)ll}, .end_key = {hi, (uint32_t)hl}};
+    pz_msg_t *reply = NULL;
+    pz_kv_batch_resp_t resp;
+    int rc = pz_sql_kv_send(b->ex->kv, &r, 1, false, &reply, &resp, b->ex->err);
+    pz_msg_free(&reply);
+    return rc;
+}
+
+static int s_add_pk(pz_binder_t *b, s_mut_t *m, const pz_ast_cons_t *c)
+{
+    const pz_cat_desc_t old = m->d; /* its arrays are m's: read what is needed before changing */
+    const uint32_t old_pk = old.indexes[0].id;
+    int rowid = -1;
+    for (uint32_t i = 0; i < old.cols_len; i++) {
+        rowid = old.cols[i].hidden && old.indexes[0].cols_len == 1 &&
+                        old.indexes[0].cols[0].col == old.cols[i].id
+                    ? (int)i
+                    : rowid;
+    }
+    if (rowid < 0) {
+        return pz_sql_err_set(b->ex->err, "42P16",
+                              "multiple primary keys for table \"%.*s\" are "
+                              "not allowed",
+                              (int)old.name.len, old.name.ptr);
+    }
+    if (c->n_cols > PZ_CAT_INDEX_COLS_MAX) {
+        return pz_sql_err_set(b->ex->err, "54011", "too many key columns");
+    }
+    s_rekey_t r = {.old = &m->d};
+    pz_cat_icol_t *ic = pz_ex_alloc(b->ex, sizeof *ic * (size_t)(c->n_cols + 1));
+    r.map = pz_ex_alloc(b->ex, sizeof *r.map * old.cols_len);
+    r.ids = pz_ex_alloc(b->ex, sizeof *r.ids * old.cols_len);
+    r.nrow = pz_ex_alloc(b->ex, sizeof *r.nrow * old.cols_len);
+    pz_cat_desc_t *neu = pz_ex_alloc(b->ex, sizeof *neu);
+    if (ic == NULL || r.map == NULL || r.ids == NULL || r.nrow == NULL || neu == NULL) {
+        return PZ_ENOMEM;
+    }
+    int rc = 0;
+    for (int i = 0; rc == 0 && i < c->n_cols; i++) {
+        int col = s_col_of(b, m, c->cols[i]);
+        if (col < 0) {
+            return PZ_EINVAL;
+        }
+        if (!pz_rowenc_key_type_ok(m->cols[col].type)) {
+            return pz_sql_err_set(b->ex->err, "0A000", "column \"%s\" cannot be a key column",
+                                  c->cols[i]);
+        }
+        s_verify_t v = {.col = col, .name = c->cols[i], .d = &old};
+        rc = s_each_row(b, &old, s_verify_row, &v);
+        m->cols[col].not_null = true;
+        ic[i] = (pz_cat_icol_t){.col = m->cols[col].id};
+    }
+    /* The new descriptor: rowid gone, a new primary index id. */
+    *neu = m->d;
+    neu->cols = pz_ex_alloc(b->ex, sizeof *neu->cols * old.cols_len);
+    if (neu->cols == NULL) {
+        return PZ_ENOMEM;
+    }
+    neu->cols_len = 0;
+    for (uint32_t i = 0; i < old.cols_len; i++) {
+        if ((int)i != rowid) {
+            r.map[neu->cols_len] = (int)i;
+            r.ids[neu->cols_len] = m->cols[i].id;
+            neu->cols[neu->cols_len++] = m->cols[i];
+        }
+    }
+    char name[160];
+    snprintf(name, sizeof name, "%.*s_pkey", (int)old.name.len, old.name.ptr);
+    m->idx[0] = (pz_cat_index_t){
+        .id = ++neu->next_index_id,
+        .unique = true,
+        .constraint = true,
+        .name = pz_view_str(c->name ? c->name : pz__bind_strdup(b, name, strlen(name))),
+        .cols = ic,
+        .cols_len = (uint32_t)c->n_cols};
+    neu->indexes = m->idx;
+    r.neu = neu;
+    pz_cat_desc_t before = old;
+    pz_cat_index_t *old_idx = pz_ex_alloc(b->ex, sizeof *old_idx * (old.indexes_len + 1));
+    if (old_idx == NULL) {
+        return PZ_ENOMEM;
+    }
+    memcpy(old_idx, old.indexes, sizeof *old_idx * old.indexes_len);
+    old_idx[0].id = old_pk;
+    before.indexes = old_idx;
+    rc = rc ? rc : s_each_row(b, &before, s_rekey_row, &r);
+    for (uint32_t i = 1; rc == 0 && i < neu->indexes_len; i++) {
+        rc = s_drop_span(b, neu->id, neu->indexes[i].id);
+        rc = rc ? rc : pz__ddl_backfill(b, neu, &neu->indexes[i]);
+    }
+    rc = rc ? rc : s_drop_span(b, neu->id, old_pk);
+    if (rc != 0) {
+        /* Nothing was published: remove what the rewrite wrote under the new index id. */
+        pz_sql_err_t keep = *b->ex->err;
+        pz_sql_err_clear(b->ex->err);
+        s_drop_span(b, neu->id, neu->indexes[0].id);
+        *b->ex->err = keep;
+        return rc;
+    }
+    m->d = *neu;
+    m->cols = neu->cols;
+    return 0;
 }
 
 static int s_col_of(pz_binder_t *b, s_mut_t *m, const char *name)
@@ -367,6 +518,9 @@ static int s_alter_one(pz_binder_t *b, s_mut_t *m, const pz_ast_alter_t *a)
                     .name = pz_view_str(name), .expr = pz_view_str(a->cons->expr_text)};
             }
             return rc;
+        }
+        if (a->cons->kind == PZ_CONS_PRIMARY) {
+            return s_add_pk(b, m, a->cons);
         }
         return pz_sql_err_set(b->ex->err, "0A000",
                               "ADD CONSTRAINT of this kind is not supported "

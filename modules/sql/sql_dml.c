@@ -97,7 +97,7 @@ static int s_key(pz_ex_t *ex, const pz_cat_desc_t *d, const pz_cat_index_t *ix,
         *has_null |= v->null;
         n = pz_rowenc_key_put(buf, S_KEY_BYTES, n, v, ix->cols[i].desc);
     }
-    if (n != 0 && ix->id != 1 && (!ix->unique || *has_null)) {
+    if (n != 0 && ix != &d->indexes[0] && (!ix->unique || *has_null)) {
         const pz_cat_index_t *pk = &d->indexes[0];
         for (uint32_t i = 0; i < pk->cols_len && n; i++) {
             n = pz_rowenc_key_put(buf, S_KEY_BYTES, n, &row[s_col_index(d, pk->cols[i].col)],
@@ -289,7 +289,7 @@ static int s_conflict(pz_ex_t *ex, const pz_dml_t *m, const s_what_t *w)
         return pz_sql_err_set(ex->err, "40001", "a concurrent statement changed the rows");
     }
     char name[160];
-    if (w->index->id == 1 && w->index->name.len == 0) {
+    if (w->index == &d->indexes[0] && w->index->name.len == 0) {
         snprintf(name, sizeof name, "%.*s_pkey", (int)d->name.len, d->name.ptr);
     } else {
         snprintf(name, sizeof name, "%.*s", (int)w->index->name.len, w->index->name.ptr);

@@ -43,7 +43,7 @@ typedef struct {
 
 static size_t s_prefix(const pz_pn_t *pn, uint8_t *buf, size_t cap)
 {
-    uint32_t idx = pn->index ? pn->index->id : 1;
+    uint32_t idx = pn->index ? pn->index->id : pn->table->d.indexes[0].id;
     return pz_rowenc_index_prefix(buf, cap, pn->table->d.id, idx);
 }
 
@@ -247,7 +247,8 @@ static int s_fetch_rows(pz_ex_t *ex, pz_pn_t *pn, s_scan_t *st)
         return 0;
     }
     uint8_t prefix[64];
-    size_t pl = pz_rowenc_index_prefix(prefix, sizeof prefix, pn->table->d.id, 1);
+    size_t pl =
+        pz_rowenc_index_prefix(prefix, sizeof prefix, pn->table->d.id, pn->table->d.indexes[0].id);
     size_t total = 0;
     for (uint32_t i = 0; i < n; i++) {
         total += pl + x->kvs[i].value.len;
