@@ -621,6 +621,9 @@ static int s_run(pz_sql_conn_t *c, const pz_ast_stmt_t *s, const pz_sql_sink_t *
     case PZ_AS_DISCARD:
         snprintf(tag, 64, "DISCARD ALL");
         break;
+    case PZ_AS_EXPLAIN:
+        rc = pz_sql_explain(&st.b, s, sink, tag);
+        break;
     default:
         rc = pz_sql_ddl(&st.b, s, tag);
         if (rc == 0) {

@@ -17,4 +17,7 @@ int pz_sql_ddl(pz_binder_t *b, const pz_ast_stmt_t *s, char *tag);
  * loop, so concurrent sessions never get the same value). */
 int pz_sql_nextval(pz_ex_t *ex, const pz_cat_desc_t *seq, int64_t *out);
 
+/* EXPLAIN [ANALYZE] of a query or DML statement: the plan's lines as rows (sql_explain.c). */
+int pz_sql_explain(pz_binder_t *b, const pz_ast_stmt_t *s, const void *sink, char *tag);
+
 #endif

@@ -563,7 +563,16 @@ int pz_pn_open(pz_ex_t *ex, pz_pn_t *pn)
     }
 }
 
+static int s_next(pz_ex_t *ex, pz_pn_t *pn, pz_datum_t **row);
+
 int pz_pn_next(pz_ex_t *ex, pz_pn_t *pn, pz_datum_t **row)
+{
+    int rc = s_next(ex, pn, row);
+    pn->act_rows += rc == 1;
+    return rc;
+}
+
+static int s_next(pz_ex_t *ex, pz_pn_t *pn, pz_datum_t **row)
 {
     s_st_t *st = pn->st;
     switch (pn->kind) {

@@ -246,7 +246,8 @@ struct pz_pn {
     /* DML */
     pz_dml_t *dml;
 
-    void *st; /* executor state, set at open */
+    void *st;          /* executor state, set at open */
+    uint64_t act_rows; /* rows produced (EXPLAIN ANALYZE) */
     /* A subquery's plan: its rows cached after the first run when it is not correlated. */
     bool sub_done;
     pz_datum_t *sub_rows; /* first column of each row */
