@@ -683,6 +683,7 @@ static int s_sublink(pz_binder_t *b, const pz_ast_expr_t *e, pz_bx_t **out)
     } else if (e->sublink == PZ_SUBLINK_ARRAY) {
         t = (pz_sql_type_t){.id = PZ_TY_ARRAY, .elem = plan->types[0].id, .typmod = -1};
     }
+    b->has_sub = true;
     pz_bx_t *x = pz__bx_new(b, PZ_BX_SUBPLAN, t);
     if (x == NULL) {
         return PZ_ENOMEM;

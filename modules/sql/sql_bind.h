@@ -48,6 +48,7 @@ typedef struct {
     const char *query; /* the whole query text (error positions, view definitions) */
     bool corr;         /* the query being bound refers to an enclosing one */
     void *win;         /* pz_win_ctx_t of the query level whose targets are being bound */
+    bool has_sub;      /* a subquery was bound: its plan caches rows per run (no plan reuse) */
 } pz_binder_t;
 
 /* Binds a SELECT / VALUES / INSERT / UPDATE / DELETE statement. *plan's top node yields the

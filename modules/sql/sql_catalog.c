@@ -34,6 +34,7 @@ typedef struct s_name {
 
 struct pz_cat {
     pthread_mutex_t mu;
+    _Atomic uint64_t gen; /* bumped by every flush: plans bound before it are stale */
     pz_cat_entry_t *descs[S_BUCKETS];
     s_name_t *names[S_BUCKETS];
     size_t n_names;
@@ -78,7 +79,13 @@ void pz_cat_flush(pz_cat_t *c)
 {
     pthread_mutex_lock(&c->mu);
     s_flush_locked(c);
+    atomic_fetch_add(&c->gen, 1);
     pthread_mutex_unlock(&c->mu);
+}
+
+uint64_t pz_cat_generation(pz_cat_t *c)
+{
+    return atomic_load(&c->gen);
 }
 
 void pz_cat_destroy(pz_cat_t **cp)

@@ -118,6 +118,9 @@ pz_cat_t *pz_cat_new(void);
 void pz_cat_destroy(pz_cat_t **c);
 /* Flushes every cached descriptor (after a DDL). */
 void pz_cat_flush(pz_cat_t *c);
+/* Changes whenever the cache is flushed: a plan bound at an older generation may name dropped
+ * or changed objects and must be bound again (the prepared-statement plan cache's check). */
+uint64_t pz_cat_generation(pz_cat_t *c);
 
 /* Creates defaultdb and postgres (each with schema public) on a fresh store. Idempotent and
  * safe to race. Returns 0 or an error (err set). */

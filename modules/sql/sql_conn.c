@@ -665,6 +665,9 @@ int pz_sql_conn_simple(pz_sql_conn_t *c, const char *query, const pz_sql_sink_t 
 
 /* ---- extended protocol ---------------------------------------------------------------------- */
 
+/* A prepared statement keeps its bound plan between executions (the plan cache): a portal
+ * reuses it when the catalog has not changed since (pz_cat_generation) and no other portal is
+ * running it; plans with subqueries are not reused (their subplans cache rows per execution). */
 struct pz_sql_prep {
     pz_arena_t *arena;
     pz_ast_stmt_t *stmt; /* NULL: an empty query */
@@ -672,10 +675,17 @@ struct pz_sql_prep {
     int n_params;
     pz_sql_col_t *cols;
     int n_cols;
+    s_stmt_t *cached; /* the plan's binding: arena, descriptor references */
+    pz_sql_err_t cached_err;
+    pz_pn_t *plan;
+    uint64_t gen;
+    bool in_use; /* a portal runs the cached plan */
+    bool orphan; /* freed while in use: the portal frees it */
 };
 
 struct pz_sql_portal {
     pz_sql_prep_t *prep;
+    bool cached; /* runs prep's cached plan */
     s_stmt_t st;
     pz_sql_err_t err;
     pz_pn_t *plan;
@@ -770,14 +780,67 @@ int pz_sql_prepare(pz_sql_conn_t *c, const char *query, const uint32_t *param_oi
     return 0;
 }
 
+static void s_uncache(pz_sql_prep_t *p)
+{
+    if (p->cached != NULL) {
+        s_stmt_end(p->cached, NULL);
+        free(p->cached);
+        p->cached = NULL;
+        p->plan = NULL;
+    }
+}
+
 void pz_sql_prep_free(pz_sql_prep_t **p)
 {
     if (p == NULL || *p == NULL) {
         return;
     }
+    if ((*p)->in_use) {
+        (*p)->orphan = true; /* the portal running the plan frees it */
+        *p = NULL;
+        return;
+    }
+    s_uncache(*p);
     pz_arena_destroy(&(*p)->arena);
     free(*p);
     *p = NULL;
+}
+
+/* Binds the prepared statement into its cache (parameter types fixed). 0, or an error when it
+ * does not bind now (the portal then binds its own plan and reports the error). */
+static int s_cache_plan(pz_sql_conn_t *c, pz_sql_prep_t *p)
+{
+    s_uncache(p);
+    s_stmt_t *st = calloc(1, sizeof *st);
+    if (st == NULL) {
+        return PZ_ENOMEM;
+    }
+    pz_sql_err_clear(&p->cached_err);
+    uint64_t gen = pz_cat_generation(c->eng->cat);
+    int rc = s_stmt_begin(c, st, &p->cached_err);
+    pz_binder_t *b = &st->b;
+    if (rc == 0) {
+        b->params = calloc((size_t)p->n_params + 1, sizeof *b->params);
+        rc = b->params ? 0 : PZ_ENOMEM;
+    }
+    for (int i = 0; rc == 0 && i < p->n_params; i++) {
+        b->params[i] = p->params[i];
+    }
+    b->n_params = b->params_cap = p->n_params;
+    b->params_fixed = true;
+    pz_pn_t *plan = NULL;
+    rc = rc ? rc : pz_bind_stmt(b, p->stmt, &plan);
+    if (rc != 0 || b->has_sub) {
+        if (st->ex.arena != NULL) {
+            s_stmt_end(st, NULL);
+        }
+        free(st);
+        return rc ? rc : PZ_EINVAL;
+    }
+    p->cached = st;
+    p->plan = plan;
+    p->gen = gen;
+    return 0;
 }
 
 void pz_sql_prep_describe(const pz_sql_prep_t *p, const pz_sql_type_t **params, int *n_params,
@@ -787,6 +850,33 @@ void pz_sql_prep_describe(const pz_sql_prep_t *p, const pz_sql_type_t **params, 
     *n_params = p->n_params;
     *cols = p->cols;
     *n_cols = p->n_cols;
+}
+
+/* A portal over the prepared statement's cached plan: its own arenas and parameters. */
+static int s_portal_cached(pz_sql_conn_t *c, pz_sql_prep_t *p, pz_sql_portal_t *po,
+                           const pz_datum_t *params, int n, pz_sql_portal_t **out,
+                           pz_sql_err_t *err)
+{
+    int rc = s_stmt_begin(c, &po->st, &po->err);
+    po->params = rc ? NULL : pz_ex_alloc(&po->st.ex, sizeof *po->params * (size_t)(n + 1));
+    rc = rc ? rc : (po->params ? 0 : PZ_ENOMEM);
+    for (int i = 0; rc == 0 && i < n; i++) {
+        if (pz_datum_copy(po->st.ex.arena, &params[i], &po->params[i]) != 0) {
+            rc = pz_sql_err_set(&po->err, "53200", "out of memory");
+        }
+    }
+    if (rc != 0) {
+        *err = po->err;
+        pz_sql_portal_free(&po);
+        return rc;
+    }
+    po->st.ex.params = po->params;
+    po->st.ex.n_params = n;
+    po->plan = p->plan;
+    po->cached = true;
+    p->in_use = true;
+    *out = po;
+    return 0;
 }
 
 int pz_sql_bind_portal(pz_sql_conn_t *c, pz_sql_prep_t *p, const pz_datum_t *params, int n,
@@ -802,6 +892,12 @@ int pz_sql_bind_portal(pz_sql_conn_t *c, pz_sql_prep_t *p, const pz_datum_t *par
     if (!s_is_query(p->stmt)) {
         *out = po; /* run whole at Execute */
         return 0;
+    }
+    if (!p->in_use && (p->plan == NULL || p->gen != pz_cat_generation(c->eng->cat))) {
+        s_cache_plan(c, p); /* a failure leaves no cache: the bind below reports the error */
+    }
+    if (p->plan != NULL && !p->in_use) {
+        return s_portal_cached(c, p, po, params, n, out, err);
     }
     int rc = s_stmt_begin(c, &po->st, &po->err);
     pz_binder_t *b = &po->st.b;
@@ -845,6 +941,14 @@ void pz_sql_portal_free(pz_sql_portal_t **p)
     }
     if ((*p)->st.ex.arena != NULL) {
         s_stmt_end(&(*p)->st, (*p)->started ? (*p)->plan : NULL);
+    }
+    if ((*p)->cached) {
+        pz_sql_prep_t *prep = (*p)->prep;
+        prep->in_use = false;
+        if (prep->orphan) {
+            prep->orphan = false;
+            pz_sql_prep_free(&prep);
+        }
     }
     free(*p);
     *p = NULL;
