@@ -93,6 +93,7 @@ typedef struct {
     const char *detail;
     const char *hint;
     int position; /* 1-based character offset in the query, 0 = none */
+    const char *context; /* 'W' (CONTEXT), or NULL; added for COPY */
     bool notice;  /* a NoticeResponse ('N') rather than an ErrorResponse ('E') */
 } pz_pgw_error_t;
 

@@ -152,7 +152,7 @@ bool pz_pgw_put_error(pz_pgw_out_t *o, const pz_pgw_error_t *e)
     } fields[] = {{'S', e->severity}, {'V', e->severity},
                   {'C', e->sqlstate}, {'M', e->message ? e->message : ""},
                   {'D', e->detail},   {'H', e->hint},
-                  {'P', pos}};
+                  {'P', pos},         {'W', e->context}};
     size_t body = 1; /* the final terminator */
     size_t lens[sizeof fields / sizeof fields[0]];
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {

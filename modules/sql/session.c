@@ -218,6 +218,18 @@ static int s_read_failed(s_sess_t *s, int rc, bool started)
     }
 }
 
+/* COPY FROM STDIN's reader (session_copy.c): the next message under the idle timeout. */
+int pz__sess_read(s_sess_t *s, pz_pgw_msg_t *msg)
+{
+    uint64_t deadline = s->cfg->idle_timeout_ms ? s_now_ms() + s->cfg->idle_timeout_ms : 0;
+    int rc = s_next(s, msg, deadline);
+    if (rc < 0) {
+        s_read_failed(s, rc, true);
+        return rc;
+    }
+    return 1;
+}
+
 static void s_copy_param(char *dst, const char *src)
 {
     snprintf(dst, PZ_SQL_NAME_BYTES_MAX, "%s", src ? src : "");

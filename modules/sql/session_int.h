@@ -58,4 +58,12 @@ int pz__sess_query(s_sess_t *s, const char *text);
 int pz__sess_extended(s_sess_t *s, const pz_pgw_msg_t *msg);
 void pz__sess_sql_free(s_sess_t *s);
 
+/* COPY (session_copy.c): the sink's copy callbacks; session.c's reader for them (1 with *msg,
+ * or a negative code after the failure was answered as the main loop answers it). */
+int pz__sess_copy_start(void *ctx, bool in, int n_cols);
+int pz__sess_copy_read(void *ctx, const uint8_t **p, size_t *n, pz_sql_err_t *err);
+int pz__sess_copy_write(void *ctx, const void *p, size_t n);
+int pz__sess_copy_done(void *ctx);
+int pz__sess_read(s_sess_t *s, pz_pgw_msg_t *msg);
+
 #endif

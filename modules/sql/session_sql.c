@@ -126,7 +126,11 @@ static pz_sql_sink_t s_sink(s_sess_t *s)
                            .complete = s_sink_complete,
                            .empty = s_sink_empty,
                            .notice = s_sink_notice,
-                           .param_status = s_sink_param};
+                           .param_status = s_sink_param,
+                           .copy_start = pz__sess_copy_start,
+                           .copy_read = pz__sess_copy_read,
+                           .copy_write = pz__sess_copy_write,
+                           .copy_done = pz__sess_copy_done};
 }
 
 static void s_error(s_sess_t *s, const pz_sql_err_t *err)
@@ -136,7 +140,8 @@ static void s_error(s_sess_t *s, const pz_sql_err_t *err)
                         .message = err->message[0] ? err->message : "internal error",
                         .detail = err->detail,
                         .hint = err->hint,
-                        .position = err->position};
+                        .position = err->position,
+                        .context = err->context};
     pz__sess_put_error(s, &e);
 }
 

@@ -19,6 +19,7 @@
 
 #include "sql_bind.h"
 #include "sql_conn.h"
+#include "sql_copy.h"
 #include "sql_ddl.h"
 
 #define S_SEARCH_PATH_MAX 8
@@ -621,6 +622,10 @@ static int s_run(pz_sql_conn_t *c, const pz_ast_stmt_t *s, const pz_sql_sink_t *
     case PZ_AS_DISCARD:
         snprintf(tag, 64, "DISCARD ALL");
         break;
+    case PZ_AS_COPY: /* sql_copy.c */
+        rc = pz__sql_copy(c, &st.b, s, sink, tag);
+        c->txn_wrote |= s->copy_from && c->status != 'I';
+        break;
     case PZ_AS_EXPLAIN:
         rc = pz_sql_explain(&st.b, s, sink, tag);
         break;
@@ -633,6 +638,19 @@ static int s_run(pz_sql_conn_t *c, const pz_ast_stmt_t *s, const pz_sql_sink_t *
         break;
     }
     s_stmt_end(&st, NULL);
+    return rc;
+}
+
+/* COPY's hook (sql_copy.h): fn in a statement context of its own. */
+int pz__sql_conn_with_stmt(pz_sql_conn_t *c, int (*fn)(void *ctx, pz_binder_t *b), void *ctx,
+                           pz_sql_err_t *err)
+{
+    s_stmt_t st;
+    int rc = s_stmt_begin(c, &st, err);
+    if (rc == 0) {
+        rc = fn(ctx, &st.b);
+        s_stmt_end(&st, NULL);
+    }
     return rc;
 }
 

@@ -37,6 +37,15 @@ typedef struct {
     int (*empty)(void *ctx);                     /* EmptyQueryResponse */
     int (*notice)(void *ctx, const pz_sql_err_t *n);
     int (*param_status)(void *ctx, const char *name, const char *value);
+    /* COPY (sql_copy.c), added for COPY; NULL where the protocol layer has no COPY.
+     * copy_start: CopyInResponse (in) or CopyOutResponse with n_cols text columns.
+     * copy_read: the next CopyData: 1 with *p / *n (valid until the next call), 0 at CopyDone,
+     * or a negative code: err set (57014 CopyFail, 08P01 an unexpected message) or not (the
+     * client is gone). copy_write: one CopyData. copy_done: CopyDone. */
+    int (*copy_start)(void *ctx, bool in, int n_cols);
+    int (*copy_read)(void *ctx, const uint8_t **p, size_t *n, pz_sql_err_t *err);
+    int (*copy_write)(void *ctx, const void *p, size_t n);
+    int (*copy_done)(void *ctx);
 } pz_sql_sink_t;
 
 /* Opens a connection for user to database. 3D000 when the database does not exist. */

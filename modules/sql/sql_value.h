@@ -37,6 +37,7 @@ typedef struct {
     char detail[PZ_SQL_ERR_MSG_BYTES];
     char hint[256];
     int position; /* 1-based character in the query, 0 = none */
+    char context[256]; /* CONTEXT: where it happened ("COPY t, line 3"); added for COPY */
 } pz_sql_err_t;
 
 /* Sets err (state = SQLSTATE, printf-style message) and returns PZ_EINVAL, so a caller can write
@@ -59,6 +60,7 @@ static inline void pz_sql_err_clear(pz_sql_err_t *err)
     err->sqlstate[0] = '\0';
     err->message[0] = err->detail[0] = err->hint[0] = '\0';
     err->position = 0;
+    err->context[0] = '\0';
 }
 
 /* ------------------------------------------------------------------------------------------ */
