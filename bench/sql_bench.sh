@@ -11,7 +11,8 @@
 # Options: --time S (per run, default 10), --threads "1 16", --table-size N (sysbench rows,
 # default 10000), --scale N (pgbench scale, default 10), --big-rows N (GROUP BY rows, default
 # 2000000), --copy-rows N (default 1000000), --only "sysbench pgbench groupby copy",
-# --no-build (use the binaries already in the build dir).
+# --rounds N (sysbench and pgbench rows run N times, alternating PostgreSQL and ours; the best
+# round of each is kept), --no-build (use the binaries already in the build dir).
 # Environment: PZ_BENCH_BUILD (build dir, default build-bench), PZ_JOBS (default 2), PG_BIN.
 #
 # Both servers are private: fresh data dirs under one mktemp dir in /tmp, free loopback ports, both
@@ -25,7 +26,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 repo=$PWD
 
 smoke=0 build=1 secs=10 threads="1 16" table_size=10000 scale=10 big_rows=2000000
-copy_rows=1000000 only="sysbench pgbench groupby copy" profile_dir=""
+copy_rows=1000000 rounds=1 only="sysbench pgbench groupby copy" profile_dir=""
 while (($#)); do
     case "$1" in
     --smoke) smoke=1 ;;
@@ -37,8 +38,9 @@ while (($#)); do
     --big-rows) big_rows=$2; shift ;;
     --copy-rows) copy_rows=$2; shift ;;
     --only) only=$2; shift ;;
+    --rounds) rounds=$2; shift ;;
     --profile) profile_dir=$(realpath -m "$2"); shift ;;
-    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
     *) echo "sql_bench.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
     esac
     shift
@@ -90,6 +92,6 @@ for w in $only; do
 done
 
 echo
-echo "== summary (ratio = ours / PostgreSQL; latencies in ms)"
+echo "== summary (ratio = ours / PostgreSQL; latencies in ms), $(uptime | sed "s/.*load average/load average/")"
 cat "$tmp/rows.md"
 s_pz_check_alive
