@@ -134,9 +134,14 @@ Case("arrays", r"""
 SELECT ARRAY[1, 2, 3];
 SELECT ARRAY['a', NULL, 'c d'];
 SELECT '{1,2,3}'::int[];
+SELECT array_length(ARRAY[1, 2, 3], 1);
+SELECT cardinality(ARRAY[1, 2]);
 SELECT 2 = ANY(ARRAY[1, 2, 3]), 5 = ANY(ARRAY[1, 2]), 1 < ALL(ARRAY[2, 3]), NULL = ANY(ARRAY[1]), 1 = ANY(ARRAY[NULL, 1]), 2 = ANY(ARRAY[NULL, 1]);
 SELECT ARRAY[1, 2] = ARRAY[1, 2];
 SELECT ARRAY[1, 2] < ARRAY[1, 3];
+SELECT array_to_string(ARRAY[1, NULL, 3], ',', '*');
+SELECT array_upper(ARRAY[1, 2], 1);
+SELECT array_lower(ARRAY[5], 1);
 SELECT '{1,2'::int[];
 SELECT ARRAY[1, 'a'];
 CREATE TABLE ta (id int PRIMARY KEY, tags text[], nums int[]);
