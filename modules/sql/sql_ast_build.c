@@ -607,6 +607,11 @@ static int s_copy_option(pz__ab_t *b, const PgQuery__DefElem *d, pz_ast_stmt_t *
         st->copy_null = pz__ab_str(b, v, &ok);
         return ok ? 0 : PZ_ENOMEM;
     }
+    if (strcmp(d->defname, "freeze") == 0) {
+        /* Accepted and ignored (pgbench -i sends it): no tuple freezing in our MVCC. */
+        bool freeze = false;
+        return pz__ab_def_bool(b, d, &freeze);
+    }
     if (strcmp(d->defname, "format") == 0) {
         return pz__ab_refuse(b, d->location, "COPY format \"%s\" is not supported",
                              v != NULL ? v : "?");
