@@ -124,7 +124,8 @@ static int s_indexdef(pz_sql_fnctx_t *ctx, int argc, const pz_datum_t *argv, pz_
         return s_null(PZ_TY_TEXT, out);
     }
     pz_sbuf_t b = {0};
-    pz__vt_indexdef(pz__vt_snap(), t, ix, argc > 1 ? (int)argv[1].v.i : 0, &b);
+    pz__vt_indexdef(pz__vt_snap(), t, ix, argc > 1 ? (int)argv[1].v.i : 0, argc > 2 && argv[2].v.b,
+                    &b);
     return s_sbuf_text(ctx, &b, out);
 }
 

@@ -508,6 +508,9 @@ const char *pz__vt_schema_name(const pz_vt_snap_t *s, uint32_t id)
     if (id == PZ_VT_NS_INFO) {
         return IS;
     }
+    if (id == PZ_VT_NS_TOAST) {
+        return "pg_toast";
+    }
     const pz_cat_desc_t *d = pz__vt_find(s, id);
     return d && d->kind == PZ_CAT_SCHEMA ? pz__vt_str(s, d->name) : NULL;
 }
@@ -683,7 +686,7 @@ static void s_put_cols(pz_sbuf_t *b, const pz_cat_desc_t *t, const pz_cat_icol_t
 }
 
 void pz__vt_indexdef(const pz_vt_snap_t *s, const pz_cat_desc_t *t, const pz_cat_index_t *ix,
-                     int col, pz_sbuf_t *b)
+                     int col, bool pretty, pz_sbuf_t *b)
 {
     if (col > 0) { /* one key column's definition */
         if (col <= (int)ix->cols_len) {
@@ -697,7 +700,7 @@ void pz__vt_indexdef(const pz_vt_snap_t *s, const pz_cat_desc_t *t, const pz_cat
     s_put_ident(b, ix->name);
     pz_sbuf_puts(b, " ON ");
     const char *ns = pz__vt_schema_name(s, t->schema_id);
-    if (ns != NULL) {
+    if (ns != NULL && (!pretty || !pz__vt_visible(s, t->id))) {
         s_put_ident(b, (pz_view_t){.ptr = (const uint8_t *)ns, .len = (uint32_t)strlen(ns)});
         pz_sbuf_putc(b, '.');
     }

@@ -26,9 +26,9 @@ static void s_rel(pz_vt_ctx_t *c, const char *prefix, const pz_cat_desc_t *d)
 int pz__vt_build_is_schemata(pz_vt_ctx_t *c)
 {
     const pz_vt_snap_t *s = c->snap;
-    static const char *const fixed[] = {"information_schema", "pg_catalog"};
+    static const char *const fixed[] = {"information_schema", "pg_catalog", "pg_toast"};
     int rc = 0;
-    for (int i = 0; i < 2 && rc == 0; i++) {
+    for (int i = 0; i < 3 && rc == 0; i++) {
         pz__vt_begin(c);
         pz__vt_text(c, "catalog_name", s->db_name);
         pz__vt_text(c, "schema_name", fixed[i]);

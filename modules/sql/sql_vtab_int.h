@@ -19,8 +19,9 @@
 
 /* Fixed OIDs, PostgreSQL 15's where it has them. */
 #define PZ_VT_NS_PG_CATALOG 11u
-#define PZ_VT_NS_INFO 13000u /* information_schema: PostgreSQL's differs by build; ours is fixed   \
-                              */
+/* information_schema: PostgreSQL's OID differs by build; ours is fixed. */
+#define PZ_VT_NS_INFO 13000u
+#define PZ_VT_NS_TOAST 99u       /* empty: listed because PostgreSQL lists it */
 #define PZ_VT_ROLE_BOOTSTRAP 10u /* the superuser "root", as PostgreSQL's bootstrap role */
 #define PZ_VT_AM_HEAP 2u
 #define PZ_VT_AM_BTREE 403u
@@ -91,9 +92,11 @@ bool pz__vt_visible(const pz_vt_snap_t *s, uint32_t oid);
 int pz__vt_attnum(const pz_cat_desc_t *t, uint32_t col_id);
 /* The table's PRIMARY KEY index is real when it is not the hidden rowid. */
 bool pz__vt_index_shown(const pz_cat_desc_t *t, const pz_cat_index_t *ix);
-/* Texts PostgreSQL's deparsers give: CREATE INDEX ..., PRIMARY KEY (a), CHECK ((...)). Into b. */
+/* Texts PostgreSQL's deparsers give: CREATE INDEX ..., PRIMARY KEY (a), CHECK ((...)). Into b.
+ * col > 0: that index column's definition only. pretty: the table's schema only when the table
+ * is not visible (pg_get_indexdef's pretty form), else always. */
 void pz__vt_indexdef(const pz_vt_snap_t *s, const pz_cat_desc_t *t, const pz_cat_index_t *ix,
-                     int col, pz_sbuf_t *b);
+                     int col, bool pretty, pz_sbuf_t *b);
 void pz__vt_condef(const pz_vt_snap_t *s, const pz_cat_desc_t *t, int kind, uint32_t sub,
                    pz_sbuf_t *b);
 /* Finds an index / constraint of a table by derived OID; NULL if absent. */

@@ -210,7 +210,9 @@ int pz__vt_build_pg_namespace(pz_vt_ctx_t *c)
     static const struct {
         uint32_t oid;
         const char *name;
-    } fixed[] = {{PZ_VT_NS_PG_CATALOG, "pg_catalog"}, {PZ_VT_NS_INFO, "information_schema"}};
+    } fixed[] = {{PZ_VT_NS_PG_CATALOG, "pg_catalog"},
+                 {PZ_VT_NS_INFO, "information_schema"},
+                 {PZ_VT_NS_TOAST, "pg_toast"}};
     int rc = 0;
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0] && rc == 0; i++) {
         pz__vt_begin(c);
@@ -858,7 +860,7 @@ int pz__vt_build_pg_indexes(pz_vt_ctx_t *c)
                 continue;
             }
             pz_sbuf_reset(&b);
-            pz__vt_indexdef(s, d, ix, 0, &b);
+            pz__vt_indexdef(s, d, ix, 0, false, &b);
             pz__vt_begin(c);
             pz__vt_text(c, "schemaname", pz__vt_schema_name(s, d->schema_id));
             pz__vt_view(c, "tablename", d->name);
