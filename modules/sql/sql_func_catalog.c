@@ -1,7 +1,7 @@
 /*
  * sql_func_catalog.c — the catalog functions clients call beside pg_catalog's tables:
  * format_type, pg_get_userbyid, pg_table_is_visible, pg_get_indexdef, pg_get_constraintdef,
- * pg_get_expr, pg_get_viewdef, pg_get_serial_sequence, to_regclass, the
+ * pg_get_expr, pg_get_viewdef, pg_get_serial_sequence, to_regclass, current_schemas, the
  * description functions (no comments are stored: always NULL), the privilege functions (no
  * privileges yet: always true), the size functions (0: the KV layer keeps no per-table sizes
  * yet), and the array functions psql's queries use (array_to_string, array_upper, ...).
@@ -260,6 +260,43 @@ static int s_serial_seq(pz_sql_fnctx_t *ctx, int argc, const pz_datum_t *argv, p
     return s_null(PZ_TY_TEXT, out);
 }
 
+/* current_schemas(include implicit): the search path's schemas, pg_catalog first when asked
+ * for. PostgreSQL's result is name[]; a row's result can only be an array of the polymorphic
+ * element, which is text here without arguments to bind it: text[] (prints the same). */
+static int s_current_schemas(pz_sql_fnctx_t *ctx, int argc, const pz_datum_t *argv, pz_datum_t *out)
+{
+    (void)argc;
+    const pz_vt_snap_t *s = pz__vt_snap();
+    const char *names[PZ_VT_PATH_MAX + 1];
+    int n = 0;
+    if (argv[0].v.b) {
+        names[n++] = "pg_catalog";
+    }
+    for (int i = 0; s && i < s->n_path; i++) {
+        const char *ns = pz__vt_schema_name(s, s->path[i]);
+        if (ns != NULL && strcmp(ns, "pg_catalog") != 0) {
+            names[n++] = ns;
+        }
+    }
+    if (s == NULL) {
+        names[n++] = "public"; /* no snapshot yet: the default search path */
+    }
+    pz_sql_array_t *a = (pz_sql_array_t *)pz__fn_alloc(ctx, sizeof *a);
+    pz_datum_t *items = (pz_datum_t *)pz__fn_alloc(ctx, sizeof *items * (size_t)n);
+    if (a == NULL || items == NULL) {
+        return pz__fn_oom(ctx);
+    }
+    for (int i = 0; i < n; i++) {
+        int rc = s_text(ctx, PZ_TY_TEXT, names[i], strlen(names[i]), &items[i]);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    *a = (pz_sql_array_t){.elem = PZ_TY_TEXT, .n = (uint32_t)n, .items = items};
+    *out = (pz_datum_t){.type = PZ_TY_ARRAY, .v.arr = a};
+    return 0;
+}
+
 static int s_size_pretty(pz_sql_fnctx_t *ctx, int argc, const pz_datum_t *argv, pz_datum_t *out)
 {
     (void)argc;
@@ -371,6 +408,7 @@ const pz_sql_fndef_t pz__fn_catalog[] = {
     F("col_description", 2, TXT, PZ_FN_STABLE, s_null_text, 1216, O, I4),
     F("shobj_description", 2, TXT, PZ_FN_STABLE, s_null_text, 1993, O, PZ_TY_NAME),
     F("pg_encoding_to_char", 1, PZ_TY_NAME, S, s_encoding, 1597, I4),
+    F("current_schemas", 1, ARR, S | PZ_FN_STABLE, s_current_schemas, 1403, B),
     F("has_table_privilege", 2, B, S | PZ_FN_STABLE, s_true, 0, ANY, TXT),
     F("has_table_privilege", 3, B, S | PZ_FN_STABLE, s_true, 0, ANY, ANY, TXT),
     F("has_schema_privilege", 2, B, S | PZ_FN_STABLE, s_true, 0, ANY, TXT),

@@ -15,12 +15,13 @@ not bugs:
     the defaultdb row only;
   - OIDs differ (ours are descriptor ids and derived OIDs, sql_vtab_int.h): the queries psql
     sends for \\d TABLE are run with each side's own OID and print none.
+pgjdbc's DatabaseMetaData queries (getTables, getColumns, getSchemas) give the same rows, and
 SQLAlchemy's inspector results (tables, views, schemas, has_table, columns, primary keys,
 indexes, unique constraints, foreign keys, sequences) must be equal too.
 
 Known engine gaps (outside the catalog; see the catalog commit's report): psql's full \\d TABLE
 needs the regnamespace type and a correlated column in a FROM function's arguments; \\d SEQUENCE
-needs 'name'::regclass; SQLAlchemy's get_columns needs a call with more than 6 arguments
+needs 'name'::regclass (so does JDBC's getTables, and its type cache 'name'::regproc); SQLAlchemy's get_columns needs a call with more than 6 arguments
 (json_build_object), get_pk_constraint needs unnest() in a select list, and get_indexes needs
 int2vector's text form ("1 2"). Where our side fails with exactly one of those errors, the
 comparison is noted and skipped; once the engine is fixed it becomes a strict comparison."""
@@ -52,7 +53,8 @@ META = ["\\dt", "\\dn", "\\di", "\\dv", "\\ds", "\\d", "\\du", "\\l", "\\d v", "
 # Errors our side may give for a known engine gap (module docstring), by the words they carry.
 GAPS = ('type "regnamespace" does not exist', 'missing FROM-clause entry for table "pr"',
         "type regclass is not supported yet", "too many arguments",
-        "function unnest(smallint[]) does not exist", "invalid literal for int() with base 10")
+        "function unnest(smallint[]) does not exist", "invalid literal for int() with base 10",
+        "type regproc is not supported yet")
 
 # psql 15's queries for \d TABLE after the first (which finds the OID), minus the statistics,
 # publication and inheritance ones: the table's flags, its columns, its indexes. Compared
@@ -107,6 +109,17 @@ INFO = [
     "select table_name from information_schema.views where table_schema = 'public'",
     "select sequence_name, data_type, start_value, minimum_value, maximum_value, increment,"
     " cycle_option from information_schema.sequences",
+]
+
+# pgjdbc 42's DatabaseMetaData queries: getTables, getColumns, getSchemas, a getPrimaryKeys
+# variant (the real one needs information_schema._pg_expandarray, a set-returning function),
+# and TypeInfoCache's type lookup.
+JDBC = [
+    "SELECT NULL AS TABLE_CAT, n.nspname AS TABLE_SCHEM, c.relname AS TABLE_NAME,  CASE n.nspname ~ '^pg_' OR n.nspname = 'information_schema'  WHEN true THEN CASE  WHEN n.nspname = 'pg_catalog' OR n.nspname = 'information_schema' THEN CASE c.relkind   WHEN 'r' THEN 'SYSTEM TABLE'   WHEN 'v' THEN 'SYSTEM VIEW'   WHEN 'i' THEN 'SYSTEM INDEX'   ELSE NULL   END  WHEN n.nspname = 'pg_toast' THEN CASE c.relkind   WHEN 'r' THEN 'SYSTEM TOAST TABLE'   WHEN 'i' THEN 'SYSTEM TOAST INDEX'   ELSE NULL   END  ELSE CASE c.relkind   WHEN 'r' THEN 'TEMPORARY TABLE'   WHEN 'p' THEN 'TEMPORARY TABLE'   WHEN 'i' THEN 'TEMPORARY INDEX'   WHEN 'S' THEN 'TEMPORARY SEQUENCE'   WHEN 'v' THEN 'TEMPORARY VIEW'   ELSE NULL   END  END  WHEN false THEN CASE c.relkind  WHEN 'r' THEN 'TABLE'  WHEN 'p' THEN 'PARTITIONED TABLE'  WHEN 'i' THEN 'INDEX'  WHEN 'S' THEN 'SEQUENCE'  WHEN 'v' THEN 'VIEW'  WHEN 'c' THEN 'TYPE'  WHEN 'f' THEN 'FOREIGN TABLE'  WHEN 'm' THEN 'MATERIALIZED VIEW'  ELSE NULL  END  ELSE NULL  END  AS TABLE_TYPE, d.description AS REMARKS,  '' as TYPE_CAT, '' as TYPE_SCHEM, '' as TYPE_NAME, '' AS SELF_REFERENCING_COL_NAME, '' AS REF_GENERATION  FROM pg_catalog.pg_namespace n, pg_catalog.pg_class c  LEFT JOIN pg_catalog.pg_description d ON (c.oid = d.objoid AND d.objsubid = 0  and d.classoid = 'pg_class'::regclass)  WHERE c.relnamespace = n.oid  AND n.nspname LIKE 'public' AND c.relname LIKE '%' AND (false  OR ( c.relkind = 'r' AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema' )  OR ( c.relkind = 'v' AND n.nspname <> 'pg_catalog' AND n.nspname <> 'information_schema' ) OR ( c.relkind = 'S' ) OR ( c.relkind = 'i' AND n.nspname !~ '^pg_' AND n.nspname <> 'information_schema' ) )  ORDER BY TABLE_TYPE,TABLE_SCHEM,TABLE_NAME;",
+    "SELECT * FROM (SELECT n.nspname,c.relname,a.attname,a.atttypid,a.attnotnull OR (t.typtype = 'd' AND t.typnotnull) AS attnotnull,a.atttypmod,a.attlen,t.typtypmod,row_number() OVER (PARTITION BY a.attrelid ORDER BY a.attnum) AS attnum, nullif(a.attidentity, '') as attidentity,nullif(a.attgenerated, '') as attgenerated,pg_catalog.pg_get_expr(def.adbin, def.adrelid) AS adsrc,dsc.description,t.typbasetype,t.typtype  FROM pg_catalog.pg_namespace n  JOIN pg_catalog.pg_class c ON (c.relnamespace = n.oid)  JOIN pg_catalog.pg_attribute a ON (a.attrelid=c.oid)  JOIN pg_catalog.pg_type t ON (a.atttypid = t.oid)  LEFT JOIN pg_catalog.pg_attrdef def ON (a.attrelid=def.adrelid AND a.attnum = def.adnum)  LEFT JOIN pg_catalog.pg_description dsc ON (c.oid=dsc.objoid AND a.attnum = dsc.objsubid)  LEFT JOIN pg_catalog.pg_class dc ON (dc.oid=dsc.classoid AND dc.relname='pg_class')  LEFT JOIN pg_catalog.pg_namespace dn ON (dc.relnamespace=dn.oid AND dn.nspname='pg_catalog')  WHERE c.relkind in ('r','p','v','f','m') and a.attnum > 0 AND NOT a.attisdropped  AND n.nspname LIKE 'public' AND c.relname LIKE 't') c WHERE true  AND attname LIKE '%' ORDER BY nspname,c.relname,attnum;",
+    "SELECT nspname AS TABLE_SCHEM, NULL AS TABLE_CATALOG FROM pg_catalog.pg_namespace WHERE nspname <> 'pg_toast' AND (nspname !~ '^pg_temp_' OR nspname = (pg_catalog.current_schemas(true))[1]) AND (nspname !~ '^pg_toast_temp_' OR nspname = replace((pg_catalog.current_schemas(true))[1], 'pg_temp_', 'pg_toast_temp_')) ORDER BY TABLE_SCHEM;",
+    "SELECT NULL AS TABLE_CAT, n.nspname AS TABLE_SCHEM, ct.relname AS TABLE_NAME, a.attname AS COLUMN_NAME, i.indisprimary, ci.relname AS PK_NAME FROM pg_catalog.pg_class ct JOIN pg_catalog.pg_attribute a ON (ct.oid = a.attrelid) JOIN pg_catalog.pg_namespace n ON (ct.relnamespace = n.oid) JOIN pg_catalog.pg_index i ON ( a.attrelid = i.indrelid) JOIN pg_catalog.pg_class ci ON (ci.oid = i.indexrelid) WHERE true AND n.nspname = E'public' AND ct.relname = E't' AND i.indisprimary AND a.attnum = ANY(i.indkey) ORDER BY table_name, pk_name;",
+    'SELECT n.nspname = ANY(current_schemas(true)), n.nspname, t.typname FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON t.typnamespace = n.oid WHERE t.oid = 1043;',
 ]
 
 
@@ -184,6 +197,18 @@ def _compare_queries(ours, pg):
         eq(a.stdout, b.stdout, q)
 
 
+def _compare_jdbc(ctx, ours, pg):
+    for q in JDBC:
+        a, b = psql(ours, q), psql(pg, q)
+        check(b.returncode == 0, f"PostgreSQL {q}: {b.stderr}")
+        gap = _gap(a.stderr)
+        if a.returncode != 0 and gap:
+            ctx.note(f"jdbc query {q[:50]!r}: skipped, engine gap: {gap}")
+            continue
+        check(a.returncode == 0, f"{q}: {a.stderr}")
+        eq(a.stdout, b.stdout, q)
+
+
 def _reflect(port):
     """SQLAlchemy's inspector over the schema: label → result or ('ERROR', message)."""
     from sqlalchemy import create_engine, inspect
@@ -239,6 +264,7 @@ def test_sql_catalog_psql_and_sqlalchemy(ctx):
             check(p.returncode == 0 and "ERROR" not in p.stderr, f"schema on {port}: {p.stderr}")
         _compare_psql(ctx, node.port, pg.port)
         _compare_queries(node.port, pg.port)
+        _compare_jdbc(ctx, node.port, pg.port)
         _compare_sqlalchemy(ctx, node.port, pg.port)
     finally:
         pg.stop()
