@@ -99,7 +99,9 @@ PZ_SCHEMA_DECLARE(pz_cat_fk)
     X(I64, seq_inc, _, _)                                                                          \
     X(I64, seq_min, _, _)                                                                          \
     X(I64, seq_max, _, _)                                                                          \
-    X(BOOL, seq_cycle, _, _)
+    X(BOOL, seq_cycle, _, _)                                                                       \
+    X(ARR, referenced_by, pz_cat_icol, PZ_CAT_CONS_MAX) /* tables with FKs to this one (col =      \
+                                                           the table id); added in v1.1 */
 PZ_SCHEMA_DECLARE(pz_cat_desc)
 
 /* A cached descriptor: the decoded struct, its bytes and arena. Read-only once published. */

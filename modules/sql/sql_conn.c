@@ -297,6 +297,7 @@ static void s_stmt_end(s_stmt_t *st, pz_pn_t *plan)
         pz_pn_close(&st->ex, plan);
     }
     pz_bind_release(&st->b);
+    pz_ex_release_held(&st->ex);
     pz_arena_destroy(&st->ex.arena);
     pz_arena_destroy(&st->ex.tmp);
 }

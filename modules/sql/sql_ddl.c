@@ -156,6 +156,15 @@ typedef struct {
     pz_cat_index_t idx[PZ_CAT_INDEXES_MAX];
     pz_cat_icol_t icols[PZ_CAT_INDEXES_MAX][PZ_CAT_INDEX_COLS_MAX];
     pz_cat_check_t checks[PZ_CAT_CONS_MAX];
+    pz_cat_fk_t fks[PZ_CAT_CONS_MAX];
+    pz_cat_icol_t fk_cols[PZ_CAT_CONS_MAX][PZ_CAT_INDEX_COLS_MAX];
+    pz_cat_icol_t fk_ref[PZ_CAT_CONS_MAX][PZ_CAT_INDEX_COLS_MAX];
+    pz_cat_entry_t *parents[PZ_CAT_CONS_MAX];         /* tables referenced (not this one) */
+    const pz_ast_cons_t *pending_fk[PZ_CAT_CONS_MAX]; /* resolved after every column and key */
+    const char *pending_col[PZ_CAT_CONS_MAX];
+    int n_pending;
+    int n_parents;
+    bool self_ref;
     const char *seq_names[PZ_CAT_COLS_MAX];
     uint32_t seq_ids[PZ_CAT_COLS_MAX];
     int n_seqs;
@@ -250,6 +259,148 @@ static int s_check(pz_binder_t *b, s_newtab_t *t, const pz_ast_cons_t *c, const 
     return 0;
 }
 
+/* The parent's unique index over exactly these columns (in order). */
+static const pz_cat_index_t *s_unique_on(const pz_cat_desc_t *p, const pz_cat_icol_t *cols,
+                                         uint32_t n)
+{
+    for (uint32_t i = 0; i < p->indexes_len; i++) {
+        const pz_cat_index_t *ix = &p->indexes[i];
+        bool same = ix->unique && ix->cols_len == n;
+        for (uint32_t k = 0; same && k < n; k++) {
+            same = ix->cols[k].col == cols[k].col;
+        }
+        if (same) {
+            return ix;
+        }
+    }
+    return NULL;
+}
+
+/* A FOREIGN KEY (column or table constraint). The parent is resolved now; its referenced_by
+ * gains the new table when the batch is written. */
+static int s_fk(pz_binder_t *b, s_newtab_t *t, const pz_ast_cons_t *c, const char *col)
+{
+    const char *const *cols = col ? &col : c->cols;
+    int n = col ? 1 : c->n_cols;
+    if (t->d.fks_len >= PZ_CAT_CONS_MAX || n > PZ_CAT_INDEX_COLS_MAX) {
+        return pz_sql_err_set(b->ex->err, "54011", "too many constraints");
+    }
+    if (c->on_update == PZ_FK_CASCADE || c->on_update == PZ_FK_SET_NULL ||
+        c->on_update == PZ_FK_SET_DEFAULT || c->on_delete == PZ_FK_SET_DEFAULT) {
+        return pz_sql_err_set(b->ex->err, "0A000",
+                              "ON UPDATE CASCADE/SET NULL/SET DEFAULT and "
+                              "ON DELETE SET DEFAULT are not supported yet");
+    }
+    const pz_cat_desc_t *p = &t->d;
+    bool self = c->ref_schema == NULL && pz_cat_name_eq(t->d.name, c->ref_table);
+    if (!self) {
+        pz_cat_entry_t *pe = NULL;
+        int rc = pz_bind_relation(b, c->ref_schema, c->ref_table, c->location, &pe);
+        if (rc == 0 && pe->d.kind != PZ_CAT_TABLE) {
+            rc = pz_sql_err_set(b->ex->err, "42809", "referenced relation \"%s\" is not a table",
+                                c->ref_table);
+        }
+        if (rc != 0) {
+            return rc;
+        }
+        p = &pe->d;
+        bool seen = false;
+        for (int i = 0; i < t->n_parents; i++) {
+            seen |= t->parents[i] == pe;
+        }
+        if (!seen) {
+            t->parents[t->n_parents++] = pe; /* held by the binder */
+        }
+    }
+    t->self_ref |= self;
+    uint32_t k = t->d.fks_len;
+    pz_cat_fk_t *fk = &t->fks[k];
+    *fk = (pz_cat_fk_t){.cols = t->fk_cols[k],
+                        .ref_cols = t->fk_ref[k],
+                        .ref_table = p->id,
+                        .on_delete = c->on_delete,
+                        .on_update = c->on_update};
+    for (int i = 0; i < n; i++) {
+        int ci = s_col_idx(t, cols[i]);
+        if (ci < 0) {
+            return pz_sql_err_set(b->ex->err, "42703",
+                                  "column \"%s\" referenced in foreign key "
+                                  "constraint does not exist",
+                                  cols[i]);
+        }
+        fk->cols[fk->cols_len++] = (pz_cat_icol_t){.col = t->cols[ci].id};
+    }
+    if (c->n_ref_cols == 0) { /* the parent's primary key */
+        for (uint32_t i = 0; i < p->indexes[0].cols_len && i < PZ_CAT_INDEX_COLS_MAX; i++) {
+            fk->ref_cols[fk->ref_cols_len++] = p->indexes[0].cols[i];
+        }
+    }
+    for (int i = 0; i < c->n_ref_cols; i++) {
+        const pz_cat_col_t *pc = pz_cat_col_by_name(p, c->ref_cols[i]);
+        if (pc == NULL) {
+            return pz_sql_err_set(b->ex->err, "42703",
+                                  "column \"%s\" referenced in foreign key "
+                                  "constraint does not exist",
+                                  c->ref_cols[i]);
+        }
+        fk->ref_cols[fk->ref_cols_len++] = (pz_cat_icol_t){.col = pc->id};
+    }
+    if (fk->ref_cols_len != fk->cols_len) {
+        return pz_sql_err_set(b->ex->err, "42830",
+                              "number of referencing and referenced columns "
+                              "for foreign key disagree");
+    }
+    if (s_unique_on(p, fk->ref_cols, fk->ref_cols_len) == NULL) {
+        return pz_sql_err_set(b->ex->err, "42830",
+                              "there is no unique constraint matching given "
+                              "keys for referenced table \"%s\"",
+                              c->ref_table);
+    }
+    char tn[128];
+    snprintf(tn, sizeof tn, "%.*s", (int)t->d.name.len, t->d.name.ptr);
+    fk->name = s_v(c->name ? c->name : s_printf(b, "%s_%s_fkey", tn, cols[0]));
+    t->d.fks_len++;
+    return 0;
+}
+
+/* Each referenced table's descriptor gains child_id in referenced_by (same batch). */
+static int s_fk_parents(pz_binder_t *b, s_batch_t *w, s_newtab_t *t)
+{
+    for (int i = 0; i < t->n_parents; i++) {
+        const pz_cat_desc_t *p = &t->parents[i]->d;
+        pz_cat_desc_t *d = pz_ex_alloc(b->ex, sizeof *d);
+        pz_cat_icol_t *refs = pz_ex_alloc(b->ex, sizeof *refs * (p->referenced_by_len + 1));
+        if (d == NULL || refs == NULL) {
+            return PZ_ENOMEM;
+        }
+        if (p->referenced_by_len >= PZ_CAT_CONS_MAX) {
+            return pz_sql_err_set(b->ex->err, "54011", "too many tables reference \"%.*s\"",
+                                  (int)p->name.len, p->name.ptr);
+        }
+        *d = *p;
+        memcpy(refs, p->referenced_by, sizeof *refs * p->referenced_by_len);
+        refs[d->referenced_by_len++] = (pz_cat_icol_t){.col = t->d.id};
+        d->referenced_by = refs;
+        d->version++;
+        int rc = s_put_desc(b, w, d);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    if (t->self_ref) {
+        static pz_cat_icol_t self[1];
+        self[0] = (pz_cat_icol_t){.col = t->d.id};
+        pz_cat_icol_t *one = pz_ex_alloc(b->ex, sizeof *one);
+        if (one == NULL) {
+            return PZ_ENOMEM;
+        }
+        *one = self[0];
+        t->d.referenced_by = one;
+        t->d.referenced_by_len = 1;
+    }
+    return 0;
+}
+
 static int s_serial(pz_binder_t *b, s_newtab_t *t, pz_cat_col_t *col, const char *cname)
 {
     char tn[128];
@@ -326,7 +477,12 @@ static int s_coldef(pz_binder_t *b, s_newtab_t *t, const pz_ast_coldef_t *cd)
             col->identity = c->identity_always ? 'a' : 'd';
             break;
         default:
-            return pz_sql_err_set(b->ex->err, "0A000", "foreign keys are not supported yet");
+            if (t->n_pending >= PZ_CAT_CONS_MAX) {
+                return pz_sql_err_set(b->ex->err, "54011", "too many constraints");
+            }
+            t->pending_col[t->n_pending] = cd->name;
+            t->pending_fk[t->n_pending++] = c;
+            break;
         }
         if (rc != 0) {
             return rc;
@@ -411,6 +567,7 @@ static int s_create_table(pz_binder_t *b, const pz_ast_stmt_t *s, char *tag)
                            .name = s_v(s->rel.name),
                            .version = 1,
                            .owner = s_v("root"),
+                           .fks = t->fks,
                            .cols = t->cols,
                            .indexes = t->idx,
                            .checks = t->checks,
@@ -427,7 +584,11 @@ static int s_create_table(pz_binder_t *b, const pz_ast_stmt_t *s, char *tag)
         } else if (c->kind == PZ_CONS_CHECK) {
             rc = s_check(b, t, c, NULL);
         } else {
-            rc = pz_sql_err_set(b->ex->err, "0A000", "foreign keys are not supported yet");
+            if (t->n_pending >= PZ_CAT_CONS_MAX) {
+                return pz_sql_err_set(b->ex->err, "54011", "too many constraints");
+            }
+            t->pending_col[t->n_pending] = NULL;
+            t->pending_fk[t->n_pending++] = c;
         }
     }
     if (rc == 0 && t->idx[0].cols_len == 0) {
@@ -442,8 +603,16 @@ static int s_create_table(pz_binder_t *b, const pz_ast_stmt_t *s, char *tag)
         const char *one[1] = {"rowid"};
         rc = s_add_index(b, t, NULL, one, 1, true, 0);
     }
+    for (int i = 0; rc == 0 && i < t->n_pending; i++) {
+        rc = s_fk(b, t, t->pending_fk[i], t->pending_col[i]);
+    }
     rc = rc ? rc : s_validate_exprs(b, t);
     rc = rc ? rc : pz_cat_alloc_id(b->ex->kv, &t->d.id, b->ex->err);
+    for (uint32_t i = 0; rc == 0 && i < t->d.fks_len; i++) {
+        if (t->fks[i].ref_table == 0) {
+            t->fks[i].ref_table = t->d.id; /* a self-reference: the id is known only now */
+        }
+    }
     if (rc != 0) {
         return rc;
     }
@@ -456,6 +625,7 @@ static int s_create_table(pz_binder_t *b, const pz_ast_stmt_t *s, char *tag)
     for (int i = 0; rc == 0 && i < t->n_seqs; i++) {
         rc = s_seq_desc(b, &w, sid, t->seq_ids[i], t->seq_names[i], 1, 1, 1, INT64_MAX, false);
     }
+    rc = rc ? rc : s_fk_parents(b, &w, t);
     rc = rc ? rc : s_put_desc(b, &w, &t->d);
     return rc ? rc : s_commit(b, &w, "relation", s->rel.name);
 }
@@ -473,10 +643,75 @@ static int s_table_data(pz_binder_t *b, s_batch_t *w, uint32_t id)
         (pz_kv_req_t){.op = PZ_KV_DEL_RANGE, .key = s_dup(b, lo, ll), .end_key = s_dup(b, hi, hl)});
 }
 
+/* Dropping a table with foreign keys: each parent forgets it (referenced_by). A table other
+ * tables reference cannot be dropped (2BP01; CASCADE, which drops their constraints, is not
+ * built yet). */
+static int s_drop_fks(pz_binder_t *b, s_batch_t *w, const pz_cat_desc_t *d)
+{
+    pz_sbuf_t deps = {0};
+    for (uint32_t i = 0; i < d->referenced_by_len; i++) {
+        pz_cat_entry_t *ce = NULL;
+        if (d->referenced_by[i].col == d->id ||
+            pz_cat_get(b->ex->cat, b->ex->kv, d->referenced_by[i].col, &ce, b->ex->err) != 0) {
+            pz_sql_err_clear(b->ex->err);
+            continue;
+        }
+        for (uint32_t f = 0; f < ce->d.fks_len; f++) {
+            if (ce->d.fks[f].ref_table == d->id) {
+                pz_sbuf_printf(&deps, "%sconstraint %.*s on table %.*s depends on table %.*s",
+                               deps.len ? "\n" : "", (int)ce->d.fks[f].name.len,
+                               ce->d.fks[f].name.ptr, (int)ce->d.name.len, ce->d.name.ptr,
+                               (int)d->name.len, d->name.ptr);
+            }
+        }
+        pz_cat_release(&ce);
+    }
+    if (deps.len > 0) {
+        pz_sql_err_set(b->ex->err, "2BP01",
+                       "cannot drop table %.*s because other objects "
+                       "depend on it",
+                       (int)d->name.len, d->name.ptr);
+        pz_sql_err_detail(b->ex->err, "%.*s", (int)deps.len, deps.p);
+        pz_sql_err_hint(b->ex->err, "Use DROP ... CASCADE to drop the dependent objects too.");
+        pz_sbuf_free(&deps);
+        return PZ_EINVAL;
+    }
+    pz_sbuf_free(&deps);
+    for (uint32_t f = 0; f < d->fks_len; f++) {
+        pz_cat_entry_t *pe = NULL;
+        if (d->fks[f].ref_table == d->id ||
+            pz_cat_get(b->ex->cat, b->ex->kv, d->fks[f].ref_table, &pe, b->ex->err) != 0) {
+            pz_sql_err_clear(b->ex->err);
+            continue;
+        }
+        int rc = pz__bind_hold(b, pe);
+        pz_cat_desc_t *p = rc ? NULL : pz_ex_alloc(b->ex, sizeof *p);
+        pz_cat_icol_t *refs =
+            p ? pz_ex_alloc(b->ex, sizeof *refs * (pe->d.referenced_by_len + 1)) : NULL;
+        if (refs == NULL) {
+            return rc ? rc : PZ_ENOMEM;
+        }
+        *p = pe->d;
+        p->referenced_by = refs;
+        p->referenced_by_len = 0;
+        for (uint32_t i = 0; i < pe->d.referenced_by_len; i++) {
+            if (pe->d.referenced_by[i].col != d->id) {
+                refs[p->referenced_by_len++] = pe->d.referenced_by[i];
+            }
+        }
+        p->version++;
+        if ((rc = s_put_desc(b, w, p)) != 0) {
+            return rc;
+        }
+    }
+    return 0;
+}
+
 static int s_drop_rel(pz_binder_t *b, s_batch_t *w, pz_cat_entry_t *e)
 {
     const pz_cat_desc_t *d = &e->d;
-    int rc = s_name(b, w, d->db_id, d->schema_id, pz__view_cstr(b, d->name), 0, 0, false);
+    int rc = d->kind == PZ_CAT_TABLE ? s_drop_fks(b, w, d) : 0;
+    rc = rc ? rc : s_name(b, w, d->db_id, d->schema_id, pz__view_cstr(b, d->name), 0, 0, false);
     for (uint32_t i = 0; rc == 0 && d->kind == PZ_CAT_TABLE && i < d->indexes_len; i++) {
         rc =
             s_name(b, w, d->db_id, d->schema_id, pz__view_cstr(b, d->indexes[i].name), 0, 0, false);
@@ -958,6 +1193,25 @@ static int s_truncate(pz_binder_t *b, const pz_ast_stmt_t *s, char *tag)
         rc = pz_bind_relation(b, s->objs[i].schema, s->objs[i].name, s->objs[i].location, &e);
         if (rc == 0 && e->d.kind != PZ_CAT_TABLE) {
             rc = pz_sql_err_set(b->ex->err, "42809", "\"%s\" is not a table", s->objs[i].name);
+        }
+        for (uint32_t k = 0; rc == 0 && k < e->d.referenced_by_len; k++) {
+            pz_cat_entry_t *ce = NULL;
+            if (e->d.referenced_by[k].col == e->d.id ||
+                pz_cat_get(b->ex->cat, b->ex->kv, e->d.referenced_by[k].col, &ce, b->ex->err)) {
+                pz_sql_err_clear(b->ex->err);
+                continue;
+            }
+            rc = pz_sql_err_set(b->ex->err, "0A000",
+                                "cannot truncate a table referenced in a "
+                                "foreign key constraint");
+            pz_sql_err_detail(b->ex->err, "Table \"%.*s\" references \"%.*s\".",
+                              (int)ce->d.name.len, ce->d.name.ptr, (int)e->d.name.len,
+                              e->d.name.ptr);
+            pz_sql_err_hint(b->ex->err,
+                            "Truncate table \"%.*s\" at the same time, or use "
+                            "TRUNCATE ... CASCADE.",
+                            (int)ce->d.name.len, ce->d.name.ptr);
+            pz_cat_release(&ce);
         }
         rc = rc ? rc : s_table_data(b, &w, e->d.id);
     }

@@ -27,12 +27,13 @@ typedef struct {
     const pz_datum_t *row;
 } s_what_t;
 
-typedef struct {
+typedef struct pz_dml_writes {
     pz_kv_req_t *reqs;
     s_what_t *what;
     uint32_t n, cap;
     pz_rowbuf_t out; /* RETURNING rows */
     pz_datum_t *ret;
+    pz_rowbuf_t news, olds; /* rows foreign keys must check (sql_fk.c) */
 } s_dml_st_t;
 
 static int s_req(pz_ex_t *ex, s_dml_st_t *st, pz_kv_req_t r, const pz_cat_index_t *ix,
@@ -367,6 +368,9 @@ static int s_returning(pz_ex_t *ex, const pz_dml_t *m, s_dml_st_t *st, const pz_
     return pz_rowbuf_push(ex, &st->out, st->ret, m->n_returning);
 }
 
+static int s_fk_rows(pz_ex_t *ex, const pz_dml_t *m, s_dml_st_t *st, uint8_t kind,
+                     const pz_datum_t *row, const pz_datum_t *old);
+
 static int s_on_conflict(pz_ex_t *ex, const pz_dml_t *m, s_dml_st_t *st, pz_datum_t *row,
                          bool *handled)
 {
@@ -407,9 +411,52 @@ static int s_on_conflict(pz_ex_t *ex, const pz_dml_t *m, s_dml_st_t *st, pz_datu
     }
     rc = s_not_null(ex, m, kept);
     rc = rc ? rc : s_put_row(ex, m, st, kept, old);
+    rc = rc ? rc : s_fk_rows(ex, m, st, PZ_PN_UPDATE, kept, old);
     if (rc == 0) {
         ((pz_dml_t *)m)->count++;
         rc = s_returning(ex, m, st, kept);
+    }
+    return rc;
+}
+
+int pz_dml_delete_row(pz_ex_t *ex, const pz_dml_t *m, pz_dml_writes_t *w, const pz_datum_t *old)
+{
+    return s_del_row(ex, m, w, old);
+}
+
+int pz_dml_update_row(pz_ex_t *ex, const pz_dml_t *m, pz_dml_writes_t *w, pz_datum_t *row,
+                      const pz_datum_t *old)
+{
+    return s_put_row(ex, m, w, row, old);
+}
+
+/* Whether an UPDATE changed a column of a unique index (what a foreign key can reference). */
+static bool s_key_changed(const pz_cat_desc_t *d, const pz_datum_t *old, const pz_datum_t *row)
+{
+    for (uint32_t x = 0; x < d->indexes_len; x++) {
+        for (uint32_t k = 0; d->indexes[x].unique && k < d->indexes[x].cols_len; k++) {
+            int c = s_col_index(d, d->indexes[x].cols[k].col);
+            if (old[c].null != row[c].null ||
+                (!old[c].null && pz_datum_cmp(&old[c], &row[c]) != 0)) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+/* Remembers the rows the foreign keys must check. */
+static int s_fk_rows(pz_ex_t *ex, const pz_dml_t *m, s_dml_st_t *st, uint8_t kind,
+                     const pz_datum_t *row, const pz_datum_t *old)
+{
+    const pz_cat_desc_t *d = &m->table->d;
+    int rc = 0;
+    if (row != NULL && d->fks_len > 0) {
+        rc = pz_rowbuf_push(ex, &st->news, row, m->n_tcols);
+    }
+    if (rc == 0 && old != NULL && d->referenced_by_len > 0 &&
+        (kind == PZ_PN_DELETE || s_key_changed(d, old, row))) {
+        rc = pz_rowbuf_push(ex, &st->olds, old, m->n_tcols);
     }
     return rc;
 }
@@ -422,6 +469,7 @@ static int s_one(pz_ex_t *ex, pz_pn_t *pn, s_dml_st_t *st, const pz_datum_t *in)
     if (pn->kind == PZ_PN_DELETE) {
         const pz_datum_t *old = pz_ex_keep_row(ex, in, n);
         rc = old ? s_del_row(ex, m, st, old) : PZ_ENOMEM;
+        rc = rc ? rc : s_fk_rows(ex, m, st, PZ_PN_DELETE, NULL, old);
         m->count++;
         return rc ? rc : s_returning(ex, m, st, old);
     }
@@ -458,6 +506,7 @@ static int s_one(pz_ex_t *ex, pz_pn_t *pn, s_dml_st_t *st, const pz_datum_t *in)
     }
     m->count++;
     rc = s_put_row(ex, m, st, kept, old);
+    rc = rc ? rc : s_fk_rows(ex, m, st, pn->kind, kept, old);
     return rc ? rc : s_returning(ex, m, st, kept);
 }
 
@@ -477,6 +526,9 @@ int pz_dml_open(pz_ex_t *ex, pz_pn_t *pn)
         rc = s_one(ex, pn, st, in);
     }
     pz_pn_close(ex, pn->left);
+    if (rc == 0 && (st->news.n > 0 || st->olds.n > 0)) {
+        rc = pz_fk_check(ex, m, pn->kind, &st->news, &st->olds, st);
+    }
     if (rc != 0 || st->n == 0) {
         return rc;
     }

@@ -44,6 +44,22 @@ int pz_ex_tmp_reset(pz_ex_t *ex)
     return ex->tmp ? 0 : pz_sql_err_set(ex->err, "53200", "out of memory");
 }
 
+int pz_ex_hold(pz_ex_t *ex, pz_cat_entry_t *e)
+{
+    if (ex->n_held >= PZ_SQL_HELD_MAX) {
+        return pz_sql_err_set(ex->err, "54000", "a statement touches too many tables");
+    }
+    ex->held[ex->n_held++] = e;
+    return 0;
+}
+
+void pz_ex_release_held(pz_ex_t *ex)
+{
+    while (ex->n_held > 0) {
+        pz_cat_release(&ex->held[--ex->n_held]);
+    }
+}
+
 pz_datum_t *pz_ex_keep_row(pz_ex_t *ex, const pz_datum_t *row, int n)
 {
     pz_datum_t *out = pz_ex_alloc(ex, sizeof *out * (size_t)(n > 0 ? n : 1));

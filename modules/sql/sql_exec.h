@@ -11,6 +11,8 @@
 
 /* Correlated subqueries nest at most this deep (each level keeps its outer row). */
 #define PZ_SQL_OUTER_MAX 32
+/* Descriptors the executor itself acquires for one statement (FK cascades into child tables). */
+#define PZ_SQL_HELD_MAX 64
 
 typedef struct pz_cte_buf pz_cte_buf_t;
 
@@ -29,10 +31,12 @@ struct pz_ex {
     const atomic_bool *cancel; /* a CancelRequest or the server stopping: 57014 */
     pz_cte_buf_t **ctes;       /* materialized WITH queries, by cte_id */
     int n_ctes;
-    uint64_t deadline_ms; /* statement_timeout, 0 none */
-    const void *session;  /* the pz_sql_conn_t, for session values */
-    const char *user;     /* current_user */
-    const char *database; /* current_database() */
+    uint64_t deadline_ms;                  /* statement_timeout, 0 none */
+    const void *session;                   /* the pz_sql_conn_t, for session values */
+    const char *user;                      /* current_user */
+    const char *database;                  /* current_database() */
+    pz_cat_entry_t *held[PZ_SQL_HELD_MAX]; /* descriptors used by the statement's writes */
+    int n_held;
     bool explain_analyze;
 };
 
@@ -52,6 +56,10 @@ int pz_ex_tmp_reset(pz_ex_t *ex);
 /* Allocation in the statement arena, with 53200 when the budget is spent. */
 void *pz_ex_alloc(pz_ex_t *ex, size_t bytes);
 void *pz_ex_tmp_alloc(pz_ex_t *ex, size_t bytes);
+/* Keeps a descriptor reference until the statement ends (pz_ex_release_held). 54000 past
+ * PZ_SQL_HELD_MAX. */
+int pz_ex_hold(pz_ex_t *ex, pz_cat_entry_t *e);
+void pz_ex_release_held(pz_ex_t *ex);
 /* Copies a row of n datums into the statement arena. */
 pz_datum_t *pz_ex_keep_row(pz_ex_t *ex, const pz_datum_t *row, int n);
 /* 57014 when cancelled or past statement_timeout. */
@@ -82,6 +90,19 @@ typedef struct {
 } pz_rowbuf_t;
 int pz_rowbuf_push(pz_ex_t *ex, pz_rowbuf_t *b, const pz_datum_t *row, int ncols);
 int pz_rowbuf_next(pz_rowbuf_t *b, pz_datum_t **row);
+
+/* Foreign keys (sql_fk.c). The writes a DML statement is collecting (sql_dml.c's state). */
+typedef struct pz_dml_writes pz_dml_writes_t;
+/* Adds the deletion / the rewrite of a row of table m->table to the statement's batch. */
+int pz_dml_delete_row(pz_ex_t *ex, const pz_dml_t *m, pz_dml_writes_t *w, const pz_datum_t *old);
+int pz_dml_update_row(pz_ex_t *ex, const pz_dml_t *m, pz_dml_writes_t *w, pz_datum_t *row,
+                      const pz_datum_t *old);
+/* Checks a statement's rows against foreign keys before its batch is sent: new rows (INSERT,
+ * UPDATE) must find their parent keys (23503); deleted or re-keyed parent rows must have no
+ * children (NO ACTION / RESTRICT: 23503) or their children are deleted (CASCADE) or get NULLs
+ * (SET NULL), added to the same batch. news/olds: rows of m->table (NULL when none). */
+int pz_fk_check(pz_ex_t *ex, const pz_dml_t *m, uint8_t kind, const pz_rowbuf_t *news,
+                const pz_rowbuf_t *olds, pz_dml_writes_t *w);
 
 /* A hash table of rows (sql_htab.c). */
 typedef struct pz_hent {
