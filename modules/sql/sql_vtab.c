@@ -454,6 +454,14 @@ int pz__vt_snap_build(pz_ex_t *ex, const pz_vt_snap_t **out)
 {
     assert(ex != NULL && out != NULL);
     pthread_once(&s_snap_once, s_snap_key_init);
+    /* A node re-opened within one statement (a correlated subquery over pg_attrdef, run per
+     * outer row) reuses the statement's snapshot instead of scanning the catalog again. */
+    pz_vt_snap_t *prev = pthread_getspecific(s_snap_key);
+    if (prev != NULL && prev->ex == ex && prev->ex_arena == ex->arena &&
+        prev->stmt_ts_us == ex->fn.stmt_ts_us) {
+        *out = prev;
+        return 0;
+    }
     pz_arena_t *a = pz_arena_new();
     pz_vt_snap_t *s = a ? pz_arena_alloc(a, sizeof *s) : NULL;
     if (s == NULL) {
@@ -462,6 +470,9 @@ int pz__vt_snap_build(pz_ex_t *ex, const pz_vt_snap_t **out)
     }
     memset(s, 0, sizeof *s);
     s->arena = a;
+    s->ex = ex;
+    s->ex_arena = ex->arena;
+    s->stmt_ts_us = ex->fn.stmt_ts_us;
     int rc = s_snap_fill(ex, s);
     if (rc != 0) {
         pz_arena_destroy(&a);

@@ -61,6 +61,9 @@ bool pz__vt_oid_split(uint32_t oid, int *kind, uint32_t *table_id, uint32_t *sub
 
 typedef struct {
     pz_arena_t *arena;
+    const pz_ex_t *ex; /* the statement it was taken for: (ex, its arena, its timestamp) */
+    const pz_arena_t *ex_arena;
+    int64_t stmt_ts_us;
     uint32_t db_id;
     const char *db_name;
     const char *user;
@@ -76,7 +79,8 @@ typedef struct {
 
 /* This thread's latest snapshot, or NULL. Valid until the thread's next pz__vt_snap_build. */
 const pz_vt_snap_t *pz__vt_snap(void);
-/* Takes a new snapshot for ex's database (replacing this thread's previous one). */
+/* Takes a new snapshot for ex's database (replacing this thread's previous one), or returns
+ * the one already taken for the same statement. */
 int pz__vt_snap_build(pz_ex_t *ex, const pz_vt_snap_t **out);
 /* The database-local descriptor with this id, or NULL. */
 const pz_cat_desc_t *pz__vt_find(const pz_vt_snap_t *s, uint32_t id);
