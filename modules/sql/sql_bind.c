@@ -657,6 +657,27 @@ static int s_variadic(pz_binder_t *b, const pz_ast_expr_t *e, uint8_t kind, cons
     return *out ? 0 : PZ_ENOMEM;
 }
 
+/* In a grouped query a subquery runs over the AGG node's rows: its outer references see the
+ * grouped columns, at their positions there (aggregates have no name to refer to). */
+static pz_scope_t *s_agg_scope(pz_binder_t *b, const pz_agg_ctx_t *ac)
+{
+    pz_scope_t *s = pz__bind_alloc(b, sizeof *s);
+    if (s == NULL ||
+        (s->cols = pz__bind_alloc(b, sizeof *s->cols * (size_t)(ac->n_groups + 1))) == NULL) {
+        return NULL;
+    }
+    s->n = ac->n_groups;
+    s->outer = ac->input->outer;
+    for (int g = 0; g < ac->n_groups; g++) {
+        const pz_bx_t *x = ac->groups[g];
+        s->cols[g] = (pz_scol_t){.name = "?group?", .type = x->type};
+        if (x->kind == PZ_BX_COL && x->idx < ac->input->n) {
+            s->cols[g] = ac->input->cols[x->idx];
+        }
+    }
+    return s;
+}
+
 static int s_sublink(pz_binder_t *b, const pz_ast_expr_t *e, pz_bx_t **out)
 {
     pz_pn_t *plan = NULL;
@@ -667,6 +688,9 @@ static int s_sublink(pz_binder_t *b, const pz_ast_expr_t *e, pz_bx_t **out)
     }
     pz_scope_t *keep = b->scope;
     pz_agg_ctx_t *keep_agg = b->agg;
+    if (keep_agg != NULL && rc == 0 && (b->scope = s_agg_scope(b, keep_agg)) == NULL) {
+        rc = PZ_ENOMEM;
+    }
     b->agg = NULL;
     rc = rc ? rc : pz__bind_select(b, e->subquery, &plan);
     b->agg = keep_agg;

@@ -491,6 +491,19 @@ static int s_insert(pz_binder_t *b, const pz_ast_stmt_t *s, pz_pn_t **out)
     return rc;
 }
 
+/* The leftmost scan of a table in a plan: the UPDATE target (the first FROM item). */
+static pz_pn_t *s_find_scan(pz_pn_t *pn, uint32_t table_id)
+{
+    if (pn == NULL) {
+        return NULL;
+    }
+    if (pn->kind == PZ_PN_SCAN && pn->table->d.id == table_id) {
+        return pn;
+    }
+    pz_pn_t *l = s_find_scan(pn->left, table_id);
+    return l ? l : s_find_scan(pn->right, table_id);
+}
+
 /* UPDATE and DELETE: the target table as the first FROM item, then FROM/USING. */
 static int s_update_delete(pz_binder_t *b, const pz_ast_stmt_t *s, pz_pn_t **out)
 {
@@ -576,6 +589,7 @@ static int s_update_delete(pz_binder_t *b, const pz_ast_stmt_t *s, pz_pn_t **out
     if (rc == 0) {
         pn->dml->set_cols = set_cols;
         pn->dml->n_set = n_set;
+        pn->dml->target_scan = upd ? s_find_scan(plan, t->d.id) : NULL;
     }
     *out = pn;
     return rc;

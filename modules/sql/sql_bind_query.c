@@ -13,42 +13,82 @@
 int pz__bind_from_where(pz_binder_t *b, pz_ast_from_t *const *from, int n_from,
                         const pz_ast_expr_t *where, pz_pn_t **plan, pz_scope_t **scope);
 
-/* Output names PostgreSQL gives unnamed targets: the column or function name, else ?column?. */
+/* Output names PostgreSQL gives unnamed targets (its FigureColname): a column's or function's
+ * name is strong (2); a cast's type name, "case", "array" are weak (1) and give way to a strong
+ * name underneath; anything else is ?column? (0). */
+static int s_colname(const pz_ast_expr_t *e, const char **name)
+{
+    int st;
+    switch (e->kind) {
+    case PZ_AX_COLREF:
+        if (e->n_names == 0 || e->star) {
+            return 0;
+        }
+        *name = e->names[e->n_names - 1];
+        return 2;
+    case PZ_AX_FUNC:
+        *name = e->name;
+        return 2;
+    case PZ_AX_CAST:
+        st = s_colname(e->args[0], name);
+        if (st <= 1 && e->type.name != NULL) {
+            *name = e->type.name;
+            return 1;
+        }
+        return st;
+    case PZ_AX_SUBSCRIPT:
+    case PZ_AX_COLLATE:
+        return s_colname(e->args[0], name);
+    case PZ_AX_CASE:
+        st = e->case_else ? s_colname(e->case_else, name) : 0;
+        if (st <= 1) {
+            *name = "case";
+            return 1;
+        }
+        return st;
+    case PZ_AX_ARRAY:
+        *name = "array";
+        return 2;
+    case PZ_AX_SUBLINK:
+        if (e->sublink == PZ_SUBLINK_EXISTS || e->sublink == PZ_SUBLINK_ARRAY) {
+            *name = e->sublink == PZ_SUBLINK_EXISTS ? "exists" : "array";
+            return 2;
+        }
+        if (e->sublink == PZ_SUBLINK_EXPR && e->subquery != NULL &&
+            e->subquery->setop == PZ_SETOP_NONE && e->subquery->n_targets == 1) {
+            const pz_ast_target_t *t = &e->subquery->targets[0];
+            if (t->alias != NULL) {
+                *name = t->alias;
+                return 2;
+            }
+            return s_colname(t->expr, name);
+        }
+        return 0;
+    case PZ_AX_COALESCE:
+        *name = "coalesce";
+        return 2;
+    case PZ_AX_NULLIF:
+        *name = "nullif";
+        return 2;
+    case PZ_AX_GREATEST:
+        *name = "greatest";
+        return 2;
+    case PZ_AX_LEAST:
+        *name = "least";
+        return 2;
+    default:
+        return 0;
+    }
+}
+
 static const char *s_target_name(const pz_ast_target_t *t)
 {
+    const char *name = "?column?";
     if (t->alias != NULL) {
         return t->alias;
     }
-    const pz_ast_expr_t *e = t->expr;
-    while (e->kind == PZ_AX_CAST && e->args[0]->kind != PZ_AX_CONST) {
-        e = e->args[0];
-    }
-    switch (e->kind) {
-    case PZ_AX_COLREF:
-        return e->n_names ? e->names[e->n_names - 1] : "?column?";
-    case PZ_AX_FUNC:
-        return e->name;
-    case PZ_AX_CAST:
-        return e->type.name ? e->type.name : "?column?";
-    case PZ_AX_CASE:
-        return "case";
-    case PZ_AX_COALESCE:
-        return "coalesce";
-    case PZ_AX_NULLIF:
-        return "nullif";
-    case PZ_AX_GREATEST:
-        return "greatest";
-    case PZ_AX_LEAST:
-        return "least";
-    case PZ_AX_ARRAY:
-        return "array";
-    case PZ_AX_SUBLINK:
-        return e->sublink == PZ_SUBLINK_EXISTS  ? "exists"
-               : e->sublink == PZ_SUBLINK_ARRAY ? "array"
-                                                : "?column?";
-    default:
-        return "?column?";
-    }
+    s_colname(t->expr, &name);
+    return name;
 }
 
 typedef struct {

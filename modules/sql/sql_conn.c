@@ -23,6 +23,9 @@
 #include "sql_ddl.h"
 
 #define S_SEARCH_PATH_MAX 8
+/* Server-side retries of a statement that lost a race (40001): contention of a few clients on
+ * one row needs a handful; past this the client gets the 40001. */
+#define S_RETRIES_MAX 100
 /* KV batches time out after this: the lower layers answer in microseconds unless a node is
  * gone, and a session must not hang forever. */
 #define S_KV_TIMEOUT_MS 30000u
@@ -332,16 +335,18 @@ static int s_pump(s_stmt_t *st, pz_pn_t *plan, const pz_sql_sink_t *sink, uint64
     bool reset_ok = !s_holds_rows(plan);
     pz_datum_t *row;
     int rc;
+    uint64_t got = 0; /* this call's rows: max bounds one Execute, not the portal */
     *more = false;
     while ((rc = pz_pn_next(&st->ex, plan, &row)) == 1) {
         if (plan->n_cols > 0 && (rc = sink->row(sink->ctx, row, plan->n_cols)) != 0) {
             return pz_sql_err_code(st->ex.err, rc, "sending a row");
         }
         (*n)++;
+        got++;
         if (reset_ok && (rc = pz_ex_tmp_reset(&st->ex)) != 0) {
             return rc;
         }
-        if (max != 0 && *n >= max) {
+        if (max != 0 && got >= max) {
             *more = true;
             return 0;
         }
@@ -609,6 +614,18 @@ static int s_run(pz_sql_conn_t *c, const pz_ast_stmt_t *s, const pz_sql_sink_t *
     case PZ_AS_UPDATE:
     case PZ_AS_DELETE:
         rc = s_query(c, &st, s, sink, tag);
+        /* A statement whose conditional writes met a concurrent change (40001) wrote nothing
+         * and sent no row yet (a DML node does its work at open, before any output): run it
+         * again, on a fresh snapshot — the server-side retry of an implicit transaction. */
+        for (int attempt = 1; rc != 0 && s->kind != PZ_AS_SELECT && attempt <= S_RETRIES_MAX &&
+                              strcmp(err->sqlstate, "40001") == 0;
+             attempt++) {
+            s_stmt_end(&st, NULL);
+            pz_sql_err_clear(err);
+            usleep((useconds_t)(attempt < 10 ? attempt * 200 : 2000));
+            rc = s_stmt_begin(c, &st, err);
+            rc = rc ? rc : s_query(c, &st, s, sink, tag);
+        }
         break;
     case PZ_AS_SET:
         rc = s_set(c, &st, s, sink, err);
@@ -997,7 +1014,7 @@ int pz_sql_portal_run(pz_sql_conn_t *c, pz_sql_portal_t *p, uint32_t max_rows,
     }
     if (p->done) {
         char tag[64];
-        s_tag(s, p->plan, p->n, tag);
+        s_tag(s, p->plan, 0, tag); /* PostgreSQL counts this Execute's rows: none */
         return sink->complete(sink->ctx, tag);
     }
     p->st.ex.err = err;
@@ -1009,6 +1026,7 @@ int pz_sql_portal_run(pz_sql_conn_t *c, pz_sql_portal_t *p, uint32_t max_rows,
         rc = pz_pn_open(&p->st.ex, p->plan);
     }
     bool more = false;
+    uint64_t before = p->n;
     rc = rc ? rc : s_pump(&p->st, p->plan, sink, max_rows, &p->n, &more);
     if (rc != 0) {
         p->done = true;
@@ -1023,6 +1041,6 @@ int pz_sql_portal_run(pz_sql_conn_t *c, pz_sql_portal_t *p, uint32_t max_rows,
         c->txn_wrote |= c->status != 'I';
     }
     char tag[64];
-    s_tag(s, p->plan, p->n, tag);
+    s_tag(s, p->plan, p->n - before, tag); /* the rows of this Execute, as PostgreSQL counts */
     return sink->complete(sink->ctx, tag);
 }

@@ -34,6 +34,9 @@ typedef struct pz_dml_writes {
     pz_rowbuf_t out; /* RETURNING rows */
     pz_datum_t *ret;
     pz_rowbuf_t news, olds; /* rows foreign keys must check (sql_fk.c) */
+    pz_view_t expect;       /* the stored bytes the row being rewritten was read as */
+    pz_htab_t seen;         /* UPDATE: rows already rewritten (by their stored bytes) */
+    bool seen_init;
 } s_dml_st_t;
 
 static int s_req(pz_ex_t *ex, s_dml_st_t *st, pz_kv_req_t r, const pz_cat_index_t *ix,
@@ -229,6 +232,13 @@ static int s_put_row(pz_ex_t *ex, const pz_dml_t *m, s_dml_st_t *st, pz_datum_t 
     pz_kv_req_t r = {.op = same_pk ? PZ_KV_PUT : PZ_KV_CPUT,
                      .key = s_dup(ex, key, kl),
                      .value = s_dup(ex, (const uint8_t *)val.p, val.len)};
+    if (same_pk && st->expect.len > 0) {
+        /* A rewrite expects the row as it was read: a concurrent statement's change in between
+         * fails the batch (40001, retried by the session) instead of being lost. */
+        r.op = PZ_KV_CPUT;
+        r.exp_exists = true;
+        r.exp_value = st->expect;
+    }
     pz_sbuf_free(&val);
     rc = rc ? rc : s_req(ex, st, r, same_pk ? NULL : &d->indexes[0], row);
     pz_view_t pkv = s_dup(ex, pk, pl);
@@ -287,7 +297,9 @@ static int s_conflict(pz_ex_t *ex, const pz_dml_t *m, const s_what_t *w)
 {
     const pz_cat_desc_t *d = &m->table->d;
     if (w->index == NULL) {
-        return pz_sql_err_set(ex->err, "40001", "a concurrent statement changed the rows");
+        return pz_sql_err_set(ex->err, "40001",
+                              "restart transaction: a row this statement read "
+                              "was changed by a concurrent statement");
     }
     char name[160];
     if (w->index == &d->indexes[0] && w->index->name.len == 0) {
@@ -479,7 +491,24 @@ static int s_one(pz_ex_t *ex, pz_pn_t *pn, s_dml_st_t *st, const pz_datum_t *in)
     }
     memcpy(row, in, sizeof *row * (size_t)n);
     const pz_datum_t *old = NULL;
+    st->expect = (pz_view_t){0};
     if (pn->kind == PZ_PN_UPDATE) {
+        if (m->target_scan != NULL) {
+            pz_view_t raw = pz_scan_raw(m->target_scan);
+            st->expect = s_dup(ex, raw.ptr, raw.len);
+            bool created = true;
+            pz_datum_t key = pz_datum_bytes(PZ_TY_BYTEA, st->expect.ptr, st->expect.len);
+            if (!st->seen_init && (rc = pz_ht_init(ex, &st->seen, 1)) != 0) {
+                return rc;
+            }
+            st->seen_init = true;
+            if (raw.len > 0 && pz_ht_find(ex, &st->seen, &key, 1, true, &created) == NULL) {
+                return PZ_ENOMEM;
+            }
+            if (!created) {
+                return 0; /* UPDATE ... FROM joined this row twice: PostgreSQL updates it once */
+            }
+        }
         old = pz_ex_keep_row(ex, in, n);
         for (int i = 0; i < m->n_set; i++) {
             row[m->set_cols[i]] = in[n + i];
@@ -542,6 +571,15 @@ int pz_dml_open(pz_ex_t *ex, pz_pn_t *pn)
     }
     pz_msg_free(&reply);
     return rc;
+}
+
+void pz_dml_close(pz_ex_t *ex, pz_pn_t *pn)
+{
+    (void)ex;
+    s_dml_st_t *st = pn->st;
+    if (st->seen_init) {
+        pz_ht_free(&st->seen);
+    }
 }
 
 int pz_dml_next(pz_ex_t *ex, pz_pn_t *pn, pz_datum_t **row)

@@ -15,6 +15,7 @@ void pz_scan_close(pz_ex_t *ex, pz_pn_t *pn);
 int pz_agg_open(pz_ex_t *ex, pz_pn_t *pn);
 int pz_agg_next(pz_ex_t *ex, pz_pn_t *pn, pz_datum_t **row);
 void pz_agg_close(pz_ex_t *ex, pz_pn_t *pn);
+void pz_dml_close(pz_ex_t *ex, pz_pn_t *pn);
 int pz_window_open(pz_ex_t *ex, pz_pn_t *pn);
 int pz_window_next(pz_ex_t *ex, pz_pn_t *pn, pz_datum_t **row);
 int pz_dml_open(pz_ex_t *ex, pz_pn_t *pn);
@@ -627,6 +628,11 @@ void pz_pn_close(pz_ex_t *ex, pz_pn_t *pn)
         break;
     case PZ_PN_AGG:
         pz_agg_close(ex, pn);
+        break;
+    case PZ_PN_INSERT:
+    case PZ_PN_UPDATE:
+    case PZ_PN_DELETE:
+        pz_dml_close(ex, pn);
         break;
     case PZ_PN_HASHJOIN:
     case PZ_PN_DISTINCT:

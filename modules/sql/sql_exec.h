@@ -46,6 +46,9 @@ int pz_pn_open(pz_ex_t *ex, pz_pn_t *pn);
 int pz_pn_next(pz_ex_t *ex, pz_pn_t *pn, pz_datum_t **row);
 void pz_pn_close(pz_ex_t *ex, pz_pn_t *pn);
 
+/* The stored bytes of the row a SCAN node returned last (valid until its next call). */
+pz_view_t pz_scan_raw(const pz_pn_t *pn);
+
 /* Evaluates an expression over a row. Results live in ex->tmp (or are views into the row). */
 int pz_bx_eval(pz_ex_t *ex, const pz_bx_t *x, const pz_datum_t *row, pz_datum_t *out);
 /* A predicate: true only for a non-NULL true (WHERE's rule). */

@@ -187,7 +187,9 @@ typedef struct {
     pz_bx_t **conflict_set; /* DO UPDATE: new value per table column (NULL: unchanged), over
                                the existing row followed by the excluded row */
     pz_bx_t *conflict_where;
-    uint64_t count; /* rows written: the command tag */
+    pz_pn_t *target_scan; /* UPDATE: the scan reading the target table (its rows' stored bytes
+                             make each rewrite conditional: a concurrent change fails it) */
+    uint64_t count;       /* rows written: the command tag */
 } pz_dml_t;
 
 struct pz_pn {

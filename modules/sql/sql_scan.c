@@ -35,6 +35,7 @@ typedef struct {
     pz_msg_t *rows_reply; /* index scans: the rows fetched by primary key */
     pz_kv_batch_resp_t rows_resp;
     uint32_t pos, n;
+    pz_view_t raw; /* the current row's stored bytes (valid until the next chunk) */
     pz_datum_t *row;
     pz_sql_type_t *types;
     uint8_t *pk_buf; /* index scans: primary keys of the chunk */
@@ -335,6 +336,7 @@ int pz_scan_next(pz_ex_t *ex, pz_pn_t *pn, pz_datum_t **row)
             if (st->left > 0) {
                 st->left--;
             }
+            st->raw = v;
             *row = st->row;
             return 1;
         }
@@ -352,4 +354,10 @@ int pz_scan_next(pz_ex_t *ex, pz_pn_t *pn, pz_datum_t **row)
             return rc;
         }
     }
+}
+
+pz_view_t pz_scan_raw(const pz_pn_t *pn)
+{
+    const s_scan_t *st = pn->st;
+    return st != NULL ? st->raw : (pz_view_t){0};
 }
