@@ -340,6 +340,25 @@ s_pgbench_run()
     echo "$tps $pct"
 }
 
+# TPC-B's consistency condition: every committed transaction adds the same delta to one account,
+# one teller, one branch and one history row, so the four sums agree. A lost update (two
+# concurrent `x = x + d` statements on one row, one overwriting the other) breaks it.
+s_pgbench_check()
+{
+    local sums
+    sums=$(s_sql "$1" "SELECT (SELECT sum(abalance) FROM pgbench_accounts) || ' ' ||
+        (SELECT sum(tbalance) FROM pgbench_tellers) || ' ' ||
+        (SELECT sum(bbalance) FROM pgbench_branches) || ' ' ||
+        (SELECT sum(delta) FROM pgbench_history)")
+    if awk '{ exit !($1 == $2 && $2 == $3 && $3 == $4) }' <<<"$sums"; then
+        s_log "$(s_name "$1"): TPC-B sums agree after the runs (accounts, tellers, branches," \
+            "history: $sums)"
+    else
+        s_log "$(s_name "$1"): TPC-B sums DISAGREE after the runs (accounts, tellers, branches," \
+            "history: $sums): updates were lost"
+    fi
+}
+
 s_pgbench_all()
 {
     local t0 tpg tpz
@@ -369,6 +388,8 @@ s_pgbench_all()
             done
         done
     done
+    s_pgbench_check pg
+    s_pgbench_check pz
 }
 
 # --- GROUP BY over many rows ---------------------------------------------------------------
@@ -462,8 +483,10 @@ prof_pid="" prof_stat_pid=""
 s_profile_start()
 {
     mkdir -p "$profile_dir"
-    perf record -g -p "$pz_pid" -o "$profile_dir/$1.perf.data" >"$profile_dir/$1.record.log" \
-        2>&1 &
+    # DWARF stacks: libc and libzmq have no frame pointers, so -g alone loses most callers.
+    prof_name=$1
+    perf record -F 499 --call-graph dwarf,16384 -p "$pz_pid" -o "$profile_dir/$1.perf.data" \
+        >"$profile_dir/$1.record.log" 2>&1 &
     prof_pid=$!
     perf stat -p "$pz_pid" -o "$profile_dir/$1.stat.txt" >/dev/null 2>&1 &
     prof_stat_pid=$!
@@ -476,4 +499,10 @@ s_profile_stop()
     kill -INT "$prof_pid" "$prof_stat_pid" 2>/dev/null || true
     wait "$prof_pid" "$prof_stat_pid" 2>/dev/null || true
     prof_pid="" prof_stat_pid=""
+    local f="$profile_dir/$prof_name"
+    perf script -i "$f.perf.data" 2>/dev/null | python3 "$repo/bench/sql_perf_summary.py" \
+        --detail 6 >"$f.summary.txt" || true
+    perf report -i "$f.perf.data" --stdio --no-children 2>/dev/null | head -80 >"$f.report.txt" ||
+        true
+    s_log "profile of ours ($prof_name): $f.summary.txt, $f.report.txt, $f.stat.txt"
 }
