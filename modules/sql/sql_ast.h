@@ -288,6 +288,7 @@ typedef enum {
     PZ_AS_EXECUTE,
     PZ_AS_DEALLOCATE,
     PZ_AS_DISCARD,
+    PZ_AS_VACUUM, /* VACUUM / ANALYZE: analyze true for ANALYZE (added after the first set) */
 } pz_as_kind_t;
 
 /* DROP / RENAME / COMMENT object kinds. */

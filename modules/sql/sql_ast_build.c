@@ -807,6 +807,12 @@ static int s_misc(pz__ab_t *b, const PgQuery__Node *n, pz_ast_stmt_t *st)
                                                                                        : "TEMP");
         }
         return 0;
+    case PG_QUERY__NODE__NODE_VACUUM_STMT:
+        /* VACUUM [ANALYZE] (pgbench -i runs it): accepted, answered with a NOTICE that it
+         * does nothing yet — MVCC garbage collection and statistics come with later work. */
+        st->kind = PZ_AS_VACUUM;
+        st->analyze = !n->vacuum_stmt->is_vacuumcmd;
+        return 0;
     default:
         return pz__ab_refuse(b, -1, "%s is not supported", pz__sql_kind(n));
     }

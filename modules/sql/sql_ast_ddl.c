@@ -272,8 +272,14 @@ static int s_create(pz__ab_t *b, const PgQuery__CreateStmt *s, pz_ast_stmt_t *st
     if (s->of_typename != NULL) {
         return pz__ab_refuse(b, s->of_typename->location, "typed tables are not supported");
     }
-    if (s->n_options > 0) {
-        return pz__ab_refuse(b, loc, "storage parameters are not supported");
+    for (size_t i = 0; i < s->n_options; i++) {
+        /* fillfactor is a heap page-filling hint (pgbench -i sends it): there are no heap pages
+         * here, so it changes nothing and is accepted, as CockroachDB does. Others refused. */
+        const PgQuery__Node *o = s->options[i];
+        if (o->node_case != PG_QUERY__NODE__NODE_DEF_ELEM ||
+            strcmp(o->def_elem->defname, "fillfactor") != 0 || o->def_elem->defnamespace[0]) {
+            return pz__ab_refuse(b, loc, "storage parameters are not supported");
+        }
     }
     if (s->oncommit != PG_QUERY__ON_COMMIT_ACTION__ONCOMMIT_NOOP &&
         s->oncommit != PG_QUERY__ON_COMMIT_ACTION__ON_COMMIT_ACTION_UNDEFINED) {

@@ -640,6 +640,16 @@ static int s_run(pz_sql_conn_t *c, const pz_ast_stmt_t *s, const pz_sql_sink_t *
     case PZ_AS_DISCARD:
         snprintf(tag, 64, "DISCARD ALL");
         break;
+    case PZ_AS_VACUUM:
+        snprintf(tag, 64, s->analyze ? "ANALYZE" : "VACUUM");
+        if (sink->notice != NULL) {
+            pz_sql_err_t n = {0};
+            pz_sql_err_set(&n, "00000", "%s does nothing yet", s->analyze ? "ANALYZE" : "VACUUM");
+            pz_sql_err_detail(&n, "Old row versions are not garbage-collected and no table "
+                                  "statistics are kept yet.");
+            sink->notice(sink->ctx, &n);
+        }
+        break;
     case PZ_AS_COPY: /* sql_copy.c */
         rc = pz__sql_copy(c, &st.b, s, sink, tag);
         c->txn_wrote |= s->copy_from && c->status != 'I';
