@@ -298,8 +298,17 @@ static int s_resolve(pz_binder_t *b, const char *name, bool is_op, pz_bx_t **arg
     if (n > PZ_FN_ARGS_MAX) {
         return pz__bind_err(b, location, "54023", "too many arguments to %s", name);
     }
+    bool all_unknown = n > 0;
     for (int i = 0; i < n; i++) {
         argt[i] = args[i]->type;
+        all_unknown &= argt[i].id == PZ_TY_UNKNOWN;
+    }
+    if (all_unknown && is_op) {
+        /* 'a' < 'b', NULL = NULL: unknown literals on every side are text, as PostgreSQL's
+         * operator resolution settles them (the string category wins). */
+        for (int i = 0; i < n; i++) {
+            argt[i] = PZ_SQL_TYPE(PZ_TY_TEXT);
+        }
     }
     const pz_sql_fndef_t *def = NULL;
     int rc = pz_sql_fn_resolve(name, is_op, n, argt, &def, cast_to, &ret, b->ex->err);
@@ -360,7 +369,7 @@ static int s_colref(pz_binder_t *b, const pz_ast_expr_t *e, pz_bx_t **out)
                 continue;
             }
             rel_seen++;
-            if (strcmp(s->cols[i].name, col) != 0) {
+            if (strcmp(s->cols[i].name, col) != 0 || (rel == NULL && s->cols[i].using_dup)) {
                 continue;
             }
             if (found >= 0) {

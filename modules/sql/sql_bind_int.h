@@ -10,7 +10,9 @@ typedef struct {
     const char *rel;  /* the FROM item's name or alias (NULL: none) */
     const char *name; /* column name */
     pz_sql_type_t type;
-    bool hidden; /* not expanded by * (rowid) */
+    bool hidden;    /* not expanded by * (rowid) */
+    bool using_dup; /* the other side's copy of a JOIN USING / NATURAL column: reachable only
+                       qualified (b.id), and by b.* */
 } pz_scol_t;
 
 struct pz_scope {

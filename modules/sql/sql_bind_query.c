@@ -132,8 +132,8 @@ static int s_star(pz_binder_t *b, const pz_ast_expr_t *e, pz_scope_t *from, s_tl
     const char *rel = e->n_names >= 1 ? e->names[e->n_names - 1] : NULL;
     int added = 0;
     for (int i = 0; from != NULL && i < from->n; i++) {
-        if (from->cols[i].hidden ||
-            (rel && (!from->cols[i].rel || strcmp(rel, from->cols[i].rel)))) {
+        bool shown = !from->cols[i].hidden || (rel != NULL && from->cols[i].using_dup);
+        if (!shown || (rel && (!from->cols[i].rel || strcmp(rel, from->cols[i].rel)))) {
             continue;
         }
         pz_bx_t *x = pz__bx_new(b, PZ_BX_COL, from->cols[i].type);

@@ -604,6 +604,28 @@ static int s_using(pz_binder_t *b, const pz_ast_from_t *f, pz_scope_t *ls, pz_sc
     return 0;
 }
 
+/* Whether a column name is one the join merges (USING list, or common to both for NATURAL). */
+static bool s_using_has(const pz_ast_from_t *f, const pz_scope_t *ls, const pz_scope_t *rs,
+                        const char *name)
+{
+    if (!f->natural) {
+        for (int i = 0; i < f->n_using; i++) {
+            if (strcmp(f->using_cols[i], name) == 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+    bool l = false, r = false;
+    for (int i = 0; i < ls->n; i++) {
+        l |= !ls->cols[i].hidden && strcmp(ls->cols[i].name, name) == 0;
+    }
+    for (int i = 0; i < rs->n; i++) {
+        r |= !rs->cols[i].hidden && strcmp(rs->cols[i].name, name) == 0;
+    }
+    return l && r;
+}
+
 static int s_from_join(pz_binder_t *b, const pz_ast_from_t *f, pz_pn_t **plan, pz_scope_t **scope)
 {
     pz_pn_t *l, *r;
@@ -621,6 +643,17 @@ static int s_from_join(pz_binder_t *b, const pz_ast_from_t *f, pz_pn_t **plan, p
     pz_bx_t *pred = NULL;
     if (f->natural || f->n_using > 0) {
         rc = s_using(b, f, ls, rs, &pred);
+        /* One column per USING name, as PostgreSQL shows it: the left side's (the right
+         * side's for a RIGHT join, whose left values can be NULL); the other copy is reachable
+         * qualified only. A FULL join would need COALESCE of both: both stay visible. */
+        for (int i = 0; rc == 0 && f->join != PZ_JOIN_FULL && i < s->n; i++) {
+            bool left = i < ls->n;
+            if (left != (f->join == PZ_JOIN_RIGHT) || !s_using_has(f, ls, rs, s->cols[i].name)) {
+                continue;
+            }
+            s->cols[i].hidden = true;
+            s->cols[i].using_dup = true;
+        }
     } else if (f->on != NULL) {
         pz_scope_t *keep = b->scope;
         s->outer = keep;

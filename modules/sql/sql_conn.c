@@ -338,7 +338,7 @@ static int s_pump(s_stmt_t *st, pz_pn_t *plan, const pz_sql_sink_t *sink, uint64
     uint64_t got = 0; /* this call's rows: max bounds one Execute, not the portal */
     *more = false;
     while ((rc = pz_pn_next(&st->ex, plan, &row)) == 1) {
-        if (plan->n_cols > 0 && (rc = sink->row(sink->ctx, row, plan->n_cols)) != 0) {
+        if ((rc = sink->row(sink->ctx, row, plan->n_cols)) != 0) {
             return pz_sql_err_code(st->ex.err, rc, "sending a row");
         }
         (*n)++;
