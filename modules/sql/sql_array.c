@@ -330,9 +330,9 @@ int pz__array_in(pz_arena_t *a, const pz_sql_tyenv_t *env, pz_sql_type_t t, cons
     const char *nul = len > 0 ? memchr(s, '\0', len) : NULL;
     if (nul != NULL) /* the literal ends at a NUL, as PostgreSQL's C string would */
         len = (size_t)(nul - s);
-    s_count_t c;
-    int64_t lb;
-    size_t brace;
+    s_count_t c = {0};
+    int64_t lb = 1;
+    size_t brace = 0;
     if (s_structure(s, len, &c, &lb, &brace, err) != 0)
         return PZ_EINVAL;
     if (c.ndim > 1)

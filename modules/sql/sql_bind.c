@@ -337,7 +337,7 @@ static int s_resolve(pz_binder_t *b, const char *name, bool is_op, pz_bx_t **arg
 /* Coerces every expression to one common type (CASE, COALESCE, IN, VALUES columns). */
 static int s_unify(pz_binder_t *b, pz_bx_t **xs, int n, const char *ctx, pz_sql_type_t *out)
 {
-    pz_sql_type_t stack[16];
+    pz_sql_type_t stack[16] = {{0}};
     pz_sql_type_t *t = n <= 16 ? stack : pz__bind_alloc(b, sizeof *t * (size_t)n);
     if (t == NULL) {
         return PZ_ENOMEM;

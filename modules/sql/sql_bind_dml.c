@@ -473,7 +473,7 @@ static int s_insert(pz_binder_t *b, const pz_ast_stmt_t *s, pz_pn_t **out)
             }
         }
     }
-    pz_pn_t *src;
+    pz_pn_t *src = NULL;
     const pz_ast_select_t *q = s->select;
     bool plain_values = q && q->n_values > 0 && q->setop == PZ_SETOP_NONE && q->n_order_by == 0 &&
                         q->limit == NULL && q->offset == NULL && q->n_ctes == 0;

@@ -555,8 +555,8 @@ int pz_copy_rd_next(pz_copy_rd_t *r, pz_sql_err_t *err, bool *with_line)
         if (r->ended) {
             return 0;
         }
-        size_t end, next;
-        bool marker;
+        size_t end = 0, next = 0;
+        bool marker = false;
         int rc = s_find_line(r, &end, &next, &marker, err);
         if (rc <= 0) {
             if (rc < 0) {

@@ -57,7 +57,7 @@ int pz__bin_get(pz__bin_t *r, size_t n, const uint8_t **p, pz_sql_err_t *err)
 
 int pz__bin_get_u32(pz__bin_t *r, uint32_t *v, pz_sql_err_t *err)
 {
-    const uint8_t *p;
+    const uint8_t *p = NULL;
     if (pz__bin_get(r, 4, &p, err) != 0)
         return PZ_EINVAL;
     *v = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
@@ -75,7 +75,7 @@ static int s_get_u64(pz__bin_t *r, uint64_t *v, pz_sql_err_t *err)
 
 static int s_get_u16(pz__bin_t *r, uint16_t *v, pz_sql_err_t *err)
 {
-    const uint8_t *p;
+    const uint8_t *p = NULL;
     if (pz__bin_get(r, 2, &p, err) != 0)
         return PZ_EINVAL;
     *v = (uint16_t)(p[0] << 8 | p[1]);
@@ -268,7 +268,7 @@ static int s_recv_dt(pz__bin_t *r, pz_sql_type_t t, pz_datum_t *out, pz_sql_err_
 static int s_recv_text(pz_arena_t *a, pz__bin_t *r, pz_sql_type_t t, pz_datum_t *out,
                        pz_sql_err_t *err)
 {
-    const uint8_t *p;
+    const uint8_t *p = NULL;
     size_t n = r->len - r->pos;
     if (pz__bin_get(r, n, &p, err) != 0)
         return PZ_EINVAL;
@@ -285,7 +285,7 @@ static int s_recv_text(pz_arena_t *a, pz__bin_t *r, pz_sql_type_t t, pz_datum_t 
 static int s_recv_bytes(pz_arena_t *a, pz__bin_t *r, pz_ty_t t, size_t n, pz_datum_t *out,
                         pz_sql_err_t *err)
 {
-    const uint8_t *p;
+    const uint8_t *p = NULL;
     if (pz__bin_get(r, n, &p, err) != 0)
         return PZ_EINVAL;
     uint8_t *q = pz_arena_alloc(a, n + 1);
@@ -299,7 +299,7 @@ static int s_recv_bytes(pz_arena_t *a, pz__bin_t *r, pz_ty_t t, size_t n, pz_dat
 
 static int s_recv_json(pz_arena_t *a, pz__bin_t *r, bool jsonb, pz_datum_t *out, pz_sql_err_t *err)
 {
-    const uint8_t *p;
+    const uint8_t *p = NULL;
     if (jsonb) {
         if (pz__bin_get(r, 1, &p, err) != 0)
             return PZ_EINVAL;
@@ -319,7 +319,7 @@ static int s_recv_json(pz_arena_t *a, pz__bin_t *r, bool jsonb, pz_datum_t *out,
 int pz__bin_recv(pz_arena_t *a, pz_sql_type_t t, pz__bin_t *r, pz_datum_t *out, pz_sql_err_t *err)
 {
     assert(a != NULL && r != NULL && out != NULL && t.id < PZ_TY_COUNT_);
-    const uint8_t *p;
+    const uint8_t *p = NULL;
     switch (t.id) {
     case PZ_TY_BOOL:
     case PZ_TY_CHAR:

@@ -262,7 +262,7 @@ static int s_one_window(pz_ex_t *ex, const pz_win_t *w, s_win_st_t *st, int k)
                 if (w->kind <= PZ_WIN_LEAD) {
                     rc = s_rank_fn(ex, w, st, idx, i, ps, pe, lo, hi, dense, out);
                 } else {
-                    int64_t fs, fe;
+                    int64_t fs = 0, fe = -1;
                     rc = s_frame(ex, w, i, ps, pe, lo, hi, &fs, &fe);
                     rc = rc ? rc : s_frame_fn(ex, w, st, idx, fs, fe, &run, &run_end, out);
                 }
