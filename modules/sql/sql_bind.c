@@ -608,7 +608,7 @@ static int s_eq_family(pz_binder_t *b, const pz_ast_expr_t *e, uint8_t kind, pz_
 
 static int s_between(pz_binder_t *b, const pz_ast_expr_t *e, pz_bx_t **out)
 {
-    pz_bx_t *v, *lo, *hi;
+    pz_bx_t *v = NULL, *lo = NULL, *hi = NULL;
     int rc = pz__bind_expr(b, e->args[0], &v);
     rc = rc ? rc : pz__bind_expr(b, e->args[1], &lo);
     rc = rc ? rc : pz__bind_expr(b, e->args[2], &hi);

@@ -1027,7 +1027,7 @@ static int s_create_schema(pz_binder_t *b, const pz_ast_stmt_t *s, char *tag)
 /* A database and its public schema, in one batch. */
 static int s_make_db(pz_binder_t *b, const char *name, bool if_not_exists)
 {
-    uint32_t id, sid;
+    uint32_t id = 0, sid = 0;
     if (pz_cat_lookup(b->ex->cat, b->ex->kv, 0, 0, name, &id, NULL, b->ex->err) == 0) {
         return if_not_exists
                    ? 0
