@@ -378,7 +378,9 @@ static int s_fk_parents(pz_binder_t *b, s_batch_t *w, s_newtab_t *t)
                                   (int)p->name.len, p->name.ptr);
         }
         *d = *p;
-        memcpy(refs, p->referenced_by, sizeof *refs * p->referenced_by_len);
+        if (p->referenced_by_len) {
+            memcpy(refs, p->referenced_by, sizeof *refs * p->referenced_by_len);
+        }
         refs[d->referenced_by_len++] = (pz_cat_icol_t){.col = t->d.id};
         d->referenced_by = refs;
         d->version++;

@@ -124,9 +124,15 @@ static int s_mut(pz_binder_t *b, const pz_cat_desc_t *src, s_mut_t *m)
     if (m->cols == NULL || m->checks == NULL || m->idx == NULL) {
         return PZ_ENOMEM;
     }
-    memcpy(m->cols, src->cols, sizeof *m->cols * src->cols_len);
-    memcpy(m->checks, src->checks, sizeof *m->checks * src->checks_len);
-    memcpy(m->idx, src->indexes, sizeof *m->idx * src->indexes_len);
+    if (src->cols_len) { /* an empty array's pointer may be NULL: memcpy must not see it */
+        memcpy(m->cols, src->cols, sizeof *m->cols * src->cols_len);
+    }
+    if (src->checks_len) {
+        memcpy(m->checks, src->checks, sizeof *m->checks * src->checks_len);
+    }
+    if (src->indexes_len) {
+        memcpy(m->idx, src->indexes, sizeof *m->idx * src->indexes_len);
+    }
     m->d.cols = m->cols;
     m->d.checks = m->checks;
     m->d.indexes = m->idx;

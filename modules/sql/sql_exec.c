@@ -421,7 +421,9 @@ static int s_sort_open(pz_ex_t *ex, pz_pn_t *pn, s_st_t *st)
         return rc;
     }
     s_sortctx_t c = {ex, pn};
-    qsort_r(st->rows, st->n_rows, sizeof *st->rows, s_sort_cmp, &c);
+    if (st->n_rows > 1) {
+        qsort_r(st->rows, st->n_rows, sizeof *st->rows, s_sort_cmp, &c);
+    }
     return 0;
 }
 
