@@ -503,7 +503,11 @@ static int s_from_func(pz_binder_t *b, const pz_ast_from_t *f, pz_pn_t **plan, p
         return PZ_ENOMEM;
     }
     pz_scope_t *keep = b->scope;
-    b->scope = NULL; /* no LATERAL: arguments see no FROM columns */
+    /* No LATERAL: the arguments see no column of this FROM clause, but an enclosing query's
+     * (a correlated subquery's generate_series(1, outer.n)): one empty level stands for this
+     * query, so those references count as outer ones. */
+    pz_scope_t here = {.outer = keep};
+    b->scope = &here;
     int rc = 0;
     pz_sql_type_t t = PZ_SQL_TYPE(PZ_TY_INT4);
     for (int i = 0; i < e->n_args && rc == 0; i++) {
@@ -513,6 +517,7 @@ static int s_from_func(pz_binder_t *b, const pz_ast_from_t *f, pz_pn_t **plan, p
         }
     }
     b->scope = keep;
+    b->corr |= here.correlated;
     for (int i = 0; series && rc == 0 && i < e->n_args; i++) {
         rc = pz_bind_coerce(b, pn->func_args[i], t, PZ_CAST_IMPLICIT, NULL, &pn->func_args[i]);
     }

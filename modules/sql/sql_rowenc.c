@@ -286,6 +286,8 @@ static size_t s_key_put_asc(uint8_t *buf, size_t cap, size_t len, const pz_datum
     case PZ_TY_REGCLASS:
     case PZ_TY_REGTYPE:
     case PZ_TY_REGPROC:
+    case PZ_TY_REGNAMESPACE:
+    case PZ_TY_REGROLE:
     case PZ_TY_CHAR:
     case PZ_TY_DATE:
     case PZ_TY_TIME:

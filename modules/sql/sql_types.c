@@ -144,7 +144,8 @@ bool pz__ty_is_text(pz_ty_t t)
 bool pz__ty_is_int(pz_ty_t t)
 {
     return t == PZ_TY_INT2 || t == PZ_TY_INT4 || t == PZ_TY_INT8 || t == PZ_TY_OID ||
-           t == PZ_TY_REGCLASS || t == PZ_TY_REGTYPE || t == PZ_TY_REGPROC;
+           t == PZ_TY_REGCLASS || t == PZ_TY_REGTYPE || t == PZ_TY_REGPROC ||
+           t == PZ_TY_REGNAMESPACE || t == PZ_TY_REGROLE;
 }
 
 uint64_t pz__hash_u64(uint64_t v, uint64_t seed)
@@ -270,6 +271,14 @@ static const s_cast_t s_casts[] = {
     C(OID, REGCLASS, I),
     C(OID, REGPROC, I),
     C(OID, REGTYPE, I),
+    C(OID, REGNAMESPACE, I),
+    C(OID, REGROLE, I),
+    C(REGNAMESPACE, OID, I),
+    C(REGROLE, OID, I),
+    C(INT4, REGNAMESPACE, I),
+    C(INT4, REGROLE, I),
+    C(INT8, REGNAMESPACE, I),
+    C(INT8, REGROLE, I),
     C(REGCLASS, INT4, A),
     C(REGCLASS, INT8, A),
     C(REGCLASS, OID, I),
@@ -431,6 +440,8 @@ static const struct {
     {"regclass", PZ_TY_REGCLASS},
     {"regtype", PZ_TY_REGTYPE},
     {"regproc", PZ_TY_REGPROC},
+    {"regnamespace", PZ_TY_REGNAMESPACE},
+    {"regrole", PZ_TY_REGROLE},
     {"name", PZ_TY_NAME},
     {"\"char\"", PZ_TY_CHAR},
     {"void", PZ_TY_VOID},

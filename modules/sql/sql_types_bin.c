@@ -136,6 +136,8 @@ void pz_datum_to_binary(const pz_datum_t *d, pz_sbuf_t *out)
     case PZ_TY_REGCLASS:
     case PZ_TY_REGTYPE:
     case PZ_TY_REGPROC:
+    case PZ_TY_REGNAMESPACE:
+    case PZ_TY_REGROLE:
         pz__bin_put_u32(out, (uint32_t)d->v.i);
         return;
     case PZ_TY_INT8:

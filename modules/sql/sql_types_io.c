@@ -485,6 +485,8 @@ int pz_datum_from_text(pz_arena_t *a, const pz_sql_tyenv_t *env, pz_sql_type_t t
     case PZ_TY_REGCLASS:
     case PZ_TY_REGTYPE:
     case PZ_TY_REGPROC:
+    case PZ_TY_REGNAMESPACE:
+    case PZ_TY_REGROLE:
         return s_int_type_in(t, s, len, out, err);
     case PZ_TY_DATE:
     case PZ_TY_TIME:
@@ -627,6 +629,8 @@ void pz_datum_to_text(const pz_sql_tyenv_t *env, const pz_datum_t *d, pz_sbuf_t 
     case PZ_TY_REGCLASS:
     case PZ_TY_REGTYPE:
     case PZ_TY_REGPROC:
+    case PZ_TY_REGNAMESPACE:
+    case PZ_TY_REGROLE:
         s_oid_out(d, out);
         return;
     case PZ_TY_FLOAT4:

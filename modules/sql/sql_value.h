@@ -96,7 +96,9 @@ static inline void pz_sql_err_clear(pz_sql_err_t *err)
     X(CHAR, "\"char\"", 18, 1002, 1, 'Z')                                                        \
     X(VOID, "void", 2278, 0, 4, 'P')                                                             \
     X(RECORD, "record", 2249, 2287, -1, 'P')                                                     \
-    X(ARRAY, "array", 0, 0, -1, 'A') /* the real OID is the element type's array OID */
+    X(ARRAY, "array", 0, 0, -1, 'A') /* the real OID is the element type's array OID */     \
+    X(REGNAMESPACE, "regnamespace", 4089, 4090, 4, 'N') /* appended: ids are stored */       \
+    X(REGROLE, "regrole", 4096, 4097, 4, 'N')
 
 typedef enum {
 #define PZ_SQL_TY_ENUM_(e, n, oid, aoid, len, cat) PZ_TY_##e,
