@@ -294,8 +294,8 @@ int pz_bind_coerce(pz_binder_t *b, pz_bx_t *x, pz_sql_type_t to, pz_cast_ctx_t c
 static int s_resolve(pz_binder_t *b, const char *name, bool is_op, pz_bx_t **args, int n,
                      int location, pz_bx_t **out)
 {
-    pz_sql_type_t argt[PZ_FN_ARGS_MAX + 2], cast_to[PZ_FN_ARGS_MAX + 2], ret;
-    if (n > PZ_FN_ARGS_MAX) {
+    pz_sql_type_t argt[PZ_BIND_CALL_ARGS_MAX], cast_to[PZ_BIND_CALL_ARGS_MAX], ret;
+    if (n > PZ_BIND_CALL_ARGS_MAX) {
         return pz__bind_err(b, location, "54023", "too many arguments to %s", name);
     }
     bool all_unknown = n > 0;

@@ -273,8 +273,8 @@ int pz__bind_func(pz_binder_t *b, const pz_ast_expr_t *e, pz_bx_t **out)
             return rc;
         }
     }
-    pz_sql_type_t argt[PZ_FN_ARGS_MAX], cast_to[PZ_FN_ARGS_MAX], ret;
-    if (e->n_args > PZ_FN_ARGS_MAX) {
+    pz_sql_type_t argt[PZ_BIND_CALL_ARGS_MAX], cast_to[PZ_BIND_CALL_ARGS_MAX], ret;
+    if (e->n_args > PZ_BIND_CALL_ARGS_MAX) {
         return pz__bind_err(b, e->location, "54023", "too many arguments");
     }
     for (int i = 0; i < e->n_args; i++) {

@@ -30,6 +30,9 @@ struct pz_agg_ctx {
     pz_scope_t *input; /* the scope aggregate arguments and groups are bound in */
 };
 
+/* Arguments of one call: PostgreSQL's FUNC_MAX_ARGS (sql_func.c resolves up to the same). */
+#define PZ_BIND_CALL_ARGS_MAX 100
+
 /* Window functions of the query level being bound: their results are columns after the input's,
  * numbered with placeholders (PZ_WIN_COL_BASE - k) until the input's width is known. */
 #define PZ_WIN_COL_BASE (-1000)

@@ -409,6 +409,53 @@ static pz_pn_t *s_agg_node(pz_binder_t *b, pz_pn_t *in, pz_agg_ctx_t *ac)
     return a;
 }
 
+/* generate_series / unnest at the top of a select-list item: a set-returning column. */
+static bool s_is_srf(const pz_ast_expr_t *e)
+{
+    return e->kind == PZ_AX_FUNC && e->over == NULL && !e->agg_star &&
+           ((strcmp(e->name, "unnest") == 0 && e->n_args == 1) ||
+            (strcmp(e->name, "generate_series") == 0 && (e->n_args == 2 || e->n_args == 3)));
+}
+
+static int s_bind_srf(pz_binder_t *b, const pz_ast_expr_t *e, pz_bx_t **out)
+{
+    bool unnest = e->name[0] == 'u';
+    pz_bx_t *x = pz__bx_new(b, PZ_BX_SRF, PZ_SQL_TYPE(PZ_TY_INT4));
+    if (x == NULL || (x->args = pz__bind_alloc(b, sizeof *x->args * 3)) == NULL) {
+        return PZ_ENOMEM;
+    }
+    x->idx = unnest ? 1 : 0;
+    x->n_args = e->n_args;
+    x->location = e->location;
+    pz_sql_type_t t = PZ_SQL_TYPE(PZ_TY_INT4);
+    for (int i = 0; i < e->n_args; i++) {
+        int rc = pz__bind_expr(b, e->args[i], &x->args[i]);
+        if (rc != 0) {
+            return rc;
+        }
+        if (!unnest && x->args[i]->type.id == PZ_TY_INT8) {
+            t = PZ_SQL_TYPE(PZ_TY_INT8);
+        }
+    }
+    if (unnest) {
+        if (x->args[0]->type.id != PZ_TY_ARRAY) {
+            return pz__bind_err(b, e->location, "42883", "function unnest(%s) does not exist",
+                                pz_ty_name(x->args[0]->type.id));
+        }
+        x->type = PZ_SQL_TYPE(x->args[0]->type.elem);
+    } else {
+        for (int i = 0; i < e->n_args; i++) {
+            int rc = pz_bind_coerce(b, x->args[i], t, PZ_CAST_IMPLICIT, NULL, &x->args[i]);
+            if (rc != 0) {
+                return rc;
+            }
+        }
+        x->type = t;
+    }
+    *out = x;
+    return 0;
+}
+
 static int s_targets(pz_binder_t *b, const pz_ast_select_t *q, pz_scope_t *from, s_tl_t *tl)
 {
     for (int i = 0; i < q->n_targets; i++) {
@@ -418,7 +465,7 @@ static int s_targets(pz_binder_t *b, const pz_ast_select_t *q, pz_scope_t *from,
             rc = s_star(b, e, from, tl);
         } else {
             pz_bx_t *x;
-            rc = pz__bind_expr(b, e, &x);
+            rc = s_is_srf(e) ? s_bind_srf(b, e, &x) : pz__bind_expr(b, e, &x);
             rc = rc ? rc : s_tl_add(b, tl, x, s_target_name(&q->targets[i]));
         }
         if (rc != 0) {
@@ -585,6 +632,9 @@ static int s_plain(pz_binder_t *b, const pz_ast_select_t *q, pz_pn_t **out)
     }
     if ((plan = s_project(b, plan, tl.exprs, tl.names, tl.n)) == NULL) {
         return PZ_ENOMEM;
+    }
+    for (int i = 0; i < tl.n; i++) {
+        plan->has_srf |= tl.exprs[i]->kind == PZ_BX_SRF;
     }
     if (q->n_order_by > 0 && (plan = s_sort(b, plan, q->order_by, ord, q->n_order_by)) == NULL) {
         return PZ_ENOMEM;

@@ -34,6 +34,8 @@ typedef struct {
     /* buffered rows (sort, set operations, CTE reads, nested-loop right side) */
     pz_datum_t **rows;
     uint64_t n_rows, cap_rows, rpos;
+    pz_datum_t **srf_items; /* ProjectSet: each set-returning column's elements and count */
+    int64_t *srf_n;
     pz_datum_t *left_row; /* joins: the current left row */
     bool left_matched;
     pz_datum_t *out;
@@ -98,8 +100,98 @@ static int s_filter_next(pz_ex_t *ex, pz_pn_t *pn, pz_datum_t **row)
     }
 }
 
+/* The elements of a set-returning function's value for the current input row. */
+static int s_srf_items(pz_ex_t *ex, const pz_bx_t *x, const pz_datum_t *in, pz_datum_t **items,
+                       int64_t *n)
+{
+    pz_datum_t v[3];
+    *n = 0;
+    for (int i = 0; i < x->n_args; i++) {
+        int rc = pz_bx_eval(ex, x->args[i], in, &v[i]);
+        if (rc != 0) {
+            return rc;
+        }
+        if (v[i].null) {
+            return 0; /* strict: no rows */
+        }
+    }
+    if (x->idx == 1) {
+        *items = v[0].v.arr->items;
+        *n = v[0].v.arr->n;
+        return 0;
+    }
+    int64_t step = x->n_args == 3 ? v[2].v.i : 1;
+    if (step == 0) {
+        return pz_sql_err_set(ex->err, "22023", "step size cannot equal zero");
+    }
+    int64_t cnt = (v[1].v.i - v[0].v.i) / step + 1;
+    cnt = cnt < 0 ? 0 : cnt;
+    if (cnt > 100000000) {
+        return pz_sql_err_set(ex->err, "54000", "generate_series of %lld rows in a select list",
+                              (long long)cnt);
+    }
+    pz_datum_t *out = pz_ex_tmp_alloc(ex, sizeof *out * (size_t)(cnt + 1));
+    if (out == NULL) {
+        return PZ_ENOMEM;
+    }
+    for (int64_t i = 0; i < cnt; i++) {
+        out[i] = pz_datum_int(x->type.id, v[0].v.i + i * step);
+    }
+    *items = out;
+    *n = cnt;
+    return 0;
+}
+
+/* ProjectSet: each input row yields as many rows as its longest set-returning function, the
+ * shorter ones padded with NULLs (PostgreSQL 10+'s rule); other columns repeat. */
+static int s_projectset_next(pz_ex_t *ex, pz_pn_t *pn, s_st_t *st, pz_datum_t **row)
+{
+    for (;;) {
+        if (st->left_row != NULL && st->seen < st->limit) {
+            int64_t k = st->seen++;
+            for (int i = 0; i < pn->n_exprs; i++) {
+                const pz_bx_t *x = pn->exprs[i];
+                if (x->kind != PZ_BX_SRF) {
+                    continue;
+                }
+                st->row[i] = k < st->srf_n[i] ? st->srf_items[i][k] : pz_datum_null(x->type.id);
+            }
+            *row = st->row;
+            return 1;
+        }
+        int rc = pz_pn_next(ex, pn->left, &st->left_row);
+        if (rc <= 0) {
+            return rc;
+        }
+        if (st->srf_items == NULL) {
+            st->srf_items = pz_ex_alloc(ex, sizeof *st->srf_items * (size_t)pn->n_exprs);
+            st->srf_n = pz_ex_alloc(ex, sizeof *st->srf_n * (size_t)pn->n_exprs);
+            if (st->srf_items == NULL || st->srf_n == NULL) {
+                return PZ_ENOMEM;
+            }
+        }
+        st->seen = 0;
+        st->limit = 0;
+        for (int i = 0; i < pn->n_exprs; i++) {
+            const pz_bx_t *x = pn->exprs[i];
+            if (x->kind != PZ_BX_SRF) {
+                rc = pz_bx_eval(ex, x, st->left_row, &st->row[i]);
+            } else {
+                rc = s_srf_items(ex, x, st->left_row, &st->srf_items[i], &st->srf_n[i]);
+                st->limit = st->srf_n[i] > st->limit ? st->srf_n[i] : st->limit;
+            }
+            if (rc != 0) {
+                return rc;
+            }
+        }
+    }
+}
+
 static int s_project_next(pz_ex_t *ex, pz_pn_t *pn, s_st_t *st, pz_datum_t **row)
 {
+    if (pn->has_srf) {
+        return s_projectset_next(ex, pn, st, row);
+    }
     pz_datum_t *in = NULL;
     int rc = pz_pn_next(ex, pn->left, &in);
     if (rc <= 0) {

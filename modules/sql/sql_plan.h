@@ -48,7 +48,9 @@ typedef enum {
     PZ_BX_SUBSCRIPT,
     PZ_BX_TYPEOF,  /* pg_typeof(args[0]): its type's name, known at bind time */
     PZ_BX_NEXTVAL, /* nextval of sequence idx (a KV round trip) */
-    PZ_BX_SESSION  /* a session value by idx: current_user, current_database, version ... */
+    PZ_BX_SESSION, /* a session value by idx: current_user, current_database, version ... */
+    PZ_BX_SRF      /* a set-returning function in a select list (idx 0 generate_series,
+                      1 unnest): the PROJECT node returns one row per element (ProjectSet) */
 } pz_bx_kind_t;
 
 struct pz_bx {
@@ -211,6 +213,7 @@ struct pz_pn {
     /* FILTER / join predicate */
     pz_bx_t *pred;
     /* PROJECT / VALUES */
+    bool has_srf; /* PROJECT: some exprs are PZ_BX_SRF at top level */
     pz_bx_t **exprs;
     int n_exprs;
     pz_bx_t ***rows; /* VALUES */
