@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -34,7 +35,8 @@
 
 typedef struct {
     bool used;
-    atomic_bool done; /* set by the session thread as its last act */
+    atomic_bool done;   /* set by the session thread as its last act */
+    atomic_bool cancel; /* a CancelRequest for this session arrived */
     pthread_t thread;
     pz_sql_session_cfg_t cfg;
 } s_slot_t;
@@ -55,6 +57,22 @@ struct pz_sql_server {
     pz_metric_t *m_accepted;
     pz_metric_t *m_refused;
 };
+
+/* A CancelRequest, from another connection's session thread: the session with this process id
+ * and secret (BackendKeyData) stops its running statement with 57014. Process ids are never
+ * reused, so a slot read while the listener refills it cannot match a wrong session; the
+ * secret keeps one client from cancelling another's statements. */
+static void s_cancel(void *server, uint32_t pid, uint32_t secret)
+{
+    pz_sql_server_t *srv = server;
+    for (uint32_t i = 0; i < srv->n_slots; i++) {
+        s_slot_t *slot = &srv->slots[i];
+        if (slot->cfg.pid == pid && slot->cfg.secret == secret && !atomic_load(&slot->done)) {
+            atomic_store(&slot->cancel, true);
+            return;
+        }
+    }
+}
 
 /* Splits "host:port" or "[v6]:port". 0 or PZ_EINVAL. */
 static int s_split(const char *listen, char *host, size_t host_cap, char *port, size_t port_cap)
@@ -198,11 +216,20 @@ static void s_accept_one(pz_sql_server_t *srv)
         s_refuse(srv, fd);
         return;
     }
+    uint32_t secret = 0;
+    if (getrandom(&secret, sizeof secret, GRND_NONBLOCK) != sizeof secret) {
+        secret = (srv->next_pid + 1) * 2654435761u ^ (uint32_t)(uintptr_t)slot;
+    }
+    atomic_store(&slot->cancel, false);
     slot->cfg = (pz_sql_session_cfg_t){.fd = fd,
                                        .pid = ++srv->next_pid,
+                                       .secret = secret,
                                        .idle_timeout_ms = srv->cfg.idle_timeout_ms,
                                        .over_limit = over_limit,
                                        .stop = &srv->stop,
+                                       .cancel = &slot->cancel,
+                                       .cancel_fn = s_cancel,
+                                       .server = srv,
                                        .log = srv->cfg.log,
                                        .engine = srv->cfg.engine};
     atomic_store(&slot->done, false);

@@ -238,10 +238,7 @@ static void s_copy_param(char *dst, const char *src)
 /* AuthenticationOk, the ParameterStatus set libpq and drivers read, BackendKeyData, ready. */
 static int s_welcome(s_sess_t *s)
 {
-    uint32_t secret = 0;
-    if (getrandom(&secret, sizeof secret, GRND_NONBLOCK) != sizeof secret) {
-        secret = (uint32_t)s_now_ms() ^ (s->cfg->pid * 2654435761u);
-    }
+    uint32_t secret = s->cfg->secret;
     const char *params[][2] = {
         {"server_version", "15.0"},         {"server_encoding", "UTF8"},
         {"client_encoding", "UTF8"},        {"DateStyle", "ISO, MDY"},
@@ -313,6 +310,7 @@ static int s_on_startup(s_sess_t *s, const pz_pgw_startup_t *st)
         if (rc != 0) {
             return pz__sess_fatal(s, err.sqlstate, err.message);
         }
+        pz_sql_conn_set_cancel(s->conn, s->cfg->cancel);
     }
     return s_welcome(s);
 }
@@ -334,7 +332,16 @@ static int s_startup(s_sess_t *s)
             return pz__sess_fatal(s, rc == PZ_ELIMIT ? "54000" : "08P01", why);
         }
         if (st.code == PZ_PGW_CANCEL_REQUEST) {
-            return S_DONE; /* nothing to cancel yet: PostgreSQL closes without an answer too */
+            /* Body: code, process id, secret. PostgreSQL closes without an answer. */
+            if (msg.len == 12 && s->cfg->cancel_fn != NULL) {
+                const uint8_t *p = msg.body;
+                uint32_t pid =
+                    (uint32_t)p[4] << 24 | (uint32_t)p[5] << 16 | (uint32_t)p[6] << 8 | p[7];
+                uint32_t key =
+                    (uint32_t)p[8] << 24 | (uint32_t)p[9] << 16 | (uint32_t)p[10] << 8 | p[11];
+                s->cfg->cancel_fn(s->cfg->server, pid, key);
+            }
+            return S_DONE;
         }
         if (st.code != PZ_PGW_SSL_REQUEST && st.code != PZ_PGW_GSSENC_REQUEST) {
             return s_on_startup(s, &st);

@@ -22,9 +22,14 @@ typedef struct {
     uint32_t idle_timeout_ms; /* 0 = none: close an idle session after this */
     bool over_limit;          /* finish the handshake only to answer 53300 "too many clients" */
     const atomic_bool *stop;  /* set when the server stops: the session ends within a poll */
-    const pz_actor_t *log;    /* the sql actor, for pz_log (thread-safe) */
-    pz_sql_engine_t *engine;  /* statements run here; NULL: every statement is refused 0A000
-                                 (the protocol's unit tests run sessions without a kernel) */
+    uint32_t secret;          /* BackendKeyData's secret key */
+    atomic_bool *cancel;      /* set by a CancelRequest naming this session (may be NULL) */
+    /* Delivers a CancelRequest received on this connection to the session it names. */
+    void (*cancel_fn)(void *server, uint32_t pid, uint32_t secret);
+    void *server;
+    const pz_actor_t *log;   /* the sql actor, for pz_log (thread-safe) */
+    pz_sql_engine_t *engine; /* statements run here; NULL: every statement is refused 0A000
+                                (the protocol's unit tests run sessions without a kernel) */
 } pz_sql_session_cfg_t;
 
 /* Runs the session to its end: the client left, a protocol error, a timeout, or stop. Returns

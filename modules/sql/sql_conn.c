@@ -90,7 +90,8 @@ struct pz_sql_conn {
     char settings[S_N_SETTINGS][128];
     char status;
     bool txn_wrote;
-    const atomic_bool *cancel;
+    const atomic_bool *cancel; /* the server stopping */
+    atomic_bool *user_cancel;  /* a CancelRequest */
     uint64_t rand_seed;
     int64_t txn_ts_us;
 };
@@ -214,6 +215,11 @@ void pz_sql_conn_close(pz_sql_conn_t **c)
     *c = NULL;
 }
 
+void pz_sql_conn_set_cancel(pz_sql_conn_t *c, atomic_bool *flag)
+{
+    c->user_cancel = flag;
+}
+
 char pz_sql_conn_status(const pz_sql_conn_t *c)
 {
     return c->status;
@@ -264,6 +270,10 @@ static int s_stmt_begin(pz_sql_conn_t *c, s_stmt_t *st, pz_sql_err_t *err)
     ex->env = &c->env;
     ex->err = err;
     ex->cancel = c->cancel;
+    ex->user_cancel = c->user_cancel;
+    if (c->user_cancel != NULL) {
+        atomic_store(c->user_cancel, false); /* a cancel cancels the statement running then */
+    }
     ex->ctes = st->ctes;
     ex->n_ctes = 64;
     int64_t now = s_now_us();

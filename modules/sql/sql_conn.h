@@ -58,6 +58,10 @@ void pz_sql_conn_close(pz_sql_conn_t **c);
 int pz_sql_conn_simple(pz_sql_conn_t *c, const char *query, const pz_sql_sink_t *sink,
                        pz_sql_err_t *err);
 
+/* The flag a CancelRequest sets for this session (may be NULL): each statement clears it when
+ * it starts and stops with 57014 when it is set. */
+void pz_sql_conn_set_cancel(pz_sql_conn_t *c, atomic_bool *flag);
+
 /* ReadyForQuery's status: 'I' idle, 'T' in a transaction block, 'E' in a failed one. */
 char pz_sql_conn_status(const pz_sql_conn_t *c);
 /* A failed statement inside a transaction block makes it 'E' until ROLLBACK. */

@@ -84,8 +84,13 @@ static uint64_t s_now_ms(void)
 
 int pz_ex_check_cancel(pz_ex_t *ex)
 {
-    if (ex->cancel != NULL && atomic_load_explicit(ex->cancel, memory_order_relaxed)) {
+    if (ex->user_cancel != NULL && atomic_load_explicit(ex->user_cancel, memory_order_relaxed)) {
         return pz_sql_err_set(ex->err, "57014", "canceling statement due to user request");
+    }
+    if (ex->cancel != NULL && atomic_load_explicit(ex->cancel, memory_order_relaxed)) {
+        return pz_sql_err_set(ex->err, "57P01",
+                              "terminating connection due to administrator "
+                              "command");
     }
     if (ex->deadline_ms != 0 && s_now_ms() > ex->deadline_ms) {
         return pz_sql_err_set(ex->err, "57014", "canceling statement due to statement timeout");

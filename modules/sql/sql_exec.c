@@ -662,6 +662,14 @@ static int s_next(pz_ex_t *ex, pz_pn_t *pn, pz_datum_t **row);
 
 int pz_pn_next(pz_ex_t *ex, pz_pn_t *pn, pz_datum_t **row)
 {
+    /* Every few thousand rows anywhere in the plan: a CancelRequest, statement_timeout or the
+     * server stopping ends even a statement that reads nothing more (a big join or sort). */
+    if ((++ex->ticks & 4095) == 0) {
+        int rc = pz_ex_check_cancel(ex);
+        if (rc != 0) {
+            return rc;
+        }
+    }
     int rc = s_next(ex, pn, row);
     pn->act_rows += rc == 1;
     return rc;

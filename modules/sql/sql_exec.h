@@ -28,8 +28,10 @@ struct pz_ex {
     int n_params;
     const pz_datum_t *outer[PZ_SQL_OUTER_MAX]; /* outer[0]: the innermost enclosing row */
     int n_outer;
-    const atomic_bool *cancel; /* a CancelRequest or the server stopping: 57014 */
-    pz_cte_buf_t **ctes;       /* materialized WITH queries, by cte_id */
+    const atomic_bool *cancel;      /* the server stopping: 57P01 */
+    const atomic_bool *user_cancel; /* a CancelRequest: 57014 */
+    uint64_t ticks;                 /* rows pulled: cancellation is checked every 4096 */
+    pz_cte_buf_t **ctes;            /* materialized WITH queries, by cte_id */
     int n_ctes;
     uint64_t deadline_ms;                  /* statement_timeout, 0 none */
     const void *session;                   /* the pz_sql_conn_t, for session values */
