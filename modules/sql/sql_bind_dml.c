@@ -374,6 +374,7 @@ static int s_on_conflict(pz_binder_t *b, const pz_ast_stmt_t *s, pz_pn_t *pn, co
     pz_dml_t *m = pn->dml;
     const pz_cat_desc_t *d = &m->table->d;
     m->on_conflict = s->on_conflict;
+    m->conflict_any = s->on_conflict == 1 && s->n_conflict_cols == 0;
     if (s->n_conflict_cols > 0) {
         const pz_cat_index_t *pk = &d->indexes[0];
         bool same = (uint32_t)s->n_conflict_cols == pk->cols_len;
@@ -381,9 +382,30 @@ static int s_on_conflict(pz_binder_t *b, const pz_ast_stmt_t *s, pz_pn_t *pn, co
             const pz_cat_col_t *c = pz_cat_col_by_name(d, s->conflict_cols[i]);
             same = c != NULL && c->id == pk->cols[i].col;
         }
+        /* The columns must be some unique index's (in any order, as PostgreSQL infers it). */
+        bool unique = false;
+        for (uint32_t x = 0; !same && !unique && x < d->indexes_len; x++) {
+            const pz_cat_index_t *ix = &d->indexes[x];
+            bool all = ix->unique && ix->cols_len == (uint32_t)s->n_conflict_cols;
+            for (int i = 0; all && i < s->n_conflict_cols; i++) {
+                const pz_cat_col_t *c = pz_cat_col_by_name(d, s->conflict_cols[i]);
+                bool in = false;
+                for (uint32_t k = 0; c != NULL && k < ix->cols_len; k++) {
+                    in |= ix->cols[k].col == c->id;
+                }
+                all = in;
+            }
+            unique = all;
+        }
+        if (!same && !unique) {
+            return pz__bind_err(b, 0, "42P10",
+                                "there is no unique or exclusion constraint matching the ON "
+                                "CONFLICT specification");
+        }
         if (!same) {
             return pz__bind_err(b, s->location + 1, "0A000",
-                                "ON CONFLICT is supported on the primary key's columns only");
+                                "ON CONFLICT on a unique index other than the primary key is not "
+                                "supported yet");
         }
     } else if (s->conflict_constraint != NULL || s->on_conflict == 2) {
         if (s->on_conflict == 2 && s->conflict_constraint == NULL) {

@@ -36,7 +36,7 @@ typedef struct pz_dml_writes {
     pz_rowbuf_t news, olds; /* rows foreign keys must check (sql_fk.c) */
     pz_view_t expect;       /* the stored bytes the row being rewritten was read as */
     pz_htab_t seen;         /* UPDATE: rows already rewritten (by their stored bytes) */
-    bool seen_init;
+    bool seen_init;         /* INSERT ON CONFLICT: the primary keys this statement inserts */
 } s_dml_st_t;
 
 static int s_req(pz_ex_t *ex, s_dml_st_t *st, pz_kv_req_t r, const pz_cat_index_t *ix,
@@ -383,12 +383,92 @@ static int s_returning(pz_ex_t *ex, const pz_dml_t *m, s_dml_st_t *st, const pz_
 static int s_fk_rows(pz_ex_t *ex, const pz_dml_t *m, s_dml_st_t *st, uint8_t kind,
                      const pz_datum_t *row, const pz_datum_t *old);
 
+/* Whether a unique secondary entry of the row's values exists already (DO NOTHING without a
+ * conflict target): one GET batch over the unique indexes. */
+static int s_unique_taken(pz_ex_t *ex, const pz_dml_t *m, const pz_datum_t *row, bool *taken)
+{
+    const pz_cat_desc_t *d = &m->table->d;
+    pz_kv_req_t reqs[PZ_CAT_INDEXES_MAX];
+    uint32_t n = 0;
+    for (uint32_t x = 1; x < d->indexes_len; x++) {
+        uint8_t key[S_KEY_BYTES], val[S_KEY_BYTES];
+        size_t kl, vl;
+        bool cond = false;
+        int rc = d->indexes[x].unique
+                     ? pz_dml_index_entry(ex, d, &d->indexes[x], row, key, &kl, val, &vl, &cond)
+                     : 0;
+        if (rc != 0) {
+            return rc;
+        }
+        if (cond) {
+            reqs[n++] = (pz_kv_req_t){.op = PZ_KV_GET, .key = s_dup(ex, key, kl)};
+        }
+    }
+    *taken = false;
+    if (n == 0) {
+        return 0;
+    }
+    pz_msg_t *reply = NULL;
+    pz_kv_batch_resp_t resp;
+    pz_hlc_t keep = ex->kv->read_ts;
+    ex->kv->read_ts = (pz_hlc_t){0};
+    int rc = pz_sql_kv_send(ex->kv, reqs, n, true, &reply, &resp, ex->err);
+    ex->kv->read_ts = keep;
+    for (uint32_t i = 0; rc == 0 && i < n; i++) {
+        *taken |= resp.resps[i].found;
+    }
+    pz_msg_free(&reply);
+    return rc;
+}
+
+/* A row of this same statement with the row's primary key: DO NOTHING skips the later one;
+ * DO UPDATE may not touch a row twice (PostgreSQL's 21000). *dup true when it was seen. */
+static int s_conflict_own(pz_ex_t *ex, const pz_dml_t *m, s_dml_st_t *st, const pz_datum_t *row,
+                          bool *dup)
+{
+    const pz_cat_desc_t *d = &m->table->d;
+    uint8_t key[S_KEY_BYTES];
+    size_t kl;
+    bool hn;
+    int rc = s_key(ex, d, &d->indexes[0], row, key, &kl, &hn);
+    if (rc == 0 && !st->seen_init) {
+        rc = pz_ht_init(ex, &st->seen, 1);
+        st->seen_init = rc == 0;
+    }
+    if (rc != 0) {
+        return rc;
+    }
+    pz_datum_t k = pz_datum_bytes(PZ_TY_BYTEA, key, (uint32_t)kl);
+    bool created = false;
+    if (pz_ht_find(ex, &st->seen, &k, 1, true, &created) == NULL) {
+        return PZ_ENOMEM;
+    }
+    *dup = !created;
+    if (*dup && m->on_conflict == 2) {
+        pz_sql_err_set(ex->err, "21000",
+                       "ON CONFLICT DO UPDATE command cannot affect row a second time");
+        pz_sql_err_hint(ex->err, "Ensure that no rows proposed for insertion within the same "
+                                 "command have duplicate constrained values.");
+        return PZ_EINVAL;
+    }
+    return 0;
+}
+
 static int s_on_conflict(pz_ex_t *ex, const pz_dml_t *m, s_dml_st_t *st, pz_datum_t *row,
                          bool *handled)
 {
     pz_datum_t *old = NULL;
     *handled = false;
-    int rc = s_existing(ex, m, row, &old);
+    bool dup = false;
+    int rc = s_conflict_own(ex, m, st, row, &dup);
+    if (rc != 0 || dup) {
+        *handled = dup;
+        return rc;
+    }
+    rc = s_existing(ex, m, row, &old);
+    if (rc == 0 && old == NULL && m->conflict_any) {
+        return s_unique_taken(ex, m, row, handled); /* DO NOTHING covers every unique index */
+    }
     if (rc != 0 || old == NULL) {
         return rc;
     }

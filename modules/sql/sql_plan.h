@@ -186,6 +186,7 @@ typedef struct {
     pz_bx_t **returning; /* over the new row (old for DELETE) */
     int n_returning;
     int on_conflict;        /* 1 DO NOTHING, 2 DO UPDATE */
+    bool conflict_any;      /* DO NOTHING without a target: any unique index's conflict */
     pz_bx_t **conflict_set; /* DO UPDATE: new value per table column (NULL: unchanged), over
                                the existing row followed by the excluded row */
     pz_bx_t *conflict_where;
