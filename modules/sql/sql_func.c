@@ -44,6 +44,8 @@ static pthread_once_t s_table_once = PTHREAD_ONCE_INIT;
 /* The catalog functions (sql_func_catalog.c), kept out of sql_func_int.h's area list. */
 extern const pz_sql_fndef_t pz__fn_catalog[];
 extern const size_t pz__fn_catalog_n;
+extern const pz_sql_fndef_t pz__fn_json[]; /* sql_func_json.c */
+extern const size_t pz__fn_json_n;
 
 static void s_table_init(void)
 {
@@ -54,7 +56,8 @@ static void s_table_init(void)
                  {pz__fn_str, pz__fn_str_n},
                  {pz__fn_math, pz__fn_math_n},
                  {pz__fn_time, pz__fn_time_n},
-                 {pz__fn_catalog, pz__fn_catalog_n}};
+                 {pz__fn_catalog, pz__fn_catalog_n},
+                 {pz__fn_json, pz__fn_json_n}};
     size_t n = 0;
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
         n += parts[i].n;
