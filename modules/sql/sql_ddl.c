@@ -15,6 +15,7 @@
 #include "sql_bind_int.h"
 #include "sql_ddl.h"
 #include "sql_rowenc.h"
+#include "sql_role.h"
 
 #define S_KEY_BYTES 4096u
 #define S_BACKFILL_BATCH 5000u
@@ -1065,6 +1066,7 @@ int pz_cat_bootstrap(pz_cat_t *c, pz_sql_kv_t *kv, pz_sql_err_t *err)
     int rc = ex.arena ? 0 : pz_sql_err_set(err, "53200", "out of memory");
     rc = rc ? rc : s_make_db(&b, "defaultdb", true);
     rc = rc ? rc : s_make_db(&b, "postgres", true);
+    rc = rc ? rc : pz_role_bootstrap(kv, err); /* sql_role.c: the built-in root */
     pz_arena_destroy(&ex.arena);
     return rc;
 }
@@ -1248,6 +1250,8 @@ int pz_sql_ddl(pz_binder_t *b, const pz_ast_stmt_t *s, char *tag)
         return pz__ddl_alter(b, s, tag);
     case PZ_AS_RENAME:
         return pz__ddl_rename(b, s, tag);
+    case PZ_AS_ROLE:
+        return pz_role_ddl(b, s, tag); /* sql_role.c */
     default:
         break;
     }

@@ -438,6 +438,14 @@ static int s_snap_fill(pz_ex_t *ex, pz_vt_snap_t *s)
                                         .len = ex->user ? strlen(ex->user) : 0});
     s_add_role(s, "root");
     s_add_role(s, s->user);
+    /* The stored roles (sql_role.c). */
+    rc = pz_role_list(ex->kv, s->arena, &s->role_recs, &s->n_role_recs, ex->err);
+    for (int i = 0; rc == 0 && i < s->n_role_recs; i++) {
+        s_add_role(s, pz__vt_str(s, s->role_recs[i].name));
+    }
+    if (rc != 0) {
+        return rc;
+    }
     for (int i = 0; i < s->n_dbs; i++) {
         s_add_role(s, pz__vt_str(s, s->dbs[i].owner));
     }
@@ -556,6 +564,16 @@ uint32_t pz__vt_role_oid(const char *name)
         h = (h ^ (uint8_t)*p) * 16777619u;
     }
     return 0x80000000u | (uint32_t)PZ_VT_OID_ROLE << 28 | (h & 0x0FFFFFFFu);
+}
+
+const pz_role_t *pz__vt_role_rec(const pz_vt_snap_t *s, const char *name)
+{
+    for (int i = 0; s && i < s->n_role_recs; i++) {
+        if (pz_cat_name_eq(s->role_recs[i].name, name)) {
+            return &s->role_recs[i];
+        }
+    }
+    return NULL;
 }
 
 const char *pz__vt_role_name(const pz_vt_snap_t *s, uint32_t oid)

@@ -16,6 +16,7 @@
 #define PZ_SQL_VTAB_INT_H
 
 #include "sql_bind_int.h"
+#include "sql_role.h"
 
 /* Fixed OIDs, PostgreSQL 15's where it has them. */
 #define PZ_VT_NS_PG_CATALOG 11u
@@ -75,7 +76,12 @@ typedef struct {
     int n_path;
     const char *roles[PZ_VT_ROLES_MAX];
     int n_roles;
+    pz_role_t *role_recs; /* the stored roles (sql_role.h), in name order */
+    int n_role_recs;
 } pz_vt_snap_t;
+
+/* The stored record of a role, or NULL (an owner name without one). */
+const pz_role_t *pz__vt_role_rec(const pz_vt_snap_t *s, const char *name);
 
 /* This thread's latest snapshot, or NULL. Valid until the thread's next pz__vt_snap_build. */
 const pz_vt_snap_t *pz__vt_snap(void);

@@ -556,22 +556,32 @@ int pz__vt_build_pg_roles(pz_vt_ctx_t *c)
 {
     const pz_vt_snap_t *s = c->snap;
     int rc = 0;
+    const pz_role_t *me = pz__vt_role_rec(s, s->user);
+    bool me_super = me ? me->superuser : strcmp(s->user, "root") == 0;
     for (int i = 0; i < s->n_roles && rc == 0; i++) {
-        bool super = strcmp(s->roles[i], "root") == 0;
+        /* A stored role (sql_role.c), or an owner name without a record (root before its
+         * record exists: the built-in superuser). */
+        const pz_role_t *r = pz__vt_role_rec(s, s->roles[i]);
+        bool super = r ? r->superuser : strcmp(s->roles[i], "root") == 0;
         pz__vt_begin(c);
         pz__vt_text(c, "rolname", s->roles[i]);
         pz__vt_bool(c, "rolsuper", super);
         pz__vt_bool(c, "rolinherit", true);
         pz__vt_bool(c, "rolcreaterole", super);
         pz__vt_bool(c, "rolcreatedb", super);
-        pz__vt_bool(c, "rolcanlogin", true);
+        pz__vt_bool(c, "rolcanlogin", r ? r->login : true);
         pz__vt_bool(c, "rolreplication", super);
         pz__vt_bool(c, "rolbypassrls", super);
         pz__vt_int(c, "rolconnlimit", -1);
         pz__vt_text(c, "rolpassword", "********");
         pz__vt_int(c, "oid", pz__vt_role_oid(s->roles[i]));
         if (strcmp(c->def->name, "pg_authid") == 0) {
-            pz__vt_null(c, "rolpassword");
+            /* The verifier, to superusers only (PostgreSQL's pg_authid is theirs alone). */
+            if (me_super && r != NULL && r->password.len > 0) {
+                pz__vt_view(c, "rolpassword", r->password);
+            } else {
+                pz__vt_null(c, "rolpassword");
+            }
         }
         rc = pz__vt_push(c);
     }
@@ -583,7 +593,11 @@ int pz__vt_build_pg_user(pz_vt_ctx_t *c)
     const pz_vt_snap_t *s = c->snap;
     int rc = 0;
     for (int i = 0; i < s->n_roles && rc == 0; i++) {
-        bool super = strcmp(s->roles[i], "root") == 0;
+        const pz_role_t *r = pz__vt_role_rec(s, s->roles[i]);
+        bool super = r ? r->superuser : strcmp(s->roles[i], "root") == 0;
+        if (r != NULL && !r->login) {
+            continue; /* pg_user lists the roles that can log in */
+        }
         pz__vt_begin(c);
         pz__vt_text(c, "usename", s->roles[i]);
         pz__vt_int(c, "usesysid", pz__vt_role_oid(s->roles[i]));
