@@ -414,17 +414,19 @@ static bool s_is_srf(const pz_ast_expr_t *e)
 {
     return e->kind == PZ_AX_FUNC && e->over == NULL && !e->agg_star &&
            ((strcmp(e->name, "unnest") == 0 && e->n_args == 1) ||
+            (strcmp(e->name, "generate_subscripts") == 0 && e->n_args == 2) ||
             (strcmp(e->name, "generate_series") == 0 && (e->n_args == 2 || e->n_args == 3)));
 }
 
 static int s_bind_srf(pz_binder_t *b, const pz_ast_expr_t *e, pz_bx_t **out)
 {
     bool unnest = e->name[0] == 'u';
+    bool subs = strcmp(e->name, "generate_subscripts") == 0;
     pz_bx_t *x = pz__bx_new(b, PZ_BX_SRF, PZ_SQL_TYPE(PZ_TY_INT4));
     if (x == NULL || (x->args = pz__bind_alloc(b, sizeof *x->args * 3)) == NULL) {
         return PZ_ENOMEM;
     }
-    x->idx = unnest ? 1 : 0;
+    x->idx = unnest ? 1 : subs ? 2 : 0;
     x->n_args = e->n_args;
     x->location = e->location;
     pz_sql_type_t t = PZ_SQL_TYPE(PZ_TY_INT4);
@@ -436,6 +438,18 @@ static int s_bind_srf(pz_binder_t *b, const pz_ast_expr_t *e, pz_bx_t **out)
         if (!unnest && x->args[i]->type.id == PZ_TY_INT8) {
             t = PZ_SQL_TYPE(PZ_TY_INT8);
         }
+    }
+    if (subs) {
+        if (x->args[0]->type.id != PZ_TY_ARRAY) {
+            return pz__bind_err(b, e->location, "42883",
+                                "function generate_subscripts(%s, "
+                                "integer) does not exist",
+                                pz_ty_name(x->args[0]->type.id));
+        }
+        x->type = PZ_SQL_TYPE(PZ_TY_INT4);
+        return pz_bind_coerce(b, x->args[1], x->type, PZ_CAST_IMPLICIT, NULL, &x->args[1]) == 0
+                   ? (*out = x, 0)
+                   : PZ_EINVAL;
     }
     if (unnest) {
         if (x->args[0]->type.id != PZ_TY_ARRAY) {

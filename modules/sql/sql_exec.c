@@ -120,6 +120,16 @@ static int s_srf_items(pz_ex_t *ex, const pz_bx_t *x, const pz_datum_t *in, pz_d
         *n = v[0].v.arr->n;
         return 0;
     }
+    if (x->idx == 2) { /* generate_subscripts(array, 1): 1 .. its length (one dimension) */
+        int64_t cnt = v[1].v.i == 1 ? (int64_t)v[0].v.arr->n : 0;
+        pz_datum_t *out = pz_ex_tmp_alloc(ex, sizeof *out * (size_t)(cnt + 1));
+        for (int64_t i = 0; out != NULL && i < cnt; i++) {
+            out[i] = pz_datum_int(PZ_TY_INT4, i + 1);
+        }
+        *items = out;
+        *n = cnt;
+        return out ? 0 : PZ_ENOMEM;
+    }
     int64_t step = x->n_args == 3 ? v[2].v.i : 1;
     if (step == 0) {
         return pz_sql_err_set(ex->err, "22023", "step size cannot equal zero");
