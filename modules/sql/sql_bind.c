@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "sql_bind_int.h"
+#include "sql_vtab_int.h"
 
 void *pz__bind_alloc(pz_binder_t *b, size_t bytes)
 {
@@ -222,9 +223,58 @@ static const char *s_tyname(pz_sql_type_t t, char *buf, size_t cap)
     return buf;
 }
 
+/* 'name'::regclass: the relation's OID, found now (the type's input function would need the
+ * catalog): a pg_catalog / information_schema table's fixed OID, or a user relation's id. */
+static int s_regclass(pz_binder_t *b, pz_bx_t *x, pz_bx_t **out)
+{
+    char text[160], *name = text, *schema = NULL;
+    snprintf(text, sizeof text, "%.*s", (int)x->val.len, (const char *)x->val.v.p);
+    char *dot = strchr(text, '.');
+    if (dot != NULL) {
+        *dot = '\0';
+        schema = text;
+        name = dot + 1;
+    }
+    int n = 0;
+    const pz_vt_def_t *defs = pz__vt_defs(&n);
+    for (int i = 0; i < n; i++) {
+        if (strcmp(defs[i].name, name) == 0 &&
+            (schema == NULL ? strcmp(defs[i].schema, "pg_catalog") == 0
+                            : strcmp(defs[i].schema, schema) == 0)) {
+            *out = pz__bx_new(b, PZ_BX_CONST, PZ_SQL_TYPE(PZ_TY_REGCLASS));
+            if (*out == NULL) {
+                return PZ_ENOMEM;
+            }
+            (*out)->val = pz_datum_int(PZ_TY_REGCLASS, defs[i].oid);
+            return 0;
+        }
+    }
+    pz_cat_entry_t *e = NULL;
+    int rc = pz_bind_relation(b, schema, name, x->location, &e);
+    if (rc != 0) {
+        return rc;
+    }
+    *out = pz__bx_new(b, PZ_BX_CONST, PZ_SQL_TYPE(PZ_TY_REGCLASS));
+    if (*out == NULL) {
+        return PZ_ENOMEM;
+    }
+    (*out)->val = pz_datum_int(PZ_TY_REGCLASS, e->d.id);
+    return 0;
+}
+
 int pz_bind_coerce(pz_binder_t *b, pz_bx_t *x, pz_sql_type_t to, pz_cast_ctx_t ctx,
                    const char *what, pz_bx_t **out)
 {
+    if (to.id == PZ_TY_REGCLASS && x->kind == PZ_BX_CONST && !x->val.null &&
+        x->val.type == PZ_TY_UNKNOWN) {
+        bool digits = x->val.len > 0;
+        for (uint32_t i = 0; i < x->val.len; i++) {
+            digits &= x->val.v.p[i] >= '0' && x->val.v.p[i] <= '9';
+        }
+        if (!digits) {
+            return s_regclass(b, x, out);
+        }
+    }
     bool same = x->type.id == to.id && x->type.elem == to.elem;
     bool typmod_ok = to.typmod < 0 || x->type.typmod == to.typmod;
     if (same && (typmod_ok || ctx == PZ_CAST_IMPLICIT)) {
