@@ -202,27 +202,32 @@ s_sb_prepare()
     [ "$target" = pz ] || exit 1
     s_log "ours: preparing sbtest1 with plain SQL instead (same schema, generate_series rows)"
     s_sql pz "DROP TABLE IF EXISTS sbtest1" >/dev/null
-    s_sql pz "CREATE TABLE sbtest1(id INTEGER NOT NULL, k INTEGER DEFAULT '0' NOT NULL,
-        c CHAR(120) DEFAULT '' NOT NULL, pad CHAR(60) DEFAULT '' NOT NULL, PRIMARY KEY (id))" \
-        >/dev/null
+    local cols="k INTEGER DEFAULT '0' NOT NULL, c CHAR(120) DEFAULT '' NOT NULL,
+        pad CHAR(60) DEFAULT '' NOT NULL, PRIMARY KEY (id)"
+    sb_note="ours prepared with plain SQL"
+    if ! s_sql pz "CREATE TABLE sbtest1(id SERIAL, $cols)" >/dev/null; then
+        # Without SERIAL, oltp_insert must give its ids itself: on both, so both do the same work.
+        s_log "ours: CREATE TABLE with SERIAL failed; INTEGER ids and --auto_inc=off for both"
+        s_sql pz "CREATE TABLE sbtest1(id INTEGER NOT NULL, $cols)" >/dev/null
+        sb_opts+=(--auto_inc=off)
+        sb_note="$sb_note, no SERIAL (--auto_inc=off)"
+    fi
     s_chunked pz sbtest1 "$table_size" "SELECT g, 1 + (g * 7919) %% $table_size,
         repeat(lpad((g %% 100000000000)::text, 11, '0') || '-', 10),
         repeat(lpad((g %% 100000000000)::text, 11, '0') || '-', 5) FROM generate_series(%s, %s) g"
     s_sql pz "CREATE INDEX k_1 ON sbtest1(k)" >/dev/null
-    sb_note="ours prepared with plain SQL"
 }
 
 # s_sb_run TARGET TEST THREADS -> "tps p50 p95 ignored_errors" (or FAIL)
 s_sb_run()
 {
     local target=$1 test=$2 thr=$3 log="$tmp/sb-$2-$3-$1.log"
-    local extra=()
     if [ -n "$profile_dir" ] && [ "$target" = pz ] && [ "$test" = oltp_point_select ] &&
         [ "$thr" = "$max_threads" ]; then
         s_profile_start point_select
     fi
     if ! s_sb "$target" "$test" --threads="$thr" --time="$secs" --histogram=on --percentile=95 \
-        --report-interval=0 "${extra[@]}" run >"$log" 2>&1; then
+        --report-interval=0 "${sb_opts[@]}" run >"$log" 2>&1; then
         s_profile_stop
         s_log "$(s_name "$target") $test $thr threads FAILED:"
         grep -iE "error|fatal" "$log" | head -5 | sed 's/^/     /' >&2
@@ -242,7 +247,7 @@ s_sb_run()
 
 s_sysbench_all()
 {
-    sb_note=""
+    sb_note="" sb_opts=()
     s_sb_prepare pg
     s_sql pg "VACUUM ANALYZE sbtest1" >/dev/null
     s_sb_prepare pz
