@@ -33,9 +33,17 @@ static uint32_t s_iters = 20000;
 
 static bench_stats_t s_raw_one_thread(void *ctx, bool poll)
 {
+    /* A fresh endpoint name per call: the previous call's sockets close asynchronously, and a
+     * bind to a name still held fails, leaving the PAIR without a peer (every send then blocks
+     * forever: seen on a loaded machine as a hung benchmark smoke run). */
+    static int calls;
+    char ep[64];
+    snprintf(ep, sizeof ep, "inproc://bench.b.%d", ++calls);
     void *a = zmq_socket(ctx, ZMQ_PAIR), *b = zmq_socket(ctx, ZMQ_PAIR);
-    zmq_bind(a, "inproc://bench.b");
-    zmq_connect(b, "inproc://bench.b");
+    if (zmq_bind(a, ep) != 0 || zmq_connect(b, ep) != 0) {
+        fprintf(stderr, "bench_rt: cannot bind/connect %s: %s\n", ep, zmq_strerror(zmq_errno()));
+        exit(1);
+    }
     uint32_t *lat = malloc(s_iters * sizeof *lat);
     char buf[64] = "ping";
     for (uint32_t i = 0; i < s_iters; i++) {
