@@ -83,6 +83,23 @@ static int s_apply_flags(zconfig_t *cfg, int argc, char **argv)
             zconfig_put(cfg, "node/threads", v);
         } else if ((v = pz__flag(argc, argv, &i, "set")) != NULL) {
             rc = pz__config_set(cfg, v);
+        } else if (pz__flag_bool(argv, i, "insecure") ||
+                   (v = pz__flag(argc, argv, &i, "certs-dir")) != NULL) {
+            /* SQL security (modules/sql/session_auth.h): trust for everyone, or TLS from
+             * DIR/node.crt and DIR/node.key, as CockroachDB's flags. */
+            if (zconfig_locate(cfg, "modules/sql") == NULL) {
+                fprintf(stderr, "phantomzero %s: %s: this topology runs no sql module\n",
+                        argv[0], argv[i]);
+                return PZ_EXIT_USAGE;
+            }
+            if (v == NULL) {
+                zconfig_put(cfg, "modules/sql/insecure", "true");
+            } else {
+                snprintf(buf, sizeof buf, "%s/node.crt", v);
+                zconfig_put(cfg, "modules/sql/tls_cert", buf);
+                snprintf(buf, sizeof buf, "%s/node.key", v);
+                zconfig_put(cfg, "modules/sql/tls_key", buf);
+            }
         } else {
             fprintf(stderr, "phantomzero %s: unknown flag %s\n", argv[0], argv[i]);
             return PZ_EXIT_USAGE;

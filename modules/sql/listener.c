@@ -231,7 +231,8 @@ static void s_accept_one(pz_sql_server_t *srv)
                                        .cancel_fn = s_cancel,
                                        .server = srv,
                                        .log = srv->cfg.log,
-                                       .engine = srv->cfg.engine};
+                                       .engine = srv->cfg.engine,
+                                       .auth = srv->cfg.auth};
     atomic_store(&slot->done, false);
     pthread_attr_t attr;
     int rc = pthread_attr_init(&attr);

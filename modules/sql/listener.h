@@ -19,6 +19,7 @@ typedef struct {
     uint32_t idle_timeout_ms; /* 0 = none */
     const pz_actor_t *log;    /* the sql actor: pz_log is thread-safe */
     pz_sql_engine_t *engine;  /* runs the sessions' statements; NULL: none (unit tests) */
+    const struct pz_sql_auth_cfg *auth; /* session_auth.h; NULL: trust, no TLS */
 } pz_sql_server_cfg_t;
 
 typedef struct pz_sql_server pz_sql_server_t;

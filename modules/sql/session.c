@@ -16,7 +16,8 @@
  *             bad bytes -> FATAL 08P01, close this connection only
  *
  * There is no executor yet: a statement that parses is answered 0A000 naming its kind, never a
- * fake result. Authentication is trust for now.
+ * fake result. SSLRequest gets 'S' when TLS is configured (session_tls.c); authentication
+ * follows the StartupMessage (session_auth.c).
  */
 #include <assert.h>
 #include <errno.h>
@@ -71,14 +72,24 @@ static int s_wait(s_sess_t *s, short events, uint64_t deadline_ms)
     }
 }
 
+/* session_auth.c / session_tls.c reach the wait and the clock through these. */
+int pz__sess_wait(s_sess_t *s, short events, uint64_t deadline_ms)
+{
+    return s_wait(s, events, deadline_ms);
+}
+
+uint64_t pz__sess_now_ms(void)
+{
+    return s_now_ms();
+}
+
 /* Writes the whole output buffer. 0, or a negative code (the connection is lost). */
 int pz__sess_flush(s_sess_t *s)
 {
     size_t off = 0;
     uint64_t deadline = s_now_ms() + PZ_SQL_WRITE_TIMEOUT_MS;
     while (off < s->out.len) {
-        ssize_t n =
-            send(s->cfg->fd, s->out.buf + off, s->out.len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+        ssize_t n = pz__sess_io_write(s, s->out.buf + off, s->out.len - off);
         if (n > 0) {
             off += (size_t)n;
             continue;
@@ -87,7 +98,7 @@ int pz__sess_flush(s_sess_t *s)
             s->out.len = 0;
             return PZ_EIO;
         }
-        int rc = s_wait(s, POLLOUT, deadline);
+        int rc = s_wait(s, pz__sess_io_events(s, POLLOUT), deadline);
         if (rc != 0) {
             s->out.len = 0;
             return rc;
@@ -117,8 +128,7 @@ int pz__sess_emit(s_sess_t *s, uint8_t type, const void *body, size_t len)
     size_t off = 0;
     uint64_t deadline = s_now_ms() + PZ_SQL_WRITE_TIMEOUT_MS;
     while (off < len) {
-        ssize_t n =
-            send(s->cfg->fd, (const uint8_t *)body + off, len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+        ssize_t n = pz__sess_io_write(s, (const uint8_t *)body + off, len - off);
         if (n > 0) {
             off += (size_t)n;
             continue;
@@ -126,7 +136,7 @@ int pz__sess_emit(s_sess_t *s, uint8_t type, const void *body, size_t len)
         if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
             return PZ_EIO;
         }
-        if ((rc = s_wait(s, POLLOUT, deadline)) != 0) {
+        if ((rc = s_wait(s, pz__sess_io_events(s, POLLOUT), deadline)) != 0) {
             return rc;
         }
     }
@@ -177,13 +187,13 @@ static int s_next(s_sess_t *s, pz_pgw_msg_t *msg, uint64_t deadline_ms)
         if ((rc = pz_pgw_in_space(&s->in, &p, &n)) != 0) {
             return rc;
         }
-        ssize_t got = recv(s->cfg->fd, p, n, MSG_DONTWAIT);
+        ssize_t got = pz__sess_io_read(s, p, n);
         if (got > 0) {
             pz_pgw_in_commit(&s->in, (size_t)got);
         } else if (got == 0) {
             return PZ_ECLOSED;
         } else if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
-            if ((rc = s_wait(s, POLLIN, deadline_ms)) != 0) {
+            if ((rc = s_wait(s, pz__sess_io_events(s, POLLIN), deadline_ms)) != 0) {
                 return rc;
             }
         } else {
@@ -230,6 +240,17 @@ int pz__sess_read(s_sess_t *s, pz_pgw_msg_t *msg)
     return 1;
 }
 
+/* The authentication exchange's reader (session_auth.c): failures as in the startup phase. */
+int pz__sess_next(s_sess_t *s, pz_pgw_msg_t *msg, uint64_t deadline_ms)
+{
+    int rc = s_next(s, msg, deadline_ms);
+    if (rc < 0) {
+        s_read_failed(s, rc, false);
+        return rc;
+    }
+    return 1;
+}
+
 static void s_copy_param(char *dst, const char *src)
 {
     snprintf(dst, PZ_SQL_NAME_BYTES_MAX, "%s", src ? src : "");
@@ -255,7 +276,9 @@ static int s_welcome(s_sess_t *s)
     ok = ok && pz_pgw_put_ready(&s->out, 'I');
     assert(ok); /* a few hundred bytes into an empty 64 KiB buffer */
     (void)ok;
-    pz_pgw_in_start_done(&s->in);
+    if (!s->in.started) { /* authentication may have started typed messages */
+        pz_pgw_in_start_done(&s->in);
+    }
     pz_log(s->cfg->log, PZ_LOG_DEBUG, "session %u: user=%s database=%s application=%s", s->cfg->pid,
            s->user, s->database, s->app);
     return pz__sess_flush(s) == 0 ? 0 : S_DONE;
@@ -295,6 +318,9 @@ static int s_on_startup(s_sess_t *s, const pz_pgw_startup_t *st)
     s_copy_param(s->user, user);
     s_copy_param(s->database, db && db[0] ? db : "defaultdb");
     s_copy_param(s->app, pz_pgw_startup_get(st, "application_name"));
+    if (pz__sess_auth(s) != 0) { /* session_auth.c: trust, password or SCRAM */
+        return S_DONE;
+    }
     if (s->cfg->engine != NULL) {
         pz_sql_err_t err = {0};
         int rc =
@@ -353,10 +379,14 @@ static int s_startup(s_sess_t *s)
             /* Bytes sent before our answer could be an injection (CVE-2021-23214). */
             return pz__sess_fatal(s, "08P01", "received unencrypted data after SSL request");
         }
-        bool ok = pz_pgw_put_byte(&s->out, 'N');
+        bool tls = st.code == PZ_PGW_SSL_REQUEST && pz__sess_tls_offered(s);
+        bool ok = pz_pgw_put_byte(&s->out, tls ? 'S' : 'N');
         assert(ok);
         (void)ok;
         if (pz__sess_flush(s) != 0) {
+            return S_DONE;
+        }
+        if (tls && pz__sess_tls_start(s, deadline) != 0) { /* session_tls.c */
             return S_DONE;
         }
     }
@@ -474,6 +504,7 @@ void pz_sql_session_run(const pz_sql_session_cfg_t *cfg)
         rc = got < 0 ? s_read_failed(s, got, true) : s_on_message(s, &msg);
     }
     pz__sess_sql_free(s);
+    pz__sess_tls_end(s);
     pz_pgw_in_free(&s->in);
     free(s);
 }

@@ -30,6 +30,8 @@ typedef struct {
     const pz_actor_t *log;   /* the sql actor, for pz_log (thread-safe) */
     pz_sql_engine_t *engine; /* statements run here; NULL: every statement is refused 0A000
                                 (the protocol's unit tests run sessions without a kernel) */
+    /* Authentication and TLS settings (session_auth.h); NULL: trust, no TLS. */
+    const struct pz_sql_auth_cfg *auth;
 } pz_sql_session_cfg_t;
 
 /* Runs the session to its end: the client left, a protocol error, a timeout, or stop. Returns

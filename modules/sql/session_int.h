@@ -5,6 +5,8 @@
 #ifndef PZ_SQL_SESSION_INT_H
 #define PZ_SQL_SESSION_INT_H
 
+#include <sys/types.h>
+
 #include "pgwire.h"
 #include "session.h"
 #include "sql_conn.h"
@@ -38,6 +40,8 @@ typedef struct {
     int n_named;
     const int16_t *formats; /* result formats of the portal running now */
     int n_formats;
+    void *tls;      /* session_tls.c: the SSL connection, NULL while plain */
+    short tls_want; /* the poll event the last SSL call waits for */
 } s_sess_t;
 
 /* Session outcomes beside 0 (go on): the connection ends. */
@@ -65,5 +69,23 @@ int pz__sess_copy_read(void *ctx, const uint8_t **p, size_t *n, pz_sql_err_t *er
 int pz__sess_copy_write(void *ctx, const void *p, size_t n);
 int pz__sess_copy_done(void *ctx);
 int pz__sess_read(s_sess_t *s, pz_pgw_msg_t *msg);
+
+/* ---- authentication and TLS (session_auth.c, session_tls.c) ---- */
+/* session.c's poll wait, clock and startup-phase reader (a failure is answered as the startup
+ * loop answers it and returned negative). */
+int pz__sess_wait(s_sess_t *s, short events, uint64_t deadline_ms);
+uint64_t pz__sess_now_ms(void);
+int pz__sess_next(s_sess_t *s, pz_pgw_msg_t *msg, uint64_t deadline_ms);
+/* Authenticates s->user (after the StartupMessage). 0, or S_DONE after a FATAL. */
+int pz__sess_auth(s_sess_t *s);
+/* Socket I/O, plain or TLS: as recv/send (-1 with errno EAGAIN: poll for
+ * pz__sess_io_events(s, the natural event)). */
+ssize_t pz__sess_io_read(s_sess_t *s, void *p, size_t n);
+ssize_t pz__sess_io_write(s_sess_t *s, const void *p, size_t n);
+short pz__sess_io_events(const s_sess_t *s, short dflt);
+/* Whether an SSLRequest gets 'S'; the handshake after 'S' was sent (0 or S_DONE); the end. */
+bool pz__sess_tls_offered(const s_sess_t *s);
+int pz__sess_tls_start(s_sess_t *s, uint64_t deadline_ms);
+void pz__sess_tls_end(s_sess_t *s);
 
 #endif

@@ -11,12 +11,22 @@
  *   max_connections  sessions at once (1..10000)          default 100
  *   idle_timeout_ms  close sessions idle this long; 0=off default 0
  *   txn              the txn actor's address              default txn
+ *   insecure         true: trust every role (--insecure)   default false
+ *   auth             scram-sha-256 | password | trust: how roles with a password prove it
+ *                    (session_auth.h)                      default scram-sha-256
+ *   tls_cert         PEM certificate (chain) for TLS       default none: SSLRequest gets 'N'
+ *   tls_key          its PEM private key                   (--certs-dir DIR: node.crt/.key)
+ * Without insecure: off loopback, TLS is required; root without a password logs in only from
+ * loopback (the default single node keeps working for local clients as root).
  */
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <string.h>
+
 #include "listener.h"
 #include "phantomzero/module.h"
+#include "session_auth.h"
 #include "sql_limits.h"
 
 #define S_LISTEN_DEFAULT "127.0.0.1:26257"
@@ -24,6 +34,7 @@
 typedef struct {
     pz_sql_server_t *server;
     pz_sql_engine_t *engine;
+    pz_sql_auth_cfg_t auth; /* read by the sessions until fini */
 } s_sql_t;
 
 static int s_int_setting(pz_actor_t *self, const pz_cfg_t *cfg, const char *key, int64_t dflt,
@@ -53,6 +64,28 @@ static int s_init(pz_actor_t *self, const pz_cfg_t *cfg, void **state)
     if (rc != 0) {
         return rc;
     }
+    /* Authentication and TLS (session_auth.h). */
+    const char *mode = pz_cfg_str(cfg, "auth", "scram-sha-256");
+    q->auth.mode = !strcmp(mode, "scram-sha-256") || !strcmp(mode, "scram") ? PZ_SQL_AUTH_SCRAM
+                   : !strcmp(mode, "password")                            ? PZ_SQL_AUTH_PASSWORD
+                   : !strcmp(mode, "trust")                               ? PZ_SQL_AUTH_TRUST
+                                                                          : -1;
+    if (q->auth.mode < 0 || pz_cfg_bool(cfg, "insecure", false, &q->auth.insecure) != 0) {
+        pz_log(self, PZ_LOG_ERROR,
+               "auth must be scram-sha-256, password or trust; insecure true or false");
+        return PZ_ECONFIG;
+    }
+    snprintf(q->auth.txn, sizeof q->auth.txn, "%s", pz_cfg_str(cfg, "txn", "txn"));
+    const char *cert = pz_cfg_str(cfg, "tls_cert", ""), *key = pz_cfg_str(cfg, "tls_key", "");
+    if (cert[0] != '\0' || key[0] != '\0') {
+        char why[400];
+        if (pz_sql_tls_ctx_new(cert, key[0] ? key : cert, &q->auth.tls_ctx, why, sizeof why)) {
+            pz_log(self, PZ_LOG_ERROR, "%s", why);
+            return PZ_ECONFIG;
+        }
+    }
+    pz_log(self, PZ_LOG_INFO, "SQL authentication: %s%s", q->auth.insecure ? "insecure (trust)" : mode,
+           q->auth.tls_ctx ? ", TLS offered" : ", no TLS");
     q->engine = pz_sql_engine_new(pz_cfg_str(cfg, "txn", "txn"));
     if (q->engine == NULL) {
         return PZ_ENOMEM;
@@ -61,7 +94,8 @@ static int s_init(pz_actor_t *self, const pz_cfg_t *cfg, void **state)
                               .max_connections = (uint32_t)max_conn,
                               .idle_timeout_ms = (uint32_t)idle_ms,
                               .log = self,
-                              .engine = q->engine};
+                              .engine = q->engine,
+                              .auth = &q->auth};
     return pz_sql_server_start(&sc, &q->server);
 }
 
@@ -71,6 +105,7 @@ static void s_fini(pz_actor_t *self, void *state)
     s_sql_t *q = state;
     pz_sql_server_stop(&q->server);
     pz_sql_engine_destroy(&q->engine);
+    pz_sql_tls_ctx_free(&q->auth.tls_ctx);
     free(q);
 }
 
