@@ -34,7 +34,8 @@ size_t pz_b64_encode(const uint8_t *p, size_t n, char *out)
 
 int pz_b64_decode(const char *s, size_t n, uint8_t *out, size_t cap)
 {
-    if (n % 4 != 0 || n / 4 * 3 > cap) {
+    uint8_t tmp[512]; /* EVP_DecodeBlock writes whole 3-byte groups, padding included */
+    if (n % 4 != 0 || n / 4 * 3 > sizeof tmp) {
         return -1;
     }
     for (size_t i = 0; i < n; i++) {
@@ -48,12 +49,16 @@ int pz_b64_decode(const char *s, size_t n, uint8_t *out, size_t cap)
     if (n == 0) {
         return 0;
     }
-    int len = EVP_DecodeBlock(out, (const unsigned char *)s, (int)n);
+    int len = EVP_DecodeBlock(tmp, (const unsigned char *)s, (int)n);
     if (len < 0) {
         return -1;
     }
     /* EVP_DecodeBlock counts padding as zero bytes. */
     len -= (s[n - 1] == '=') + (s[n - 2] == '=');
+    if ((size_t)len > cap) {
+        return -1;
+    }
+    memcpy(out, tmp, (size_t)len);
     return len;
 }
 
