@@ -25,11 +25,16 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 repo=$PWD
 
-smoke=0 build=1 secs=10 threads="1 16" table_size=10000 scale=10 big_rows=2000000
+build=1 secs=10 threads="1 16" table_size=10000 scale=10 big_rows=2000000
 copy_rows=1000000 rounds=1 only="sysbench pgbench groupby copy" profile_dir=""
+for a in "$@"; do # --smoke sets the defaults; options given beside it still win
+    if [ "$a" = --smoke ]; then
+        secs=1 threads="2" table_size=1000 scale=1 big_rows=20000 copy_rows=10000
+    fi
+done
 while (($#)); do
     case "$1" in
-    --smoke) smoke=1 ;;
+    --smoke) ;;
     --no-build) build=0 ;;
     --time) secs=$2; shift ;;
     --threads) threads=$2; shift ;;
@@ -45,9 +50,6 @@ while (($#)); do
     esac
     shift
 done
-if ((smoke)); then
-    secs=1 threads="2" table_size=1000 scale=1 big_rows=20000 copy_rows=10000
-fi
 
 max_threads=${threads##* }
 

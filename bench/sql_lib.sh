@@ -338,11 +338,14 @@ s_pgbench_run()
         echo "FAIL - -"
         return
     fi
-    local tps pct
+    local tps pct failed
     tps=$(awk '/^tps = / { printf "%.0f", $3 }' "$tmp/$tag.log")
-    pct=$(cat "$tmp/$tag".*[0-9] | awk '{ print $3 }' | s_pcts 1000)
+    # pgbench 15 counts a transaction that got 40001/40P01 as failed and goes on (tps counts
+    # only the others); the log's latency column covers successful transactions.
+    failed=$(awk '/^number of failed transactions:/ { print $5 }' "$tmp/$tag.log")
+    pct=$(cat "$tmp/$tag".*[0-9] | awk '$3 ~ /^[0-9]+$/ { print $3 }' | s_pcts 1000)
     rm -f "$tmp/$tag".*[0-9]
-    echo "$tps $pct"
+    echo "$tps $pct ${failed:-0}"
 }
 
 # TPC-B's consistency condition: every committed transaction adds the same delta to one account,
@@ -388,6 +391,11 @@ s_pgbench_all()
                     pgr=$(s_best "$pgr" "$(s_pgbench_run pg "$script" "$mode" "$thr")")
                     pzr=$(s_best "$pzr" "$(s_pgbench_run pz "$script" "$mode" "$thr")")
                 done
+                local pf zf
+                pf=$(awk '{print $4}' <<<"$pgr") zf=$(awk '{print $4}' <<<"$pzr")
+                if [ "${pf:-0}" != 0 ] || [ "${zf:-0}" != 0 ]; then
+                    note="$note; failed transactions PG ${pf:-0}, ours ${zf:-0}"
+                fi
                 s_row "pgbench $([ "$script" = -S ] && echo select-only || echo tpcb) -M $mode" \
                     "$thr" "$pgr" "$pzr" "$note"
             done
