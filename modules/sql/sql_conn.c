@@ -1044,6 +1044,17 @@ int pz_sql_portal_run(pz_sql_conn_t *c, pz_sql_portal_t *p, uint32_t max_rows,
         p->started = true;
         pz_sql_kv_stmt_begin(&c->kv);
         rc = pz_pn_open(&p->st.ex, p->plan);
+        /* As s_run does for simple queries: a DML statement that lost a race (40001) wrote and
+         * sent nothing yet (its node works at open), so it runs again on a fresh snapshot. */
+        for (int attempt = 1; rc != 0 && s->kind != PZ_AS_SELECT && attempt <= S_RETRIES_MAX &&
+                              strcmp(err->sqlstate, "40001") == 0;
+             attempt++) {
+            pz_pn_close(&p->st.ex, p->plan);
+            pz_sql_err_clear(err);
+            usleep((useconds_t)(attempt < 10 ? attempt * 200 : 2000));
+            pz_sql_kv_stmt_begin(&c->kv);
+            rc = pz_pn_open(&p->st.ex, p->plan);
+        }
     }
     bool more = false;
     uint64_t before = p->n;
