@@ -398,14 +398,15 @@ static int s_bind(s_sess_t *s, s_rd_t *r)
         }
     }
     pz_sql_portal_t *p = NULL;
+    /* A Bind replaces the portal of that name (the unnamed one each time): free it first, so
+     * its statement's cached plan is free again for this Bind to reuse. */
+    s_named_free(s, s_find(&s->portals, portal));
     rc = rc ? rc : pz_sql_bind_portal(s->conn, st->prep, params, np, &p, &err);
     pz_arena_destroy(&a);
     if (rc != 0) {
         free(rf);
         return s_fail(s, &err);
     }
-    s_named_t **slot = s_find(&s->portals, portal);
-    s_named_free(s, slot);
     s_named_t *e = calloc(1, sizeof *e);
     if (e == NULL || (e->name = strdup(portal)) == NULL) {
         free(e);
