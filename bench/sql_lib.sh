@@ -51,14 +51,16 @@ s_pz_start()
     pz_port=$(s_free_port)
     local kv_port
     kv_port=$(s_free_port)
-    "$dir/bin/phantomzero" start-single-node --store="$tmp/pz" \
+    # --insecure: trust authentication, as the PostgreSQL side has (initdb --auth=trust); the
+    # clients connect as `postgres` on both, a role ours creates first (as root).
+    "$dir/bin/phantomzero" start-single-node --store="$tmp/pz" --insecure \
         --module-dir="$dir/lib/phantomzero" --sql-addr="127.0.0.1:$pz_port" \
         --listen-addr="tcp://127.0.0.1:$kv_port" >"$tmp/pz.log" 2>&1 &
     pz_pid=$!
     local i
     for i in $(seq 1 200); do
-        if psql -X -q -h 127.0.0.1 -p "$pz_port" -U postgres -d defaultdb -c "SELECT 1" \
-            >/dev/null 2>&1; then
+        if psql -X -q -h 127.0.0.1 -p "$pz_port" -U root -d defaultdb \
+            -c "CREATE USER postgres SUPERUSER" >/dev/null 2>&1; then
             s_sql pz "CREATE DATABASE bench" defaultdb >/dev/null
             return 0
         fi
