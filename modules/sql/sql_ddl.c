@@ -7,6 +7,7 @@
  * write to the table that races with the backfill can miss the new index.
  */
 #include <assert.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1125,8 +1126,58 @@ static int s_create_seq(pz_binder_t *b, const pz_ast_stmt_t *s, char *tag)
     return rc ? rc : s_commit(b, &w, "relation", s->rel.name);
 }
 
+/* Sequence values are reserved in blocks: the stored value jumps S_SEQ_BLOCK increments ahead
+ * in one durable write, and this process hands the block out from memory. PostgreSQL does the
+ * same (it WAL-logs a sequence 32 values ahead), so after a crash values may be skipped, never
+ * repeated. A cycling sequence, or one near its bound, goes one value per write. */
+#define S_SEQ_BLOCK 32
+#define S_SEQ_SLOTS 64
+
+typedef struct {
+    uint32_t id; /* 0: empty */
+    int64_t next, last;
+} s_seq_cache_t;
+
+static pthread_mutex_t s_seq_mu = PTHREAD_MUTEX_INITIALIZER;
+static s_seq_cache_t s_seq_cache[S_SEQ_SLOTS];
+
+static bool s_seq_cached(const pz_cat_desc_t *seq, int64_t *out)
+{
+    bool hit = false;
+    pthread_mutex_lock(&s_seq_mu);
+    s_seq_cache_t *c = &s_seq_cache[seq->id % S_SEQ_SLOTS];
+    if (c->id == seq->id && (seq->seq_inc > 0 ? c->next <= c->last : c->next >= c->last)) {
+        *out = c->next;
+        c->next += seq->seq_inc;
+        hit = true;
+    }
+    pthread_mutex_unlock(&s_seq_mu);
+    return hit;
+}
+
+static void s_seq_keep(const pz_cat_desc_t *seq, int64_t next, int64_t last)
+{
+    pthread_mutex_lock(&s_seq_mu);
+    s_seq_cache[seq->id % S_SEQ_SLOTS] = (s_seq_cache_t){.id = seq->id, .next = next, .last = last};
+    pthread_mutex_unlock(&s_seq_mu);
+}
+
+/* The last value of a block starting at first, or first itself when a block does not fit. */
+static int64_t s_seq_block_end(const pz_cat_desc_t *seq, int64_t first)
+{
+    int64_t span, last;
+    if (seq->seq_cycle || __builtin_mul_overflow(seq->seq_inc, S_SEQ_BLOCK - 1, &span) ||
+        __builtin_add_overflow(first, span, &last) || last > seq->seq_max || last < seq->seq_min) {
+        return first;
+    }
+    return last;
+}
+
 int pz_sql_nextval(pz_ex_t *ex, const pz_cat_desc_t *seq, int64_t *out)
 {
+    if (s_seq_cached(seq, out)) {
+        return 0;
+    }
     uint8_t key[PZ_CAT_KEY_BYTES];
     size_t kl = pz_cat_key_seq(key, seq->id);
     pz_hlc_t keep = ex->kv->read_ts;
@@ -1163,9 +1214,10 @@ int pz_sql_nextval(pz_ex_t *ex, const pz_cat_desc_t *seq, int64_t *out)
             }
             next = seq->seq_inc > 0 ? seq->seq_min : seq->seq_max;
         }
+        int64_t last = s_seq_block_end(seq, next);
         uint8_t nv[8];
         for (int i = 0; i < 8; i++) {
-            nv[i] = (uint8_t)((uint64_t)next >> (56 - 8 * i));
+            nv[i] = (uint8_t)((uint64_t)last >> (56 - 8 * i));
         }
         pz_kv_req_t p = {.op = PZ_KV_CPUT,
                          .key = {key, (uint32_t)kl},
@@ -1179,6 +1231,9 @@ int pz_sql_nextval(pz_ex_t *ex, const pz_cat_desc_t *seq, int64_t *out)
         pz_msg_free(&reply);
         if (!raced) {
             *out = next;
+            if (last != next) {
+                s_seq_keep(seq, next + seq->seq_inc, last);
+            }
             break;
         }
         rc = PZ_EINVAL;
