@@ -480,6 +480,9 @@ int pz_funcscan_open(pz_ex_t *ex, pz_pn_t *pn)
         }
     }
     int rc = 0;
+    if (pn->func == 2) {
+        return pz_rowbuf_push(ex, b, &v[0], 1); /* pg_partition_ancestors: the relation */
+    }
     if (pn->func == 1) {
         for (uint32_t i = 0; i < v[0].v.arr->n && rc == 0; i++) {
             rc = pz_rowbuf_push(ex, b, &v[0].v.arr->items[i], 1);

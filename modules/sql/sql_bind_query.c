@@ -415,6 +415,7 @@ static bool s_is_srf(const pz_ast_expr_t *e)
     return e->kind == PZ_AX_FUNC && e->over == NULL && !e->agg_star &&
            ((strcmp(e->name, "unnest") == 0 && e->n_args == 1) ||
             (strcmp(e->name, "generate_subscripts") == 0 && e->n_args == 2) ||
+            (strcmp(e->name, "pg_partition_ancestors") == 0 && e->n_args == 1) ||
             (strcmp(e->name, "generate_series") == 0 && (e->n_args == 2 || e->n_args == 3)));
 }
 
@@ -422,6 +423,30 @@ static int s_bind_srf(pz_binder_t *b, const pz_ast_expr_t *e, pz_bx_t **out)
 {
     bool unnest = e->name[0] == 'u';
     bool subs = strcmp(e->name, "generate_subscripts") == 0;
+    if (strcmp(e->name, "pg_partition_ancestors") == 0) {
+        /* No partitioning: one row, the relation itself (a one-element "array" of it). */
+        pz_ast_expr_t arr = {
+            .kind = PZ_AX_ARRAY, .args = e->args, .n_args = 1, .location = e->location};
+        pz_bx_t *x = pz__bx_new(b, PZ_BX_SRF, PZ_SQL_TYPE(PZ_TY_REGCLASS));
+        if (x == NULL || (x->args = pz__bind_alloc(b, sizeof *x->args)) == NULL) {
+            return PZ_ENOMEM;
+        }
+        pz_bx_t *a;
+        int rc = pz__bind_expr(b, &arr, &a);
+        pz_sql_type_t rt = {.id = PZ_TY_ARRAY, .elem = PZ_TY_REGCLASS, .typmod = -1};
+        rc = rc ? rc
+                : pz_bind_coerce(b, a->args[0], PZ_SQL_TYPE(PZ_TY_REGCLASS), PZ_CAST_IMPLICIT, NULL,
+                                 &a->args[0]);
+        if (rc != 0) {
+            return rc;
+        }
+        a->type = rt;
+        x->idx = 1; /* unnest of that array */
+        x->args[0] = a;
+        x->n_args = 1;
+        *out = x;
+        return 0;
+    }
     pz_bx_t *x = pz__bx_new(b, PZ_BX_SRF, PZ_SQL_TYPE(PZ_TY_INT4));
     if (x == NULL || (x->args = pz__bind_alloc(b, sizeof *x->args * 3)) == NULL) {
         return PZ_ENOMEM;

@@ -493,8 +493,12 @@ static int s_from_func(pz_binder_t *b, const pz_ast_from_t *f, pz_pn_t **plan, p
     const pz_ast_expr_t *e = f->func;
     bool series = strcmp(e->name, "generate_series") == 0;
     bool unnest = strcmp(e->name, "unnest") == 0;
-    if ((!series && !unnest) || (series && (e->n_args < 2 || e->n_args > 3)) ||
-        (unnest && e->n_args != 1)) {
+    /* pg_partition_ancestors(rel): with no partitioning, the relation itself (psql's \d). */
+    bool ancestors = strcmp(e->name, "pg_partition_ancestors") == 0 && e->n_args == 1;
+    if (ancestors) {
+        series = false;
+    } else if ((!series && !unnest) || (series && (e->n_args < 2 || e->n_args > 3)) ||
+               (unnest && e->n_args != 1)) {
         return pz__bind_err(b, f->location, "0A000", "function %s in FROM is not supported yet",
                             e->name);
     }
@@ -521,6 +525,10 @@ static int s_from_func(pz_binder_t *b, const pz_ast_from_t *f, pz_pn_t **plan, p
     for (int i = 0; series && rc == 0 && i < e->n_args; i++) {
         rc = pz_bind_coerce(b, pn->func_args[i], t, PZ_CAST_IMPLICIT, NULL, &pn->func_args[i]);
     }
+    if (rc == 0 && ancestors) {
+        t = PZ_SQL_TYPE(PZ_TY_REGCLASS);
+        rc = pz_bind_coerce(b, pn->func_args[0], t, PZ_CAST_IMPLICIT, NULL, &pn->func_args[0]);
+    }
     if (rc != 0) {
         return rc;
     }
@@ -532,9 +540,9 @@ static int s_from_func(pz_binder_t *b, const pz_ast_from_t *f, pz_pn_t **plan, p
         t = PZ_SQL_TYPE(pn->func_args[0]->type.elem);
     }
     pn->n_func_args = e->n_args;
-    pn->func = unnest ? 1 : 0;
+    pn->func = unnest ? 1 : ancestors ? 2 : 0;
     pn->types[0] = t;
-    pn->names[0] = f->alias ? f->alias : e->name;
+    pn->names[0] = ancestors && !f->alias ? "relid" : f->alias ? f->alias : e->name;
     *plan = pn;
     *scope = pz__scope_of(b, pn, f->alias ? f->alias : e->name);
     return *scope ? s_col_aliases(b, f, pn, *scope) : PZ_ENOMEM;
