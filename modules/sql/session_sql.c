@@ -310,7 +310,7 @@ static int s_params(s_sess_t *s, s_rd_t *r, const pz_sql_type_t *types, int n_ty
     uint32_t nf = s_get(r, 2);
     int16_t fmts[1024];
     if (nf > 1024) {
-        return s_proto(s, "too many parameter formats in Bind") ? PZ_EPROTO : PZ_EPROTO;
+        return PZ_EPROTO; /* the caller answers FATAL 08P01 */
     }
     for (uint32_t i = 0; i < nf; i++) {
         fmts[i] = (int16_t)s_get(r, 2);

@@ -379,6 +379,17 @@ int pz_agg_next(pz_ex_t *ex, pz_pn_t *pn, pz_datum_t **row)
     return 1;
 }
 
+void pz_agg_free(pz_agg_state_t *st)
+{
+    if (st != NULL) {
+        pz_sbuf_free(&st->buf);
+        if (st->seen_init) {
+            pz_ht_free(&st->seen);
+            st->seen_init = false;
+        }
+    }
+}
+
 void pz_agg_close(pz_ex_t *ex, pz_pn_t *pn)
 {
     (void)ex;
@@ -386,10 +397,7 @@ void pz_agg_close(pz_ex_t *ex, pz_pn_t *pn)
     pz_ht_free(&st->ht);
     for (s_group_t *g = st->first; g != NULL; g = g->next) {
         for (int i = 0; i < pn->n_aggs; i++) {
-            pz_sbuf_free(&g->states[i]->buf);
-            if (g->states[i]->seen_init) {
-                pz_ht_free(&g->states[i]->seen);
-            }
+            pz_agg_free(g->states[i]);
         }
     }
 }

@@ -153,17 +153,6 @@ static bool s_col_cmp(const pz_bx_t *x, int *col, const char **op, pz_bx_t **val
     return false;
 }
 
-/* The table column index of index column k. */
-static int s_tcol(const pz_cat_desc_t *d, uint32_t col_id)
-{
-    for (uint32_t i = 0; i < d->cols_len; i++) {
-        if (d->cols[i].id == col_id) {
-            return (int)i;
-        }
-    }
-    return -1;
-}
-
 /* Fills a span for index ix from the scan's conjuncts; returns a score (higher is better,
  * 0: nothing constrains the index). */
 static int s_span_for(const pz_cat_desc_t *d, const pz_cat_index_t *ix, pz_bx_t **cj, int n,
@@ -172,7 +161,7 @@ static int s_span_for(const pz_cat_desc_t *d, const pz_cat_index_t *ix, pz_bx_t 
     memset(sp, 0, sizeof *sp);
     uint32_t k = 0;
     for (; k < ix->cols_len; k++) {
-        int tc = s_tcol(d, ix->cols[k].col);
+        int tc = pz_cat_col_index(d, ix->cols[k].col);
         pz_bx_t *eq = NULL;
         for (int i = 0; i < n && eq == NULL; i++) {
             int c;
@@ -189,7 +178,7 @@ static int s_span_for(const pz_cat_desc_t *d, const pz_cat_index_t *ix, pz_bx_t 
     }
     if (k == 0) {
         /* col IN (constants) on the first column: point spans. */
-        int tc = s_tcol(d, ix->cols[0].col);
+        int tc = pz_cat_col_index(d, ix->cols[0].col);
         for (int i = 0; i < n; i++) {
             const pz_bx_t *x = cj[i];
             bool consts = x->kind == PZ_BX_IN && !x->negated && x->args[0]->kind == PZ_BX_COL &&
@@ -205,7 +194,7 @@ static int s_span_for(const pz_cat_desc_t *d, const pz_cat_index_t *ix, pz_bx_t 
         }
     }
     if (k < ix->cols_len && !ix->cols[k].desc) {
-        int tc = s_tcol(d, ix->cols[k].col);
+        int tc = pz_cat_col_index(d, ix->cols[k].col);
         for (int i = 0; i < n; i++) {
             int c;
             const char *op;
@@ -586,8 +575,6 @@ static int s_using(pz_binder_t *b, const pz_ast_from_t *f, pz_scope_t *ls, pz_sc
                                 "does not exist in %s table",
                                 names[k], li < 0 ? "left" : "right");
         }
-        pz_ast_expr_t l = {.kind = PZ_AX_COLREF, .n_names = 1, .names = {names[k]}};
-        (void)l;
         pz_bx_t *a = pz__bx_new(b, PZ_BX_COL, ls->cols[li].type);
         pz_bx_t *c = pz__bx_new(b, PZ_BX_COL, rs->cols[ri].type);
         if (a == NULL || c == NULL) {
@@ -595,8 +582,6 @@ static int s_using(pz_binder_t *b, const pz_ast_from_t *f, pz_scope_t *ls, pz_sc
         }
         a->idx = li;
         c->idx = ls->n + ri;
-        pz_ast_expr_t op = {.kind = PZ_AX_OP, .name = "="};
-        (void)op;
         pz_sql_type_t argt[2] = {a->type, c->type}, cast_to[2], ret;
         const pz_sql_fndef_t *def;
         int rc = pz_sql_fn_resolve("=", true, 2, argt, &def, cast_to, &ret, b->ex->err);

@@ -22,6 +22,9 @@ PZ_SCHEMA_DEFINE(pz_cat_desc)
 
 /* Buckets of each cache table: descriptors of a busy schema number in the hundreds. */
 #define S_BUCKETS 256
+/* Lost races for the id counter before pz_cat_alloc_id gives up with 40001 (each loss is
+ * another DDL taking an id: only a storm of DDL loses a hundred in a row). */
+#define S_ID_ATTEMPTS_MAX 100
 /* Names cached: past this the name cache is flushed (it refills from KV). */
 #define S_NAMES_MAX 100000
 
@@ -373,7 +376,7 @@ int pz_cat_each(pz_cat_t *c, pz_sql_kv_t *kv, int (*fn)(void *arg, const pz_cat_
 int pz_cat_alloc_id(pz_sql_kv_t *kv, uint32_t *id, pz_sql_err_t *err)
 {
     uint8_t key[2] = {PZ_KEY_SYSTEM_PREFIX, 'c'};
-    for (int attempt = 0; attempt < 100; attempt++) {
+    for (int attempt = 0; attempt < S_ID_ATTEMPTS_MAX; attempt++) {
         bool found = false;
         uint8_t *val = NULL;
         size_t len = 0;
@@ -426,6 +429,32 @@ const pz_cat_col_t *pz_cat_col_by_id(const pz_cat_desc_t *d, uint32_t id)
     for (uint32_t i = 0; i < d->cols_len; i++) {
         if (d->cols[i].id == id) {
             return &d->cols[i];
+        }
+    }
+    return NULL;
+}
+
+int pz_cat_col_index(const pz_cat_desc_t *d, uint32_t id)
+{
+    for (uint32_t i = 0; i < d->cols_len; i++) {
+        if (d->cols[i].id == id) {
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
+const pz_cat_index_t *pz_cat_unique_on(const pz_cat_desc_t *d, const pz_cat_icol_t *cols,
+                                       uint32_t n)
+{
+    for (uint32_t i = 0; i < d->indexes_len; i++) {
+        const pz_cat_index_t *ix = &d->indexes[i];
+        bool same = ix->unique && ix->cols_len == n;
+        for (uint32_t k = 0; same && k < n; k++) {
+            same = ix->cols[k].col == cols[k].col;
+        }
+        if (same) {
+            return ix;
         }
     }
     return NULL;

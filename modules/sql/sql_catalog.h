@@ -161,6 +161,11 @@ bool pz_cat_name_eq(pz_view_t v, const char *s);
 /* Helpers on a table descriptor. */
 const pz_cat_col_t *pz_cat_col_by_name(const pz_cat_desc_t *d, const char *name);
 const pz_cat_col_t *pz_cat_col_by_id(const pz_cat_desc_t *d, uint32_t id);
+/* The position of column id in d->cols, -1 when absent. */
+int pz_cat_col_index(const pz_cat_desc_t *d, uint32_t id);
+/* The unique index (primary key or UNIQUE) over exactly these columns in this order, or NULL. */
+const pz_cat_index_t *pz_cat_unique_on(const pz_cat_desc_t *d, const pz_cat_icol_t *cols,
+                                       uint32_t n);
 static inline pz_sql_type_t pz_cat_col_type(const pz_cat_col_t *c)
 {
     return (pz_sql_type_t){.id = c->type, .elem = c->elem, .typmod = c->typmod};

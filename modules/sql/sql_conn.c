@@ -326,6 +326,21 @@ static bool s_holds_rows(const pz_pn_t *pn)
     return s_holds_rows(pn->left) || s_holds_rows(pn->right);
 }
 
+/* Whether a failed statement runs again (and, if so, after clearing the error and backing off):
+ * a DML statement whose conditional writes met a concurrent change (40001) wrote nothing and
+ * sent no row yet (a DML node does its work at open, before any output), so it is run again on
+ * a fresh snapshot — the server-side retry of an implicit transaction, for the simple and the
+ * extended protocol alike. */
+static bool s_retry(const pz_ast_stmt_t *s, pz_sql_err_t *err, int attempt)
+{
+    if (s->kind == PZ_AS_SELECT || attempt > S_RETRIES_MAX || strcmp(err->sqlstate, "40001")) {
+        return false;
+    }
+    pz_sql_err_clear(err);
+    usleep((useconds_t)(attempt < 10 ? attempt * 200 : 2000));
+    return true;
+}
+
 static int s_columns(const pz_sql_sink_t *sink, s_stmt_t *st, const pz_pn_t *plan)
 {
     pz_sql_col_t *cols = pz_ex_alloc(&st->ex, sizeof *cols * (size_t)(plan->n_cols + 1));
@@ -624,15 +639,8 @@ static int s_run(pz_sql_conn_t *c, const pz_ast_stmt_t *s, const pz_sql_sink_t *
     case PZ_AS_UPDATE:
     case PZ_AS_DELETE:
         rc = s_query(c, &st, s, sink, tag);
-        /* A statement whose conditional writes met a concurrent change (40001) wrote nothing
-         * and sent no row yet (a DML node does its work at open, before any output): run it
-         * again, on a fresh snapshot — the server-side retry of an implicit transaction. */
-        for (int attempt = 1; rc != 0 && s->kind != PZ_AS_SELECT && attempt <= S_RETRIES_MAX &&
-                              strcmp(err->sqlstate, "40001") == 0;
-             attempt++) {
+        for (int attempt = 1; rc != 0 && s_retry(s, err, attempt); attempt++) {
             s_stmt_end(&st, NULL);
-            pz_sql_err_clear(err);
-            usleep((useconds_t)(attempt < 10 ? attempt * 200 : 2000));
             rc = s_stmt_begin(c, &st, err);
             rc = rc ? rc : s_query(c, &st, s, sink, tag);
         }
@@ -1044,14 +1052,8 @@ int pz_sql_portal_run(pz_sql_conn_t *c, pz_sql_portal_t *p, uint32_t max_rows,
         p->started = true;
         pz_sql_kv_stmt_begin(&c->kv);
         rc = pz_pn_open(&p->st.ex, p->plan);
-        /* As s_run does for simple queries: a DML statement that lost a race (40001) wrote and
-         * sent nothing yet (its node works at open), so it runs again on a fresh snapshot. */
-        for (int attempt = 1; rc != 0 && s->kind != PZ_AS_SELECT && attempt <= S_RETRIES_MAX &&
-                              strcmp(err->sqlstate, "40001") == 0;
-             attempt++) {
+        for (int attempt = 1; rc != 0 && s_retry(s, err, attempt); attempt++) {
             pz_pn_close(&p->st.ex, p->plan);
-            pz_sql_err_clear(err);
-            usleep((useconds_t)(attempt < 10 ? attempt * 200 : 2000));
             pz_sql_kv_stmt_begin(&c->kv);
             rc = pz_pn_open(&p->st.ex, p->plan);
         }

@@ -99,25 +99,15 @@ static int s_commit(pz_binder_t *b, s_batch_t *w, const char *what, const char *
     pz_kv_batch_resp_t resp;
     int rc = pz_sql_kv_send(b->ex->kv, w->reqs, w->n, false, &reply, &resp, b->ex->err);
     if (rc == 0 && resp.error.code == PZ_ECONDFAILED) {
-        rc = pz_sql_err_set(b->ex->err, what[0] == 'd' || what[0] == 's' ? "42P06" : "42P07",
-                            "%s \"%s\" already exists", what, name);
-        if (strcmp(what, "database") == 0) {
-            memcpy(b->ex->err->sqlstate, "42P04", 6);
-        }
+        /* duplicate_database, duplicate_schema, duplicate_table: PostgreSQL's codes. */
+        const char *state = strcmp(what, "database") == 0 ? "42P04"
+                            : strcmp(what, "schema") == 0 ? "42P06"
+                                                          : "42P07";
+        rc = pz_sql_err_set(b->ex->err, state, "%s \"%s\" already exists", what, name);
     }
     pz_msg_free(&reply);
     pz_cat_flush(b->ex->cat);
     return rc;
-}
-
-static void s_notice(pz_binder_t *b, const char *state, const char *fmt, const char *name)
-{
-    /* NOTICEs of IF [NOT] EXISTS go through the error slot's detail-free path: the statement
-     * succeeds, so they are logged into the binder's notice (sent by the session). */
-    (void)b;
-    (void)state;
-    (void)fmt;
-    (void)name;
 }
 
 /* The schema a new object goes into: named, or the first existing one on the search path. */
@@ -261,23 +251,6 @@ static int s_check(pz_binder_t *b, s_newtab_t *t, const pz_ast_cons_t *c, const 
     return 0;
 }
 
-/* The parent's unique index over exactly these columns (in order). */
-static const pz_cat_index_t *s_unique_on(const pz_cat_desc_t *p, const pz_cat_icol_t *cols,
-                                         uint32_t n)
-{
-    for (uint32_t i = 0; i < p->indexes_len; i++) {
-        const pz_cat_index_t *ix = &p->indexes[i];
-        bool same = ix->unique && ix->cols_len == n;
-        for (uint32_t k = 0; same && k < n; k++) {
-            same = ix->cols[k].col == cols[k].col;
-        }
-        if (same) {
-            return ix;
-        }
-    }
-    return NULL;
-}
-
 /* A FOREIGN KEY (column or table constraint). The parent is resolved now; its referenced_by
  * gains the new table when the batch is written. */
 static int s_fk(pz_binder_t *b, s_newtab_t *t, const pz_ast_cons_t *c, const char *col)
@@ -352,7 +325,7 @@ static int s_fk(pz_binder_t *b, s_newtab_t *t, const pz_ast_cons_t *c, const cha
                               "number of referencing and referenced columns "
                               "for foreign key disagree");
     }
-    if (s_unique_on(p, fk->ref_cols, fk->ref_cols_len) == NULL) {
+    if (pz_cat_unique_on(p, fk->ref_cols, fk->ref_cols_len) == NULL) {
         return pz_sql_err_set(b->ex->err, "42830",
                               "there is no unique constraint matching given "
                               "keys for referenced table \"%s\"",
@@ -1131,6 +1104,9 @@ static int s_create_seq(pz_binder_t *b, const pz_ast_stmt_t *s, char *tag)
  * same (it WAL-logs a sequence 32 values ahead), so after a crash values may be skipped, never
  * repeated. A cycling sequence, or one near its bound, goes one value per write. */
 #define S_SEQ_BLOCK 32
+/* Conditional-write races lost in a row before nextval gives up (40001): each loss means another
+ * session reserved a block, so a few hundred means something else is wrong. */
+#define S_SEQ_ATTEMPTS_MAX 1000
 #define S_SEQ_SLOTS 64
 
 typedef struct {
@@ -1183,7 +1159,7 @@ int pz_sql_nextval(pz_ex_t *ex, const pz_cat_desc_t *seq, int64_t *out)
     pz_hlc_t keep = ex->kv->read_ts;
     ex->kv->read_ts = (pz_hlc_t){0};
     int rc = PZ_EINVAL;
-    for (int attempt = 0; attempt < 1000; attempt++) {
+    for (int attempt = 0; attempt < S_SEQ_ATTEMPTS_MAX; attempt++) {
         pz_kv_req_t g = {.op = PZ_KV_GET, .key = {key, (uint32_t)kl}};
         pz_msg_t *reply = NULL;
         pz_kv_batch_resp_t resp;
@@ -1238,6 +1214,10 @@ int pz_sql_nextval(pz_ex_t *ex, const pz_cat_desc_t *seq, int64_t *out)
         }
         rc = PZ_EINVAL;
     }
+    if (rc != 0 && !pz_sql_err_is_set(ex->err)) {
+        pz_sql_err_set(ex->err, "40001", "nextval: too much contention on sequence \"%.*s\"",
+                       (int)seq->name.len, seq->name.ptr);
+    }
     ex->kv->read_ts = keep;
     return rc;
 }
@@ -1282,7 +1262,6 @@ int pz__ddl_rename(pz_binder_t *b, const pz_ast_stmt_t *s, char *tag);
 
 int pz_sql_ddl(pz_binder_t *b, const pz_ast_stmt_t *s, char *tag)
 {
-    (void)s_notice;
     switch (s->kind) {
     case PZ_AS_CREATE_TABLE:
         return s_create_table(b, s, tag);

@@ -78,16 +78,6 @@ static pz_view_t s_dup(pz_ex_t *ex, const uint8_t *p, size_t n)
     return v;
 }
 
-static int s_col_index(const pz_cat_desc_t *d, uint32_t col_id)
-{
-    for (uint32_t i = 0; i < d->cols_len; i++) {
-        if (d->cols[i].id == col_id) {
-            return (int)i;
-        }
-    }
-    return -1;
-}
-
 /* The key of `row` in index ix: prefix, index columns, and for non-unique entries (or unique
  * ones with a NULL) the primary key columns. *pk_off: where the primary key columns start when
  * ix is the primary index. */
@@ -97,14 +87,14 @@ static int s_key(pz_ex_t *ex, const pz_cat_desc_t *d, const pz_cat_index_t *ix,
     size_t n = pz_rowenc_index_prefix(buf, S_KEY_BYTES, d->id, ix->id);
     *has_null = false;
     for (uint32_t i = 0; i < ix->cols_len && n; i++) {
-        const pz_datum_t *v = &row[s_col_index(d, ix->cols[i].col)];
+        const pz_datum_t *v = &row[pz_cat_col_index(d, ix->cols[i].col)];
         *has_null |= v->null;
         n = pz_rowenc_key_put(buf, S_KEY_BYTES, n, v, ix->cols[i].desc);
     }
     if (n != 0 && ix != &d->indexes[0] && (!ix->unique || *has_null)) {
         const pz_cat_index_t *pk = &d->indexes[0];
         for (uint32_t i = 0; i < pk->cols_len && n; i++) {
-            n = pz_rowenc_key_put(buf, S_KEY_BYTES, n, &row[s_col_index(d, pk->cols[i].col)],
+            n = pz_rowenc_key_put(buf, S_KEY_BYTES, n, &row[pz_cat_col_index(d, pk->cols[i].col)],
                                   pk->cols[i].desc);
         }
     }
@@ -123,7 +113,7 @@ static int s_pk_suffix(pz_ex_t *ex, const pz_cat_desc_t *d, const pz_datum_t *ro
     const pz_cat_index_t *pk = &d->indexes[0];
     size_t n = 0;
     for (uint32_t i = 0; i < pk->cols_len; i++) {
-        n = pz_rowenc_key_put(buf, S_KEY_BYTES, n, &row[s_col_index(d, pk->cols[i].col)],
+        n = pz_rowenc_key_put(buf, S_KEY_BYTES, n, &row[pz_cat_col_index(d, pk->cols[i].col)],
                               pk->cols[i].desc);
         if (n == 0) {
             return pz_sql_err_set(ex->err, "54000", "primary key is too large");
@@ -310,7 +300,7 @@ static int s_conflict(pz_ex_t *ex, const pz_dml_t *m, const s_what_t *w)
     pz_sql_err_set(ex->err, "23505", "duplicate key value violates unique constraint \"%s\"", name);
     pz_sbuf_t cols = {0}, vals = {0};
     for (uint32_t i = 0; i < w->index->cols_len; i++) {
-        int ci = s_col_index(d, w->index->cols[i].col);
+        int ci = pz_cat_col_index(d, w->index->cols[i].col);
         if (i) {
             pz_sbuf_puts(&cols, ", ");
             pz_sbuf_puts(&vals, ", ");
@@ -527,7 +517,7 @@ static bool s_key_changed(const pz_cat_desc_t *d, const pz_datum_t *old, const p
 {
     for (uint32_t x = 0; x < d->indexes_len; x++) {
         for (uint32_t k = 0; d->indexes[x].unique && k < d->indexes[x].cols_len; k++) {
-            int c = s_col_index(d, d->indexes[x].cols[k].col);
+            int c = pz_cat_col_index(d, d->indexes[x].cols[k].col);
             if (old[c].null != row[c].null ||
                 (!old[c].null && pz_datum_cmp(&old[c], &row[c]) != 0)) {
                 return true;

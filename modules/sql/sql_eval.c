@@ -143,23 +143,27 @@ static int s_call(pz_ex_t *ex, const pz_bx_t *x, int argc, const pz_datum_t *arg
     return rc;
 }
 
-/* a = b through the resolved row; *res: 1 true, 0 false, -1 NULL. */
-static int s_eq(pz_ex_t *ex, const pz_bx_t *x, const pz_datum_t *a, const pz_datum_t *b, int *res)
+int pz_bx_compare(pz_ex_t *ex, const pz_sql_fndef_t *fn, const pz_datum_t *a, const pz_datum_t *b,
+                  int *res)
 {
     if (a->null || b->null) {
         *res = -1;
         return 0;
     }
     pz_datum_t argv[2] = {*a, *b}, out;
-    pz_sql_type_t keep = x->type;
-    ((pz_bx_t *)x)->type = PZ_SQL_TYPE(PZ_TY_BOOL);
-    int rc = s_call(ex, x, 2, argv, &out);
-    ((pz_bx_t *)x)->type = keep;
+    ex->fn.ret = PZ_SQL_TYPE(PZ_TY_BOOL);
+    int rc = pz_sql_fn_call(fn, &ex->fn, 2, argv, &out);
     if (rc != 0) {
         return rc;
     }
     *res = out.null ? -1 : out.v.b;
     return 0;
+}
+
+/* a = b through the node's resolved comparison row. */
+static int s_eq(pz_ex_t *ex, const pz_bx_t *x, const pz_datum_t *a, const pz_datum_t *b, int *res)
+{
+    return pz_bx_compare(ex, x->fn, a, b, res);
 }
 
 static int s_eval_bool(pz_ex_t *ex, const pz_bx_t *x, const pz_datum_t *row, pz_datum_t *out)
@@ -302,20 +306,27 @@ static int s_eval_any(pz_ex_t *ex, const pz_bx_t *x, const pz_datum_t *row, pz_d
         *out = pz_datum_null(PZ_TY_BOOL);
         return 0;
     }
+    return pz_bx_any(ex, x->fn, x->all, &l, arr.v.arr->items, arr.v.arr->n, out);
+}
+
+int pz_bx_any(pz_ex_t *ex, const pz_sql_fndef_t *fn, bool all, const pz_datum_t *l,
+              const pz_datum_t *items, uint32_t n, pz_datum_t *out)
+{
     bool saw_null = false;
-    for (uint32_t i = 0; i < arr.v.arr->n; i++) {
-        int eq = 0;
-        if ((rc = s_eq(ex, x, &l, &arr.v.arr->items[i], &eq)) != 0) {
+    for (uint32_t i = 0; i < n; i++) {
+        int res = 0;
+        int rc = pz_bx_compare(ex, fn, l, &items[i], &res);
+        if (rc != 0) {
             return rc;
         }
-        if (eq < 0) {
+        if (res < 0) {
             saw_null = true;
-        } else if ((eq == 1) != x->all) {
-            *out = pz_datum_bool(!x->all);
+        } else if ((res == 1) != all) {
+            *out = pz_datum_bool(!all);
             return 0;
         }
     }
-    *out = saw_null ? pz_datum_null(PZ_TY_BOOL) : pz_datum_bool(x->all);
+    *out = saw_null ? pz_datum_null(PZ_TY_BOOL) : pz_datum_bool(all);
     return 0;
 }
 

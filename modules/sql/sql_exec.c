@@ -644,9 +644,7 @@ int pz_pn_open(pz_ex_t *ex, pz_pn_t *pn)
         return PZ_ENOMEM;
     }
     int rc = pn->left ? pz_pn_open(ex, pn->left) : 0;
-    bool right_now = pn->kind != PZ_PN_SETOP;
     rc = rc ? rc : (pn->right ? pz_pn_open(ex, pn->right) : 0);
-    (void)right_now;
     if (rc != 0) {
         return rc;
     }
@@ -848,30 +846,8 @@ int pz_bx_subplan_eval(pz_ex_t *ex, const pz_bx_t *x, const pz_datum_t *row, pz_
     default:
         break;
     }
-    /* ANY / ALL: like s_eval_any over the collected rows. */
+    /* ANY / ALL over the collected rows, as over an array. */
     pz_datum_t l;
     int rc = pz_bx_eval(ex, x->args[0], row, &l);
-    if (rc != 0) {
-        return rc;
-    }
-    bool all = x->sublink == PZ_SUBLINK_ALL, saw_null = false;
-    for (uint32_t i = 0; i < n; i++) {
-        if (l.null || rows[i].null) {
-            saw_null = true;
-            continue;
-        }
-        pz_datum_t argv[2] = {l, rows[i]}, res;
-        ex->fn.ret = PZ_SQL_TYPE(PZ_TY_BOOL);
-        if ((rc = pz_sql_fn_call(x->fn, &ex->fn, 2, argv, &res)) != 0) {
-            return rc;
-        }
-        if (res.null) {
-            saw_null = true;
-        } else if (res.v.b != all) {
-            *out = pz_datum_bool(!all);
-            return 0;
-        }
-    }
-    *out = saw_null ? pz_datum_null(PZ_TY_BOOL) : pz_datum_bool(all);
-    return 0;
+    return rc ? rc : pz_bx_any(ex, x->fn, x->sublink == PZ_SUBLINK_ALL, &l, rows, n, out);
 }

@@ -53,6 +53,14 @@ pz_view_t pz_scan_raw(const pz_pn_t *pn);
 
 /* Evaluates an expression over a row. Results live in ex->tmp (or are views into the row). */
 int pz_bx_eval(pz_ex_t *ex, const pz_bx_t *x, const pz_datum_t *row, pz_datum_t *out);
+/* a fn b for a comparison row fn, with NULLs: *res 1 true, 0 false, -1 NULL (an operand NULL
+ * or the row's answer NULL). */
+int pz_bx_compare(pz_ex_t *ex, const pz_sql_fndef_t *fn, const pz_datum_t *a, const pz_datum_t *b,
+                  int *res);
+/* l fn ANY (items) / ALL (items) with SQL's NULL rules (an empty list: false for ANY, true for
+ * ALL). */
+int pz_bx_any(pz_ex_t *ex, const pz_sql_fndef_t *fn, bool all, const pz_datum_t *l,
+              const pz_datum_t *items, uint32_t n, pz_datum_t *out);
 /* A predicate: true only for a non-NULL true (WHERE's rule). */
 int pz_bx_test(pz_ex_t *ex, const pz_bx_t *x, const pz_datum_t *row, bool *out);
 
@@ -75,6 +83,8 @@ typedef struct pz_agg_state pz_agg_state_t;
 pz_agg_state_t *pz_agg_new(pz_ex_t *ex, const pz_agg_t *agg);
 int pz_agg_step(pz_ex_t *ex, const pz_agg_t *agg, pz_agg_state_t *st, const pz_datum_t *row);
 int pz_agg_final(pz_ex_t *ex, const pz_agg_t *agg, pz_agg_state_t *st, pz_datum_t *out);
+/* Frees what a state holds outside the statement arena (string_agg's buffer, DISTINCT's set). */
+void pz_agg_free(pz_agg_state_t *st);
 
 /* Datums in rows compare with NULLs equal (for GROUP BY / DISTINCT / set operations). */
 bool pz_row_eq(const pz_datum_t *a, const pz_datum_t *b, int n);

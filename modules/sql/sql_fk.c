@@ -21,37 +21,11 @@
  * its stack; a cycle of cascades through self-references stops here with 54001). */
 #define S_CASCADE_DEPTH_MAX 16
 
-static int s_col_index(const pz_cat_desc_t *d, uint32_t col_id)
-{
-    for (uint32_t i = 0; i < d->cols_len; i++) {
-        if (d->cols[i].id == col_id) {
-            return (int)i;
-        }
-    }
-    return -1;
-}
-
-/* The parent's unique index whose columns are exactly the FK's referenced columns. */
-static const pz_cat_index_t *s_parent_index(const pz_cat_desc_t *p, const pz_cat_fk_t *fk)
-{
-    for (uint32_t i = 0; i < p->indexes_len; i++) {
-        const pz_cat_index_t *ix = &p->indexes[i];
-        bool same = ix->unique && ix->cols_len == fk->ref_cols_len;
-        for (uint32_t k = 0; same && k < ix->cols_len; k++) {
-            same = ix->cols[k].col == fk->ref_cols[k].col;
-        }
-        if (same) {
-            return ix;
-        }
-    }
-    return NULL;
-}
-
 static void s_key_text(pz_ex_t *ex, const pz_cat_desc_t *d, const pz_cat_icol_t *cols, uint32_t n,
                        const pz_datum_t *row, pz_sbuf_t *names, pz_sbuf_t *vals)
 {
     for (uint32_t i = 0; i < n; i++) {
-        int c = s_col_index(d, cols[i].col);
+        int c = pz_cat_col_index(d, cols[i].col);
         if (i) {
             pz_sbuf_puts(names, ", ");
             pz_sbuf_puts(vals, ", ");
@@ -71,7 +45,7 @@ static int s_check_child(pz_ex_t *ex, const pz_cat_desc_t *d, const pz_cat_fk_t 
         return rc == PZ_ENOTFOUND ? pz_sql_err_set(ex->err, "XX000", "referenced table is gone")
                                   : rc;
     }
-    const pz_cat_index_t *ix = s_parent_index(&pe->d, fk);
+    const pz_cat_index_t *ix = pz_cat_unique_on(&pe->d, fk->ref_cols, fk->ref_cols_len);
     if (ix == NULL) {
         pz_cat_release(&pe);
         return pz_sql_err_set(ex->err, "XX000", "the referenced key of \"%.*s\" is gone",
@@ -86,7 +60,7 @@ static int s_check_child(pz_ex_t *ex, const pz_cat_desc_t *d, const pz_cat_fk_t 
     for (uint64_t r = 0; rc == 0 && self && r < news->n; r++) {
         bool created;
         for (uint32_t k = 0; k < fk->ref_cols_len; k++) {
-            kv[k] = news->rows[r][s_col_index(d, fk->ref_cols[k].col)];
+            kv[k] = news->rows[r][pz_cat_col_index(d, fk->ref_cols[k].col)];
         }
         rc = pz_ht_find(ex, &own, kv, (int)fk->ref_cols_len, true, &created) ? 0 : PZ_ENOMEM;
     }
@@ -105,7 +79,7 @@ static int s_check_child(pz_ex_t *ex, const pz_cat_desc_t *d, const pz_cat_fk_t 
         size_t kl = pz_rowenc_index_prefix(key, sizeof key, pe->d.id, ix->id);
         bool skip = false;
         for (uint32_t k = 0; k < fk->cols_len && kl && !skip; k++) {
-            const pz_datum_t *v = &row[s_col_index(d, fk->cols[k].col)];
+            const pz_datum_t *v = &row[pz_cat_col_index(d, fk->cols[k].col)];
             const pz_cat_col_t *pc = pz_cat_col_by_id(&pe->d, ix->cols[k].col);
             pz_datum_t cv;
             skip = v->null;
@@ -117,7 +91,7 @@ static int s_check_child(pz_ex_t *ex, const pz_cat_desc_t *d, const pz_cat_fk_t 
         if (rc == 0 && !skip && self) {
             bool created;
             for (uint32_t k = 0; k < fk->cols_len; k++) {
-                kv[k] = row[s_col_index(d, fk->cols[k].col)];
+                kv[k] = row[pz_cat_col_index(d, fk->cols[k].col)];
             }
             skip = pz_ht_find(ex, &own, kv, (int)fk->cols_len, false, &created) != NULL;
         }
@@ -174,7 +148,7 @@ typedef struct {
 static bool s_child_key(pz_ex_t *ex, const s_ref_t *r, const pz_datum_t *row, pz_datum_t *key)
 {
     for (uint32_t k = 0; k < r->fk->cols_len; k++) {
-        const pz_datum_t *v = &row[s_col_index(r->child, r->fk->cols[k].col)];
+        const pz_datum_t *v = &row[pz_cat_col_index(r->child, r->fk->cols[k].col)];
         const pz_cat_col_t *pc = pz_cat_col_by_id(r->parent, r->fk->ref_cols[k].col);
         if (v->null || pz_datum_cast(ex->tmp, ex->env, v, pz_cat_col_type(pc), PZ_CAST_EXPLICIT,
                                      &key[k], ex->err) != 0) {
@@ -239,7 +213,7 @@ static int s_scan_children(pz_ex_t *ex, s_ref_t *r, bool is_delete, pz_dml_write
             } else if (action == PZ_FK_SET_NULL) {
                 pz_datum_t *nr = pz_ex_keep_row(ex, row, (int)c->cols_len);
                 for (uint32_t k = 0; nr && k < r->fk->cols_len; k++) {
-                    int ci = s_col_index(c, r->fk->cols[k].col);
+                    int ci = pz_cat_col_index(c, r->fk->cols[k].col);
                     nr[ci] = pz_datum_null(c->cols[ci].type);
                 }
                 rc = nr ? pz_dml_update_row(ex, cmp, w, nr, row) : PZ_ENOMEM;
@@ -311,7 +285,7 @@ static int s_parent(pz_ex_t *ex, const pz_dml_t *m, const pz_rowbuf_t *olds, boo
             for (uint64_t i = 0; rc == 0 && i < olds->n; i++) {
                 bool null = false, created;
                 for (uint32_t k = 0; k < fk->ref_cols_len; k++) {
-                    key[k] = olds->rows[i][s_col_index(p, fk->ref_cols[k].col)];
+                    key[k] = olds->rows[i][pz_cat_col_index(p, fk->ref_cols[k].col)];
                     null |= key[k].null;
                 }
                 if (!null && pz_ht_find(ex, &r.keys, key, r.nk, true, &created) == NULL) {

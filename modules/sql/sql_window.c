@@ -200,6 +200,7 @@ static int s_frame_fn(pz_ex_t *ex, const pz_win_t *w, s_win_st_t *st, const uint
     }
     bool incremental = !w->has_frame || w->start_kind == PZ_FRAME_UNBOUNDED_PRECEDING;
     if (!incremental || *run == NULL) {
+        pz_agg_free(*run);
         *run = pz_agg_new(ex, &w->agg);
         *run_end = fs - 1;
         if (*run == NULL) {
@@ -267,10 +268,12 @@ static int s_one_window(pz_ex_t *ex, const pz_win_t *w, s_win_st_t *st, int k)
                     rc = rc ? rc : s_frame_fn(ex, w, st, idx, fs, fe, &run, &run_end, out);
                 }
                 if (rc != 0) {
+                    pz_agg_free(run);
                     return rc;
                 }
             }
         }
+        pz_agg_free(run); /* the partition's running aggregate */
         int rc = pz_ex_check_cancel(ex);
         if (rc != 0) {
             return rc;
