@@ -499,6 +499,17 @@ SHOW TIME ZONE;
 SET datestyle = 'ISO, MDY';
 SHOW datestyle
 """),
+Case("window_and_grouped_subqueries", r"""
+CREATE TABLE we (id int PRIMARY KEY, dept text, sal int);
+INSERT INTO we VALUES (1, 'a', 10), (2, 'a', 20), (3, 'b', 5), (4, 'b', 5), (5, 'b', 7), (6, 'c', NULL);
+SELECT id, row_number() OVER (PARTITION BY dept ORDER BY sal DESC), rank() OVER (ORDER BY sal), dense_rank() OVER (ORDER BY sal) FROM we ORDER BY id;
+SELECT id, sum(sal) OVER (PARTITION BY dept), sum(sal) OVER (ORDER BY id), avg(sal) OVER (ORDER BY id ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING) FROM we ORDER BY id;
+SELECT id, string_agg(dept, ',') OVER (ORDER BY id ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) FROM we ORDER BY id;
+SELECT id, lag(sal) OVER w, lead(sal, 2, -1) OVER w, first_value(sal) OVER w, last_value(sal) OVER w FROM we WINDOW w AS (ORDER BY id) ORDER BY id;
+SELECT dept, sum(sal), rank() OVER (ORDER BY sum(sal) DESC NULLS LAST) FROM we GROUP BY dept ORDER BY dept;
+SELECT dept, (SELECT count(*) FROM we w2 WHERE w2.dept = w1.dept) FROM we w1 GROUP BY dept ORDER BY dept;
+WITH RECURSIVE t(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM t WHERE n < 10) SELECT sum(n), count(*) FROM t
+"""),
 Case("error_positions", r"""
 SELECT 1 +;
 SELECT * FORM t;
