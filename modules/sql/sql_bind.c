@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "sql_bind_int.h"
+#include "sql_shape.h"
 #include "sql_vtab_int.h"
 
 void *pz__bind_alloc(pz_binder_t *b, size_t bytes)
@@ -463,8 +464,31 @@ static int s_colref(pz_binder_t *b, const pz_ast_expr_t *e, pz_bx_t **out)
 
 /* ---- constants and parameters ------------------------------------------------------------- */
 
+static int s_param(pz_binder_t *b, const pz_ast_expr_t *e, pz_bx_t **out);
+
+/* A literal of a statement cached by shape, bound as its parameter: numbers get their class's
+ * type at once (as the constant would), strings stay unknown for context to resolve. */
+static int s_lit_param(pz_binder_t *b, const pz_lit_slot_t *s, const pz_ast_expr_t *e,
+                       pz_bx_t **out)
+{
+    if (b->params_fixed && s->param >= b->n_params) {
+        return pz__bind_err(b, e->location, "XX000", "a cached statement lost a parameter");
+    }
+    pz_ast_expr_t p = {.kind = PZ_AX_PARAM, .param = s->param + 1, .location = e->location};
+    int rc = s_param(b, &p, out);
+    if (rc == 0 && b->params[s->param].id == PZ_TY_UNKNOWN && s->lit.cls != PZ_LIT_STRING) {
+        b->params[s->param] = pz_lit_type(s->lit.cls);
+        (*out)->type = b->params[s->param];
+    }
+    return rc;
+}
+
 static int s_const(pz_binder_t *b, const pz_ast_expr_t *e, pz_bx_t **out)
 {
+    int slot = b->lits != NULL ? pz__lits_match(b->lits, e) : -1;
+    if (slot >= 0) {
+        return s_lit_param(b, &b->lits->v[slot], e, out);
+    }
     pz_datum_t v = e->val;
     pz_sql_type_t t = PZ_SQL_TYPE(v.type);
     if (!v.null && v.type == PZ_TY_INT8 && v.v.i >= INT32_MIN && v.v.i <= INT32_MAX) {
@@ -974,9 +998,14 @@ static int s_agg_match(pz_binder_t *b, const pz_ast_expr_t *e, pz_bx_t **out, bo
     if (e->kind == PZ_AX_COLREF) {
         *done = true;
         char name[160];
+        const char *rel = rc == 0 && x->kind == PZ_BX_COL && x->idx < ac->input->n
+                              ? ac->input->cols[x->idx].rel
+                              : NULL;
         if (e->n_names >= 2) {
             snprintf(name, sizeof name, "%s.%s", e->names[e->n_names - 2],
                      e->names[e->n_names - 1]);
+        } else if (rel != NULL && e->n_names == 1) {
+            snprintf(name, sizeof name, "%s.%s", rel, e->names[0]); /* PostgreSQL qualifies */
         } else {
             snprintf(name, sizeof name, "%s", e->n_names ? e->names[0] : "*");
         }

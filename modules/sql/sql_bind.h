@@ -49,6 +49,8 @@ typedef struct {
     bool corr;         /* the query being bound refers to an enclosing one */
     void *win;         /* pz_win_ctx_t of the query level whose targets are being bound */
     bool has_sub;      /* a subquery was bound: its plan caches rows per run (no plan reuse) */
+    struct pz_sql_lits *lits; /* a statement cached by shape (sql_shape.h): its literals bind as
+                                 parameters; NULL otherwise, and while binding stored text */
 } pz_binder_t;
 
 /* Binds a SELECT / VALUES / INSERT / UPDATE / DELETE statement. *plan's top node yields the

@@ -28,12 +28,19 @@ int pz_bind_relation(pz_binder_t *b, const char *schema, const char *name, int l
     uint32_t id = 0, index_id = 0;
     int rc = PZ_ENOTFOUND;
     if (schema != NULL) {
-        uint32_t sid;
+        uint32_t sid = 0;
         if ((rc = pz_bind_schema(b, schema, &sid)) != 0) {
-            b->ex->err->position = location;
-            return rc;
+            if (strcmp(b->ex->err->sqlstate, "3F000") == 0) {
+                pz_sql_err_clear(b->ex->err); /* PostgreSQL names the relation, not the schema */
+                rc = PZ_ENOTFOUND;
+            } else {
+                b->ex->err->position = location;
+                return rc;
+            }
         }
-        rc = pz_cat_lookup(b->ex->cat, b->ex->kv, b->db_id, sid, name, &id, &index_id, b->ex->err);
+        rc = rc ? rc
+                : pz_cat_lookup(b->ex->cat, b->ex->kv, b->db_id, sid, name, &id, &index_id,
+                                b->ex->err);
     } else {
         for (int i = 0; rc == PZ_ENOTFOUND && i < b->n_search_path; i++) {
             rc = pz_cat_lookup(b->ex->cat, b->ex->kv, b->db_id, b->search_path[i], name, &id,
@@ -96,9 +103,12 @@ int pz_bind_stored_expr(pz_binder_t *b, const pz_cat_desc_t *table, const char *
         return pz_sql_err_set(b->ex->err, "XX000", "stored expression \"%s\" does not parse", text);
     }
     pz_scope_t *keep = b->scope;
+    struct pz_sql_lits *keep_lits = b->lits; /* the stored text's constants are not the query's */
     b->scope = table ? s_table_scope(b, table, pz__view_cstr(b, table->name)) : NULL;
+    b->lits = NULL;
     rc = pz__bind_expr(b, stmts[0]->select->targets[0].expr, out);
     b->scope = keep;
+    b->lits = keep_lits;
     return rc;
 }
 
@@ -123,13 +133,16 @@ int pz__bind_view(pz_binder_t *b, pz_cat_entry_t *v, int location, pz_pn_t **pla
     }
     pz_scope_t *keep = b->scope;
     pz_cte_def_t *keep_ctes = b->ctes;
+    struct pz_sql_lits *keep_lits = b->lits; /* the view's constants are not the query's */
     b->scope = NULL;
     b->ctes = NULL;
+    b->lits = NULL;
     b->depth++;
     rc = pz__bind_select(b, stmts[0]->select, plan);
     b->depth--;
     b->scope = keep;
     b->ctes = keep_ctes;
+    b->lits = keep_lits;
     for (uint32_t i = 0; rc == 0 && i < v->d.cols_len && (int)i < (*plan)->n_cols; i++) {
         (*plan)->names[i] = pz__view_cstr(b, v->d.cols[i].name);
     }

@@ -21,6 +21,7 @@
 #include "sql_conn.h"
 #include "sql_copy.h"
 #include "sql_ddl.h"
+#include "sql_shape.h"
 
 #define S_SEARCH_PATH_MAX 8
 /* Server-side retries of a statement that lost a race (40001): contention of a few clients on
@@ -94,7 +95,12 @@ struct pz_sql_conn {
     atomic_bool *user_cancel;  /* a CancelRequest */
     uint64_t rand_seed;
     int64_t txn_ts_us;
+    /* The simple-protocol plan cache (sql_shape.h): entries by shape, least recently used out. */
+    struct s_shape_entry *shapes[PZ_SQL_SHAPE_ENTRIES_MAX];
+    uint64_t shape_tick;
 };
+
+static void s_shapes_flush(pz_sql_conn_t *c);
 
 pz_sql_engine_t *pz_sql_engine_new(const char *txn_actor)
 {
@@ -145,6 +151,7 @@ static int s_resolve_search_path(pz_sql_conn_t *c, pz_sql_err_t *err)
 {
     char buf[128];
     snprintf(buf, sizeof buf, "%s", s_get(c, "search_path"));
+    s_shapes_flush(c); /* cached plans resolved names through the old path */
     c->n_search_path = 0;
     for (char *save = NULL, *tok = strtok_r(buf, ", ", &save); tok != NULL;
          tok = strtok_r(NULL, ", ", &save)) {
@@ -210,6 +217,7 @@ void pz_sql_conn_close(pz_sql_conn_t **c)
     if (c == NULL || *c == NULL) {
         return;
     }
+    s_shapes_flush(*c);
     pz_sql_kv_close(&(*c)->kv);
     free(*c);
     *c = NULL;
@@ -700,9 +708,19 @@ int pz__sql_conn_with_stmt(pz_sql_conn_t *c, int (*fn)(void *ctx, pz_binder_t *b
     return rc;
 }
 
+static bool s_shape_simple(pz_sql_conn_t *c, const char *query, const pz_sql_sink_t *sink,
+                           pz_sql_err_t *err, int *rc);
+
 int pz_sql_conn_simple(pz_sql_conn_t *c, const char *query, const pz_sql_sink_t *sink,
                        pz_sql_err_t *err)
 {
+    int cached_rc = 0;
+    if (s_shape_simple(c, query, sink, err, &cached_rc)) {
+        if (cached_rc != 0) {
+            pz_sql_conn_failed(c);
+        }
+        return cached_rc;
+    }
     pz_arena_t *a = pz_arena_new();
     if (a == NULL) {
         return pz_sql_err_set(err, "53200", "out of memory");
@@ -743,8 +761,9 @@ struct pz_sql_prep {
     pz_sql_err_t cached_err;
     pz_pn_t *plan;
     uint64_t gen;
-    bool in_use; /* a portal runs the cached plan */
-    bool orphan; /* freed while in use: the portal frees it */
+    bool in_use;         /* a portal runs the cached plan */
+    bool orphan;         /* freed while in use: the portal frees it */
+    pz_sql_lits_t *lits; /* a simple-protocol shape's literals (its parameters), or NULL */
 };
 
 struct pz_sql_portal {
@@ -776,6 +795,7 @@ static int s_prep_types(pz_sql_conn_t *c, pz_sql_prep_t *p, const uint32_t *oids
         return rc;
     }
     pz_binder_t *b = &st.b;
+    b->lits = p->lits;
     b->params = calloc((size_t)n + 1, sizeof *b->params);
     b->params_cap = n + 1;
     for (int i = 0; b->params && i < n; i++) {
@@ -892,6 +912,7 @@ static int s_cache_plan(pz_sql_conn_t *c, pz_sql_prep_t *p)
     }
     b->n_params = b->params_cap = p->n_params;
     b->params_fixed = true;
+    b->lits = p->lits;
     pz_pn_t *plan = NULL;
     rc = rc ? rc : pz_bind_stmt(b, p->stmt, &plan);
     if (rc != 0 || b->has_sub) {
@@ -974,6 +995,7 @@ int pz_sql_bind_portal(pz_sql_conn_t *c, pz_sql_prep_t *p, const pz_datum_t *par
     }
     b->n_params = b->params_cap = p->n_params;
     b->params_fixed = true;
+    b->lits = p->lits;
     po->params = rc ? NULL : pz_ex_alloc(&po->st.ex, sizeof *po->params * (size_t)(n + 1));
     for (int i = 0; po->params && i < n; i++) {
         if (pz_datum_copy(po->st.ex.arena, &params[i], &po->params[i]) != 0) {
@@ -1018,6 +1040,23 @@ void pz_sql_portal_free(pz_sql_portal_t **p)
     *p = NULL;
 }
 
+/* Opens the portal's plan (a DML statement does its work here), retrying a lost race. */
+static int s_portal_start(pz_sql_conn_t *c, pz_sql_portal_t *p, pz_sql_err_t *err)
+{
+    assert(!p->started);
+    p->st.ex.err = err;
+    p->st.ex.fn.err = err;
+    p->started = true;
+    pz_sql_kv_stmt_begin(&c->kv);
+    int rc = pz_pn_open(&p->st.ex, p->plan);
+    for (int attempt = 1; rc != 0 && s_retry(p->prep->stmt, err, attempt); attempt++) {
+        pz_pn_close(&p->st.ex, p->plan);
+        pz_sql_kv_stmt_begin(&c->kv);
+        rc = pz_pn_open(&p->st.ex, p->plan);
+    }
+    return rc;
+}
+
 int pz_sql_portal_run(pz_sql_conn_t *c, pz_sql_portal_t *p, uint32_t max_rows,
                       const pz_sql_sink_t *sink, bool *suspended, pz_sql_err_t *err)
 {
@@ -1045,19 +1084,9 @@ int pz_sql_portal_run(pz_sql_conn_t *c, pz_sql_portal_t *p, uint32_t max_rows,
         s_tag(s, p->plan, 0, tag); /* PostgreSQL counts this Execute's rows: none */
         return sink->complete(sink->ctx, tag);
     }
+    int rc = p->started ? 0 : s_portal_start(c, p, err);
     p->st.ex.err = err;
     p->st.ex.fn.err = err;
-    int rc = 0;
-    if (!p->started) {
-        p->started = true;
-        pz_sql_kv_stmt_begin(&c->kv);
-        rc = pz_pn_open(&p->st.ex, p->plan);
-        for (int attempt = 1; rc != 0 && s_retry(s, err, attempt); attempt++) {
-            pz_pn_close(&p->st.ex, p->plan);
-            pz_sql_kv_stmt_begin(&c->kv);
-            rc = pz_pn_open(&p->st.ex, p->plan);
-        }
-    }
     bool more = false;
     uint64_t before = p->n;
     rc = rc ? rc : s_pump(&p->st, p->plan, sink, max_rows, &p->n, &more);
@@ -1076,4 +1105,167 @@ int pz_sql_portal_run(pz_sql_conn_t *c, pz_sql_portal_t *p, uint32_t max_rows,
     char tag[64];
     s_tag(s, p->plan, p->n - before, tag); /* the rows of this Execute, as PostgreSQL counts */
     return sink->complete(sink->ctx, tag);
+}
+
+/* ---- the simple-protocol plan cache (sql_shape.h) ---------------------------------------------
+ */
+
+typedef struct s_shape_entry {
+    uint64_t hash;
+    uint8_t *key;
+    uint32_t key_len;
+    pz_sql_prep_t *prep; /* NULL: this shape runs uncached (not a query, or it does not bind with
+                            its literals as parameters) */
+    uint64_t gen;        /* the catalog generation it was made under */
+    uint64_t used;       /* shape_tick of its last use */
+} s_shape_entry_t;
+
+static void s_shape_free(s_shape_entry_t **e)
+{
+    if (*e != NULL) {
+        pz_sql_prep_free(&(*e)->prep);
+        free((*e)->key);
+        free(*e);
+        *e = NULL;
+    }
+}
+
+static void s_shapes_flush(pz_sql_conn_t *c)
+{
+    for (int i = 0; i < PZ_SQL_SHAPE_ENTRIES_MAX; i++) {
+        s_shape_free(&c->shapes[i]);
+    }
+}
+
+/* Parses and binds the statement with its literals as parameters, and caches its plan. 0, or
+ * nonzero when the shape must run uncached (err cleared: the uncached run reports any error). */
+static int s_shape_prepare(pz_sql_conn_t *c, const pz_shape_t *sh, pz_sql_prep_t **out,
+                           pz_sql_err_t *err)
+{
+    pz_sql_prep_t *p = calloc(1, sizeof *p);
+    size_t n = strlen(sh->query);
+    char *q = NULL;
+    if (p == NULL || (p->arena = pz_arena_new()) == NULL ||
+        (q = pz_arena_alloc(p->arena, n + 1)) == NULL ||
+        (p->lits = pz_arena_alloc(p->arena, sizeof *p->lits)) == NULL) {
+        if (p != NULL) {
+            pz_arena_destroy(&p->arena);
+            free(p);
+        }
+        return PZ_ENOMEM;
+    }
+    memcpy(q, sh->query, n + 1);
+    pz_lits_init(p->lits, sh);
+    p->lits->query = q; /* the same text: the literals' offsets hold */
+    pz_ast_stmt_t **stmts = NULL;
+    int ns = 0;
+    int rc = pz_ast_build(p->arena, q, c->cancel, &stmts, &ns, err);
+    rc = rc ? rc : (ns == 1 && s_is_query(stmts[0]) ? 0 : PZ_EINVAL);
+    if (rc == 0) {
+        p->stmt = stmts[0];
+        rc = s_prep_types(c, p, NULL, 0, err);
+    }
+    for (int i = 0; rc == 0 && i < p->n_params; i++) {
+        /* 'name'::regclass looks the name up while binding: a parameter cannot. */
+        rc = p->params[i].id == PZ_TY_REGCLASS ? PZ_EINVAL : 0;
+    }
+    rc = rc ? rc : (p->n_params == p->lits->n_params ? 0 : PZ_EINVAL);
+    if (rc == 0) {
+        s_cache_plan(c, p); /* a plan with subqueries is bound per run instead */
+        size_t bytes =
+            pz_arena_used(p->arena) + (p->cached ? pz_arena_used(p->cached->ex.arena) : 0);
+        rc = bytes <= PZ_SQL_SHAPE_ENTRY_BYTES_MAX ? 0 : PZ_ELIMIT;
+    }
+    if (rc != 0) {
+        pz_sql_err_clear(err);
+        pz_sql_prep_free(&p);
+        return rc;
+    }
+    *out = p;
+    return 0;
+}
+
+/* The entry for sh: found (and still valid), or made in the least recently used place. NULL
+ * only when memory runs out. */
+static s_shape_entry_t *s_shape_entry(pz_sql_conn_t *c, const pz_shape_t *sh, pz_sql_err_t *err)
+{
+    uint64_t gen = pz_cat_generation(c->eng->cat);
+    int victim = 0;
+    for (int i = 0; i < PZ_SQL_SHAPE_ENTRIES_MAX; i++) {
+        s_shape_entry_t *e = c->shapes[i];
+        if (e == NULL) {
+            victim = i;
+            break;
+        }
+        if (e->hash == sh->hash && e->key_len == sh->key_len &&
+            memcmp(e->key, sh->key, sh->key_len) == 0) {
+            bool valid =
+                e->gen == gen && (e->prep == NULL || pz_lits_fixed_match(e->prep->lits, sh));
+            if (valid) {
+                return e;
+            }
+            victim = i; /* stale, or fixed literals differ: made again */
+            break;
+        }
+        victim = e->used < c->shapes[victim]->used ? i : victim;
+    }
+    s_shape_free(&c->shapes[victim]);
+    s_shape_entry_t *e = calloc(1, sizeof *e);
+    if (e == NULL || (e->key = malloc(sh->key_len)) == NULL) {
+        free(e);
+        return NULL;
+    }
+    memcpy(e->key, sh->key, sh->key_len);
+    e->key_len = sh->key_len;
+    e->hash = sh->hash;
+    e->gen = gen;
+    (void)s_shape_prepare(c, sh, &e->prep, err);
+    c->shapes[victim] = e;
+    return e;
+}
+
+/* Runs the query on its shape's cached plan. false when it must run uncached instead, with
+ * nothing sent: its literals do not convert to the parameters' types, or binding or opening
+ * failed with an error that points into the text (the uncached run reports it at the right
+ * place; a statement failing there has written nothing). */
+static bool s_shape_run(pz_sql_conn_t *c, pz_sql_prep_t *p, const pz_shape_t *sh,
+                        const pz_sql_sink_t *sink, pz_sql_err_t *err, int *rc)
+{
+    pz_arena_t *a = pz_arena_new();
+    pz_datum_t params[PZ_SQL_SHAPE_LITS_MAX];
+    pz_sql_portal_t *po = NULL;
+    int r = a ? pz_lits_params(p->lits, sh, p->params, a, &c->env, params, err) : PZ_ENOMEM;
+    r = r ? r : pz_sql_bind_portal(c, p, params, p->n_params, &po, err);
+    pz_arena_destroy(&a);
+    r = r ? r : s_portal_start(c, po, err);
+    if (r != 0 && (po == NULL || err->position != 0)) {
+        pz_sql_portal_free(&po);
+        pz_sql_err_clear(err);
+        return false;
+    }
+    if (r == 0 && (p->stmt->kind == PZ_AS_SELECT || p->stmt->n_returning > 0)) {
+        r = s_columns(sink, &po->st, po->plan);
+    }
+    bool suspended;
+    *rc = r ? r : pz_sql_portal_run(c, po, 0, sink, &suspended, err);
+    pz_sql_portal_free(&po);
+    return true;
+}
+
+static bool s_shape_simple(pz_sql_conn_t *c, const char *query, const pz_sql_sink_t *sink,
+                           pz_sql_err_t *err, int *rc)
+{
+    if (c->status == 'E') {
+        return false; /* the uncached path answers 25P02 */
+    }
+    pz_shape_t sh; /* ~11 KiB: session threads have PZ_SQL_SESSION_STACK_BYTES */
+    if (!pz_shape_scan(query, &sh)) {
+        return false;
+    }
+    s_shape_entry_t *e = s_shape_entry(c, &sh, err);
+    if (e == NULL || e->prep == NULL) {
+        return false;
+    }
+    e->used = ++c->shape_tick;
+    return s_shape_run(c, e->prep, &sh, sink, err, rc);
 }

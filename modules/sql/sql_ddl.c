@@ -160,6 +160,7 @@ typedef struct {
     const char *seq_names[PZ_CAT_COLS_MAX];
     uint32_t seq_ids[PZ_CAT_COLS_MAX];
     int n_seqs;
+    const char *schema; /* named in CREATE TABLE and not public: serial defaults qualify by it */
 } s_newtab_t;
 
 static char *s_printf(pz_binder_t *b, const char *fmt, const char *a, const char *c)
@@ -392,7 +393,10 @@ static int s_serial(pz_binder_t *b, s_newtab_t *t, pz_cat_col_t *col, const char
     t->seq_ids[t->n_seqs++] = sid;
     col->seq_id = sid;
     col->not_null = true;
-    col->default_expr = s_v(s_printf(b, "nextval('%s'::regclass)", sname, NULL));
+    /* Qualified outside public, as PostgreSQL prints it: the default must find the sequence
+     * whatever the search path of the session inserting. */
+    col->default_expr = s_v(t->schema ? s_printf(b, "nextval('%s.%s'::regclass)", t->schema, sname)
+                                      : s_printf(b, "nextval('%s'::regclass)", sname, NULL));
     return 0;
 }
 
@@ -550,6 +554,7 @@ static int s_create_table(pz_binder_t *b, const pz_ast_stmt_t *s, char *tag)
                            .checks = t->checks,
                            .next_index_id = 1};
     t->d.indexes_len = 1; /* slot 0: the primary index, filled below */
+    t->schema = s->rel.schema && strcmp(s->rel.schema, "public") ? s->rel.schema : NULL;
     for (int i = 0; rc == 0 && i < s->n_coldefs; i++) {
         rc = s_coldef(b, t, &s->coldefs[i]);
     }
@@ -623,12 +628,29 @@ static int s_table_data(pz_binder_t *b, s_batch_t *w, uint32_t id)
 /* Dropping a table with foreign keys: each parent forgets it (referenced_by). A table other
  * tables reference cannot be dropped (2BP01; CASCADE, which drops their constraints, is not
  * built yet). */
-static int s_drop_fks(pz_binder_t *b, s_batch_t *w, const pz_cat_desc_t *d)
+/* The relations one statement drops together (DROP SCHEMA / DATABASE): foreign keys among them
+ * neither block the drop nor rewrite each other's descriptors. */
+typedef struct {
+    uint32_t *ids;
+    int n;
+} s_dropset_t;
+
+static bool s_dropping(const s_dropset_t *set, uint32_t id)
+{
+    for (int i = 0; set != NULL && i < set->n; i++) {
+        if (set->ids[i] == id) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static int s_drop_fks(pz_binder_t *b, s_batch_t *w, const pz_cat_desc_t *d, const s_dropset_t *set)
 {
     pz_sbuf_t deps = {0};
     for (uint32_t i = 0; i < d->referenced_by_len; i++) {
         pz_cat_entry_t *ce = NULL;
-        if (d->referenced_by[i].col == d->id ||
+        if (d->referenced_by[i].col == d->id || s_dropping(set, d->referenced_by[i].col) ||
             pz_cat_get(b->ex->cat, b->ex->kv, d->referenced_by[i].col, &ce, b->ex->err) != 0) {
             pz_sql_err_clear(b->ex->err);
             continue;
@@ -656,7 +678,7 @@ static int s_drop_fks(pz_binder_t *b, s_batch_t *w, const pz_cat_desc_t *d)
     pz_sbuf_free(&deps);
     for (uint32_t f = 0; f < d->fks_len; f++) {
         pz_cat_entry_t *pe = NULL;
-        if (d->fks[f].ref_table == d->id ||
+        if (d->fks[f].ref_table == d->id || s_dropping(set, d->fks[f].ref_table) ||
             pz_cat_get(b->ex->cat, b->ex->kv, d->fks[f].ref_table, &pe, b->ex->err) != 0) {
             pz_sql_err_clear(b->ex->err);
             continue;
@@ -684,10 +706,9 @@ static int s_drop_fks(pz_binder_t *b, s_batch_t *w, const pz_cat_desc_t *d)
     return 0;
 }
 
-static int s_drop_rel(pz_binder_t *b, s_batch_t *w, pz_cat_entry_t *e)
+static int s_drop_rel(pz_binder_t *b, s_batch_t *w, const pz_cat_desc_t *d, const s_dropset_t *set)
 {
-    const pz_cat_desc_t *d = &e->d;
-    int rc = d->kind == PZ_CAT_TABLE ? s_drop_fks(b, w, d) : 0;
+    int rc = d->kind == PZ_CAT_TABLE ? s_drop_fks(b, w, d, set) : 0;
     rc = rc ? rc : s_name(b, w, d->db_id, d->schema_id, pz__view_cstr(b, d->name), 0, 0, false);
     for (uint32_t i = 0; rc == 0 && d->kind == PZ_CAT_TABLE && i < d->indexes_len; i++) {
         rc =
@@ -794,6 +815,133 @@ static const char *s_obj_name(uint8_t obj)
     }
 }
 
+/* ---- DROP SCHEMA / DATABASE ------------------------------------------------------------------
+ */
+
+typedef struct {
+    pz_binder_t *b;
+    uint32_t db_id, schema_id; /* schema_id 0: every schema of the database */
+    pz_cat_desc_t *objs;       /* copies (arena), relations first, then schemas */
+    int n, cap;
+} s_contents_t;
+
+static int s_collect(void *arg, const pz_cat_desc_t *d)
+{
+    s_contents_t *c = arg;
+    bool rel = d->kind == PZ_CAT_TABLE || d->kind == PZ_CAT_VIEW || d->kind == PZ_CAT_SEQUENCE;
+    bool mine = d->db_id == c->db_id && (c->schema_id == 0 || d->schema_id == c->schema_id);
+    if (!mine || !(rel || (c->schema_id == 0 && d->kind == PZ_CAT_SCHEMA))) {
+        return 0;
+    }
+    if (c->n == c->cap) {
+        int cap = c->cap ? c->cap * 2 : 16;
+        pz_cat_desc_t *n = pz_ex_alloc(c->b->ex, sizeof *n * (size_t)cap);
+        if (n == NULL) {
+            return PZ_ENOMEM;
+        }
+        if (c->n > 0) {
+            memcpy(n, c->objs, sizeof *n * (size_t)c->n);
+        }
+        c->objs = n;
+        c->cap = cap;
+    }
+    /* The descriptor's arrays stay valid: the binder holds the entries it reads below. */
+    c->objs[c->n++] = *d;
+    return 0;
+}
+
+static const char *s_kind_name(uint8_t kind)
+{
+    return kind == PZ_CAT_TABLE ? "table" : kind == PZ_CAT_VIEW ? "view" : "sequence";
+}
+
+/* Drops every relation of c (and, for a database, its schemas' names and descriptors) into w. */
+static int s_drop_contents(pz_binder_t *b, s_batch_t *w, const s_contents_t *c)
+{
+    s_dropset_t set = {.ids = pz_ex_alloc(b->ex, sizeof *set.ids * (size_t)(c->n + 1))};
+    if (set.ids == NULL) {
+        return PZ_ENOMEM;
+    }
+    for (int i = 0; i < c->n; i++) {
+        set.ids[set.n++] = c->objs[i].id;
+    }
+    int rc = 0;
+    for (int i = 0; rc == 0 && i < c->n; i++) {
+        const pz_cat_desc_t *d = &c->objs[i];
+        pz_cat_entry_t *e = NULL;
+        if (d->kind == PZ_CAT_SCHEMA) {
+            rc = s_name(b, w, d->db_id, 0, pz__view_cstr(b, d->name), 0, 0, false);
+            rc = rc ? rc : s_del_desc(b, w, d->id);
+            continue;
+        }
+        /* The full descriptor, held for the statement (the copy's arrays point into it). */
+        rc = pz_cat_get(b->ex->cat, b->ex->kv, d->id, &e, b->ex->err);
+        rc = rc ? rc : pz__bind_hold(b, e);
+        rc = rc ? rc : s_drop_rel(b, w, &e->d, &set);
+    }
+    return rc;
+}
+
+static int s_drop_one_container(pz_binder_t *b, const pz_ast_stmt_t *s, const char *name)
+{
+    bool db = s->obj == PZ_OBJ_DATABASE;
+    uint32_t id = 0;
+    int rc =
+        pz_cat_lookup(b->ex->cat, b->ex->kv, db ? 0 : b->db_id, 0, name, &id, NULL, b->ex->err);
+    if (rc == PZ_ENOTFOUND) {
+        pz_sql_err_clear(b->ex->err);
+        return s->if_exists
+                   ? 0
+                   : pz_sql_err_set(b->ex->err, db ? "3D000" : "3F000", "%s \"%s\" does not exist",
+                                    db ? "database" : "schema", name);
+    }
+    if (rc == 0 && db && id == b->db_id) {
+        return pz_sql_err_set(b->ex->err, "55006", "cannot drop the currently open database");
+    }
+    s_contents_t c = {.b = b, .db_id = db ? id : b->db_id, .schema_id = db ? 0 : id};
+    rc = rc ? rc : pz_cat_each(b->ex->cat, b->ex->kv, s_collect, &c, b->ex->err);
+    if (rc == 0 && !db && !s->cascade && c.n > 0) {
+        /* RESTRICT, the default: PostgreSQL's 2BP01 listing what is in the way. */
+        pz_sbuf_t deps = {0};
+        for (int i = 0; i < c.n && i < 100; i++) {
+            pz_sbuf_printf(&deps, "%s%s %s.%.*s depends on schema %s", i ? "\n" : "",
+                           s_kind_name(c.objs[i].kind), name, (int)c.objs[i].name.len,
+                           c.objs[i].name.ptr, name);
+        }
+        pz_sql_err_set(b->ex->err, "2BP01",
+                       "cannot drop schema %s because other objects depend on it", name);
+        pz_sql_err_detail(b->ex->err, "%.*s", (int)deps.len, deps.p);
+        pz_sql_err_hint(b->ex->err, "Use DROP ... CASCADE to drop the dependent objects too.");
+        pz_sbuf_free(&deps);
+        return PZ_EINVAL;
+    }
+    s_batch_t w = {0};
+    rc = rc ? rc : s_drop_contents(b, &w, &c);
+    rc = rc ? rc : s_name(b, &w, db ? 0 : b->db_id, 0, name, 0, 0, false);
+    rc = rc ? rc : s_del_desc(b, &w, id);
+    return rc ? rc : s_commit(b, &w, db ? "database" : "schema", name);
+}
+
+/* DROP SCHEMA [IF EXISTS] a, b [CASCADE] and DROP DATABASE [IF EXISTS] d: one atomic batch per
+ * name, dropping what it holds (a database always, as PostgreSQL does; a schema with CASCADE). */
+static int s_drop_container(pz_binder_t *b, const pz_ast_stmt_t *s, char *tag)
+{
+    bool db = s->obj == PZ_OBJ_DATABASE;
+    snprintf(tag, 64, db ? "DROP DATABASE" : "DROP SCHEMA");
+    int rc = 0;
+    for (int i = 0; rc == 0 && i < s->n_objs; i++) {
+        const char *name = s->objs[i].name;
+        if (!db && (strcmp(name, "pg_catalog") == 0 || strcmp(name, "information_schema") == 0)) {
+            return pz_sql_err_set(b->ex->err, "2BP01",
+                                  "cannot drop schema %s because it is required by the database "
+                                  "system",
+                                  name);
+        }
+        rc = s_drop_one_container(b, s, name);
+    }
+    return rc;
+}
+
 static int s_drop(pz_binder_t *b, const pz_ast_stmt_t *s, char *tag)
 {
     s_batch_t w = {0};
@@ -807,8 +955,7 @@ static int s_drop(pz_binder_t *b, const pz_ast_stmt_t *s, char *tag)
              : s->obj == PZ_OBJ_INDEX ? "INDEX"
                                       : "SEQUENCE");
     if (s->obj == PZ_OBJ_SCHEMA || s->obj == PZ_OBJ_DATABASE) {
-        return pz_sql_err_set(b->ex->err, "0A000", "DROP %s is not supported yet",
-                              s->obj == PZ_OBJ_SCHEMA ? "SCHEMA" : "DATABASE");
+        return s_drop_container(b, s, tag);
     }
     for (int i = 0; rc == 0 && i < s->n_objs; i++) {
         const pz_ast_qname_t *q = &s->objs[i];
@@ -835,7 +982,7 @@ static int s_drop(pz_binder_t *b, const pz_ast_stmt_t *s, char *tag)
                             : e->d.kind == PZ_CAT_VIEW ? "view"
                                                        : "sequence");
         }
-        rc = rc ? rc : s_drop_rel(b, &w, e);
+        rc = rc ? rc : s_drop_rel(b, &w, &e->d, NULL);
     }
     return rc ? rc : s_commit(b, &w, "relation", "");
 }

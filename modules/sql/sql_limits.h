@@ -67,4 +67,23 @@
 /* Pending connections in the kernel's accept queue. */
 #define PZ_SQL_BACKLOG 128
 
+/* The simple-protocol plan cache (sql_shape.h). Statements longer than this are parsed each
+ * time: the cache is for the short statements an application repeats, where parsing is most of
+ * the cost; a long one's parse is small beside its execution. */
+#define PZ_SQL_SHAPE_QUERY_BYTES_MAX 4096u
+/* Tokens of a cached statement: a 4 KiB statement has at most ~2000, usually far fewer. */
+#define PZ_SQL_SHAPE_TOKENS_MAX 1024
+/* Literals of a cached statement (its parameters): OLTP statements have a handful; a multi-row
+ * INSERT with more is parsed each time (its parse is small beside its writes). */
+#define PZ_SQL_SHAPE_LITS_MAX 64
+/* A shape key: the statement's tokens, each length-prefixed, literals as two bytes. */
+#define PZ_SQL_SHAPE_KEY_BYTES_MAX                                                                 \
+    (2u * PZ_SQL_SHAPE_QUERY_BYTES_MAX + 2u * PZ_SQL_SHAPE_TOKENS_MAX)
+/* Entries per connection, least recently used evicted: PostgreSQL keeps prepared plans per
+ * backend too; an entry is its AST and plan (a few KiB to tens of KiB). */
+#define PZ_SQL_SHAPE_ENTRIES_MAX 64
+/* An entry whose statement and plan take more than this is not kept (bounds a connection's
+ * cache to ENTRIES_MAX x this). */
+#define PZ_SQL_SHAPE_ENTRY_BYTES_MAX (256u * 1024u)
+
 #endif

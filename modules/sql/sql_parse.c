@@ -225,43 +225,68 @@ static bool s_nesting_token(PgQuery__Token t)
     }
 }
 
-/* Counts the nesting tokens of a packed ScanResult without unpacking it (the unpacked form
- * costs ~50 bytes a token): ScanResult.tokens is field 2, a ScanToken has only varint fields,
- * its `token` field numbered as the descriptor says. Returns the count, or SIZE_MAX on bytes it
- * cannot read. */
-static size_t s_count_nesting(const uint8_t *p, const uint8_t *end, size_t *total)
+/* Walks the tokens of a packed ScanResult without unpacking it (the unpacked form costs ~50
+ * bytes a token): ScanResult.tokens is field 2, a ScanToken has only varint fields, numbered as
+ * the descriptor says. fn sees each token and returns false to stop. false on bytes it cannot
+ * read. */
+static bool s_scan_walk(const uint8_t *p, const uint8_t *end,
+                        bool (*fn)(void *ctx, uint32_t start, uint32_t stop, int token), void *ctx)
 {
+    const ProtobufCMessageDescriptor *d = &pg_query__scan_token__descriptor;
     const ProtobufCFieldDescriptor *tf =
-        protobuf_c_message_descriptor_get_field_by_name(&pg_query__scan_token__descriptor, "token");
-    assert(tf != NULL);
-    size_t n = 0;
+        protobuf_c_message_descriptor_get_field_by_name(d, "token");
+    const ProtobufCFieldDescriptor *sf =
+        protobuf_c_message_descriptor_get_field_by_name(d, "start");
+    const ProtobufCFieldDescriptor *ef = protobuf_c_message_descriptor_get_field_by_name(d, "end");
+    assert(tf != NULL && sf != NULL && ef != NULL);
     while (p < end) {
         uint64_t key, len;
         if (!s_varint(&p, end, &key)) {
-            return SIZE_MAX;
+            return false;
         }
         if ((key & 7) == 0) { /* ScanResult.version */
             if (!s_varint(&p, end, &len)) {
-                return SIZE_MAX;
+                return false;
             }
             continue;
         }
         if (key != (2u << 3 | 2u) || !s_varint(&p, end, &len) || len > (uint64_t)(end - p)) {
-            return SIZE_MAX;
+            return false;
         }
         const uint8_t *tok_end = p + len;
+        uint64_t start = 0, stop = 0, token = 0;
         while (p < tok_end) { /* ScanToken: four varint fields */
             uint64_t tkey, v;
             if (!s_varint(&p, tok_end, &tkey) || (tkey & 7) != 0 || !s_varint(&p, tok_end, &v)) {
-                return SIZE_MAX;
+                return false;
             }
-            if ((tkey >> 3) == tf->id) {
-                n += s_nesting_token((PgQuery__Token)v);
-                ++*total;
-            }
+            unsigned id = (unsigned)(tkey >> 3);
+            token = id == tf->id ? v : token;
+            start = id == sf->id ? v : start;
+            stop = id == ef->id ? v : stop;
+        }
+        if (stop < start || stop > UINT32_MAX) {
+            return false;
+        }
+        if (!fn(ctx, (uint32_t)start, (uint32_t)stop, (int)token)) {
+            return true; /* stopped by fn */
         }
     }
-    return n;
+    return true;
+}
+
+typedef struct {
+    size_t nesting, total;
+} s_count_t;
+
+static bool s_count_one(void *ctx, uint32_t start, uint32_t stop, int token)
+{
+    (void)start;
+    (void)stop;
+    s_count_t *c = ctx;
+    c->nesting += s_nesting_token((PgQuery__Token)token);
+    c->total++;
+    return true;
 }
 
 /* Why this exists: libpg_query turns its parse tree into protobuf recursively, without
@@ -278,12 +303,49 @@ static bool s_too_complex(const char *query)
     bool too = false;
     if (r.error == NULL) { /* else: a lexical error, which the parse reports with its position */
         const uint8_t *p = (const uint8_t *)r.pbuf.data;
-        size_t total = 0;
-        too = s_count_nesting(p, p + r.pbuf.len, &total) > PZ_SQL_PARSE_NESTING_TOKENS_MAX ||
-              total > PZ_SQL_PARSE_TOKENS_MAX;
+        s_count_t c = {0};
+        too = !s_scan_walk(p, p + r.pbuf.len, s_count_one, &c) ||
+              c.nesting > PZ_SQL_PARSE_NESTING_TOKENS_MAX || c.total > PZ_SQL_PARSE_TOKENS_MAX;
     }
     pg_query_free_scan_result(r);
     return too;
+}
+
+typedef struct {
+    pz_sql_token_t *toks;
+    int max, n;
+    bool over;
+} s_collect_t;
+
+static bool s_collect_one(void *ctx, uint32_t start, uint32_t stop, int token)
+{
+    s_collect_t *c = ctx;
+    if (token == PG_QUERY__TOKEN__SQL_COMMENT || token == PG_QUERY__TOKEN__C_COMMENT) {
+        return true;
+    }
+    if (c->n == c->max) {
+        c->over = true;
+        return false;
+    }
+    c->toks[c->n++] = (pz_sql_token_t){.start = start, .end = stop, .token = token};
+    return true;
+}
+
+int pz_sql_scan(const char *query, pz_sql_token_t *toks, int max, int *n)
+{
+    assert(query != NULL && toks != NULL && max > 0 && n != NULL);
+    *n = 0;
+    PgQueryScanResult r = pg_query_scan(query);
+    int rc = PZ_EINVAL;
+    if (r.error == NULL) {
+        const uint8_t *p = (const uint8_t *)r.pbuf.data;
+        s_collect_t c = {.toks = toks, .max = max};
+        bool ok = s_scan_walk(p, p + r.pbuf.len, s_collect_one, &c);
+        rc = c.over ? PZ_ELIMIT : (ok ? 0 : PZ_EINVAL);
+        *n = c.n;
+    }
+    pg_query_free_scan_result(r);
+    return rc;
 }
 
 static int s_error(const PgQueryError *e, pz_sql_parse_t *out)

@@ -14,6 +14,7 @@
 
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct {
     int n_stmts;     /* statements parsed (0 for an empty or comment-only string) */
@@ -29,5 +30,17 @@ typedef struct {
  * operators: SQLSTATE 54001), or PZ_EINTERNAL when the parse tree cannot be read. Needs
  * PZ_SQL_SESSION_STACK_BYTES of stack (session threads have it). */
 int pz_sql_parse(const char *query, const atomic_bool *cancel, pz_sql_parse_t *out);
+
+/* A token of a query: bytes [start, end) and libpg_query's token number (PgQuery__Token, e.g.
+ * 266 ICONST, 261 SCONST; single characters are their ASCII code). */
+typedef struct {
+    uint32_t start, end;
+    int token;
+} pz_sql_token_t;
+
+/* Tokenizes query with PostgreSQL's scanner (pg_query_scan, ~3 µs for a short statement; no
+ * parse), comments dropped, into toks[0..*n). Returns 0, PZ_ELIMIT past max tokens, or PZ_EINVAL
+ * on a lexical error (an unterminated string: the parse reports it). */
+int pz_sql_scan(const char *query, pz_sql_token_t *toks, int max, int *n);
 
 #endif

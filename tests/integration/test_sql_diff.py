@@ -591,6 +591,93 @@ SELECT 1::int2 = 1::int8, 1 = 1.0, '1'::text = '1', 1.0::float8 = 1::numeric;
 SELECT current_date = current_date, now() = now(), current_timestamp IS NOT NULL, length(version()) > 0;
 SELECT pg_typeof(now()), pg_typeof(current_date), pg_typeof(localtimestamp), pg_typeof(1::int2 * 1.5)
 """),
+Case("shape_cache", r"""
+CREATE TABLE sc (id int PRIMARY KEY, k int8, s text, d date, n numeric(10,2));
+INSERT INTO sc VALUES (1, 10, 'a', '2020-01-01', 1.5);
+INSERT INTO sc VALUES (2, -20, 'it''s', '2020-02-29', -2.25);
+INSERT INTO sc VALUES (3, 3000000000, 'c', '2021-01-01', 99999999.99);
+INSERT INTO sc VALUES (4, 40, 'abc', '2020-13-01', 1);
+INSERT INTO sc VALUES (4, 'x', 'abc', '2020-01-01', 1);
+INSERT INTO sc VALUES (1, 1, 'dup', '2020-01-01', 1);
+SELECT id, s FROM sc WHERE id = 1;
+SELECT id, s FROM sc WHERE id = 2;
+SELECT id, s FROM sc WHERE id = 9;
+SELECT id, s FROM sc WHERE s = 'it''s';
+SELECT id, s FROM sc WHERE s = 'a';
+SELECT id FROM sc WHERE k = 3000000000;
+SELECT id FROM sc WHERE k = -20;
+SELECT id FROM sc WHERE k = - 20;
+SELECT id FROM sc WHERE n = 1.5;
+SELECT id FROM sc WHERE n = -2.25;
+SELECT id FROM sc WHERE d = '2020-02-29';
+SELECT id FROM sc WHERE d = '2021-02-29';
+SELECT id FROM sc WHERE d = '2021-01-01';
+SELECT id, k FROM sc ORDER BY 2;
+SELECT id, k FROM sc ORDER BY 1;
+SELECT id, k FROM sc ORDER BY 3;
+SELECT k % 7, count(*) FROM sc GROUP BY k % 7 ORDER BY 1;
+SELECT k % 5, count(*) FROM sc GROUP BY k % 5 ORDER BY 1;
+SELECT k % 5, count(*) FROM sc GROUP BY k % 6 ORDER BY 1;
+SELECT k % 5, count(*) FROM sc GROUP BY 1 ORDER BY 1;
+SELECT -2147483648, pg_typeof(-2147483648), pg_typeof(2147483648), -2147483647, pg_typeof(-2147483647);
+SELECT -9223372036854775808, pg_typeof(-9223372036854775808), pg_typeof(9223372036854775808);
+SELECT -9223372036854775807, pg_typeof(-9223372036854775807);
+SELECT 'x' || 'y', 'a' < 'b', 1 + 2, 7 - 3, 2 * -3;
+SELECT 'p' || 'q', 'c' < 'b', 5 + 6, 9 - 1, 4 * -5;
+SELECT 'abc'::int;
+SELECT '42'::int;
+SELECT 1 / 0;
+SELECT 4 / 2;
+SELECT 'a'
+'b';
+SELECT 'c'
+'d';
+SELECT E'x\ty', E'z';
+SELECT $$a$$, $$b$$;
+SELECT 1.25::numeric(5,1), 2.35::numeric(5,1);
+SELECT id FROM sc WHERE id IN (1, 3) ORDER BY id;
+SELECT id FROM sc WHERE id IN (2, 9) ORDER BY id;
+SELECT id FROM sc ORDER BY id LIMIT 2 OFFSET 1;
+SELECT id FROM sc ORDER BY id LIMIT 1 OFFSET 0;
+UPDATE sc SET k = k + 1 WHERE id = 1 RETURNING id, k;
+UPDATE sc SET k = k + 5 WHERE id = 2 RETURNING id, k;
+DELETE FROM sc WHERE id = 3 RETURNING id;
+DELETE FROM sc WHERE id = 3 RETURNING id;
+SELECT x, sum(x) OVER (ORDER BY x ROWS 1 PRECEDING) FROM generate_series(1, 4) x;
+SELECT x, sum(x) OVER (ORDER BY x ROWS 2 PRECEDING) FROM generate_series(1, 5) x;
+SELECT (SELECT max(id) FROM sc WHERE id < 3), 5;
+SELECT (SELECT max(id) FROM sc WHERE id < 2), 6;
+SELECT interval '1 day' * 2, '2 hours'::interval;
+SELECT interval '3 day' * 4, '5 hours'::interval;
+CREATE VIEW scv AS SELECT id, k * 100 AS kk FROM sc WHERE id < 10;
+SELECT * FROM scv WHERE id = 1;
+SELECT * FROM scv WHERE id = 2;
+CREATE SCHEMA other;
+CREATE TABLE other.sc (id int PRIMARY KEY, s text);
+INSERT INTO other.sc VALUES (1, 'other');
+SELECT id, s FROM sc WHERE id = 1;
+SET search_path = other, public;
+SELECT id, s FROM sc WHERE id = 1;
+RESET search_path;
+SELECT id, s FROM sc WHERE id = 1;
+DROP VIEW scv;
+ALTER TABLE sc ADD COLUMN extra int DEFAULT 7;
+SELECT id, extra FROM sc WHERE id = 1;
+SELECT id, extra FROM sc WHERE id = 2;
+CREATE TABLE other.ser (id serial PRIMARY KEY, v int);
+INSERT INTO other.ser (v) VALUES (10);
+INSERT INTO other.ser (v) VALUES (20);
+SELECT id, v FROM other.ser ORDER BY id;
+DROP SCHEMA other;
+DROP SCHEMA nosuch;
+DROP SCHEMA IF EXISTS nosuch;
+DROP SCHEMA other CASCADE;
+SELECT id FROM other.sc;
+CREATE SCHEMA other;
+SELECT count(*) FROM information_schema.tables WHERE table_schema = 'other';
+DROP SCHEMA other;
+DROP SCHEMA pg_catalog
+"""),
 ]
 
 
