@@ -469,6 +469,13 @@ int pz_cte_open(pz_ex_t *ex, pz_pn_t *pn)
     return 0;
 }
 
+/* One row of a function scan: the value, and its number when WITH ORDINALITY asked for it. */
+static int s_fs_push(pz_ex_t *ex, pz_pn_t *pn, pz_rowbuf_t *b, const pz_datum_t *v)
+{
+    pz_datum_t row[2] = {*v, pz_datum_int(PZ_TY_INT8, (int64_t)b->n + 1)};
+    return pz_rowbuf_push(ex, b, row, pn->n_cols);
+}
+
 /* generate_series(start, stop [, step]) over integers and unnest(array): rows built at open. */
 int pz_funcscan_open(pz_ex_t *ex, pz_pn_t *pn)
 {
@@ -489,11 +496,11 @@ int pz_funcscan_open(pz_ex_t *ex, pz_pn_t *pn)
     }
     int rc = 0;
     if (pn->func == 2) {
-        return pz_rowbuf_push(ex, b, &v[0], 1); /* pg_partition_ancestors: the relation */
+        return s_fs_push(ex, pn, b, &v[0]); /* pg_partition_ancestors: the relation */
     }
     if (pn->func == 1) {
         for (uint32_t i = 0; i < v[0].v.arr->n && rc == 0; i++) {
-            rc = pz_rowbuf_push(ex, b, &v[0].v.arr->items[i], 1);
+            rc = s_fs_push(ex, pn, b, &v[0].v.arr->items[i]);
         }
         return rc;
     }
@@ -503,7 +510,7 @@ int pz_funcscan_open(pz_ex_t *ex, pz_pn_t *pn)
     }
     for (int64_t i = v[0].v.i; rc == 0 && (step > 0 ? i <= v[1].v.i : i >= v[1].v.i);) {
         pz_datum_t d = pz_datum_int(pn->types[0].id, i);
-        rc = pz_rowbuf_push(ex, b, &d, 1);
+        rc = s_fs_push(ex, pn, b, &d);
         if (__builtin_add_overflow(i, step, &i)) {
             break;
         }

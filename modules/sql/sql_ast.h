@@ -163,6 +163,7 @@ struct pz_ast_from {
     int n_col_aliases;
     pz_ast_select_t *subquery; /* SUBQUERY */
     bool lateral;
+    bool ordinality;           /* FUNC: WITH ORDINALITY (a bigint row number) */
     pz_ast_expr_t *func;       /* FUNC: a PZ_AX_FUNC call (generate_series, unnest) */
     pz_join_t join;            /* JOIN */
     bool natural;

@@ -3,7 +3,7 @@
  * items, WITH, windows and target lists into the project's AST (sql_ast.h).
  *
  * As everywhere in the translator, a clause is carried exactly or refused with 0A000 naming it:
- * SELECT INTO, GROUPING SETS, FOR UPDATE OF, NOWAIT, WITH TIES, TABLESAMPLE, WITH ORDINALITY...
+ * SELECT INTO, GROUPING SETS, FOR UPDATE OF, NOWAIT, WITH TIES, TABLESAMPLE...
  */
 #include <assert.h>
 #include <string.h>
@@ -160,9 +160,7 @@ static int s_from_func(pz__ab_t *b, const PgQuery__RangeFunction *r, pz_ast_from
 {
     f->kind = PZ_FROM_FUNC;
     f->lateral = r->lateral;
-    if (r->ordinality) {
-        return pz__ab_refuse(b, -1, "WITH ORDINALITY is not supported");
-    }
+    f->ordinality = r->ordinality;
     if (r->is_rowsfrom) {
         return pz__ab_refuse(b, -1, "ROWS FROM is not supported");
     }

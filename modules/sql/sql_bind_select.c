@@ -491,7 +491,7 @@ static int s_from_func(pz_binder_t *b, const pz_ast_from_t *f, pz_pn_t **plan, p
         return pz__bind_err(b, f->location, "0A000", "function %s in FROM is not supported yet",
                             e->name);
     }
-    pz_pn_t *pn = pz__pn_new(b, PZ_PN_FUNCSCAN, 1);
+    pz_pn_t *pn = pz__pn_new(b, PZ_PN_FUNCSCAN, f->ordinality ? 2 : 1);
     if (pn == NULL) {
         return PZ_ENOMEM;
     }
@@ -532,6 +532,10 @@ static int s_from_func(pz_binder_t *b, const pz_ast_from_t *f, pz_pn_t **plan, p
     pn->func = unnest ? 1 : ancestors ? 2 : 0;
     pn->types[0] = t;
     pn->names[0] = ancestors && !f->alias ? "relid" : f->alias ? f->alias : e->name;
+    if (f->ordinality) { /* the row's number, as PostgreSQL names it */
+        pn->types[1] = PZ_SQL_TYPE(PZ_TY_INT8);
+        pn->names[1] = "ordinality";
+    }
     *plan = pn;
     *scope = pz__scope_of(b, pn, f->alias ? f->alias : e->name);
     return *scope ? s_col_aliases(b, f, pn, *scope) : PZ_ENOMEM;

@@ -22,6 +22,7 @@
 #include "sql_copy.h"
 #include "sql_ddl.h"
 #include "sql_shape.h"
+#include "sql_vtab_int.h"
 
 #define S_SEARCH_PATH_MAX 8
 /* Server-side retries of a statement that lost a race (40001): contention of a few clients on
@@ -265,6 +266,7 @@ typedef struct {
 static int s_stmt_begin(pz_sql_conn_t *c, s_stmt_t *st, pz_sql_err_t *err)
 {
     memset(st, 0, sizeof *st);
+    pz__vt_snap_stale();
     pz_ex_t *ex = &st->ex;
     ex->arena = pz_arena_new();
     ex->tmp = pz_arena_new();

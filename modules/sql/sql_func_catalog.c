@@ -401,6 +401,9 @@ const pz_sql_fndef_t pz__fn_catalog[] = {
     F("pg_get_serial_sequence", 2, TXT, S | PZ_FN_STABLE, s_serial_seq, 1665, TXT, TXT),
     F("pg_get_statisticsobjdef_columns", 1, TXT, S | PZ_FN_STABLE, s_null_text, 6174, O),
     F("pg_get_partkeydef", 1, TXT, S | PZ_FN_STABLE, s_null_text, 3352, O),
+    /* No user triggers exist (pg_trigger is empty): psql's \d query names it all the same. */
+    F("pg_get_triggerdef", 1, TXT, S | PZ_FN_STABLE, s_null_text, 1662, O),
+    F("pg_get_triggerdef", 2, TXT, S | PZ_FN_STABLE, s_null_text, 2730, O, B),
     F("pg_relation_is_publishable", 1, B, S | PZ_FN_STABLE, s_false, 6121, O),
     F("to_regclass", 1, PZ_TY_REGCLASS, S | PZ_FN_STABLE, s_to_regclass, 3495, TXT),
     F("obj_description", 1, TXT, PZ_FN_STABLE, s_null_text, 1215, O),

@@ -598,8 +598,14 @@ static void s_uuid_out(const pz_datum_t *d, pz_sbuf_t *out)
     }
 }
 
+/* sql_vtab.c (sql_vtab_int.h): the relation's name from the statement's catalog snapshot. */
+bool pz__vt_regclass_name(uint32_t oid, pz_sbuf_t *out);
+
 static void s_oid_out(const pz_datum_t *d, pz_sbuf_t *out)
 {
+    if (d->type == PZ_TY_REGCLASS && pz__vt_regclass_name((uint32_t)d->v.i, out)) {
+        return;
+    }
     pz_sql_type_t t;
     if (d->type == PZ_TY_REGTYPE && pz_ty_from_oid((uint32_t)d->v.i, &t)) {
         char name[96];

@@ -458,8 +458,48 @@ static int s_snap_fill(pz_ex_t *ex, pz_vt_snap_t *s)
     return 0;
 }
 
+static _Thread_local bool s_snap_current; /* the snapshot was taken for the running statement */
+
+void pz__vt_snap_stale(void)
+{
+    s_snap_current = false;
+}
+
+static void s_put_ident(pz_sbuf_t *b, pz_view_t v);
+
+bool pz__vt_regclass_name(uint32_t oid, pz_sbuf_t *out)
+{
+    const pz_vt_snap_t *s = pz__vt_snap();
+    if (!s_snap_current || s == NULL) {
+        return false;
+    }
+    int n = 0;
+    const pz_vt_def_t *defs = pz__vt_defs(&n);
+    for (int i = 0; i < n; i++) {
+        if (defs[i].oid == oid) {
+            if (strcmp(defs[i].schema, PG) != 0) {
+                pz_sbuf_printf(out, "%s.", defs[i].schema);
+            }
+            pz_sbuf_puts(out, defs[i].name);
+            return true;
+        }
+    }
+    const pz_cat_desc_t *d = pz__vt_find(s, oid);
+    if (d == NULL || d->kind < PZ_CAT_TABLE) {
+        return false;
+    }
+    if (!pz__vt_visible(s, oid)) {
+        const char *schema = pz__vt_schema_name(s, d->schema_id);
+        s_put_ident(out, pz_view_str(schema ? schema : "?"));
+        pz_sbuf_putc(out, '.');
+    }
+    s_put_ident(out, d->name);
+    return true;
+}
+
 int pz__vt_snap_build(pz_ex_t *ex, const pz_vt_snap_t **out)
 {
+    s_snap_current = true; /* on success below; a failed build fails the statement */
     assert(ex != NULL && out != NULL);
     pthread_once(&s_snap_once, s_snap_key_init);
     /* A node re-opened within one statement (a correlated subquery over pg_attrdef, run per
@@ -783,9 +823,10 @@ void pz__vt_condef(const pz_vt_snap_t *s, const pz_cat_desc_t *t, int kind, uint
         s_put_cols(b, t, fk->cols, (int)fk->cols_len, false);
         pz_sbuf_puts(b, ") REFERENCES ");
         if (ref != NULL) {
-            if (ref->schema_id != t->schema_id || !pz__vt_visible(s, ref->id)) {
+            if (!pz__vt_visible(s, ref->id)) { /* PostgreSQL qualifies what the path misses */
                 const char *ns = pz__vt_schema_name(s, ref->schema_id);
-                pz_sbuf_printf(b, "%s.", ns ? ns : "");
+                s_put_ident(b, pz_view_str(ns ? ns : ""));
+                pz_sbuf_putc(b, '.');
             }
             s_put_ident(b, ref->name);
             pz_sbuf_putc(b, '(');

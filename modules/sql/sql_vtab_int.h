@@ -88,6 +88,13 @@ const pz_vt_snap_t *pz__vt_snap(void);
 /* Takes a new snapshot for ex's database (replacing this thread's previous one), or returns
  * the one already taken for the same statement. */
 int pz__vt_snap_build(pz_ex_t *ex, const pz_vt_snap_t **out);
+/* Marks this thread's snapshot as taken for an earlier statement (sql_conn.c, at each statement's
+ * start): regclass output then stops naming relations from it (see pz__vt_regclass_name). */
+void pz__vt_snap_stale(void);
+/* regclass's text output (PostgreSQL prints the relation's name, schema-qualified when the
+ * search path would not find it): true with the name in out when this thread's snapshot was
+ * taken for the running statement and knows the OID; false otherwise (the OID is printed). */
+bool pz__vt_regclass_name(uint32_t oid, pz_sbuf_t *out);
 /* The database-local descriptor with this id, or NULL. */
 const pz_cat_desc_t *pz__vt_find(const pz_vt_snap_t *s, uint32_t id);
 /* Role OID of a name and back (NULL: unknown). */

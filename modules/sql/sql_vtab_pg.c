@@ -189,9 +189,9 @@ int pz__vt_build_pg_class(pz_vt_ctx_t *c)
         pz__vt_int(c, "relowner", s_owner(s, d->owner));
         pz__vt_bool(c, "relhasindex", s_nshown(d) > 0);
         pz__vt_int(c, "relchecks", d->checks_len);
-        /* relhastriggers stays false: psql would then list foreign keys (PostgreSQL enforces
-         * them with triggers), but its trigger query needs WITH ORDINALITY, not supported yet —
-         * so \d does not show a table's foreign keys yet (pg_constraint has them). */
+        /* PostgreSQL enforces foreign keys with (internal) triggers on both tables, and psql's
+         * \d lists a table's foreign keys and referrers only when this is set. */
+        pz__vt_bool(c, "relhastriggers", d->fks_len > 0 || d->referenced_by_len > 0);
         rc = pz__vt_push(c);
         for (uint32_t k = 0; k < d->indexes_len && rc == 0; k++) {
             const pz_cat_index_t *ix = &d->indexes[k];
