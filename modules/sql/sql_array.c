@@ -379,6 +379,12 @@ void pz__array_out(const pz_sql_tyenv_t *env, const pz_datum_t *d, pz_sbuf_t *ou
     assert(env != NULL && d != NULL && out != NULL);
     assert(d->type == PZ_TY_ARRAY && d->v.arr != NULL);
     const pz_sql_array_t *arr = d->v.arr;
+    if (arr->vector) { /* int2vector / oidvector: numbers, space-separated, no braces */
+        for (uint32_t i = 0; i < arr->n; i++) {
+            pz_sbuf_printf(out, i ? " %lld" : "%lld", (long long)arr->items[i].v.i);
+        }
+        return;
+    }
     pz_sbuf_t item = {0};
     pz_sbuf_putc(out, '{');
     for (uint32_t i = 0; i < arr->n; i++) {

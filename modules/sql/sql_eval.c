@@ -359,8 +359,9 @@ static int s_eval_subscript(pz_ex_t *ex, const pz_bx_t *x, const pz_datum_t *row
         return rc;
     }
     *out = pz_datum_null(x->type.id);
-    if (!arr.null && !idx.null && idx.v.i >= 1 && (uint64_t)idx.v.i <= arr.v.arr->n) {
-        *out = arr.v.arr->items[idx.v.i - 1];
+    int64_t lower = !arr.null && arr.v.arr->vector ? 0 : 1; /* int2vector counts from 0 */
+    if (!arr.null && !idx.null && idx.v.i >= lower && idx.v.i - lower < (int64_t)arr.v.arr->n) {
+        *out = arr.v.arr->items[idx.v.i - lower];
     }
     return 0;
 }

@@ -94,6 +94,9 @@ uint32_t pz_ty_oid(pz_sql_type_t t)
     assert(t.id < PZ_TY_COUNT_);
     if (t.id == PZ_TY_ARRAY) {
         assert(t.elem < PZ_TY_COUNT_ && t.elem != PZ_TY_ARRAY);
+        if (t.vector) {
+            return t.elem == PZ_TY_INT2 ? 22u : 30u; /* int2vector, oidvector */
+        }
         return s_types[t.elem].array_oid;
     }
     return s_types[t.id].oid;

@@ -110,6 +110,7 @@ typedef enum {
 typedef struct {
     uint8_t id;     /* pz_ty_t */
     uint8_t elem;   /* element pz_ty_t when id == PZ_TY_ARRAY */
+    bool vector;    /* an ARRAY of INT2 / OID that is int2vector / oidvector (catalog columns) */
     int32_t typmod; /* -1 none; varchar/bpchar: n + 4; numeric: ((p << 16) | s) + 4 */
 } pz_sql_type_t;
 
@@ -133,6 +134,7 @@ typedef struct pz_datum pz_datum_t;
 /* A one-dimensional array value: n elements of type elem, lower bound 1. */
 typedef struct {
     uint8_t elem; /* pz_ty_t */
+    bool vector;  /* int2vector / oidvector: text form "1 2", subscripts from 0 (PostgreSQL's) */
     uint32_t n;
     pz_datum_t *items;
 } pz_sql_array_t;

@@ -10,9 +10,9 @@
  * A table's columns are a spec string "name:code ...", codes:
  *   o oid  n name  t text  v varchar  b bool  c "char"  h int2  i int4  l int8  f float4
  *   d float8  z timestamptz  g regproc  y regtype
- *   H int2[]  O oid[]  T text[]  C "char"[]  N name[]
- * int2vector / oidvector columns (pg_index.indkey, ...) are int2[] / oid[]: the engine has no
- * vector types, so they print as {1,2} where PostgreSQL prints "1 2".
+ *   H int2[]  O oid[]  T text[]  C "char"[]  N name[]  V int2vector  W oidvector
+ * The vectors are arrays marked as such (pz_sql_type_t.vector): PostgreSQL's OIDs, text form
+ * "1 2" and subscripts from 0; ANY() and casts treat them as the arrays they are.
  */
 #include <assert.h>
 #include <pthread.h>
@@ -46,8 +46,8 @@ static const char s_spec_type[] =
 static const char s_spec_index[] =
     "indexrelid:o indrelid:o indnatts:h indnkeyatts:h indisunique:b indnullsnotdistinct:b "
     "indisprimary:b indisexclusion:b indimmediate:b indisclustered:b indisvalid:b "
-    "indcheckxmin:b indisready:b indislive:b indisreplident:b indkey:H indcollation:O "
-    "indclass:O indoption:H indexprs:t indpred:t";
+    "indcheckxmin:b indisready:b indislive:b indisreplident:b indkey:V indcollation:W "
+    "indclass:W indoption:V indexprs:t indpred:t";
 static const char s_spec_constraint[] =
     "oid:o conname:n connamespace:o contype:c condeferrable:b condeferred:b convalidated:b "
     "conrelid:o contypid:o conindid:o conparentid:o confrelid:o confupdtype:c confdeltype:c "
@@ -69,7 +69,7 @@ static const char s_spec_user[] = "usename:n usesysid:o usecreatedb:b usesuper:b
 static const char s_spec_proc[] =
     "oid:o proname:n pronamespace:o proowner:o prolang:o procost:f prorows:f provariadic:o "
     "prosupport:g prokind:c prosecdef:b proleakproof:b proisstrict:b proretset:b provolatile:c "
-    "proparallel:c pronargs:h pronargdefaults:h prorettype:o proargtypes:O proallargtypes:O "
+    "proparallel:c pronargs:h pronargdefaults:h prorettype:o proargtypes:W proallargtypes:O "
     "proargmodes:C proargnames:T proargdefaults:t protrftypes:O prosrc:t probin:t "
     "prosqlbody:t proconfig:T proacl:T";
 
@@ -230,12 +230,17 @@ static pz_sql_type_t s_code_type(char code)
              {'y', PZ_TY_REGTYPE, 0},
              {'H', PZ_TY_ARRAY, PZ_TY_INT2},
              {'O', PZ_TY_ARRAY, PZ_TY_OID},
+             {'V', PZ_TY_ARRAY, PZ_TY_INT2}, /* int2vector */
+             {'W', PZ_TY_ARRAY, PZ_TY_OID},  /* oidvector */
              {'T', PZ_TY_ARRAY, PZ_TY_TEXT},
              {'C', PZ_TY_ARRAY, PZ_TY_CHAR},
              {'N', PZ_TY_ARRAY, PZ_TY_NAME}};
     for (size_t i = 0; i < sizeof m / sizeof m[0]; i++) {
         if (m[i].code == code) {
-            return (pz_sql_type_t){.id = m[i].id, .elem = m[i].elem, .typmod = -1};
+            return (pz_sql_type_t){.id = m[i].id,
+                                   .elem = m[i].elem,
+                                   .vector = code == 'V' || code == 'W',
+                                   .typmod = -1};
         }
     }
     assert(!"unknown virtual table column code");
@@ -955,7 +960,10 @@ static pz_sql_array_t *s_array(pz_vt_ctx_t *c, int i, int n)
     if (a == NULL || items == NULL) {
         return NULL;
     }
-    *a = (pz_sql_array_t){.elem = c->def->types[i].elem, .n = (uint32_t)n, .items = items};
+    *a = (pz_sql_array_t){.elem = c->def->types[i].elem,
+                          .vector = c->def->types[i].vector,
+                          .n = (uint32_t)n,
+                          .items = items};
     c->row[i] = (pz_datum_t){.type = PZ_TY_ARRAY, .v.arr = a};
     return a;
 }
