@@ -49,6 +49,8 @@ typedef struct {
     bool corr;         /* the query being bound refers to an enclosing one */
     void *win;         /* pz_win_ctx_t of the query level whose targets are being bound */
     bool has_sub;      /* a subquery was bound: its plan caches rows per run (no plan reuse) */
+    bool fixed_order;  /* UPDATE / DELETE: FROM items joined in order, the target streaming
+                          first (its scan's row bytes condition the write) */
 } pz_binder_t;
 
 /* Binds a SELECT / VALUES / INSERT / UPDATE / DELETE statement. *plan's top node yields the
