@@ -177,7 +177,7 @@ static void s_choose(const pz_pn_t *lp, double lrows, double lcost, const pz_pn_
         s_lookup_index(rs, rcol, nk, &c)) {
         double fetched = lrows * s_lookup_fetch(rs, &c);
         double batches = (1.0 + lrows / PZ_LOOKUP_BATCH_ROWS) * (c.ix ? 2 : 1);
-        c.cost = lcost + batches * PZ_COST_KV_BATCH + lrows * PZ_COST_MERGE_ROW +
+        c.cost = lcost + batches * PZ_COST_KV_BATCH + lrows * (PZ_COST_MERGE_ROW + PZ_COST_SEEK) +
                  fetched * (1 + (c.ix ? PZ_COST_LOOKUP_ROW : 0)) + out;
         c.method = S_LOOKUP;
         if (c.cost < best->cost) {
@@ -507,15 +507,35 @@ static void s_try(s_ctx_t *c, uint64_t l, uint64_t r)
     }
 }
 
+/* Whether the conjuncts connect every item (then no cross product is ever needed). */
+static bool s_graph_connected(const s_ctx_t *c)
+{
+    uint64_t all = ((uint64_t)1 << c->n) - 1, seen = 1;
+    for (bool grew = true; grew;) {
+        grew = false;
+        for (int i = 0; i < c->n_cj; i++) {
+            uint64_t m = c->cmask[i];
+            if ((m & seen) && (m & ~seen)) {
+                seen |= m;
+                grew = true;
+            }
+        }
+    }
+    return seen == all;
+}
+
 static void s_dp(s_ctx_t *c)
 {
     uint64_t all = ((uint64_t)1 << c->n) - 1;
+    /* A connected query never builds a cross product, not even inside a subset: subsets the
+     * conjuncts do not connect get no plan. A disconnected one falls back to any split. */
+    int passes = s_graph_connected(c) ? 1 : 2;
     for (uint64_t s = 1; s <= all; s++) {
         if (s_single(s) >= 0) {
             continue;
         }
         bool any = false;
-        for (int pass = 0; pass < 2 && !any; pass++) {
+        for (int pass = 0; pass < passes && !any; pass++) {
             for (uint64_t l = (s - 1) & s; l != 0; l = (l - 1) & s) {
                 uint64_t r = s ^ l;
                 if (s_ent(c, l, false) == NULL || s_ent(c, r, false) == NULL) {

@@ -14,6 +14,7 @@
 
 #define PZ_COST_KV_BATCH 20.0
 #define PZ_COST_LOOKUP_ROW 1.5 /* a secondary index entry's row, fetched by primary key */
+#define PZ_COST_SEEK 1.0       /* a lookup join's point read or short scan: a B-tree descent */
 #define PZ_COST_HASH_BUILD 2.0 /* per build row: hashing, copying, memory */
 #define PZ_COST_HASH_PROBE 1.0
 #define PZ_COST_MERGE_ROW 0.5

@@ -189,6 +189,14 @@ int pz__vt_build_pg_class(pz_vt_ctx_t *c)
         pz__vt_int(c, "relowner", s_owner(s, d->owner));
         pz__vt_bool(c, "relhasindex", s_nshown(d) > 0);
         pz__vt_int(c, "relchecks", d->checks_len);
+        if (kind == 'r') {
+            /* The row count of the last statistics collection; -1 (PostgreSQL 15's "never
+             * analyzed") without one. The catalog caches statistics, absence included. */
+            pz_cat_stats_t *st = NULL;
+            pz_sql_err_t e = {0};
+            (void)pz_cat_stats_get(c->ex->cat, c->ex->kv, d->id, c->tmp, &st, &e);
+            pz__vt_float(c, "reltuples", st ? (double)st->rows : -1);
+        }
         /* relhastriggers stays false: psql would then list foreign keys (PostgreSQL enforces
          * them with triggers), but its trigger query needs WITH ORDINALITY, not supported yet —
          * so \d does not show a table's foreign keys yet (pg_constraint has them). */
