@@ -444,6 +444,10 @@ struct pz_ast_stmt {
     int n_prep_types;
     pz_ast_expr_t **exec_params;
     int n_exec_params;
+
+    /* VACUUM (ANALYZE): statistics are collected too (added with table statistics); the
+       relations of VACUUM / ANALYZE are in objs */
+    bool vacuum_analyze;
 };
 
 /* Parses a whole query string with the PostgreSQL 15 grammar and translates every statement.

@@ -48,6 +48,7 @@ int pz__ab_loc(const pz__ab_t *b, int32_t location)
     return (int)chars + 1;
 }
 
+static int s_vacuum(pz__ab_t *b, const PgQuery__VacuumStmt *v, pz_ast_stmt_t *st);
 static int s_vfail(pz__ab_t *b, const char *state, int32_t location, const char *fmt, va_list ap)
 {
     if (pz_sql_err_is_set(b->err)) {
@@ -808,14 +809,44 @@ static int s_misc(pz__ab_t *b, const PgQuery__Node *n, pz_ast_stmt_t *st)
         }
         return 0;
     case PG_QUERY__NODE__NODE_VACUUM_STMT:
-        /* VACUUM [ANALYZE] (pgbench -i runs it): accepted, answered with a NOTICE that it
-         * does nothing yet — MVCC garbage collection and statistics come with later work. */
-        st->kind = PZ_AS_VACUUM;
-        st->analyze = !n->vacuum_stmt->is_vacuumcmd;
-        return 0;
+        /* ANALYZE [t, ...] collects statistics (sql_stats.c); VACUUM (pgbench -i runs it) is
+         * accepted with a NOTICE that it does nothing yet, and its ANALYZE option collects. */
+        return s_vacuum(b, n->vacuum_stmt, st);
     default:
         return pz__ab_refuse(b, -1, "%s is not supported", pz__sql_kind(n));
     }
+}
+
+/* VACUUM / ANALYZE: the relations named (columns lists are accepted and ignored: every
+ * column is analyzed) and whether statistics are collected. */
+static int s_vacuum(pz__ab_t *b, const PgQuery__VacuumStmt *v, pz_ast_stmt_t *st)
+{
+    st->kind = PZ_AS_VACUUM;
+    st->analyze = !v->is_vacuumcmd;
+    for (size_t i = 0; i < v->n_options; i++) {
+        const PgQuery__Node *o = v->options[i];
+        if (o->node_case == PG_QUERY__NODE__NODE_DEF_ELEM &&
+            strcmp(o->def_elem->defname, "analyze") == 0) {
+            st->vacuum_analyze = true;
+        }
+    }
+    st->objs = pz__ab_alloc(b, sizeof *st->objs * (v->n_rels + 1));
+    if (st->objs == NULL) {
+        return PZ_ENOMEM;
+    }
+    for (size_t i = 0; i < v->n_rels; i++) {
+        const PgQuery__Node *r = v->rels[i];
+        if (r->node_case != PG_QUERY__NODE__NODE_VACUUM_RELATION ||
+            r->vacuum_relation->relation == NULL) {
+            return pz__ab_fail(b, "XX000", -1, "malformed VACUUM");
+        }
+        int rc = pz__ab_rangevar(b, r->vacuum_relation->relation, &st->objs[i]);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    st->n_objs = (int)v->n_rels;
+    return 0;
 }
 
 /* The first byte at or after `at` that is not white space or a comment: a statement's

@@ -51,6 +51,8 @@ typedef struct {
     bool has_sub;      /* a subquery was bound: its plan caches rows per run (no plan reuse) */
     struct pz_sql_lits *lits; /* a statement cached by shape (sql_shape.h): its literals bind as
                                  parameters; NULL otherwise, and while binding stored text */
+    bool fixed_order;  /* UPDATE / DELETE: FROM items joined in order, the target streaming
+                          first (its scan's row bytes condition the write) */
 } pz_binder_t;
 
 /* Binds a SELECT / VALUES / INSERT / UPDATE / DELETE statement. *plan's top node yields the

@@ -567,7 +567,10 @@ static int s_update_delete(pz_binder_t *b, const pz_ast_stmt_t *s, pz_pn_t **out
     pz_scope_t *scope;
     pz_scope_t *keep = b->scope;
     b->scope = NULL;
+    bool keep_order = b->fixed_order;
+    b->fixed_order = true; /* the target's scan streams first: see pz_binder_t */
     rc = pz__bind_from_where(b, from, s->n_from + 1, s->where, &plan, &scope);
+    b->fixed_order = keep_order;
     bool upd = s->kind == PZ_AS_UPDATE;
     int n_set = upd ? s->n_sets : 0;
     pz_bx_t **ex = rc ? NULL : pz__bind_alloc(b, sizeof *ex * (size_t)(nc + n_set + 1));

@@ -77,6 +77,30 @@ int pz__bind_err(pz_binder_t *b, int location, const char *state, const char *fm
 pz_pn_t *pz__pn_new(pz_binder_t *b, uint8_t kind, int n_cols);
 /* Keeps a descriptor reference until pz_bind_release. */
 int pz__bind_hold(pz_binder_t *b, pz_cat_entry_t *e);
+/* A FROM item being joined: its plan (local conjuncts already pushed in), scope, and the offset
+ * of its first column in the FROM clause's row. */
+typedef struct {
+    pz_pn_t *plan;
+    pz_scope_t *scope;
+    int off;
+} pz_jitem_t;
+
+/* Inner joins of up to this many items are ordered by dynamic programming over subsets (3^n
+ * splits); more are ordered greedily. */
+#define PZ_JOIN_DP_MAX 8
+
+/* Orders and joins FROM items by cost (sql_bind_join.c): cj are the conjuncts over the FROM
+ * row not pushed into one item and free of subqueries. The result's columns are in the FROM
+ * clause's order (a PROJECT restores it when the order changed). */
+int pz__join_plan(pz_binder_t *b, pz_jitem_t *items, int n, pz_bx_t **cj, int n_cj, pz_pn_t **out);
+/* The join of l and r (join type, equi-keys lk over l / rk over r, residual pred over l ++ r)
+ * with the cheapest method: lookup, merge, hash or nested loop. */
+pz_pn_t *pz__join_node(pz_binder_t *b, pz_pn_t *l, pz_pn_t *r, uint8_t join, pz_bx_t **lk,
+                       pz_bx_t **rk, int nk, pz_bx_t *pred);
+
+/* A join node of kind over l and r: the columns of l then r, no keys yet. */
+pz_pn_t *pz__join_shell(pz_binder_t *b, uint8_t kind, pz_pn_t *l, pz_pn_t *r, uint8_t join);
+
 /* The type of a descriptor column; name as C string. */
 const char *pz__view_cstr(pz_binder_t *b, pz_view_t v);
 

@@ -16,13 +16,10 @@
 #include <string.h>
 
 #include "sql_bind_int.h"
+#include "sql_cost.h"
 
 /* FROM items of one query level, in order, with their column offsets. */
-typedef struct {
-    pz_pn_t *plan;
-    pz_scope_t *scope;
-    int off;
-} s_item_t;
+typedef pz_jitem_t s_item_t;
 
 #define S_ITEMS_MAX 64
 #define S_VIEW_DEPTH_MAX 32
@@ -48,22 +45,7 @@ static pz_scope_t *s_scope_cat(pz_binder_t *b, const pz_scope_t *l, const pz_sco
 
 static pz_pn_t *s_join_node(pz_binder_t *b, pz_pn_t *l, pz_pn_t *r, uint8_t join)
 {
-    pz_pn_t *j = pz__pn_new(b, PZ_PN_NLJOIN, l->n_cols + r->n_cols);
-    if (j == NULL) {
-        return NULL;
-    }
-    j->left = l;
-    j->right = r;
-    j->join = join;
-    for (int i = 0; i < l->n_cols; i++) {
-        j->types[i] = l->types[i];
-        j->names[i] = l->names[i];
-    }
-    for (int i = 0; i < r->n_cols; i++) {
-        j->types[l->n_cols + i] = r->types[i];
-        j->names[l->n_cols + i] = r->names[i];
-    }
-    return j;
+    return pz__join_shell(b, PZ_PN_NLJOIN, l, r, join);
 }
 
 /* ---- conjuncts, spans and join keys -----------------------------------------------------------
@@ -112,138 +94,6 @@ static pz_bx_t *s_and(pz_binder_t *b, pz_bx_t **xs, int n)
     return x;
 }
 
-static const char *s_flip(const char *op)
-{
-    if (strcmp(op, "<") == 0) {
-        return ">";
-    }
-    if (strcmp(op, ">") == 0) {
-        return "<";
-    }
-    if (strcmp(op, "<=") == 0) {
-        return ">=";
-    }
-    if (strcmp(op, ">=") == 0) {
-        return "<=";
-    }
-    return op;
-}
-
-/* `col op const` (either side): the column, the operator as if the column were on the left,
- * and the constant side. */
-static bool s_col_cmp(const pz_bx_t *x, int *col, const char **op, pz_bx_t **val)
-{
-    if (x->kind != PZ_BX_FUNC || x->n_args != 2 || x->fn == NULL ||
-        !(x->fn->flags & PZ_FN_OPERATOR)) {
-        return false;
-    }
-    const char *o = x->fn->name;
-    if (strcmp(o, "=") && strcmp(o, "<") && strcmp(o, ">") && strcmp(o, "<=") && strcmp(o, ">=")) {
-        return false;
-    }
-    for (int side = 0; side < 2; side++) {
-        const pz_bx_t *c = x->args[side], *v = x->args[1 - side];
-        if (c->kind == PZ_BX_COL && pz__bx_is_const(v)) {
-            *col = c->idx;
-            *op = side == 0 ? o : s_flip(o);
-            *val = (pz_bx_t *)v;
-            return true;
-        }
-    }
-    return false;
-}
-
-/* Fills a span for index ix from the scan's conjuncts; returns a score (higher is better,
- * 0: nothing constrains the index). */
-static int s_span_for(const pz_cat_desc_t *d, const pz_cat_index_t *ix, pz_bx_t **cj, int n,
-                      pz_span_t *sp)
-{
-    memset(sp, 0, sizeof *sp);
-    uint32_t k = 0;
-    for (; k < ix->cols_len; k++) {
-        int tc = pz_cat_col_index(d, ix->cols[k].col);
-        pz_bx_t *eq = NULL;
-        for (int i = 0; i < n && eq == NULL; i++) {
-            int c;
-            const char *op;
-            pz_bx_t *v;
-            if (s_col_cmp(cj[i], &c, &op, &v) && c == tc && strcmp(op, "=") == 0) {
-                eq = v;
-            }
-        }
-        if (eq == NULL) {
-            break;
-        }
-        sp->eq[sp->n_eq++] = eq;
-    }
-    if (k == 0) {
-        /* col IN (constants) on the first column: point spans. */
-        int tc = pz_cat_col_index(d, ix->cols[0].col);
-        for (int i = 0; i < n; i++) {
-            const pz_bx_t *x = cj[i];
-            bool consts = x->kind == PZ_BX_IN && !x->negated && x->args[0]->kind == PZ_BX_COL &&
-                          x->args[0]->idx == tc;
-            for (int a = 1; consts && a < x->n_args; a++) {
-                consts = pz__bx_is_const(x->args[a]);
-            }
-            if (consts) {
-                sp->in_list = x->args + 1;
-                sp->n_in = x->n_args - 1;
-                return 50;
-            }
-        }
-    }
-    if (k < ix->cols_len && !ix->cols[k].desc) {
-        int tc = pz_cat_col_index(d, ix->cols[k].col);
-        for (int i = 0; i < n; i++) {
-            int c;
-            const char *op;
-            pz_bx_t *v;
-            if (!s_col_cmp(cj[i], &c, &op, &v) || c != tc) {
-                continue;
-            }
-            if (op[0] == '>' && sp->lo == NULL) {
-                sp->lo = v;
-                sp->lo_incl = op[1] == '=';
-            } else if (op[0] == '<' && sp->hi == NULL) {
-                sp->hi = v;
-                sp->hi_incl = op[1] == '=';
-            }
-        }
-    }
-    int score = sp->n_eq * 10 + (sp->lo || sp->hi ? 5 : 0);
-    if (sp->n_eq == (int)ix->cols_len && ix->unique) {
-        score += 100;
-    }
-    return score;
-}
-
-/* Chooses the primary or a secondary index for a scan from the conjuncts pushed into it. */
-static void s_choose_index(pz_pn_t *scan, pz_bx_t **cj, int n)
-{
-    const pz_cat_desc_t *d = &scan->table->d;
-    pz_span_t best, sp;
-    int best_score = s_span_for(d, &d->indexes[0], cj, n, &best);
-    const pz_cat_index_t *best_ix = NULL;
-    if (best_score > 0) {
-        best_score += 1; /* the primary index needs no second lookup */
-    }
-    for (uint32_t i = 1; i < d->indexes_len; i++) {
-        int sc = s_span_for(d, &d->indexes[i], cj, n, &sp);
-        if (sc > best_score) {
-            best_score = sc;
-            best = sp;
-            best_ix = &d->indexes[i];
-        }
-    }
-    if (best_score > 0) {
-        scan->has_span = true;
-        scan->span = best;
-        scan->index = best_ix;
-        scan->est_rows = best.n_eq > 0 ? 1 : 100;
-    }
-}
-
 /* Puts the conjuncts that read only item `it` into it (a filter over it; spans for a scan). */
 static int s_push_into(pz_binder_t *b, s_item_t *it, pz_bx_t **cj, int n)
 {
@@ -260,7 +110,7 @@ static int s_push_into(pz_binder_t *b, s_item_t *it, pz_bx_t **cj, int n)
         }
     }
     if (it->plan->kind == PZ_PN_SCAN) {
-        s_choose_index(it->plan, local, n);
+        pz_cost_choose_index(it->plan, local, n);
     }
     pz_pn_t *f = pz__pn_new(b, PZ_PN_FILTER, it->plan->n_cols);
     if (f == NULL) {
@@ -270,15 +120,53 @@ static int s_push_into(pz_binder_t *b, s_item_t *it, pz_bx_t **cj, int n)
     memcpy(f->names, it->plan->names, sizeof *f->names * (size_t)f->n_cols);
     f->left = it->plan;
     f->pred = s_and(b, local, n);
-    f->est_rows = it->plan->est_rows / 3;
+    /* The filter keeps its selectivity of the table's rows; the scan's span read some of
+     * them already (the conjuncts it used are in pred too: never below the span's rows). */
+    pz_pn_t *scan = it->plan;
+    double read = scan->est_rows;
+    if (scan->kind == PZ_PN_SCAN) {
+        scan->est_rows = scan->table_rows; /* selectivities are of the whole table */
+    }
+    f->est_rows = scan->est_rows * pz_cost_sel(scan, f->pred);
+    scan->est_rows = read;
+    f->est_rows = f->est_rows > read ? read : f->est_rows;
+    f->est_cost = scan->est_cost + scan->est_rows * PZ_COST_OUT_ROW;
     it->plan = f;
     return 0;
+}
+
+/* Joins by cost (sql_bind_join.c) what the conjuncts not pushed into one item connect; those
+ * with subqueries or no column at all stay above the joins (*rest). */
+static int s_join_ordered(pz_binder_t *b, s_item_t *items, int n_items, pz_bx_t **cj, int n_cj,
+                          const bool *used, pz_pn_t **out, pz_bx_t **rest)
+{
+    pz_bx_t **join = pz__bind_alloc(b, sizeof *join * (size_t)(n_cj + 1));
+    pz_bx_t **top = pz__bind_alloc(b, sizeof *top * (size_t)(n_cj + 1));
+    if (join == NULL || top == NULL) {
+        return PZ_ENOMEM;
+    }
+    int nj = 0, nt = 0;
+    for (int i = 0; i < n_cj; i++) {
+        int lo = -1, hi = -1;
+        bool sub = false;
+        pz__bx_cols(cj[i], &lo, &hi, &sub);
+        if (used[i]) {
+            continue;
+        }
+        if (sub || hi < 0) {
+            top[nt++] = cj[i];
+        } else {
+            join[nj++] = cj[i];
+        }
+    }
+    *rest = nt ? s_and(b, top, nt) : NULL;
+    return pz__join_plan(b, items, n_items, join, nj, out);
 }
 
 /* Joins the FROM items left-deep, pushing WHERE conjuncts as low as they go. *rest gets what
  * must stay above the joins. */
 static int s_join_items(pz_binder_t *b, s_item_t *items, int n_items, pz_bx_t **cj, int n_cj,
-                        pz_pn_t **out, pz_bx_t **rest)
+                        bool fixed, pz_pn_t **out, pz_bx_t **rest)
 {
     bool *used = pz__bind_alloc(b, (size_t)n_cj + 1);
     pz_bx_t **tmp = pz__bind_alloc(b, sizeof *tmp * (size_t)(n_cj + 1));
@@ -301,6 +189,9 @@ static int s_join_items(pz_binder_t *b, s_item_t *items, int n_items, pz_bx_t **
         if (rc != 0) {
             return rc;
         }
+    }
+    if (!fixed && n_items >= 2) {
+        return s_join_ordered(b, items, n_items, cj, n_cj, used, out, rest);
     }
     pz_pn_t *cur = items[0].plan;
     for (int it = 1; it < n_items; it++) {
@@ -380,6 +271,11 @@ static int s_scan(pz_binder_t *b, pz_cat_entry_t *t, const char *alias, pz_pn_t 
         return PZ_ENOMEM;
     }
     pn->table = t;
+    int rc = pz_cat_stats_get(b->ex->cat, b->ex->kv, d->id, b->ex->arena, &pn->stats, b->ex->err);
+    if (rc != 0) {
+        return rc;
+    }
+    pz_cost_scan_init(pn);
     pn->col_ids = pz__bind_alloc(b, sizeof *pn->col_ids * (d->cols_len + 1));
     s->cols = pz__bind_alloc(b, sizeof *s->cols * (d->cols_len + 1));
     if (pn->col_ids == NULL || s->cols == NULL) {
@@ -698,13 +594,11 @@ static int s_from_join(pz_binder_t *b, const pz_ast_from_t *f, pz_pn_t **plan, p
             rest[nr++] = cj[i];
         }
     }
-    if (nk > 0) {
-        j->kind = PZ_PN_HASHJOIN;
-        j->lkeys = lk;
-        j->rkeys = rk;
-        j->n_keys = nk;
+    /* The method by cost: lookup, merge, hash or nested loop (sql_bind_join.c). */
+    j = pz__join_node(b, l, r, j->join, lk, rk, nk, s_and(b, rest, nr));
+    if (j == NULL) {
+        return PZ_ENOMEM;
     }
-    j->pred = s_and(b, rest, nr);
     *plan = j;
     *scope = s;
     return 0;
@@ -737,6 +631,66 @@ static int s_from(pz_binder_t *b, const pz_ast_from_t *f, pz_pn_t **plan, pz_sco
     return pz__bind_err(b, f->location, "0A000", "this FROM item is not supported");
 }
 
+/* INNER / CROSS JOIN trees (without USING, NATURAL or an alias) are flattened into the FROM
+ * list so their items can be reordered; each ON clause is bound over the slice of the FROM row
+ * its join covered, exactly the scope the join would have given it. */
+typedef struct {
+    const pz_ast_expr_t *on;
+    int first, end; /* leaves [first, end) */
+} s_on_t;
+
+static bool s_flattens(const pz_ast_from_t *f, bool fixed)
+{
+    return !fixed && f->kind == PZ_FROM_JOIN &&
+           (f->join == PZ_JOIN_INNER || f->join == PZ_JOIN_CROSS) && !f->natural &&
+           f->n_using == 0 && f->alias == NULL;
+}
+
+static int s_flatten(pz_binder_t *b, const pz_ast_from_t *f, bool fixed,
+                     const pz_ast_from_t **leaves, int *nl, s_on_t *ons, int *non)
+{
+    if (!s_flattens(f, fixed)) {
+        if (*nl >= S_ITEMS_MAX) {
+            return pz__bind_err(b, f->location, "54000", "too many FROM items");
+        }
+        leaves[(*nl)++] = f;
+        return 0;
+    }
+    int first = *nl;
+    int rc = s_flatten(b, f->larg, fixed, leaves, nl, ons, non);
+    rc = rc ? rc : s_flatten(b, f->rarg, fixed, leaves, nl, ons, non);
+    if (rc == 0 && f->on != NULL) {
+        ons[(*non)++] = (s_on_t){.on = f->on, .first = first, .end = *nl};
+    }
+    return rc;
+}
+
+/* Binds the flattened joins' ON clauses into conjuncts over the FROM row. */
+static int s_bind_ons(pz_binder_t *b, const s_item_t *items, const pz_scope_t *all,
+                      const s_on_t *ons, int non, pz_bx_t ***cj, int *n, int *cap)
+{
+    for (int i = 0; i < non; i++) {
+        int off = items[ons[i].first].off;
+        const s_item_t *last = &items[ons[i].end - 1];
+        pz_scope_t slice = {
+            .cols = all->cols + off, .n = last->off + last->plan->n_cols - off, .outer = b->scope};
+        pz_scope_t *keep = b->scope;
+        b->scope = &slice;
+        pz_bx_t *pred = NULL;
+        int rc = pz__bind_pred(b, ons[i].on, "JOIN/ON", &pred);
+        b->scope = keep;
+        b->corr |= slice.correlated;
+        pz_bx_t *x = rc ? NULL : pz__bx_shift(b, pred, -off);
+        if (rc != 0 || x == NULL) {
+            return rc ? rc : PZ_ENOMEM;
+        }
+        if ((rc = s_conjuncts(b, x, cj, n, cap)) != 0) {
+            return rc;
+        }
+    }
+    return 0;
+}
+
 /* The FROM clause and WHERE: the joined plan, its scope and what WHERE left over. */
 int pz__bind_from_where(pz_binder_t *b, pz_ast_from_t *const *from, int n_from,
                         const pz_ast_expr_t *where, pz_pn_t **plan, pz_scope_t **scope)
@@ -745,10 +699,22 @@ int pz__bind_from_where(pz_binder_t *b, pz_ast_from_t *const *from, int n_from,
         return pz__bind_err(b, from[0]->location, "54000", "too many FROM items");
     }
     s_item_t items[S_ITEMS_MAX];
+    const pz_ast_from_t *leaves[S_ITEMS_MAX];
+    s_on_t ons[S_ITEMS_MAX];
+    int non = 0, nl = 0;
     pz_scope_t *s = NULL;
+    bool fixed = b->fixed_order;
+    b->fixed_order = false; /* for this level only, not the subqueries bound below */
+    for (int i = 0; i < n_from; i++) {
+        int rc = s_flatten(b, from[i], fixed, leaves, &nl, ons, &non);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    n_from = nl;
     int off = 0;
     for (int i = 0; i < n_from; i++) {
-        int rc = s_from(b, from[i], &items[i].plan, &items[i].scope);
+        int rc = s_from(b, leaves[i], &items[i].plan, &items[i].scope);
         if (rc != 0) {
             return rc;
         }
@@ -773,6 +739,10 @@ int pz__bind_from_where(pz_binder_t *b, pz_ast_from_t *const *from, int n_from,
     s->outer = b->scope;
     pz_bx_t *pred = NULL, **cj = NULL;
     int n = 0, cap = 0;
+    int rc0 = s_bind_ons(b, items, s, ons, non, &cj, &n, &cap);
+    if (rc0 != 0) {
+        return rc0;
+    }
     if (where != NULL) {
         pz_scope_t *keep = b->scope;
         b->scope = s;
@@ -784,7 +754,7 @@ int pz__bind_from_where(pz_binder_t *b, pz_ast_from_t *const *from, int n_from,
         }
     }
     pz_bx_t *rest = NULL;
-    int rc = s_join_items(b, items, n_from, cj, n, plan, &rest);
+    int rc = s_join_items(b, items, n_from, cj, n, fixed, plan, &rest);
     if (rc == 0 && rest != NULL) {
         pz_pn_t *f = pz__pn_new(b, PZ_PN_FILTER, (*plan)->n_cols);
         if (f == NULL) {

@@ -19,6 +19,8 @@ PZ_SCHEMA_DEFINE(pz_cat_index)
 PZ_SCHEMA_DEFINE(pz_cat_check)
 PZ_SCHEMA_DEFINE(pz_cat_fk)
 PZ_SCHEMA_DEFINE(pz_cat_desc)
+PZ_SCHEMA_DEFINE(pz_cat_colstat)
+PZ_SCHEMA_DEFINE(pz_cat_stats)
 
 /* Buckets of each cache table: descriptors of a busy schema number in the hundreds. */
 #define S_BUCKETS 256
@@ -35,12 +37,37 @@ typedef struct s_name {
     struct s_name *next;
 } s_name_t;
 
+/* Tables whose write counters are kept (past it the counters restart: a refresh is late, never
+ * wrong). */
+#define S_WRITTEN_MAX 100000
+
+/* A table's statistics as stored (bytes NULL: it has none), flushed with the descriptors. */
+typedef struct s_stats {
+    uint32_t table;
+    uint8_t *bytes;
+    size_t len;
+    struct s_stats *next;
+} s_stats_t;
+
+/* Rows written to a table since its statistics were collected (not flushed by DDL). */
+typedef struct s_written {
+    uint32_t table;
+    uint64_t rows;
+    bool queued;
+    struct s_written *next;
+} s_written_t;
+
 struct pz_cat {
     pthread_mutex_t mu;
     _Atomic uint64_t gen; /* bumped by every flush: plans bound before it are stale */
     pz_cat_entry_t *descs[S_BUCKETS];
     s_name_t *names[S_BUCKETS];
     size_t n_names;
+    s_stats_t *stats[S_BUCKETS];
+    s_written_t *written[S_BUCKETS];
+    size_t n_written;
+    void (*bg_stop)(void *arg);
+    void *bg;
 };
 
 pz_cat_t *pz_cat_new(void)
@@ -74,8 +101,26 @@ static void s_flush_locked(pz_cat_t *c)
             free(e);
         }
         c->names[i] = NULL;
+        for (s_stats_t *e = c->stats[i], *n; e != NULL; e = n) {
+            n = e->next;
+            free(e->bytes);
+            free(e);
+        }
+        c->stats[i] = NULL;
     }
     c->n_names = 0;
+}
+
+static void s_written_clear_locked(pz_cat_t *c)
+{
+    for (int i = 0; i < S_BUCKETS; i++) {
+        for (s_written_t *e = c->written[i], *n; e != NULL; e = n) {
+            n = e->next;
+            free(e);
+        }
+        c->written[i] = NULL;
+    }
+    c->n_written = 0;
 }
 
 void pz_cat_flush(pz_cat_t *c)
@@ -96,7 +141,11 @@ void pz_cat_destroy(pz_cat_t **cp)
     if (cp == NULL || *cp == NULL) {
         return;
     }
+    if ((*cp)->bg_stop != NULL) {
+        (*cp)->bg_stop((*cp)->bg); /* joins the refresher, which uses the catalog */
+    }
     s_flush_locked(*cp);
+    s_written_clear_locked(*cp);
     pthread_mutex_destroy(&(*cp)->mu);
     free(*cp);
     *cp = NULL;
@@ -114,6 +163,13 @@ size_t pz_cat_key_seq(uint8_t *buf, uint32_t id)
     buf[0] = PZ_KEY_SYSTEM_PREFIX;
     buf[1] = 's';
     return pz_key_put_uvarint(buf, PZ_CAT_KEY_BYTES, 2, id);
+}
+
+size_t pz_cat_key_stats(uint8_t *buf, uint32_t table_id)
+{
+    buf[0] = PZ_KEY_SYSTEM_PREFIX;
+    buf[1] = 't';
+    return pz_key_put_uvarint(buf, PZ_CAT_KEY_BYTES, 2, table_id);
 }
 
 size_t pz_cat_key_name(uint8_t *buf, uint32_t db_id, uint32_t schema_id, const char *name)
@@ -458,4 +514,180 @@ const pz_cat_index_t *pz_cat_unique_on(const pz_cat_desc_t *d, const pz_cat_icol
         }
     }
     return NULL;
+}
+
+/* ---- statistics ------------------------------------------------------------------------------ */
+
+static int s_stats_decode(const uint8_t *bytes, size_t len, pz_arena_t *a, pz_cat_stats_t **out)
+{
+    pz_cat_stats_t *st = pz_arena_alloc(a, sizeof *st);
+    pz_cur_t cur;
+    int rc = st ? pz__cur_init(bytes, len, &cur) : PZ_ENOMEM;
+    rc = rc ? rc : pz_cat_stats_decode_cur(&cur, st, a, 0);
+    *out = rc ? NULL : st;
+    return rc;
+}
+
+/* Copies the cached bytes of table's statistics under the lock: 1 cached (*bytes NULL when
+ * the table has none), 0 not cached. */
+static int s_stats_cached(pz_cat_t *c, uint32_t table, uint8_t **bytes, size_t *len)
+{
+    int hit = 0;
+    pthread_mutex_lock(&c->mu);
+    for (s_stats_t *e = c->stats[table % S_BUCKETS]; e != NULL; e = e->next) {
+        if (e->table == table) {
+            hit = 1;
+            *bytes = e->bytes ? malloc(e->len) : NULL;
+            *len = e->len;
+            if (e->bytes != NULL && *bytes != NULL) {
+                memcpy(*bytes, e->bytes, e->len);
+            }
+            hit = e->bytes != NULL && *bytes == NULL ? 0 : 1; /* out of memory: read again */
+            break;
+        }
+    }
+    pthread_mutex_unlock(&c->mu);
+    return hit;
+}
+
+/* Replaces the cached entry of table (takes bytes; NULL caches absence). */
+static void s_stats_cache(pz_cat_t *c, uint32_t table, uint8_t *bytes, size_t len)
+{
+    s_stats_t *n = calloc(1, sizeof *n);
+    if (n == NULL) {
+        free(bytes);
+        return;
+    }
+    *n = (s_stats_t){.table = table, .bytes = bytes, .len = len};
+    pthread_mutex_lock(&c->mu);
+    s_stats_t **pp = &c->stats[table % S_BUCKETS];
+    for (; *pp != NULL; pp = &(*pp)->next) {
+        if ((*pp)->table == table) {
+            s_stats_t *old = *pp;
+            *pp = old->next;
+            free(old->bytes);
+            free(old);
+            break;
+        }
+    }
+    n->next = c->stats[table % S_BUCKETS];
+    c->stats[table % S_BUCKETS] = n;
+    pthread_mutex_unlock(&c->mu);
+}
+
+int pz_cat_stats_get(pz_cat_t *c, pz_sql_kv_t *kv, uint32_t table_id, pz_arena_t *a,
+                     pz_cat_stats_t **out, pz_sql_err_t *err)
+{
+    assert(c != NULL && out != NULL);
+    *out = NULL;
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    if (!s_stats_cached(c, table_id, &bytes, &len)) {
+        uint8_t key[PZ_CAT_KEY_BYTES];
+        size_t kl = pz_cat_key_stats(key, table_id);
+        bool found = false;
+        int rc = s_get(kv, key, kl, &found, &bytes, &len, err);
+        if (rc != 0) {
+            return rc;
+        }
+        uint8_t *keep = NULL;
+        if (found && (keep = malloc(len ? len : 1)) != NULL) {
+            memcpy(keep, bytes, len);
+        }
+        if (!found || keep != NULL) {
+            s_stats_cache(c, table_id, keep, len);
+        }
+    }
+    if (bytes == NULL) {
+        return 0;
+    }
+    int rc = s_stats_decode(bytes, len, a, out);
+    free(bytes);
+    /* Statistics that cannot be decoded (a newer format) are ignored, not an error: the
+     * planner falls back to its defaults. */
+    return rc == PZ_ENOMEM ? pz_sql_err_code(err, rc, "reading table statistics") : 0;
+}
+
+int pz_cat_stats_put(pz_cat_t *c, pz_sql_kv_t *kv, const pz_cat_stats_t *st, pz_sql_err_t *err)
+{
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    int rc = pz_cat_stats_encode(&pk, st);
+    if (rc != 0) {
+        msgpack_sbuffer_destroy(&sb);
+        return pz_sql_err_code(err, rc, "encoding table statistics");
+    }
+    uint8_t key[PZ_CAT_KEY_BYTES];
+    size_t kl = pz_cat_key_stats(key, st->table);
+    pz_kv_req_t r = {.op = PZ_KV_PUT,
+                     .key = {.ptr = key, .len = (uint32_t)kl},
+                     .value = {.ptr = (const uint8_t *)sb.data, .len = (uint32_t)sb.size}};
+    pz_msg_t *reply = NULL;
+    pz_kv_batch_resp_t resp;
+    rc = pz_sql_kv_send(kv, &r, 1, false, &reply, &resp, err);
+    pz_msg_free(&reply);
+    if (rc != 0) {
+        msgpack_sbuffer_destroy(&sb);
+        return rc;
+    }
+    pz_cat_flush(c); /* plans made with the old numbers are planned again */
+    s_stats_cache(c, st->table, (uint8_t *)sb.data, sb.size);
+    pthread_mutex_lock(&c->mu);
+    for (s_written_t *e = c->written[st->table % S_BUCKETS]; e != NULL; e = e->next) {
+        if (e->table == st->table) {
+            e->rows = 0;
+            e->queued = false;
+        }
+    }
+    pthread_mutex_unlock(&c->mu);
+    return 0;
+}
+
+bool pz_cat_stats_written(pz_cat_t *c, uint32_t table_id, uint64_t n, double rows, double fraction,
+                          uint64_t floor_rows)
+{
+    bool due = false;
+    pthread_mutex_lock(&c->mu);
+    s_written_t *e = c->written[table_id % S_BUCKETS];
+    while (e != NULL && e->table != table_id) {
+        e = e->next;
+    }
+    if (e == NULL && c->n_written >= S_WRITTEN_MAX) {
+        s_written_clear_locked(c);
+    }
+    if (e == NULL && (e = calloc(1, sizeof *e)) != NULL) {
+        e->table = table_id;
+        e->next = c->written[table_id % S_BUCKETS];
+        c->written[table_id % S_BUCKETS] = e;
+        c->n_written++;
+    }
+    if (e != NULL) {
+        e->rows += n;
+        due = !e->queued && (double)e->rows > rows * fraction + (double)floor_rows;
+        e->queued |= due;
+    }
+    pthread_mutex_unlock(&c->mu);
+    return due;
+}
+
+bool pz_cat_set_background(pz_cat_t *c, void (*stop)(void *arg), void *arg)
+{
+    pthread_mutex_lock(&c->mu);
+    bool ok = c->bg_stop == NULL;
+    if (ok) {
+        c->bg_stop = stop;
+        c->bg = arg;
+    }
+    pthread_mutex_unlock(&c->mu);
+    return ok;
+}
+
+void *pz_cat_background(pz_cat_t *c)
+{
+    pthread_mutex_lock(&c->mu);
+    void *bg = c->bg;
+    pthread_mutex_unlock(&c->mu);
+    return bg;
 }

@@ -9,6 +9,8 @@
  *                                         PostgreSQL: the value names the table and the index
  *   \x04 'c'                              the next descriptor id
  *   \x04 's' <id>                         a sequence's current value
+ *   \x04 't' <table id>                   the table's statistics (pz_cat_stats msgpack, written
+ *                                         by ANALYZE and the automatic refresher: sql_stats.h)
  * (<id> and the other integers are order-preserving uvarints, names keys.h bytes.)
  *
  * A DDL statement writes its descriptors and name entries in one KV batch, so it is atomic; the
@@ -104,6 +106,21 @@ PZ_SCHEMA_DECLARE(pz_cat_fk)
                                                            the table id); added in v1.1 */
 PZ_SCHEMA_DECLARE(pz_cat_desc)
 
+/* Statistics of one column (sql_stats.h): distinct non-NULL values (a HyperLogLog estimate)
+ * and NULLs, as counts so fractions follow from the table's row count. */
+#define PZ_SCHEMA_pz_cat_colstat(X)                                                                \
+    X(U32, col, _, _)                                                                              \
+    X(U64, distinct, _, _)                                                                         \
+    X(U64, nulls, _, _)
+PZ_SCHEMA_DECLARE(pz_cat_colstat)
+
+#define PZ_SCHEMA_pz_cat_stats(X)                                                                  \
+    X(U32, table, _, _)                                                                            \
+    X(U64, rows, _, _)                                                                             \
+    X(I64, created_us, _, _) /* when collected (µs since the Unix epoch) */                       \
+    X(ARR, cols, pz_cat_colstat, PZ_CAT_COLS_MAX)
+PZ_SCHEMA_DECLARE(pz_cat_stats)
+
 /* A cached descriptor: the decoded struct, its bytes and arena. Read-only once published. */
 typedef struct pz_cat_entry {
     pz_cat_desc_t d;
@@ -146,6 +163,7 @@ int pz_cat_alloc_id(pz_sql_kv_t *kv, uint32_t *id, pz_sql_err_t *err);
 
 /* Key builders (buf of at least PZ_CAT_KEY_BYTES); return the length. */
 #define PZ_CAT_KEY_BYTES 256
+size_t pz_cat_key_stats(uint8_t *buf, uint32_t table_id);
 size_t pz_cat_key_desc(uint8_t *buf, uint32_t id);
 size_t pz_cat_key_name(uint8_t *buf, uint32_t db_id, uint32_t schema_id, const char *name);
 size_t pz_cat_key_seq(uint8_t *buf, uint32_t id);
@@ -154,6 +172,22 @@ size_t pz_cat_key_seq(uint8_t *buf, uint32_t id);
 int pz_cat_desc_pack(const pz_cat_desc_t *d, uint8_t **buf, size_t *len);
 /* A name entry's value: id and index id. */
 size_t pz_cat_name_value(uint8_t *buf, uint32_t id, uint32_t index_id);
+
+/* Table statistics through the cache (absence is cached too: a table never analyzed costs no KV
+ * read per statement). *out is decoded into arena a, or NULL when the table has none. */
+int pz_cat_stats_get(pz_cat_t *c, pz_sql_kv_t *kv, uint32_t table_id, pz_arena_t *a,
+                     pz_cat_stats_t **out, pz_sql_err_t *err);
+/* Stores a table's statistics (one KV put) and replaces the cached copy; plans bound before
+ * are made stale (pz_cat_generation changes) so they are planned again with the new numbers. */
+int pz_cat_stats_put(pz_cat_t *c, pz_sql_kv_t *kv, const pz_cat_stats_t *st, pz_sql_err_t *err);
+/* Adds n rows written to a table's counter since its last collection; true (once, until the
+ * next collection resets the counter) when they pass the staleness threshold for `rows`. */
+bool pz_cat_stats_written(pz_cat_t *c, uint32_t table_id, uint64_t n, double rows, double fraction,
+                          uint64_t floor_rows);
+/* A background helper the catalog stops when it is destroyed (the statistics refresher): stop
+ * is called once, before the catalog is freed. Set once; false when one is set already. */
+bool pz_cat_set_background(pz_cat_t *c, void (*stop)(void *arg), void *arg);
+void *pz_cat_background(pz_cat_t *c);
 
 /* C string equality with a descriptor view. */
 bool pz_cat_name_eq(pz_view_t v, const char *s);

@@ -23,6 +23,7 @@
 #include "sql_ddl.h"
 #include "sql_shape.h"
 #include "sql_vtab_int.h"
+#include "sql_stats.h"
 
 #define S_SEARCH_PATH_MAX 8
 /* Server-side retries of a statement that lost a race (40001): contention of a few clients on
@@ -669,12 +670,13 @@ static int s_run(pz_sql_conn_t *c, const pz_ast_stmt_t *s, const pz_sql_sink_t *
         snprintf(tag, 64, "DISCARD ALL");
         break;
     case PZ_AS_VACUUM:
+        /* ANALYZE, and VACUUM's ANALYZE option, collect statistics (sql_stats.c). */
+        rc = s->analyze || s->vacuum_analyze ? pz_stats_analyze(&st.b, s, tag) : 0;
         snprintf(tag, 64, s->analyze ? "ANALYZE" : "VACUUM");
-        if (sink->notice != NULL) {
+        if (rc == 0 && !s->analyze && sink->notice != NULL) {
             pz_sql_err_t n = {0};
-            pz_sql_err_set(&n, "00000", "%s does nothing yet", s->analyze ? "ANALYZE" : "VACUUM");
-            pz_sql_err_detail(&n, "Old row versions are not garbage-collected and no table "
-                                  "statistics are kept yet.");
+            pz_sql_err_set(&n, "00000", "VACUUM does nothing yet");
+            pz_sql_err_detail(&n, "Old row versions are not garbage-collected yet.");
             sink->notice(sink->ctx, &n);
         }
         break;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "sql_exec.h"
+#include "sql_stats.h"
 
 int pz_scan_open(pz_ex_t *ex, pz_pn_t *pn);
 int pz_scan_next(pz_ex_t *ex, pz_pn_t *pn, pz_datum_t **row);
@@ -25,6 +26,9 @@ int pz_funcscan_open(pz_ex_t *ex, pz_pn_t *pn);
 int pz_recursive_open(pz_ex_t *ex, pz_pn_t *pn);
 int pz_recursive_next(pz_ex_t *ex, pz_pn_t *pn, pz_datum_t **row);
 int pz_worktable_open(pz_ex_t *ex, pz_pn_t *pn);
+int pz_join_open(pz_ex_t *ex, pz_pn_t *pn);
+int pz_join_next(pz_ex_t *ex, pz_pn_t *pn, pz_datum_t **row);
+void pz_join_close(pz_ex_t *ex, pz_pn_t *pn);
 
 /* ---- VALUES, FILTER, PROJECT -------------------------------------------------------------- */
 
@@ -631,6 +635,9 @@ int pz_pn_open(pz_ex_t *ex, pz_pn_t *pn)
         return pz_recursive_open(ex, pn);
     case PZ_PN_WORKTABLE:
         return pz_worktable_open(ex, pn);
+    case PZ_PN_LOOKUPJOIN:
+    case PZ_PN_MERGEJOIN:
+        return pz_join_open(ex, pn); /* sql_join.c */
     default:
         break;
     }
@@ -722,6 +729,9 @@ static int s_next(pz_ex_t *ex, pz_pn_t *pn, pz_datum_t **row)
         return pz_rowbuf_next(pn->st, row);
     case PZ_PN_RECURSIVE:
         return pz_recursive_next(ex, pn, row);
+    case PZ_PN_LOOKUPJOIN:
+    case PZ_PN_MERGEJOIN:
+        return pz_join_next(ex, pn, row);
     default:
         return pz_sql_err_set(ex->err, "XX000", "plan node %d cannot run", pn->kind);
     }
@@ -742,7 +752,12 @@ void pz_pn_close(pz_ex_t *ex, pz_pn_t *pn)
     case PZ_PN_INSERT:
     case PZ_PN_UPDATE:
     case PZ_PN_DELETE:
+        pz_stats_note_dml(ex, pn); /* rows written make statistics stale (sql_stats.c) */
         pz_dml_close(ex, pn);
+        break;
+    case PZ_PN_LOOKUPJOIN:
+    case PZ_PN_MERGEJOIN:
+        pz_join_close(ex, pn);
         break;
     case PZ_PN_HASHJOIN:
     case PZ_PN_DISTINCT:

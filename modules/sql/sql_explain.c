@@ -34,7 +34,9 @@ static const char *s_kind(const pz_pn_t *pn)
                                         [PZ_PN_WORKTABLE] = "WorkTable Scan",
                                         [PZ_PN_INSERT] = "Insert",
                                         [PZ_PN_UPDATE] = "Update",
-                                        [PZ_PN_DELETE] = "Delete"};
+                                        [PZ_PN_DELETE] = "Delete",
+                                        [PZ_PN_LOOKUPJOIN] = "Lookup Join",
+                                        [PZ_PN_MERGEJOIN] = "Merge Join"};
     return pn->kind < sizeof names / sizeof names[0] && names[pn->kind] ? names[pn->kind] : "?";
 }
 
@@ -63,8 +65,16 @@ static int s_node(const pz_sql_sink_t *sink, const pz_pn_t *pn, int depth, bool 
         } else {
             n += snprintf(line + n, sizeof line - (size_t)n, " (full)");
         }
-    } else if (pn->kind == PZ_PN_NLJOIN || pn->kind == PZ_PN_HASHJOIN) {
+    } else if (pn->kind == PZ_PN_NLJOIN || pn->kind == PZ_PN_HASHJOIN ||
+               pn->kind == PZ_PN_MERGEJOIN) {
         n += snprintf(line + n, sizeof line - (size_t)n, " (%s)", joins[pn->join % 5]);
+    } else if (pn->kind == PZ_PN_LOOKUPJOIN) {
+        /* The right side is read by the join, not run: named here instead of as a child. */
+        const pz_cat_desc_t *d = &pn->right->table->d;
+        const pz_cat_index_t *ix = pn->right->index ? pn->right->index : &d->indexes[0];
+        n += snprintf(line + n, sizeof line - (size_t)n, " (%s) on %.*s using %.*s (%d key%s)",
+                      joins[pn->join % 5], (int)d->name.len, d->name.ptr, (int)ix->name.len,
+                      ix->name.ptr, pn->n_keys, pn->n_keys == 1 ? "" : "s");
     }
     if (n < (int)sizeof line) {
         n += snprintf(line + n, sizeof line - (size_t)n, "  (rows=%.0f)",
@@ -82,7 +92,7 @@ static int s_node(const pz_sql_sink_t *sink, const pz_pn_t *pn, int depth, bool 
     if (rc == 0 && pn->left != NULL) {
         rc = s_node(sink, pn->left, depth + 1, analyze);
     }
-    if (rc == 0 && pn->right != NULL) {
+    if (rc == 0 && pn->right != NULL && pn->kind != PZ_PN_LOOKUPJOIN) {
         rc = s_node(sink, pn->right, depth + 1, analyze);
     }
     return rc;

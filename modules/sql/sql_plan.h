@@ -158,7 +158,13 @@ typedef enum {
     PZ_PN_WORKTABLE,
     PZ_PN_INSERT,
     PZ_PN_UPDATE,
-    PZ_PN_DELETE
+    PZ_PN_DELETE,
+    /* added with the cost-based planner (sql_join.c): */
+    PZ_PN_LOOKUPJOIN, /* left rows in batches; right: a SCAN node naming the table and index
+                         whose leading columns lkeys fix (read, never opened); pred over the
+                         joined row; inner and left */
+    PZ_PN_MERGEJOIN   /* both inputs ordered ascending on lkeys / rkeys (NULLs first): no
+                         buffering but one right key group; every join type */
 } pz_pn_kind_t;
 
 /* A key span to scan: [lo, hi) built at open from constant/parameter bounds. */
@@ -258,6 +264,11 @@ struct pz_pn {
     bool sub_done;
     pz_datum_t *sub_rows; /* first column of each row */
     uint32_t sub_n;
+
+    /* Added with table statistics and the cost-based planner (sql_cost.c, sql_bind_join.c). */
+    pz_cat_stats_t *stats; /* SCAN: the table's statistics, NULL when never collected */
+    double est_cost;       /* the planner's cost of producing every row (rows-read units) */
+    double table_rows;     /* SCAN: the table's estimated row count */
 };
 
 #endif

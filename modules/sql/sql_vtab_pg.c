@@ -192,6 +192,14 @@ int pz__vt_build_pg_class(pz_vt_ctx_t *c)
         /* PostgreSQL enforces foreign keys with (internal) triggers on both tables, and psql's
          * \d lists a table's foreign keys and referrers only when this is set. */
         pz__vt_bool(c, "relhastriggers", d->fks_len > 0 || d->referenced_by_len > 0);
+        if (kind == 'r') {
+            /* The row count of the last statistics collection; -1 (PostgreSQL 15's "never
+             * analyzed") without one. The catalog caches statistics, absence included. */
+            pz_cat_stats_t *st = NULL;
+            pz_sql_err_t e = {0};
+            (void)pz_cat_stats_get(c->ex->cat, c->ex->kv, d->id, c->tmp, &st, &e);
+            pz__vt_float(c, "reltuples", st ? (double)st->rows : -1);
+        }
         rc = pz__vt_push(c);
         for (uint32_t k = 0; k < d->indexes_len && rc == 0; k++) {
             const pz_cat_index_t *ix = &d->indexes[k];
