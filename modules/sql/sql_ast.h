@@ -362,6 +362,8 @@ struct pz_ast_stmt {
     int n_cols;
     bool default_values;
     int on_conflict;            /* 0 none, 1 DO NOTHING, 2 DO UPDATE */
+    bool upsert;                /* CockroachDB's UPSERT INTO (sql_crdb.c): INSERT that updates
+                                   the written columns of a row whose primary key exists */
     const char **conflict_cols; /* ON CONFLICT (cols) */
     int n_conflict_cols;
     const char *conflict_constraint; /* ON CONFLICT ON CONSTRAINT name */
@@ -373,7 +375,6 @@ struct pz_ast_stmt {
     int n_from;
     pz_ast_target_t *returning;
     int n_returning;
-    bool upsert; /* UPSERT INTO (CockroachDB) — not in PostgreSQL's grammar: never set today */
 
     /* CREATE TABLE */
     pz_ast_coldef_t *coldefs;

@@ -20,6 +20,7 @@
 #include <strings.h>
 
 #include "sql_ast_int.h"
+#include "sql_crdb.h"
 
 #define S_OK_OR_RETURN(x)                                                                          \
     do {                                                                                           \
@@ -980,6 +981,10 @@ static int s_build_all(const PgQuery__ParseResult *tree, void *ctx)
     return 0;
 }
 
+/* UPSERT statements rewritten in one query string; past this the rest stay UPSERT, a syntax
+ * error (a script of thousands of UPSERTs belongs in one multi-row statement). */
+#define S_UPSERTS_MAX 256
+
 int pz_ast_build(pz_arena_t *a, const char *query, const _Atomic bool *cancel,
                  pz_ast_stmt_t ***stmts, int *n, pz_sql_err_t *err)
 {
@@ -987,6 +992,8 @@ int pz_ast_build(pz_arena_t *a, const char *query, const _Atomic bool *cancel,
     *stmts = NULL;
     *n = 0;
     pz_sql_err_clear(err);
+    int upsert_at[S_UPSERTS_MAX], n_upsert = 0;
+    query = pz_crdb_rewrite(a, query, upsert_at, S_UPSERTS_MAX, &n_upsert);
     s_build_t c = {.b = {.a = a, .query = query, .query_len = strlen(query), .err = err}};
     if (c.b.query_len > INT32_MAX) {
         pz_sql_err_set(err, "54000", "query string too long");
@@ -995,6 +1002,15 @@ int pz_ast_build(pz_arena_t *a, const char *query, const _Atomic bool *cancel,
     pz_sql_parse_t p;
     int rc = pz__sql_parse_tree(query, cancel, s_build_all, &c, &p);
     if (rc == 0) {
+        for (int i = 0; i < c.n; i++) {
+            pz_ast_stmt_t *st = c.stmts[i];
+            int end = st->length > 0 ? st->location + st->length : (int)c.b.query_len;
+            pz_ast_stmt_t *ins = st->kind == PZ_AS_INSERT ? st : st->inner; /* EXPLAIN's */
+            for (int k = 0; ins != NULL && k < n_upsert; k++) {
+                ins->upsert |=
+                    ins->kind == PZ_AS_INSERT && upsert_at[k] >= st->location && upsert_at[k] < end;
+            }
+        }
         *stmts = c.stmts;
         *n = c.n;
         return 0;

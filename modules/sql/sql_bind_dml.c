@@ -382,6 +382,46 @@ static int s_insert_query(pz_binder_t *b, const pz_ast_stmt_t *s, const pz_cat_d
     return 0;
 }
 
+/* CockroachDB's UPSERT: a row whose primary key exists gets the written columns (every column
+ * without a column list, so unlisted ones take their defaults), others are inserted; other
+ * unique indexes are not arbiters. As INSERT ... ON CONFLICT (pk) DO UPDATE SET c = excluded.c. */
+static int s_upsert(pz_binder_t *b, const pz_ast_stmt_t *s, pz_pn_t *pn)
+{
+    pz_dml_t *m = pn->dml;
+    const pz_cat_desc_t *d = &m->table->d;
+    if (s->on_conflict != 0) {
+        return pz__bind_err(b, s->location, "42601", "UPSERT cannot have an ON CONFLICT clause");
+    }
+    m->conflict_set = pz__bind_alloc(b, sizeof *m->conflict_set * (d->cols_len + 1));
+    if (m->conflict_set == NULL) {
+        return PZ_ENOMEM;
+    }
+    const pz_cat_index_t *pk = &d->indexes[0];
+    int n_set = 0;
+    for (uint32_t c = 0; c < d->cols_len; c++) {
+        bool key = false, listed = s->n_cols == 0;
+        for (uint32_t k = 0; k < pk->cols_len; k++) {
+            key |= pk->cols[k].col == d->cols[c].id;
+        }
+        for (int i = 0; !listed && i < s->n_cols; i++) {
+            listed = pz_cat_name_eq(d->cols[c].name, s->cols[i]);
+        }
+        if (key || !listed || d->cols[c].hidden) {
+            continue;
+        }
+        pz_bx_t *x = pz__bx_new(b, PZ_BX_COL, pz_cat_col_type(&d->cols[c]));
+        if (x == NULL) {
+            return PZ_ENOMEM;
+        }
+        x->idx = (int)(d->cols_len + c); /* the excluded (proposed) row's column */
+        m->conflict_set[c] = x;
+        n_set++;
+    }
+    m->on_conflict = n_set > 0 ? 2 : 1;
+    m->conflict_any = false;
+    return 0;
+}
+
 static int s_on_conflict(pz_binder_t *b, const pz_ast_stmt_t *s, pz_pn_t *pn, const char *rel)
 {
     pz_dml_t *m = pn->dml;
@@ -521,7 +561,9 @@ static int s_insert(pz_binder_t *b, const pz_ast_stmt_t *s, pz_pn_t **out)
     pn->left = src;
     const char *rel = s->rel_alias ? s->rel_alias : s->rel.name;
     rc = s_dml_common(b, s, t, pn, rel);
-    rc = rc ? rc : (s->on_conflict ? s_on_conflict(b, s, pn, rel) : 0);
+    rc = rc          ? rc
+         : s->upsert ? s_upsert(b, s, pn)
+                     : (s->on_conflict ? s_on_conflict(b, s, pn, rel) : 0);
     *out = pn;
     return rc;
 }
