@@ -25,6 +25,9 @@ int pz_funcscan_open(pz_ex_t *ex, pz_pn_t *pn);
 int pz_recursive_open(pz_ex_t *ex, pz_pn_t *pn);
 int pz_recursive_next(pz_ex_t *ex, pz_pn_t *pn, pz_datum_t **row);
 int pz_worktable_open(pz_ex_t *ex, pz_pn_t *pn);
+int pz_sort_open(pz_ex_t *ex, pz_pn_t *pn, int64_t bound);
+int pz_sort_next(pz_ex_t *ex, pz_pn_t *pn, pz_datum_t **row);
+void pz_sort_close(pz_ex_t *ex, pz_pn_t *pn);
 
 /* ---- VALUES, FILTER, PROJECT -------------------------------------------------------------- */
 
@@ -447,6 +450,22 @@ static int s_eval_count(pz_ex_t *ex, pz_bx_t *x, const char *what, int64_t *out)
     return 0;
 }
 
+/* LIMIT evaluates its counts before its input opens, so a SORT below keeps only the rows the
+ * limit can return (top-N, sql_sort.c). */
+static int s_limit_open(pz_ex_t *ex, pz_pn_t *pn, s_st_t *st)
+{
+    int rc = s_eval_count(ex, pn->limit, "LIMIT", &st->limit);
+    rc = rc ? rc : s_eval_count(ex, pn->offset, "OFFSET", &st->offset);
+    if (rc != 0) {
+        return rc;
+    }
+    int64_t off = st->offset > 0 ? st->offset : 0;
+    if (pn->left->kind != PZ_PN_SORT || st->limit < 0 || st->limit > INT64_MAX - off) {
+        return pz_pn_open(ex, pn->left);
+    }
+    return pz_sort_open(ex, pn->left, st->limit + off);
+}
+
 static int s_limit_next(pz_ex_t *ex, pz_pn_t *pn, s_st_t *st, pz_datum_t **row)
 {
     for (;;) {
@@ -478,64 +497,6 @@ static int s_distinct_next(pz_ex_t *ex, pz_pn_t *pn, s_st_t *st, pz_datum_t **ro
             return 1;
         }
     }
-}
-
-typedef struct {
-    pz_ex_t *ex;
-    const pz_pn_t *pn;
-} s_sortctx_t;
-
-/* Sorted rows carry their key values after the row's columns. */
-static int s_sort_cmp(const void *a, const void *b, void *arg)
-{
-    const s_sortctx_t *c = arg;
-    const pz_datum_t *x = *(pz_datum_t *const *)a, *y = *(pz_datum_t *const *)b;
-    int base = c->pn->n_cols;
-    for (int i = 0; i < c->pn->n_sort; i++) {
-        const pz_sortkey_t *k = &c->pn->keys[i];
-        int r = pz_sort_cmp(&x[base + i], &y[base + i], k->desc, k->nulls_first);
-        if (r != 0) {
-            return r;
-        }
-    }
-    return 0;
-}
-
-static int s_sort_open(pz_ex_t *ex, pz_pn_t *pn, s_st_t *st)
-{
-    pz_datum_t *r;
-    int rc;
-    int w = pn->n_cols + pn->n_sort;
-    pz_datum_t *tmp = pz_ex_alloc(ex, sizeof *tmp * (size_t)w);
-    if (tmp == NULL) {
-        return PZ_ENOMEM;
-    }
-    while ((rc = pz_pn_next(ex, pn->left, &r)) == 1) {
-        memcpy(tmp, r, sizeof *tmp * (size_t)pn->n_cols);
-        for (int i = 0; i < pn->n_sort && rc == 1; i++) {
-            rc = pz_bx_eval(ex, pn->keys[i].expr, r, &tmp[pn->n_cols + i]) == 0 ? 1 : -1;
-        }
-        if (rc != 1 || (rc = s_push_row(ex, st, tmp, w)) != 0) {
-            return rc < 0 ? rc : PZ_ENOMEM;
-        }
-    }
-    if (rc != 0) {
-        return rc;
-    }
-    s_sortctx_t c = {ex, pn};
-    if (st->n_rows > 1) {
-        qsort_r(st->rows, st->n_rows, sizeof *st->rows, s_sort_cmp, &c);
-    }
-    return 0;
-}
-
-static int s_rows_next(s_st_t *st, pz_datum_t **row)
-{
-    if (st->rpos >= st->n_rows) {
-        return 0;
-    }
-    *row = st->rows[st->rpos++];
-    return 1;
 }
 
 /* UNION: distinct over both; INTERSECT/EXCEPT: count the right side, then stream the left. */
@@ -631,6 +592,8 @@ int pz_pn_open(pz_ex_t *ex, pz_pn_t *pn)
         return pz_recursive_open(ex, pn);
     case PZ_PN_WORKTABLE:
         return pz_worktable_open(ex, pn);
+    case PZ_PN_SORT:
+        return pz_sort_open(ex, pn, -1); /* sql_sort.c */
     default:
         break;
     }
@@ -643,6 +606,9 @@ int pz_pn_open(pz_ex_t *ex, pz_pn_t *pn)
     if (st->row == NULL) {
         return PZ_ENOMEM;
     }
+    if (pn->kind == PZ_PN_LIMIT) {
+        return s_limit_open(ex, pn, st);
+    }
     int rc = pn->left ? pz_pn_open(ex, pn->left) : 0;
     rc = rc ? rc : (pn->right ? pz_pn_open(ex, pn->right) : 0);
     if (rc != 0) {
@@ -652,13 +618,8 @@ int pz_pn_open(pz_ex_t *ex, pz_pn_t *pn)
     case PZ_PN_NLJOIN:
     case PZ_PN_HASHJOIN:
         return s_join_open(ex, pn, st);
-    case PZ_PN_LIMIT:
-        rc = s_eval_count(ex, pn->limit, "LIMIT", &st->limit);
-        return rc ? rc : s_eval_count(ex, pn->offset, "OFFSET", &st->offset);
     case PZ_PN_DISTINCT:
         return pz_ht_init(ex, &st->ht, pn->n_keys > 0 ? pn->n_keys : pn->n_cols);
-    case PZ_PN_SORT:
-        return s_sort_open(ex, pn, st);
     case PZ_PN_SETOP:
         return s_setop_open(ex, pn, st);
     default:
@@ -704,7 +665,7 @@ static int s_next(pz_ex_t *ex, pz_pn_t *pn, pz_datum_t **row)
     case PZ_PN_WINDOW:
         return pz_window_next(ex, pn, row);
     case PZ_PN_SORT:
-        return s_rows_next(st, row);
+        return pz_sort_next(ex, pn, row);
     case PZ_PN_LIMIT:
         return s_limit_next(ex, pn, st, row);
     case PZ_PN_DISTINCT:
@@ -738,6 +699,9 @@ void pz_pn_close(pz_ex_t *ex, pz_pn_t *pn)
         break;
     case PZ_PN_AGG:
         pz_agg_close(ex, pn);
+        break;
+    case PZ_PN_SORT:
+        pz_sort_close(ex, pn);
         break;
     case PZ_PN_INSERT:
     case PZ_PN_UPDATE:

@@ -15,6 +15,8 @@
 #define PZ_SQL_HELD_MAX 64
 
 typedef struct pz_cte_buf pz_cte_buf_t;
+struct pz_spill_env;  /* sql_spill.h */
+struct pz_spill_stat; /* sql_spill.h */
 
 struct pz_ex {
     pz_arena_t *arena; /* the statement's: plan, buffered rows; its limit is the budget */
@@ -40,6 +42,11 @@ struct pz_ex {
     pz_cat_entry_t *held[PZ_SQL_HELD_MAX]; /* descriptors used by the statement's writes */
     int n_held;
     bool explain_analyze;
+    /* work_mem (kB): what one buffering operator keeps in memory before it spills to temp files
+     * under spill (NULL: no temp directory, everything stays in memory under the budget). */
+    int64_t work_mem_kb;
+    struct pz_spill_env *spill;
+    struct pz_spill_stat *spill_stats; /* EXPLAIN ANALYZE's per-node memory / disk figures */
 };
 
 /* Opens a plan node (and its children) for reading. Returns 0 or an error (ex->err set). */
