@@ -88,6 +88,8 @@ int pz_ex_check_cancel(pz_ex_t *ex);
 /* Aggregates and window functions (sql_agg.c). An aggregate's running state. */
 typedef struct pz_agg_state pz_agg_state_t;
 pz_agg_state_t *pz_agg_new(pz_ex_t *ex, const pz_agg_t *agg);
+/* The same with everything the state keeps (values, array_agg items, DISTINCT's set) in mem. */
+pz_agg_state_t *pz_agg_new_in(pz_ex_t *ex, const pz_agg_t *agg, pz_arena_t *mem);
 int pz_agg_step(pz_ex_t *ex, const pz_agg_t *agg, pz_agg_state_t *st, const pz_datum_t *row);
 int pz_agg_final(pz_ex_t *ex, const pz_agg_t *agg, pz_agg_state_t *st, pz_datum_t *out);
 /* Frees what a state holds outside the statement arena (string_agg's buffer, DISTINCT's set). */
@@ -141,9 +143,14 @@ typedef struct {
     uint32_t nb;
     uint64_t n;
     int nkeys;
+    pz_arena_t *mem; /* NULL: entries in the statement arena, buckets malloc'd; else all in mem */
 } pz_htab_t;
 
 int pz_ht_init(pz_ex_t *ex, pz_htab_t *h, int nkeys);
+/* A table whose entries, rows and buckets all live in mem (a spilling operator's own arena, so
+ * its whole size is pz_arena_used(mem) and destroying mem frees it); nb buckets to start (a
+ * power of two). */
+int pz_ht_init_in(pz_ex_t *ex, pz_htab_t *h, int nkeys, pz_arena_t *mem, uint32_t nb);
 void pz_ht_free(pz_htab_t *h);
 /* The entry whose first nkeys columns equal row's; when absent and `add`, a copy of the row's
  * ncols columns is inserted (*created true). NULL when absent or out of memory (err set). */
