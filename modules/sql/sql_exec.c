@@ -28,6 +28,9 @@ int pz_worktable_open(pz_ex_t *ex, pz_pn_t *pn);
 int pz_sort_open(pz_ex_t *ex, pz_pn_t *pn, int64_t bound);
 int pz_sort_next(pz_ex_t *ex, pz_pn_t *pn, pz_datum_t **row);
 void pz_sort_close(pz_ex_t *ex, pz_pn_t *pn);
+int pz_hashset_open(pz_ex_t *ex, pz_pn_t *pn);
+int pz_hashset_next(pz_ex_t *ex, pz_pn_t *pn, pz_datum_t **row);
+void pz_hashset_close(pz_ex_t *ex, pz_pn_t *pn);
 
 /* ---- VALUES, FILTER, PROJECT -------------------------------------------------------------- */
 
@@ -482,86 +485,22 @@ static int s_limit_next(pz_ex_t *ex, pz_pn_t *pn, s_st_t *st, pz_datum_t **row)
     }
 }
 
-static int s_distinct_next(pz_ex_t *ex, pz_pn_t *pn, s_st_t *st, pz_datum_t **row)
+/* UNION ALL: the left rows, then the right ones (the other set operations and DISTINCT hash
+ * their rows: sql_hashset.c). */
+static int s_union_all_next(pz_ex_t *ex, pz_pn_t *pn, s_st_t *st, pz_datum_t **row)
 {
-    for (;;) {
-        int rc = pz_pn_next(ex, pn->left, row);
-        if (rc <= 0) {
-            return rc;
-        }
-        bool created;
-        if (pz_ht_find(ex, &st->ht, *row, pn->n_cols, true, &created) == NULL) {
-            return PZ_ENOMEM;
-        }
-        if (created) {
-            return 1;
-        }
-    }
-}
-
-/* UNION: distinct over both; INTERSECT/EXCEPT: count the right side, then stream the left. */
-static int s_setop_open(pz_ex_t *ex, pz_pn_t *pn, s_st_t *st)
-{
-    int rc = pz_ht_init(ex, &st->ht, pn->n_cols);
-    if (rc != 0 || pn->setop == PZ_SETOP_UNION) {
-        return rc;
-    }
-    pz_datum_t *r;
-    while ((rc = pz_pn_next(ex, pn->right, &r)) == 1) {
-        bool created;
-        pz_hent_t *e = pz_ht_find(ex, &st->ht, r, pn->n_cols, true, &created);
-        if (e == NULL) {
-            return PZ_ENOMEM;
-        }
-        e->count++;
+    int rc = pz_pn_next(ex, st->phase == 0 ? pn->left : pn->right, row);
+    if (rc == 0 && st->phase == 0) {
+        st->phase = 1;
+        rc = pz_pn_next(ex, pn->right, row);
     }
     return rc;
 }
 
-static int s_setop_next(pz_ex_t *ex, pz_pn_t *pn, s_st_t *st, pz_datum_t **row)
+static bool s_hashset(const pz_pn_t *pn)
 {
-    int rc;
-    if (pn->setop == PZ_SETOP_UNION) {
-        for (;;) {
-            pz_pn_t *src = st->phase == 0 ? pn->left : pn->right;
-            rc = pz_pn_next(ex, src, row);
-            if (rc == 0 && st->phase == 0) {
-                st->phase = 1;
-                continue;
-            }
-            if (rc <= 0 || pn->setop_all) {
-                return rc;
-            }
-            bool created;
-            if (pz_ht_find(ex, &st->ht, *row, pn->n_cols, true, &created) == NULL) {
-                return PZ_ENOMEM;
-            }
-            if (created) {
-                return 1;
-            }
-        }
-    }
-    bool intersect = pn->setop == PZ_SETOP_INTERSECT;
-    while ((rc = pz_pn_next(ex, pn->left, row)) == 1) {
-        bool created;
-        pz_hent_t *e = pz_ht_find(ex, &st->ht, *row, pn->n_cols, true, &created);
-        if (e == NULL) {
-            return PZ_ENOMEM;
-        }
-        /* count > 0: copies left on the right side; -1 marks a row already emitted (no ALL) */
-        if (intersect) {
-            if (e->count > 0) {
-                e->count = pn->setop_all ? e->count - 1 : -1;
-                return 1;
-            }
-        } else if (created || e->count == 0) {
-            e->count = pn->setop_all ? 0 : -1;
-            return 1;
-        } else if (e->count > 0 && pn->setop_all) {
-            e->count--;
-        }
-    }
-    return rc;
+    return pn->kind == PZ_PN_DISTINCT ||
+           (pn->kind == PZ_PN_SETOP && !(pn->setop == PZ_SETOP_UNION && pn->setop_all));
 }
 
 /* ---- dispatch ----------------------------------------------------------------------------- */
@@ -595,6 +534,9 @@ int pz_pn_open(pz_ex_t *ex, pz_pn_t *pn)
     case PZ_PN_SORT:
         return pz_sort_open(ex, pn, -1); /* sql_sort.c */
     default:
+        if (s_hashset(pn)) {
+            return pz_hashset_open(ex, pn);
+        }
         break;
     }
     s_st_t *st = pz_ex_alloc(ex, sizeof *st);
@@ -618,10 +560,6 @@ int pz_pn_open(pz_ex_t *ex, pz_pn_t *pn)
     case PZ_PN_NLJOIN:
     case PZ_PN_HASHJOIN:
         return s_join_open(ex, pn, st);
-    case PZ_PN_DISTINCT:
-        return pz_ht_init(ex, &st->ht, pn->n_keys > 0 ? pn->n_keys : pn->n_cols);
-    case PZ_PN_SETOP:
-        return s_setop_open(ex, pn, st);
     default:
         return 0;
     }
@@ -669,9 +607,9 @@ static int s_next(pz_ex_t *ex, pz_pn_t *pn, pz_datum_t **row)
     case PZ_PN_LIMIT:
         return s_limit_next(ex, pn, st, row);
     case PZ_PN_DISTINCT:
-        return s_distinct_next(ex, pn, st, row);
+        return pz_hashset_next(ex, pn, row);
     case PZ_PN_SETOP:
-        return s_setop_next(ex, pn, st, row);
+        return s_hashset(pn) ? pz_hashset_next(ex, pn, row) : s_union_all_next(ex, pn, st, row);
     case PZ_PN_INSERT:
     case PZ_PN_UPDATE:
     case PZ_PN_DELETE:
@@ -709,10 +647,14 @@ void pz_pn_close(pz_ex_t *ex, pz_pn_t *pn)
         pz_dml_close(ex, pn);
         break;
     case PZ_PN_HASHJOIN:
+        /* the node whose s_st_t holds a hash table (its buckets are malloc'd) */
+        pz_ht_free(&((s_st_t *)pn->st)->ht);
+        break;
     case PZ_PN_DISTINCT:
     case PZ_PN_SETOP:
-        /* the nodes whose s_st_t holds a hash table (its buckets are malloc'd) */
-        pz_ht_free(&((s_st_t *)pn->st)->ht);
+        if (s_hashset(pn)) {
+            pz_hashset_close(ex, pn);
+        }
         break;
     default:
         break; /* everything else lives in the statement arena */
