@@ -28,6 +28,9 @@ int pz_worktable_open(pz_ex_t *ex, pz_pn_t *pn);
 int pz_sort_open(pz_ex_t *ex, pz_pn_t *pn, int64_t bound);
 int pz_sort_next(pz_ex_t *ex, pz_pn_t *pn, pz_datum_t **row);
 void pz_sort_close(pz_ex_t *ex, pz_pn_t *pn);
+int pz_hashjoin_open(pz_ex_t *ex, pz_pn_t *pn);
+int pz_hashjoin_next(pz_ex_t *ex, pz_pn_t *pn, pz_datum_t **row);
+void pz_hashjoin_close(pz_ex_t *ex, pz_pn_t *pn);
 int pz_hashset_open(pz_ex_t *ex, pz_pn_t *pn);
 int pz_hashset_next(pz_ex_t *ex, pz_pn_t *pn, pz_datum_t **row);
 void pz_hashset_close(pz_ex_t *ex, pz_pn_t *pn);
@@ -45,11 +48,9 @@ typedef struct {
     pz_datum_t *left_row; /* joins: the current left row */
     bool left_matched;
     pz_datum_t *out;
-    pz_htab_t ht;
     int64_t limit, offset, seen;
     bool right_done;
     uint8_t *right_matched; /* FULL/RIGHT joins: right rows that matched */
-    pz_hent_t *chain;
     int phase;
     uint64_t hpos_b;
     pz_hent_t *hpos_e;
@@ -328,105 +329,7 @@ static int s_join_open(pz_ex_t *ex, pz_pn_t *pn, s_st_t *st)
             return PZ_ENOMEM;
         }
     }
-    if (pn->kind != PZ_PN_HASHJOIN) {
-        return 0;
-    }
-    /* Hash join: key the right rows by rkeys (rows with a NULL key never match). */
-    if ((rc = pz_ht_init(ex, &st->ht, pn->n_keys)) != 0) {
-        return rc;
-    }
-    pz_datum_t *k = pz_ex_alloc(ex, sizeof *k * (size_t)pn->n_keys);
-    for (uint64_t i = 0; k != NULL && i < st->n_rows; i++) {
-        bool has_null = false;
-        for (int j = 0; j < pn->n_keys && rc == 0; j++) {
-            rc = pz_bx_eval(ex, pn->rkeys[j], st->rows[i], &k[j]);
-            has_null |= k[j].null;
-        }
-        if (rc != 0) {
-            return rc;
-        }
-        if (has_null) {
-            continue;
-        }
-        bool created;
-        pz_hent_t *e = pz_ht_find(ex, &st->ht, k, pn->n_keys, true, &created);
-        if (e == NULL) {
-            return PZ_ENOMEM;
-        }
-        /* count holds the index of the right row; equal keys chain through `chain`. */
-        pz_hent_t *node = e;
-        if (!created) {
-            node = pz_ex_alloc(ex, sizeof *node);
-            if (node == NULL) {
-                return PZ_ENOMEM;
-            }
-            node->chain = e->chain;
-            e->chain = node;
-        }
-        node->count = (int64_t)i;
-    }
-    return k ? 0 : PZ_ENOMEM;
-}
-
-static int s_hashjoin_next(pz_ex_t *ex, pz_pn_t *pn, s_st_t *st, pz_datum_t **row)
-{
-    bool keep_right = pn->join == PZ_JOIN_RIGHT || pn->join == PZ_JOIN_FULL;
-    bool keep_left = pn->join == PZ_JOIN_LEFT || pn->join == PZ_JOIN_FULL;
-    pz_datum_t k[PZ_CAT_INDEX_COLS_MAX];
-    for (;;) {
-        if (st->phase == 1) {
-            return s_right_rest(pn, st, row);
-        }
-        if (st->left_row == NULL) {
-            int rc = pz_pn_next(ex, pn->left, &st->left_row);
-            if (rc < 0) {
-                return rc;
-            }
-            if (rc == 0) {
-                st->phase = 1;
-                st->rpos = 0;
-                if (!keep_right) {
-                    return 0;
-                }
-                continue;
-            }
-            st->left_matched = false;
-            bool has_null = false;
-            for (int j = 0; j < pn->n_keys; j++) {
-                if ((rc = pz_bx_eval(ex, pn->lkeys[j], st->left_row, &k[j])) != 0) {
-                    return rc;
-                }
-                has_null |= k[j].null;
-            }
-            bool created;
-            st->chain = has_null ? NULL : pz_ht_find(ex, &st->ht, k, pn->n_keys, false, &created);
-        }
-        while (st->chain != NULL) {
-            pz_hent_t *e = st->chain;
-            st->chain = e->chain;
-            s_join_out(pn, st, st->left_row, st->rows[e->count]);
-            bool ok = true;
-            int rc = pn->pred ? pz_bx_test(ex, pn->pred, st->out, &ok) : 0;
-            if (rc != 0) {
-                return rc;
-            }
-            if (ok) {
-                st->left_matched = true;
-                if (keep_right) {
-                    st->right_matched[e->count] = 1;
-                }
-                *row = st->out;
-                return 1;
-            }
-        }
-        pz_datum_t *l = st->left_row;
-        st->left_row = NULL;
-        if (keep_left && !st->left_matched) {
-            s_join_out(pn, st, l, NULL);
-            *row = st->out;
-            return 1;
-        }
-    }
+    return 0;
 }
 
 /* ---- LIMIT, DISTINCT, SORT, set operations ------------------------------------------------ */
@@ -533,6 +436,8 @@ int pz_pn_open(pz_ex_t *ex, pz_pn_t *pn)
         return pz_worktable_open(ex, pn);
     case PZ_PN_SORT:
         return pz_sort_open(ex, pn, -1); /* sql_sort.c */
+    case PZ_PN_HASHJOIN:
+        return pz_hashjoin_open(ex, pn); /* sql_hashjoin.c */
     default:
         if (s_hashset(pn)) {
             return pz_hashset_open(ex, pn);
@@ -558,7 +463,6 @@ int pz_pn_open(pz_ex_t *ex, pz_pn_t *pn)
     }
     switch (pn->kind) {
     case PZ_PN_NLJOIN:
-    case PZ_PN_HASHJOIN:
         return s_join_open(ex, pn, st);
     default:
         return 0;
@@ -597,7 +501,7 @@ static int s_next(pz_ex_t *ex, pz_pn_t *pn, pz_datum_t **row)
     case PZ_PN_NLJOIN:
         return s_nljoin_next(ex, pn, st, row);
     case PZ_PN_HASHJOIN:
-        return s_hashjoin_next(ex, pn, st, row);
+        return pz_hashjoin_next(ex, pn, row);
     case PZ_PN_AGG:
         return pz_agg_next(ex, pn, row);
     case PZ_PN_WINDOW:
@@ -647,8 +551,7 @@ void pz_pn_close(pz_ex_t *ex, pz_pn_t *pn)
         pz_dml_close(ex, pn);
         break;
     case PZ_PN_HASHJOIN:
-        /* the node whose s_st_t holds a hash table (its buckets are malloc'd) */
-        pz_ht_free(&((s_st_t *)pn->st)->ht);
+        pz_hashjoin_close(ex, pn);
         break;
     case PZ_PN_DISTINCT:
     case PZ_PN_SETOP:
