@@ -237,15 +237,20 @@ static int s_drain(pz_ex_t *ex, pz_pn_t *child, s_st_t *st)
     return rc;
 }
 
-static void s_join_out(pz_pn_t *pn, s_st_t *st, const pz_datum_t *l, const pz_datum_t *r)
+void pz_join_row(const pz_pn_t *pn, pz_datum_t *out, const pz_datum_t *l, const pz_datum_t *r)
 {
     int nl = pn->left->n_cols, nr = pn->right->n_cols;
     for (int i = 0; i < nl; i++) {
-        st->out[i] = l ? l[i] : pz_datum_null(pn->types[i].id);
+        out[i] = l ? l[i] : pz_datum_null(pn->types[i].id);
     }
     for (int i = 0; i < nr; i++) {
-        st->out[nl + i] = r ? r[i] : pz_datum_null(pn->types[nl + i].id);
+        out[nl + i] = r ? r[i] : pz_datum_null(pn->types[nl + i].id);
     }
+}
+
+static void s_join_out(pz_pn_t *pn, s_st_t *st, const pz_datum_t *l, const pz_datum_t *r)
+{
+    pz_join_row(pn, st->out, l, r);
 }
 
 /* Unmatched right rows of a RIGHT/FULL join, after the left side is exhausted. */

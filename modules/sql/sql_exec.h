@@ -95,6 +95,9 @@ int pz_agg_final(pz_ex_t *ex, const pz_agg_t *agg, pz_agg_state_t *st, pz_datum_
 /* Frees what a state holds outside the statement arena (string_agg's buffer, DISTINCT's set). */
 void pz_agg_free(pz_agg_state_t *st);
 
+/* A join's output row: l's columns then r's, NULLs for a missing side (outer joins). */
+void pz_join_row(const pz_pn_t *pn, pz_datum_t *out, const pz_datum_t *l, const pz_datum_t *r);
+
 /* Datums in rows compare with NULLs equal (for GROUP BY / DISTINCT / set operations). */
 bool pz_row_eq(const pz_datum_t *a, const pz_datum_t *b, int n);
 uint64_t pz_row_hash(const pz_datum_t *a, int n);

@@ -83,27 +83,7 @@ static uint64_t s_mem_bytes(const s_hj_t *st)
 /* Keeps a right row of the batch. */
 static int s_keep(pz_ex_t *ex, pz_pn_t *pn, s_hj_t *st, const pz_datum_t *row)
 {
-    if (st->n == st->cap) {
-        uint64_t cap = st->cap ? st->cap * 2 : 256;
-        pz_datum_t **r = realloc(st->rows, sizeof *r * cap);
-        if (r == NULL) {
-            return pz_sql_err_set(ex->err, "53200", "out of memory");
-        }
-        st->rows = r;
-        st->cap = cap;
-    }
-    int nc = pn->right->n_cols;
-    pz_datum_t *c = pz_arena_alloc(st->mem, sizeof *c * (size_t)(nc + 1));
-    for (int i = 0; c != NULL && i < nc; i++) {
-        c = pz_datum_copy(st->mem, &row[i], &c[i]) == 0 ? c : NULL;
-    }
-    if (c == NULL) {
-        pz_sql_err_set(ex->err, "53200", "out of memory");
-        pz_sql_err_detail(ex->err, "The statement used more than its memory budget.");
-        return PZ_ENOMEM;
-    }
-    st->rows[st->n++] = c;
-    return 0;
+    return pz_spill_rows_push(ex, st->mem, &st->rows, &st->n, &st->cap, row, pn->right->n_cols);
 }
 
 /* Writes a row of side `right` to its partition by key hash (NULL keys: partition 0). */
@@ -299,13 +279,7 @@ static bool s_right_rest(pz_pn_t *pn, s_hj_t *st, pz_datum_t **row);
 
 static void s_out(pz_pn_t *pn, s_hj_t *st, const pz_datum_t *l, const pz_datum_t *r)
 {
-    int nl = pn->left->n_cols, nr = pn->right->n_cols;
-    for (int i = 0; i < nl; i++) {
-        st->out[i] = l ? l[i] : pz_datum_null(pn->types[i].id);
-    }
-    for (int i = 0; i < nr; i++) {
-        st->out[nl + i] = r ? r[i] : pz_datum_null(pn->types[nl + i].id);
-    }
+    pz_join_row(pn, st->out, l, r);
 }
 
 static bool s_right_rest(pz_pn_t *pn, s_hj_t *st, pz_datum_t **row)

@@ -109,26 +109,15 @@ static int s_spill_run(pz_ex_t *ex, const pz_pn_t *pn, s_sort_t *st)
     return s_add_run(ex, st, f);
 }
 
-static pz_datum_t *s_copy_row(pz_ex_t *ex, pz_arena_t *a, const pz_datum_t *row, int w);
-
 static int s_keep(pz_ex_t *ex, const pz_pn_t *pn, s_sort_t *st, const pz_datum_t *row)
 {
     if (st->mem == NULL && (st->mem = pz_arena_new()) == NULL) {
         return pz_sql_err_set(ex->err, "53200", "out of memory");
     }
-    if (st->n == st->cap) {
-        uint64_t cap = st->cap ? st->cap * 2 : 256;
-        pz_datum_t **r = realloc(st->rows, sizeof *r * cap);
-        if (r == NULL) {
-            return pz_sql_err_set(ex->err, "53200", "out of memory");
-        }
-        st->rows = r;
-        st->cap = cap;
+    int rc = pz_spill_rows_push(ex, st->mem, &st->rows, &st->n, &st->cap, row, st->w);
+    if (rc != 0) {
+        return rc;
     }
-    if ((st->rows[st->n] = s_copy_row(ex, st->mem, row, st->w)) == NULL) {
-        return PZ_ENOMEM;
-    }
-    st->n++;
     uint64_t used = s_mem_bytes(st);
     pz_spill_stat_mem(st->stat, used);
     if (used <= pz_spill_work_mem(ex) || !pz_spill_enabled(ex)) {
@@ -164,22 +153,6 @@ static void s_topn_sift(const pz_pn_t *pn, pz_datum_t **h, uint64_t n, uint64_t 
     }
 }
 
-/* A copy of row in the run arena (53200 past the budget). */
-static pz_datum_t *s_copy_row(pz_ex_t *ex, pz_arena_t *a, const pz_datum_t *row, int w)
-{
-    pz_datum_t *out = pz_arena_alloc(a, sizeof *out * (size_t)w);
-    for (int i = 0; out != NULL && i < w; i++) {
-        if (pz_datum_copy(a, &row[i], &out[i]) != 0) {
-            out = NULL;
-        }
-    }
-    if (out == NULL) {
-        pz_sql_err_set(ex->err, "53200", "out of memory");
-        pz_sql_err_detail(ex->err, "A sort used more than the statement's memory budget.");
-    }
-    return out;
-}
-
 /* Replaced rows stay in the run arena: once it holds twice what the kept rows took at the last
  * compaction, the kept rows move to a fresh arena (input in reverse order replaces every row). */
 static int s_topn_compact(pz_ex_t *ex, s_sort_t *st)
@@ -189,7 +162,7 @@ static int s_topn_compact(pz_ex_t *ex, s_sort_t *st)
     }
     pz_arena_t *a = pz_arena_new();
     for (uint64_t i = 0; a != NULL && i < st->n; i++) {
-        if ((st->rows[i] = s_copy_row(ex, a, st->rows[i], st->w)) == NULL) {
+        if ((st->rows[i] = pz_spill_row_copy(ex, a, st->rows[i], st->w)) == NULL) {
             pz_arena_destroy(&a);
             return PZ_ENOMEM;
         }
@@ -222,7 +195,7 @@ static int s_topn_add(pz_ex_t *ex, const pz_pn_t *pn, s_sort_t *st, const pz_dat
     if (s_cmp_rows(pn, row, st->rows[0]) >= 0) {
         return 0;
     }
-    if ((st->rows[0] = s_copy_row(ex, st->mem, row, st->w)) == NULL) {
+    if ((st->rows[0] = pz_spill_row_copy(ex, st->mem, row, st->w)) == NULL) {
         return PZ_ENOMEM;
     }
     s_topn_sift(pn, st->rows, st->n, 0);

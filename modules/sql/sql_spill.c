@@ -781,3 +781,37 @@ void pz_spill_tmp_end(pz_ex_t *ex, pz_spill_tmp_t *t)
     pz_arena_destroy(&t->own);
     t->saved = NULL;
 }
+
+pz_datum_t *pz_spill_row_copy(pz_ex_t *ex, pz_arena_t *mem, const pz_datum_t *row, int w)
+{
+    pz_datum_t *out = pz_arena_alloc(mem, sizeof *out * (size_t)(w > 0 ? w : 1));
+    for (int i = 0; out != NULL && i < w; i++) {
+        if (pz_datum_copy(mem, &row[i], &out[i]) != 0) {
+            out = NULL;
+        }
+    }
+    if (out == NULL) {
+        pz_sql_err_set(ex->err, "53200", "out of memory");
+        pz_sql_err_detail(ex->err, "The statement used more than its memory budget.");
+    }
+    return out;
+}
+
+int pz_spill_rows_push(pz_ex_t *ex, pz_arena_t *mem, pz_datum_t ***rows, uint64_t *n, uint64_t *cap,
+                       const pz_datum_t *row, int w)
+{
+    if (*n == *cap) {
+        uint64_t c = *cap ? *cap * 2 : 256;
+        pz_datum_t **r = realloc(*rows, sizeof *r * c);
+        if (r == NULL) {
+            return pz_sql_err_set(ex->err, "53200", "out of memory");
+        }
+        *rows = r;
+        *cap = c;
+    }
+    if (((*rows)[*n] = pz_spill_row_copy(ex, mem, row, w)) == NULL) {
+        return PZ_ENOMEM;
+    }
+    (*n)++;
+    return 0;
+}

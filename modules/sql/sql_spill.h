@@ -132,6 +132,13 @@ int pz_spill_tmp_begin(pz_ex_t *ex, const pz_pn_t *child, pz_spill_tmp_t *t);
 int pz_spill_tmp_next(pz_ex_t *ex, pz_spill_tmp_t *t);
 void pz_spill_tmp_end(pz_ex_t *ex, pz_spill_tmp_t *t);
 
+/* Appends a copy of row (w columns, bytes included) made in mem to a malloc'd pointer array
+ * (*rows, *n, *cap; grown by doubling). 53200 when mem or malloc fails. */
+int pz_spill_rows_push(pz_ex_t *ex, pz_arena_t *mem, pz_datum_t ***rows, uint64_t *n, uint64_t *cap,
+                       const pz_datum_t *row, int w);
+/* The copy alone (NULL with 53200 set). */
+pz_datum_t *pz_spill_row_copy(pz_ex_t *ex, pz_arena_t *mem, const pz_datum_t *row, int w);
+
 /* What EXPLAIN ANALYZE prints for a node that buffered rows: kept in the statement arena (the
  * node's state is gone after close), looked up by node. */
 typedef struct pz_spill_stat {
