@@ -339,7 +339,7 @@ static int s_merge_passes(pz_ex_t *ex, const pz_pn_t *pn, s_sort_t *st)
 
 /* ---- the node --------------------------------------------------------------------------- */
 
-static int s_drain(pz_ex_t *ex, pz_pn_t *pn, s_sort_t *st, pz_datum_t *tmp)
+static int s_drain(pz_ex_t *ex, pz_pn_t *pn, s_sort_t *st, pz_datum_t *tmp, pz_spill_tmp_t *t)
 {
     pz_datum_t *r;
     int rc;
@@ -352,6 +352,7 @@ static int s_drain(pz_ex_t *ex, pz_pn_t *pn, s_sort_t *st, pz_datum_t *tmp)
             return PZ_EINVAL;
         }
         rc = st->bound >= 0 ? s_topn_add(ex, pn, st, tmp) : s_keep(ex, pn, st, tmp);
+        rc = rc ? rc : pz_spill_tmp_next(ex, t); /* the row is copied: its scratch can go */
         if (rc != 0) {
             return rc;
         }
@@ -380,7 +381,7 @@ int pz_sort_open(pz_ex_t *ex, pz_pn_t *pn, int64_t bound)
     }
     pz_spill_tmp_t t;
     rc = pz_spill_tmp_begin(ex, pn->left, &t);
-    rc = rc ? rc : s_drain(ex, pn, st, tmp);
+    rc = rc ? rc : s_drain(ex, pn, st, tmp, &t);
     pz_spill_tmp_end(ex, &t);
     if (rc != 0) {
         return rc;

@@ -444,14 +444,23 @@ int pz_spill_open(pz_ex_t *ex, pz_spill_file_t **out)
     if (ex->spill == NULL) {
         return pz_sql_err_set(ex->err, "XX000", "no temp directory to spill to");
     }
+    /* A file with no name at all (Linux's O_TMPFILE): its space lives exactly as long as the
+     * descriptor, so neither a crash nor a kill -9 can leave it behind. */
+    int fd = open(ex->spill->dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+        return pz_spill_open_fd(ex, fd, out);
+    }
+    if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL) {
+        return s_io_err(ex, errno, "create");
+    }
+    /* Filesystems without O_TMPFILE: a named file unlinked at once (a crash in between leaves
+     * it for pz_spill_env_init to remove at the next start). */
     char path[S_PATH_BYTES_MAX];
     snprintf(path, sizeof path, "%s/pz_spill_XXXXXX", ex->spill->dir);
-    int fd = mkstemp(path);
+    fd = mkstemp(path);
     if (fd < 0) {
         return s_io_err(ex, errno, "create");
     }
-    /* Unlinked at once: the space lives exactly as long as the descriptor, so a crash or a
-     * kill -9 leaves no file behind. */
     unlink(path);
     return pz_spill_open_fd(ex, fd, out);
 }

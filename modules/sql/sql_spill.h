@@ -4,8 +4,9 @@
  * encoding for them, work_mem's parsing, and the per-node temp space limit.
  *
  * Temp files live in <store>/temp (the sql module's `temp_dir` setting overrides it), which the
- * module empties at start. A file is unlinked the moment it is created, so a crash or kill -9
- * leaves nothing behind (the kernel frees the space when the descriptor closes); closing the
+ * module empties at start. A file has no name (O_TMPFILE; elsewhere it is unlinked the moment it
+ * is created), so a crash or kill -9 leaves nothing behind (the kernel frees the space when the
+ * descriptor closes); closing the
  * file at the statement's end returns its bytes to the node's budget. Every byte written counts
  * against the node's max_disk_temp_storage: past it the statement fails with 53100, as does a
  * full disk (ENOSPC); other I/O errors are 58030. The session survives both.
@@ -86,7 +87,7 @@ int pz_spill_row_decode(pz_arena_t *a, const uint8_t *p, size_t len, pz_datum_t 
 
 typedef struct pz_spill_file pz_spill_file_t;
 
-/* A new, empty, already unlinked temp file. 53100/58030 on errors (err set via ex). */
+/* A new, empty, nameless (or already unlinked) temp file. 53100/58030 on errors (err set via ex). */
 int pz_spill_open(pz_ex_t *ex, pz_spill_file_t **out);
 /* The same on an fd the caller opened (tests: /dev/full gives ENOSPC); the file owns fd. */
 int pz_spill_open_fd(pz_ex_t *ex, int fd, pz_spill_file_t **out);
