@@ -126,6 +126,12 @@ int pz_spill_parse_kb(const char *name, const char *v, int64_t *kb, pz_sql_err_t
         return pz_sql_err_set(err, "22023", "invalid value for parameter \"%s\": \"%s\"", name, v);
     }
     k = rint(k); /* PostgreSQL rounds a fractional value to the nearest base unit */
+    if (k > (double)INT32_MAX || k < (double)INT32_MIN) {
+        /* PostgreSQL's parse_int fails before its range check (the setting is an int) */
+        pz_sql_err_set(err, "22023", "invalid value for parameter \"%s\": \"%s\"", name, v);
+        pz_sql_err_hint(err, "Value exceeds integer range.");
+        return PZ_EINVAL;
+    }
     if (k < PZ_SPILL_WORK_MEM_KB_MIN || k > (double)PZ_SPILL_WORK_MEM_KB_MAX) {
         return pz_sql_err_set(err, "22023",
                               "%.0f kB is outside the valid range for parameter \"%s\" "

@@ -611,6 +611,13 @@ SELECT g, CASE WHEN g % 5 = 0 THEN NULL ELSE (g % 300)::text END AS t FROM gener
 SELECT 'k' || lpad(((g * 7) % 30011)::text, 6, '0') AS t, g FROM generate_series(1, 100000) g ORDER BY t DESC, g LIMIT 50 OFFSET 1000;
 SELECT g, ARRAY[g % 3, g % 5] AS arr, timestamp '2024-01-01' + g * interval '1 minute' AS ts, g % 2 = 0 AS b, interval '1 day' * (g % 40) AS iv FROM generate_series(1, 100000) g ORDER BY (g * 37) % 100003 OFFSET 99000;
 SELECT count(*), sum(g), min(g), max(g) FROM (SELECT g FROM generate_series(1, 200000) g ORDER BY (g * 7919) % 200003 DESC) s;
+SET work_mem = '10kB';
+SET work_mem = 'abc';
+SET work_mem = '2TB';
+SET work_mem = '1.5MB';
+SHOW work_mem;
+SET work_mem = 8192;
+SHOW work_mem;
 RESET work_mem;
 SHOW work_mem
 """),
