@@ -1,7 +1,7 @@
 /*
- * sql_agg.c — aggregate functions and the AGG node (hash aggregation), plus the buffering leaf
- * nodes that build their rows at open: WITH queries (CTE) and set-returning functions
- * (generate_series, unnest).
+ * sql_agg.c — aggregate functions (the AGG node that groups rows is sql_hashagg.c), plus the
+ * buffering leaf nodes that build their rows at open: WITH queries (CTE) and set-returning
+ * functions (generate_series, unnest).
  *
  * Aggregates follow PostgreSQL's result types: count → bigint; sum(int2/int4) → bigint,
  * sum(int8/numeric) → numeric, sum(float) → the float; avg(ints/numeric) → numeric, avg(float)
@@ -25,20 +25,30 @@ struct pz_agg_state {
     uint32_t n_items, cap_items;
     pz_htab_t seen; /* DISTINCT */
     bool seen_init;
+    pz_arena_t *mem; /* where the state keeps values: the statement's or a spilling AGG's */
 };
 
-pz_agg_state_t *pz_agg_new(pz_ex_t *ex, const pz_agg_t *agg)
+pz_agg_state_t *pz_agg_new_in(pz_ex_t *ex, const pz_agg_t *agg, pz_arena_t *mem)
 {
-    pz_agg_state_t *st = pz_ex_alloc(ex, sizeof *st);
-    if (st != NULL) {
-        st->acc = pz_datum_null(agg->type.id);
+    pz_agg_state_t *st = pz_arena_alloc(mem, sizeof *st);
+    if (st == NULL) {
+        pz_sql_err_set(ex->err, "53200", "out of memory");
+        pz_sql_err_detail(ex->err, "The statement used more than its memory budget.");
+        return NULL;
     }
+    st->acc = pz_datum_null(agg->type.id);
+    st->mem = mem;
     return st;
 }
 
-static int s_keep(pz_ex_t *ex, pz_datum_t *dst, const pz_datum_t *src)
+pz_agg_state_t *pz_agg_new(pz_ex_t *ex, const pz_agg_t *agg)
 {
-    return pz_datum_copy(ex->arena, src, dst) == 0
+    return pz_agg_new_in(ex, agg, ex->arena);
+}
+
+static int s_keep(pz_ex_t *ex, pz_agg_state_t *st, pz_datum_t *dst, const pz_datum_t *src)
+{
+    return pz_datum_copy(st->mem, src, dst) == 0
                ? 0
                : pz_sql_err_set(ex->err, "53200", "out of memory");
 }
@@ -52,12 +62,12 @@ static int s_add(pz_ex_t *ex, const pz_agg_t *agg, pz_agg_state_t *st, const pz_
     }
     if (!st->has) {
         st->has = true;
-        return s_keep(ex, &st->acc, &c);
+        return s_keep(ex, st, &st->acc, &c);
     }
     pz_datum_t argv[2] = {st->acc, c};
     ex->fn.ret = agg->acc_type;
     rc = pz_sql_fn_call(agg->add, &ex->fn, 2, argv, &r);
-    return rc ? rc : s_keep(ex, &st->acc, &r);
+    return rc ? rc : s_keep(ex, st, &st->acc, &r);
 }
 
 static int s_step_value(pz_ex_t *ex, const pz_agg_t *agg, pz_agg_state_t *st, pz_datum_t *v,
@@ -76,7 +86,7 @@ static int s_step_value(pz_ex_t *ex, const pz_agg_t *agg, pz_agg_state_t *st, pz
         int c = st->has ? pz_datum_cmp(v, &st->acc) : 0;
         if (!st->has || (agg->kind == PZ_AGG_MIN ? c < 0 : c > 0)) {
             st->has = true;
-            return s_keep(ex, &st->acc, v);
+            return s_keep(ex, st, &st->acc, v);
         }
         return 0;
     }
@@ -129,9 +139,9 @@ static int s_array_push(pz_ex_t *ex, pz_agg_state_t *st, const pz_datum_t *v)
 {
     if (st->n_items == st->cap_items) {
         uint32_t cap = st->cap_items ? st->cap_items * 2 : 8;
-        pz_datum_t *n = pz_ex_alloc(ex, sizeof *n * cap);
+        pz_datum_t *n = pz_arena_alloc(st->mem, sizeof *n * cap);
         if (n == NULL) {
-            return PZ_ENOMEM;
+            return pz_sql_err_set(ex->err, "53200", "out of memory");
         }
         if (st->n_items) {
             memcpy(n, st->items, sizeof *n * st->n_items);
@@ -139,7 +149,7 @@ static int s_array_push(pz_ex_t *ex, pz_agg_state_t *st, const pz_datum_t *v)
         st->items = n;
         st->cap_items = cap;
     }
-    return s_keep(ex, &st->items[st->n_items++], v);
+    return s_keep(ex, st, &st->items[st->n_items++], v);
 }
 
 int pz_agg_step(pz_ex_t *ex, const pz_agg_t *agg, pz_agg_state_t *st, const pz_datum_t *row)
@@ -166,7 +176,8 @@ int pz_agg_step(pz_ex_t *ex, const pz_agg_t *agg, pz_agg_state_t *st, const pz_d
         return 0;
     }
     if (agg->distinct) {
-        if (!st->seen_init && (rc = pz_ht_init(ex, &st->seen, 1)) != 0) {
+        /* few buckets to start: a GROUP BY with a DISTINCT aggregate has one set per group */
+        if (!st->seen_init && (rc = pz_ht_init_in(ex, &st->seen, 1, st->mem, 16)) != 0) {
             return rc;
         }
         st->seen_init = true;
@@ -271,114 +282,6 @@ int pz_agg_final(pz_ex_t *ex, const pz_agg_t *agg, pz_agg_state_t *st, pz_datum_
     }
 }
 
-/* ---- the AGG node ------------------------------------------------------------------------- */
-
-typedef struct s_group {
-    pz_datum_t *keys;
-    pz_agg_state_t **states;
-    struct s_group *next;
-} s_group_t;
-
-typedef struct {
-    pz_htab_t ht;
-    s_group_t *first, *last, *cur;
-    pz_datum_t *out;
-} s_agg_t;
-
-static s_group_t *s_group_new(pz_ex_t *ex, pz_pn_t *pn, s_agg_t *st, pz_datum_t *keys)
-{
-    s_group_t *g = pz_ex_alloc(ex, sizeof *g);
-    if (g == NULL) {
-        return NULL;
-    }
-    g->keys = keys;
-    g->states = pz_ex_alloc(ex, sizeof *g->states * (size_t)(pn->n_aggs + 1));
-    for (int i = 0; g->states != NULL && i < pn->n_aggs; i++) {
-        if ((g->states[i] = pz_agg_new(ex, &pn->aggs[i])) == NULL) {
-            return NULL;
-        }
-    }
-    if (g->states == NULL) {
-        return NULL;
-    }
-    if (st->last) {
-        st->last->next = g;
-    } else {
-        st->first = g;
-    }
-    st->last = g;
-    return g;
-}
-
-int pz_agg_open(pz_ex_t *ex, pz_pn_t *pn)
-{
-    s_agg_t *st = pz_ex_alloc(ex, sizeof *st);
-    if (st == NULL) {
-        return PZ_ENOMEM;
-    }
-    pn->st = st;
-    st->out = pz_ex_alloc(ex, sizeof *st->out * (size_t)(pn->n_cols + 1));
-    pz_datum_t *keys = pz_ex_alloc(ex, sizeof *keys * (size_t)(pn->n_groups + 1));
-    int rc = st->out && keys ? pz_ht_init(ex, &st->ht, pn->n_groups) : PZ_ENOMEM;
-    rc = rc ? rc : pz_pn_open(ex, pn->left);
-    if (rc != 0) {
-        return rc;
-    }
-    if (pn->n_groups == 0 && s_group_new(ex, pn, st, NULL) == NULL) {
-        return PZ_ENOMEM; /* no GROUP BY: one group, even over no rows */
-    }
-    pz_datum_t *row;
-    while ((rc = pz_pn_next(ex, pn->left, &row)) == 1) {
-        s_group_t *g = st->first;
-        for (int i = 0; i < pn->n_groups && rc == 1; i++) {
-            rc = pz_bx_eval(ex, pn->groups[i], row, &keys[i]) == 0 ? 1 : -1;
-        }
-        if (rc != 1) {
-            return PZ_EINVAL;
-        }
-        if (pn->n_groups > 0) {
-            bool created;
-            pz_hent_t *e = pz_ht_find(ex, &st->ht, keys, pn->n_groups, true, &created);
-            if (e == NULL) {
-                return PZ_ENOMEM;
-            }
-            if (created && (e->aux = s_group_new(ex, pn, st, e->row)) == NULL) {
-                return PZ_ENOMEM;
-            }
-            g = e->aux;
-        }
-        for (int i = 0; i < pn->n_aggs; i++) {
-            if ((rc = pz_agg_step(ex, &pn->aggs[i], g->states[i], row)) != 0) {
-                return rc;
-            }
-        }
-        rc = 1;
-    }
-    st->cur = st->first;
-    return rc;
-}
-
-int pz_agg_next(pz_ex_t *ex, pz_pn_t *pn, pz_datum_t **row)
-{
-    s_agg_t *st = pn->st;
-    if (st->cur == NULL) {
-        return 0;
-    }
-    s_group_t *g = st->cur;
-    st->cur = g->next;
-    for (int i = 0; i < pn->n_groups; i++) {
-        st->out[i] = g->keys[i];
-    }
-    for (int i = 0; i < pn->n_aggs; i++) {
-        int rc = pz_agg_final(ex, &pn->aggs[i], g->states[i], &st->out[pn->n_groups + i]);
-        if (rc != 0) {
-            return rc;
-        }
-    }
-    *row = st->out;
-    return 1;
-}
-
 void pz_agg_free(pz_agg_state_t *st)
 {
     if (st != NULL) {
@@ -386,18 +289,6 @@ void pz_agg_free(pz_agg_state_t *st)
         if (st->seen_init) {
             pz_ht_free(&st->seen);
             st->seen_init = false;
-        }
-    }
-}
-
-void pz_agg_close(pz_ex_t *ex, pz_pn_t *pn)
-{
-    (void)ex;
-    s_agg_t *st = pn->st;
-    pz_ht_free(&st->ht);
-    for (s_group_t *g = st->first; g != NULL; g = g->next) {
-        for (int i = 0; i < pn->n_aggs; i++) {
-            pz_agg_free(g->states[i]);
         }
     }
 }

@@ -24,6 +24,7 @@
 #include "sql_shape.h"
 #include "sql_vtab_int.h"
 #include "sql_stats.h"
+#include "sql_spill.h"
 
 #define S_SEARCH_PATH_MAX 8
 /* Server-side retries of a statement that lost a race (40001): contention of a few clients on
@@ -32,12 +33,16 @@
 /* KV batches time out after this: the lower layers answer in microseconds unless a node is
  * gone, and a session must not hang forever. */
 #define S_KV_TIMEOUT_MS 30000u
+/* work_mem's default, PostgreSQL's 4MB (s_defaults holds its SHOW form): the diff tests compare
+ * SHOW work_mem, and past it operators spill rather than fail. */
+#define S_WORK_MEM_KB_DEFAULT 4096
 
 struct pz_sql_engine {
     char txn[64];
     pz_cat_t *cat;
     pthread_mutex_t boot_mu;
     bool booted;
+    pz_spill_env_t *spill; /* the node's temp files (sql_spill.h); NULL: operators never spill */
 };
 
 typedef struct {
@@ -100,6 +105,7 @@ struct pz_sql_conn {
     /* The simple-protocol plan cache (sql_shape.h): entries by shape, least recently used out. */
     struct s_shape_entry *shapes[PZ_SQL_SHAPE_ENTRIES_MAX];
     uint64_t shape_tick;
+    int64_t work_mem_kb; /* work_mem, parsed when set */
 };
 
 static void s_shapes_flush(pz_sql_conn_t *c);
@@ -118,6 +124,11 @@ pz_sql_engine_t *pz_sql_engine_new(const char *txn_actor)
         return NULL;
     }
     return e;
+}
+
+void pz_sql_engine_set_spill(pz_sql_engine_t *e, pz_spill_env_t *env)
+{
+    e->spill = env;
 }
 
 void pz_sql_engine_destroy(pz_sql_engine_t **e)
@@ -182,6 +193,7 @@ int pz_sql_conn_open(pz_sql_engine_t *e, const char *user, const char *database,
     c->env = pz_sql_tyenv_default();
     c->status = 'I';
     c->cancel = cancel;
+    c->work_mem_kb = S_WORK_MEM_KB_DEFAULT;
     c->rand_seed = (uint64_t)time(NULL) ^ ((uint64_t)(uintptr_t)c << 7);
     snprintf(c->user, sizeof c->user, "%s", user);
     snprintf(c->db, sizeof c->db, "%s", database);
@@ -296,6 +308,8 @@ static int s_stmt_begin(pz_sql_conn_t *c, s_stmt_t *st, pz_sql_err_t *err)
                               .err = err,
                               .session = c};
     ex->session = c;
+    ex->spill = c->eng->spill;
+    ex->work_mem_kb = c->work_mem_kb;
     ex->user = c->user;
     ex->database = c->db;
     int64_t timeout = atoll(s_get(c, "statement_timeout"));
@@ -497,6 +511,7 @@ static int s_set(pz_sql_conn_t *c, s_stmt_t *st, const pz_ast_stmt_t *s, const p
             snprintf(c->settings[i], sizeof c->settings[i], "%s", s_defaults[i][1]);
         }
         c->env = pz_sql_tyenv_default();
+        c->work_mem_kb = S_WORK_MEM_KB_DEFAULT;
         return s_resolve_search_path(c, err);
     }
     const char *name = s->name;
@@ -523,6 +538,14 @@ static int s_set(pz_sql_conn_t *c, s_stmt_t *st, const pz_ast_stmt_t *s, const p
         }
     } else if (strcasecmp(name, "extra_float_digits") == 0) {
         c->env.extra_float_digits = atoi(v);
+    } else if (strcasecmp(name, "work_mem") == 0) {
+        int64_t kb;
+        int rc = pz_spill_parse_kb("work_mem", v, &kb, err);
+        if (rc != 0) {
+            return rc;
+        }
+        pz_spill_format_kb(kb, v, sizeof v); /* SHOW prints PostgreSQL's normalized form */
+        c->work_mem_kb = kb;
     } else if (strcasecmp(name, "client_encoding") == 0 && strcasecmp(v, "utf8") != 0 &&
                strcasecmp(v, "utf-8") != 0 && strcasecmp(v, "unicode") != 0) {
         return pz_sql_err_set(err, "0A000", "client encoding \"%s\" is not supported", v);

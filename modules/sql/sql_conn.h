@@ -20,6 +20,10 @@ typedef struct pz_sql_conn pz_sql_conn_t;
 /* txn_actor: where KV batches go ("txn"). NULL on allocation failure. */
 pz_sql_engine_t *pz_sql_engine_new(const char *txn_actor);
 void pz_sql_engine_destroy(pz_sql_engine_t **e);
+/* Where the engine's operators spill past work_mem (sql_spill.h); the env outlives the engine.
+ * Without one (unit tests), nothing spills. Call before sessions start. */
+struct pz_spill_env;
+void pz_sql_engine_set_spill(pz_sql_engine_t *e, struct pz_spill_env *env);
 
 /* A result column for RowDescription. */
 typedef struct {

@@ -29,6 +29,15 @@ int pz_worktable_open(pz_ex_t *ex, pz_pn_t *pn);
 int pz_join_open(pz_ex_t *ex, pz_pn_t *pn);
 int pz_join_next(pz_ex_t *ex, pz_pn_t *pn, pz_datum_t **row);
 void pz_join_close(pz_ex_t *ex, pz_pn_t *pn);
+int pz_sort_open(pz_ex_t *ex, pz_pn_t *pn, int64_t bound);
+int pz_sort_next(pz_ex_t *ex, pz_pn_t *pn, pz_datum_t **row);
+void pz_sort_close(pz_ex_t *ex, pz_pn_t *pn);
+int pz_hashjoin_open(pz_ex_t *ex, pz_pn_t *pn);
+int pz_hashjoin_next(pz_ex_t *ex, pz_pn_t *pn, pz_datum_t **row);
+void pz_hashjoin_close(pz_ex_t *ex, pz_pn_t *pn);
+int pz_hashset_open(pz_ex_t *ex, pz_pn_t *pn);
+int pz_hashset_next(pz_ex_t *ex, pz_pn_t *pn, pz_datum_t **row);
+void pz_hashset_close(pz_ex_t *ex, pz_pn_t *pn);
 
 /* ---- VALUES, FILTER, PROJECT -------------------------------------------------------------- */
 
@@ -43,11 +52,9 @@ typedef struct {
     pz_datum_t *left_row; /* joins: the current left row */
     bool left_matched;
     pz_datum_t *out;
-    pz_htab_t ht;
     int64_t limit, offset, seen;
     bool right_done;
     uint8_t *right_matched; /* FULL/RIGHT joins: right rows that matched */
-    pz_hent_t *chain;
     int phase;
     uint64_t hpos_b;
     pz_hent_t *hpos_e;
@@ -234,15 +241,20 @@ static int s_drain(pz_ex_t *ex, pz_pn_t *child, s_st_t *st)
     return rc;
 }
 
-static void s_join_out(pz_pn_t *pn, s_st_t *st, const pz_datum_t *l, const pz_datum_t *r)
+void pz_join_row(const pz_pn_t *pn, pz_datum_t *out, const pz_datum_t *l, const pz_datum_t *r)
 {
     int nl = pn->left->n_cols, nr = pn->right->n_cols;
     for (int i = 0; i < nl; i++) {
-        st->out[i] = l ? l[i] : pz_datum_null(pn->types[i].id);
+        out[i] = l ? l[i] : pz_datum_null(pn->types[i].id);
     }
     for (int i = 0; i < nr; i++) {
-        st->out[nl + i] = r ? r[i] : pz_datum_null(pn->types[nl + i].id);
+        out[nl + i] = r ? r[i] : pz_datum_null(pn->types[nl + i].id);
     }
+}
+
+static void s_join_out(pz_pn_t *pn, s_st_t *st, const pz_datum_t *l, const pz_datum_t *r)
+{
+    pz_join_row(pn, st->out, l, r);
 }
 
 /* Unmatched right rows of a RIGHT/FULL join, after the left side is exhausted. */
@@ -326,105 +338,7 @@ static int s_join_open(pz_ex_t *ex, pz_pn_t *pn, s_st_t *st)
             return PZ_ENOMEM;
         }
     }
-    if (pn->kind != PZ_PN_HASHJOIN) {
-        return 0;
-    }
-    /* Hash join: key the right rows by rkeys (rows with a NULL key never match). */
-    if ((rc = pz_ht_init(ex, &st->ht, pn->n_keys)) != 0) {
-        return rc;
-    }
-    pz_datum_t *k = pz_ex_alloc(ex, sizeof *k * (size_t)pn->n_keys);
-    for (uint64_t i = 0; k != NULL && i < st->n_rows; i++) {
-        bool has_null = false;
-        for (int j = 0; j < pn->n_keys && rc == 0; j++) {
-            rc = pz_bx_eval(ex, pn->rkeys[j], st->rows[i], &k[j]);
-            has_null |= k[j].null;
-        }
-        if (rc != 0) {
-            return rc;
-        }
-        if (has_null) {
-            continue;
-        }
-        bool created;
-        pz_hent_t *e = pz_ht_find(ex, &st->ht, k, pn->n_keys, true, &created);
-        if (e == NULL) {
-            return PZ_ENOMEM;
-        }
-        /* count holds the index of the right row; equal keys chain through `chain`. */
-        pz_hent_t *node = e;
-        if (!created) {
-            node = pz_ex_alloc(ex, sizeof *node);
-            if (node == NULL) {
-                return PZ_ENOMEM;
-            }
-            node->chain = e->chain;
-            e->chain = node;
-        }
-        node->count = (int64_t)i;
-    }
-    return k ? 0 : PZ_ENOMEM;
-}
-
-static int s_hashjoin_next(pz_ex_t *ex, pz_pn_t *pn, s_st_t *st, pz_datum_t **row)
-{
-    bool keep_right = pn->join == PZ_JOIN_RIGHT || pn->join == PZ_JOIN_FULL;
-    bool keep_left = pn->join == PZ_JOIN_LEFT || pn->join == PZ_JOIN_FULL;
-    pz_datum_t k[PZ_CAT_INDEX_COLS_MAX];
-    for (;;) {
-        if (st->phase == 1) {
-            return s_right_rest(pn, st, row);
-        }
-        if (st->left_row == NULL) {
-            int rc = pz_pn_next(ex, pn->left, &st->left_row);
-            if (rc < 0) {
-                return rc;
-            }
-            if (rc == 0) {
-                st->phase = 1;
-                st->rpos = 0;
-                if (!keep_right) {
-                    return 0;
-                }
-                continue;
-            }
-            st->left_matched = false;
-            bool has_null = false;
-            for (int j = 0; j < pn->n_keys; j++) {
-                if ((rc = pz_bx_eval(ex, pn->lkeys[j], st->left_row, &k[j])) != 0) {
-                    return rc;
-                }
-                has_null |= k[j].null;
-            }
-            bool created;
-            st->chain = has_null ? NULL : pz_ht_find(ex, &st->ht, k, pn->n_keys, false, &created);
-        }
-        while (st->chain != NULL) {
-            pz_hent_t *e = st->chain;
-            st->chain = e->chain;
-            s_join_out(pn, st, st->left_row, st->rows[e->count]);
-            bool ok = true;
-            int rc = pn->pred ? pz_bx_test(ex, pn->pred, st->out, &ok) : 0;
-            if (rc != 0) {
-                return rc;
-            }
-            if (ok) {
-                st->left_matched = true;
-                if (keep_right) {
-                    st->right_matched[e->count] = 1;
-                }
-                *row = st->out;
-                return 1;
-            }
-        }
-        pz_datum_t *l = st->left_row;
-        st->left_row = NULL;
-        if (keep_left && !st->left_matched) {
-            s_join_out(pn, st, l, NULL);
-            *row = st->out;
-            return 1;
-        }
-    }
+    return 0;
 }
 
 /* ---- LIMIT, DISTINCT, SORT, set operations ------------------------------------------------ */
@@ -451,6 +365,22 @@ static int s_eval_count(pz_ex_t *ex, pz_bx_t *x, const char *what, int64_t *out)
     return 0;
 }
 
+/* LIMIT evaluates its counts before its input opens, so a SORT below keeps only the rows the
+ * limit can return (top-N, sql_sort.c). */
+static int s_limit_open(pz_ex_t *ex, pz_pn_t *pn, s_st_t *st)
+{
+    int rc = s_eval_count(ex, pn->limit, "LIMIT", &st->limit);
+    rc = rc ? rc : s_eval_count(ex, pn->offset, "OFFSET", &st->offset);
+    if (rc != 0) {
+        return rc;
+    }
+    int64_t off = st->offset > 0 ? st->offset : 0;
+    if (pn->left->kind != PZ_PN_SORT || st->limit < 0 || st->limit > INT64_MAX - off) {
+        return pz_pn_open(ex, pn->left);
+    }
+    return pz_sort_open(ex, pn->left, st->limit + off);
+}
+
 static int s_limit_next(pz_ex_t *ex, pz_pn_t *pn, s_st_t *st, pz_datum_t **row)
 {
     for (;;) {
@@ -467,144 +397,22 @@ static int s_limit_next(pz_ex_t *ex, pz_pn_t *pn, s_st_t *st, pz_datum_t **row)
     }
 }
 
-static int s_distinct_next(pz_ex_t *ex, pz_pn_t *pn, s_st_t *st, pz_datum_t **row)
+/* UNION ALL: the left rows, then the right ones (the other set operations and DISTINCT hash
+ * their rows: sql_hashset.c). */
+static int s_union_all_next(pz_ex_t *ex, pz_pn_t *pn, s_st_t *st, pz_datum_t **row)
 {
-    for (;;) {
-        int rc = pz_pn_next(ex, pn->left, row);
-        if (rc <= 0) {
-            return rc;
-        }
-        bool created;
-        if (pz_ht_find(ex, &st->ht, *row, pn->n_cols, true, &created) == NULL) {
-            return PZ_ENOMEM;
-        }
-        if (created) {
-            return 1;
-        }
-    }
-}
-
-typedef struct {
-    pz_ex_t *ex;
-    const pz_pn_t *pn;
-} s_sortctx_t;
-
-/* Sorted rows carry their key values after the row's columns. */
-static int s_sort_cmp(const void *a, const void *b, void *arg)
-{
-    const s_sortctx_t *c = arg;
-    const pz_datum_t *x = *(pz_datum_t *const *)a, *y = *(pz_datum_t *const *)b;
-    int base = c->pn->n_cols;
-    for (int i = 0; i < c->pn->n_sort; i++) {
-        const pz_sortkey_t *k = &c->pn->keys[i];
-        int r = pz_sort_cmp(&x[base + i], &y[base + i], k->desc, k->nulls_first);
-        if (r != 0) {
-            return r;
-        }
-    }
-    return 0;
-}
-
-static int s_sort_open(pz_ex_t *ex, pz_pn_t *pn, s_st_t *st)
-{
-    pz_datum_t *r;
-    int rc;
-    int w = pn->n_cols + pn->n_sort;
-    pz_datum_t *tmp = pz_ex_alloc(ex, sizeof *tmp * (size_t)w);
-    if (tmp == NULL) {
-        return PZ_ENOMEM;
-    }
-    while ((rc = pz_pn_next(ex, pn->left, &r)) == 1) {
-        memcpy(tmp, r, sizeof *tmp * (size_t)pn->n_cols);
-        for (int i = 0; i < pn->n_sort && rc == 1; i++) {
-            rc = pz_bx_eval(ex, pn->keys[i].expr, r, &tmp[pn->n_cols + i]) == 0 ? 1 : -1;
-        }
-        if (rc != 1 || (rc = s_push_row(ex, st, tmp, w)) != 0) {
-            return rc < 0 ? rc : PZ_ENOMEM;
-        }
-    }
-    if (rc != 0) {
-        return rc;
-    }
-    s_sortctx_t c = {ex, pn};
-    if (st->n_rows > 1) {
-        qsort_r(st->rows, st->n_rows, sizeof *st->rows, s_sort_cmp, &c);
-    }
-    return 0;
-}
-
-static int s_rows_next(s_st_t *st, pz_datum_t **row)
-{
-    if (st->rpos >= st->n_rows) {
-        return 0;
-    }
-    *row = st->rows[st->rpos++];
-    return 1;
-}
-
-/* UNION: distinct over both; INTERSECT/EXCEPT: count the right side, then stream the left. */
-static int s_setop_open(pz_ex_t *ex, pz_pn_t *pn, s_st_t *st)
-{
-    int rc = pz_ht_init(ex, &st->ht, pn->n_cols);
-    if (rc != 0 || pn->setop == PZ_SETOP_UNION) {
-        return rc;
-    }
-    pz_datum_t *r;
-    while ((rc = pz_pn_next(ex, pn->right, &r)) == 1) {
-        bool created;
-        pz_hent_t *e = pz_ht_find(ex, &st->ht, r, pn->n_cols, true, &created);
-        if (e == NULL) {
-            return PZ_ENOMEM;
-        }
-        e->count++;
+    int rc = pz_pn_next(ex, st->phase == 0 ? pn->left : pn->right, row);
+    if (rc == 0 && st->phase == 0) {
+        st->phase = 1;
+        rc = pz_pn_next(ex, pn->right, row);
     }
     return rc;
 }
 
-static int s_setop_next(pz_ex_t *ex, pz_pn_t *pn, s_st_t *st, pz_datum_t **row)
+static bool s_hashset(const pz_pn_t *pn)
 {
-    int rc;
-    if (pn->setop == PZ_SETOP_UNION) {
-        for (;;) {
-            pz_pn_t *src = st->phase == 0 ? pn->left : pn->right;
-            rc = pz_pn_next(ex, src, row);
-            if (rc == 0 && st->phase == 0) {
-                st->phase = 1;
-                continue;
-            }
-            if (rc <= 0 || pn->setop_all) {
-                return rc;
-            }
-            bool created;
-            if (pz_ht_find(ex, &st->ht, *row, pn->n_cols, true, &created) == NULL) {
-                return PZ_ENOMEM;
-            }
-            if (created) {
-                return 1;
-            }
-        }
-    }
-    bool intersect = pn->setop == PZ_SETOP_INTERSECT;
-    while ((rc = pz_pn_next(ex, pn->left, row)) == 1) {
-        bool created;
-        pz_hent_t *e = pz_ht_find(ex, &st->ht, *row, pn->n_cols, true, &created);
-        if (e == NULL) {
-            return PZ_ENOMEM;
-        }
-        /* count > 0: copies left on the right side; -1 marks a row already emitted (no ALL) */
-        if (intersect) {
-            if (e->count > 0) {
-                e->count = pn->setop_all ? e->count - 1 : -1;
-                return 1;
-            }
-        } else if (created || e->count == 0) {
-            e->count = pn->setop_all ? 0 : -1;
-            return 1;
-        } else if (e->count > 0 && pn->setop_all) {
-            e->count--;
-        }
-    }
-    return rc;
+    return pn->kind == PZ_PN_DISTINCT ||
+           (pn->kind == PZ_PN_SETOP && !(pn->setop == PZ_SETOP_UNION && pn->setop_all));
 }
 
 /* ---- dispatch ----------------------------------------------------------------------------- */
@@ -638,7 +446,14 @@ int pz_pn_open(pz_ex_t *ex, pz_pn_t *pn)
     case PZ_PN_LOOKUPJOIN:
     case PZ_PN_MERGEJOIN:
         return pz_join_open(ex, pn); /* sql_join.c */
+    case PZ_PN_SORT:
+        return pz_sort_open(ex, pn, -1); /* sql_sort.c */
+    case PZ_PN_HASHJOIN:
+        return pz_hashjoin_open(ex, pn); /* sql_hashjoin.c */
     default:
+        if (s_hashset(pn)) {
+            return pz_hashset_open(ex, pn);
+        }
         break;
     }
     s_st_t *st = pz_ex_alloc(ex, sizeof *st);
@@ -650,6 +465,9 @@ int pz_pn_open(pz_ex_t *ex, pz_pn_t *pn)
     if (st->row == NULL) {
         return PZ_ENOMEM;
     }
+    if (pn->kind == PZ_PN_LIMIT) {
+        return s_limit_open(ex, pn, st);
+    }
     int rc = pn->left ? pz_pn_open(ex, pn->left) : 0;
     rc = rc ? rc : (pn->right ? pz_pn_open(ex, pn->right) : 0);
     if (rc != 0) {
@@ -657,17 +475,7 @@ int pz_pn_open(pz_ex_t *ex, pz_pn_t *pn)
     }
     switch (pn->kind) {
     case PZ_PN_NLJOIN:
-    case PZ_PN_HASHJOIN:
         return s_join_open(ex, pn, st);
-    case PZ_PN_LIMIT:
-        rc = s_eval_count(ex, pn->limit, "LIMIT", &st->limit);
-        return rc ? rc : s_eval_count(ex, pn->offset, "OFFSET", &st->offset);
-    case PZ_PN_DISTINCT:
-        return pz_ht_init(ex, &st->ht, pn->n_keys > 0 ? pn->n_keys : pn->n_cols);
-    case PZ_PN_SORT:
-        return s_sort_open(ex, pn, st);
-    case PZ_PN_SETOP:
-        return s_setop_open(ex, pn, st);
     default:
         return 0;
     }
@@ -705,19 +513,19 @@ static int s_next(pz_ex_t *ex, pz_pn_t *pn, pz_datum_t **row)
     case PZ_PN_NLJOIN:
         return s_nljoin_next(ex, pn, st, row);
     case PZ_PN_HASHJOIN:
-        return s_hashjoin_next(ex, pn, st, row);
+        return pz_hashjoin_next(ex, pn, row);
     case PZ_PN_AGG:
         return pz_agg_next(ex, pn, row);
     case PZ_PN_WINDOW:
         return pz_window_next(ex, pn, row);
     case PZ_PN_SORT:
-        return s_rows_next(st, row);
+        return pz_sort_next(ex, pn, row);
     case PZ_PN_LIMIT:
         return s_limit_next(ex, pn, st, row);
     case PZ_PN_DISTINCT:
-        return s_distinct_next(ex, pn, st, row);
+        return pz_hashset_next(ex, pn, row);
     case PZ_PN_SETOP:
-        return s_setop_next(ex, pn, st, row);
+        return s_hashset(pn) ? pz_hashset_next(ex, pn, row) : s_union_all_next(ex, pn, st, row);
     case PZ_PN_INSERT:
     case PZ_PN_UPDATE:
     case PZ_PN_DELETE:
@@ -749,6 +557,9 @@ void pz_pn_close(pz_ex_t *ex, pz_pn_t *pn)
     case PZ_PN_AGG:
         pz_agg_close(ex, pn);
         break;
+    case PZ_PN_SORT:
+        pz_sort_close(ex, pn);
+        break;
     case PZ_PN_INSERT:
     case PZ_PN_UPDATE:
     case PZ_PN_DELETE:
@@ -760,10 +571,13 @@ void pz_pn_close(pz_ex_t *ex, pz_pn_t *pn)
         pz_join_close(ex, pn);
         break;
     case PZ_PN_HASHJOIN:
+        pz_hashjoin_close(ex, pn);
+        break;
     case PZ_PN_DISTINCT:
     case PZ_PN_SETOP:
-        /* the nodes whose s_st_t holds a hash table (its buckets are malloc'd) */
-        pz_ht_free(&((s_st_t *)pn->st)->ht);
+        if (s_hashset(pn)) {
+            pz_hashset_close(ex, pn);
+        }
         break;
     default:
         break; /* everything else lives in the statement arena */

@@ -15,6 +15,8 @@
 #define PZ_SQL_HELD_MAX 64
 
 typedef struct pz_cte_buf pz_cte_buf_t;
+struct pz_spill_env;  /* sql_spill.h */
+struct pz_spill_stat; /* sql_spill.h */
 
 struct pz_ex {
     pz_arena_t *arena; /* the statement's: plan, buffered rows; its limit is the budget */
@@ -40,6 +42,11 @@ struct pz_ex {
     pz_cat_entry_t *held[PZ_SQL_HELD_MAX]; /* descriptors used by the statement's writes */
     int n_held;
     bool explain_analyze;
+    /* work_mem (kB): what one buffering operator keeps in memory before it spills to temp files
+     * under spill (NULL: no temp directory, everything stays in memory under the budget). */
+    int64_t work_mem_kb;
+    struct pz_spill_env *spill;
+    struct pz_spill_stat *spill_stats; /* EXPLAIN ANALYZE's per-node memory / disk figures */
 };
 
 /* Opens a plan node (and its children) for reading. Returns 0 or an error (ex->err set). */
@@ -81,10 +88,15 @@ int pz_ex_check_cancel(pz_ex_t *ex);
 /* Aggregates and window functions (sql_agg.c). An aggregate's running state. */
 typedef struct pz_agg_state pz_agg_state_t;
 pz_agg_state_t *pz_agg_new(pz_ex_t *ex, const pz_agg_t *agg);
+/* The same with everything the state keeps (values, array_agg items, DISTINCT's set) in mem. */
+pz_agg_state_t *pz_agg_new_in(pz_ex_t *ex, const pz_agg_t *agg, pz_arena_t *mem);
 int pz_agg_step(pz_ex_t *ex, const pz_agg_t *agg, pz_agg_state_t *st, const pz_datum_t *row);
 int pz_agg_final(pz_ex_t *ex, const pz_agg_t *agg, pz_agg_state_t *st, pz_datum_t *out);
 /* Frees what a state holds outside the statement arena (string_agg's buffer, DISTINCT's set). */
 void pz_agg_free(pz_agg_state_t *st);
+
+/* A join's output row: l's columns then r's, NULLs for a missing side (outer joins). */
+void pz_join_row(const pz_pn_t *pn, pz_datum_t *out, const pz_datum_t *l, const pz_datum_t *r);
 
 /* Datums in rows compare with NULLs equal (for GROUP BY / DISTINCT / set operations). */
 bool pz_row_eq(const pz_datum_t *a, const pz_datum_t *b, int n);
@@ -134,9 +146,14 @@ typedef struct {
     uint32_t nb;
     uint64_t n;
     int nkeys;
+    pz_arena_t *mem; /* NULL: entries in the statement arena, buckets malloc'd; else all in mem */
 } pz_htab_t;
 
 int pz_ht_init(pz_ex_t *ex, pz_htab_t *h, int nkeys);
+/* A table whose entries, rows and buckets all live in mem (a spilling operator's own arena, so
+ * its whole size is pz_arena_used(mem) and destroying mem frees it); nb buckets to start (a
+ * power of two). */
+int pz_ht_init_in(pz_ex_t *ex, pz_htab_t *h, int nkeys, pz_arena_t *mem, uint32_t nb);
 void pz_ht_free(pz_htab_t *h);
 /* The entry whose first nkeys columns equal row's; when absent and `add`, a copy of the row's
  * ncols columns is inserted (*created true). NULL when absent or out of memory (err set). */

@@ -12,6 +12,7 @@
 #include "sql_bind.h"
 #include "sql_conn.h"
 #include "sql_ddl.h"
+#include "sql_spill.h"
 
 static const char *s_kind(const pz_pn_t *pn)
 {
@@ -46,7 +47,40 @@ static int s_line(const pz_sql_sink_t *sink, const char *text)
     return sink->row(sink->ctx, &d, 1);
 }
 
-static int s_node(const pz_sql_sink_t *sink, const pz_pn_t *pn, int depth, bool analyze)
+/* kB rounded up, as PostgreSQL prints memory and disk use. */
+static unsigned long long s_kb(uint64_t bytes)
+{
+    return (unsigned long long)((bytes + 1023) / 1024);
+}
+
+/* EXPLAIN ANALYZE's line on how a buffering node used memory and temp files, in PostgreSQL's
+ * words: a sort's method, a hash node's batches (1 when it never spilled). */
+static int s_spill_line(const pz_sql_sink_t *sink, const pz_ex_t *ex, const pz_pn_t *pn, int depth)
+{
+    const pz_spill_stat_t *st = pz_spill_stat_find(ex, pn);
+    if (st == NULL) {
+        return 0;
+    }
+    char line[256];
+    int ind = depth * 6 + 2;
+    if (pn->kind == PZ_PN_SORT && st->runs > 0) {
+        snprintf(line, sizeof line, "%*sSort Method: external merge  Disk: %llukB", ind, "",
+                 s_kb(st->disk_bytes));
+    } else if (pn->kind == PZ_PN_SORT) {
+        snprintf(line, sizeof line, "%*sSort Method: %s  Memory: %llukB", ind, "",
+                 st->topn ? "top-N heapsort" : "quicksort", s_kb(st->mem_peak_bytes));
+    } else if (st->disk_bytes > 0) {
+        snprintf(line, sizeof line, "%*sBatches: %u  Memory Usage: %llukB  Disk Usage: %llukB", ind,
+                 "", st->batches, s_kb(st->mem_peak_bytes), s_kb(st->disk_bytes));
+    } else {
+        snprintf(line, sizeof line, "%*sBatches: 1  Memory Usage: %llukB", ind, "",
+                 s_kb(st->mem_peak_bytes));
+    }
+    return s_line(sink, line);
+}
+
+static int s_node(const pz_sql_sink_t *sink, const pz_ex_t *ex, const pz_pn_t *pn, int depth,
+                  bool analyze)
 {
     char line[512];
     int n = snprintf(line, sizeof line, "%*s%s%s", depth ? depth * 6 - 4 : 0, "",
@@ -89,11 +123,14 @@ static int s_node(const pz_sql_sink_t *sink, const pz_pn_t *pn, int depth, bool 
         snprintf(line, sizeof line, "%*sFilter: (a predicate)", depth * 6 + 2, "");
         rc = s_line(sink, line);
     }
+    if (rc == 0 && analyze) {
+        rc = s_spill_line(sink, ex, pn, depth);
+    }
     if (rc == 0 && pn->left != NULL) {
-        rc = s_node(sink, pn->left, depth + 1, analyze);
+        rc = s_node(sink, ex, pn->left, depth + 1, analyze);
     }
     if (rc == 0 && pn->right != NULL && pn->kind != PZ_PN_LOOKUPJOIN) {
-        rc = s_node(sink, pn->right, depth + 1, analyze);
+        rc = s_node(sink, ex, pn->right, depth + 1, analyze);
     }
     return rc;
 }
@@ -128,7 +165,7 @@ int pz_sql_explain(pz_binder_t *b, const pz_ast_stmt_t *s, const void *sink_v, c
     }
     pz_sql_col_t col = {"QUERY PLAN", PZ_SQL_TYPE(PZ_TY_TEXT)};
     rc = rc ? rc : sink->columns(sink->ctx, &col, 1);
-    rc = rc ? rc : s_node(sink, plan, 0, s->analyze);
+    rc = rc ? rc : s_node(sink, b->ex, plan, 0, s->analyze);
     if (rc == 0 && s->analyze) {
         char line[160];
         snprintf(line, sizeof line, "Execution Time: %.3f ms (%llu rows, %llu KV batches)",

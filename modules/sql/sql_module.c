@@ -16,6 +16,11 @@
  *                    (session_auth.h)                      default scram-sha-256
  *   tls_cert         PEM certificate (chain) for TLS       default none: SSLRequest gets 'N'
  *   tls_key          its PEM private key                   (--certs-dir DIR: node.crt/.key)
+ *   temp_dir         where sorts and hash tables spill     default <store>/temp; none without
+ *                    past work_mem (emptied at start)      a store (then nothing spills)
+ *   max_disk_temp_storage  bytes all temp files of the     default 32GiB (CockroachDB's
+ *                    node may hold (53100 past it);        --max-disk-temp-storage); units
+ *                    0 = no limit                          B, KiB/KB, MiB/MB, GiB/GB, TiB/TB
  * Without insecure: off loopback, TLS is required; root without a password logs in only from
  * loopback (the default single node keeps working for local clients as root).
  */
@@ -28,6 +33,7 @@
 #include "phantomzero/module.h"
 #include "session_auth.h"
 #include "sql_limits.h"
+#include "sql_spill.h"
 
 #define S_LISTEN_DEFAULT "127.0.0.1:26257"
 
@@ -35,6 +41,7 @@ typedef struct {
     pz_sql_server_t *server;
     pz_sql_engine_t *engine;
     pz_sql_auth_cfg_t auth; /* read by the sessions until fini */
+    pz_spill_env_t spill;   /* read by the sessions until fini */
 } s_sql_t;
 
 static int s_int_setting(pz_actor_t *self, const pz_cfg_t *cfg, const char *key, int64_t dflt,
@@ -46,6 +53,35 @@ static int s_int_setting(pz_actor_t *self, const pz_cfg_t *cfg, const char *key,
                (long long)hi);
         return PZ_ECONFIG;
     }
+    return 0;
+}
+
+/* The temp directory operators spill to: temp_dir, else <store>/temp; none without either. */
+static int s_spill_setup(pz_actor_t *self, const pz_cfg_t *cfg, s_sql_t *q)
+{
+    char dir[4096];
+    const char *store = pz_actor_store_dir(self);
+    const char *temp = pz_cfg_str(cfg, "temp_dir", "");
+    uint64_t max = 0;
+    const char *maxs = pz_cfg_str(cfg, "max_disk_temp_storage", "32GiB");
+    if (pz_spill_parse_bytes(maxs, &max) != 0) {
+        pz_log(self, PZ_LOG_ERROR, "max_disk_temp_storage \"%s\" is not a byte count (e.g. 32GiB)",
+               maxs);
+        return PZ_ECONFIG;
+    }
+    if (temp[0] == '\0' && (store == NULL || store[0] == '\0')) {
+        pz_log(self, PZ_LOG_INFO, "no store and no temp_dir: queries will not spill to disk");
+        return 0;
+    }
+    snprintf(dir, sizeof dir, "%s%s", temp[0] ? temp : store, temp[0] ? "" : "/temp");
+    char why[4400];
+    if (pz_spill_env_init(&q->spill, dir, max, why, sizeof why) != 0) {
+        pz_log(self, PZ_LOG_ERROR, "%s", why);
+        return PZ_ECONFIG;
+    }
+    pz_sql_engine_set_spill(q->engine, &q->spill);
+    pz_log(self, PZ_LOG_INFO, "temp files in %s (max_disk_temp_storage %llu bytes)", dir,
+           (unsigned long long)max);
     return 0;
 }
 
@@ -67,9 +103,9 @@ static int s_init(pz_actor_t *self, const pz_cfg_t *cfg, void **state)
     /* Authentication and TLS (session_auth.h). */
     const char *mode = pz_cfg_str(cfg, "auth", "scram-sha-256");
     q->auth.mode = !strcmp(mode, "scram-sha-256") || !strcmp(mode, "scram") ? PZ_SQL_AUTH_SCRAM
-                   : !strcmp(mode, "password")                            ? PZ_SQL_AUTH_PASSWORD
-                   : !strcmp(mode, "trust")                               ? PZ_SQL_AUTH_TRUST
-                                                                          : -1;
+                   : !strcmp(mode, "password")                              ? PZ_SQL_AUTH_PASSWORD
+                   : !strcmp(mode, "trust")                                 ? PZ_SQL_AUTH_TRUST
+                                                                            : -1;
     if (q->auth.mode < 0 || pz_cfg_bool(cfg, "insecure", false, &q->auth.insecure) != 0) {
         pz_log(self, PZ_LOG_ERROR,
                "auth must be scram-sha-256, password or trust; insecure true or false");
@@ -84,11 +120,15 @@ static int s_init(pz_actor_t *self, const pz_cfg_t *cfg, void **state)
             return PZ_ECONFIG;
         }
     }
-    pz_log(self, PZ_LOG_INFO, "SQL authentication: %s%s", q->auth.insecure ? "insecure (trust)" : mode,
+    pz_log(self, PZ_LOG_INFO, "SQL authentication: %s%s",
+           q->auth.insecure ? "insecure (trust)" : mode,
            q->auth.tls_ctx ? ", TLS offered" : ", no TLS");
     q->engine = pz_sql_engine_new(pz_cfg_str(cfg, "txn", "txn"));
     if (q->engine == NULL) {
         return PZ_ENOMEM;
+    }
+    if ((rc = s_spill_setup(self, cfg, q)) != 0) {
+        return rc;
     }
     pz_sql_server_cfg_t sc = {.listen = pz_cfg_str(cfg, "listen_sql", S_LISTEN_DEFAULT),
                               .max_connections = (uint32_t)max_conn,
