@@ -33,6 +33,12 @@ def commit(sess, expect=COMMITTED):
     return Q(sess, "COMMIT", expect)
 
 
+# PostgreSQL's victim is the session whose deadlock_timeout (1 s) fires first: normally the
+# first to wait, but on a loaded machine the second's timer could win the race. Giving every
+# other session 10 s makes T1 the victim every time (a superuser setting, PostgreSQL only).
+PG_VICTIM_T1 = {s: ["SET deadlock_timeout = '10s'"] for s in ("T2", "T3")}
+
+
 def write_cycle():
     """T1 and T2 each write row 1 and row 2, in opposite orders: under row locks a deadlock
     (PostgreSQL picks T1, the first to wait, as the victim); without them a write cycle. Shared
@@ -164,7 +170,7 @@ CASES = [
         witness={"final": rows((1, 11), (2, 22)), "committed": {"T1": True, "T2": True}}),
     Case("g0_cycle", "G0 write cycle (opposite order: a deadlock under locks)", write_cycle(),
         rows((1, 12), (2, 22)),
-        lambda o: _mixed_final(o, (11, 21), (12, 22)),
+        lambda o: _mixed_final(o, (11, 21), (12, 22)), pg_setup=PG_VICTIM_T1,
         witness={"final": rows((1, 12), (2, 21)), "committed": {"T1": True, "T2": True}}),
     Case("g1a", "G1a aborted read", [
         upd("T1", 1, 101),

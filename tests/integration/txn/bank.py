@@ -50,6 +50,7 @@ class BankResult:
         self.problem_count = 0
         self.notes = []
         self.elapsed_s = 0.0
+        self.final = None  # (accounts, total, lowest balance, wanted total) at the end
 
     def add(self, key, n=1):
         with self.lock:
@@ -80,6 +81,10 @@ class BankResult:
                  f"funds {c['insufficient']}, full reads {c['reads']} (inconsistent "
                  f"{c['bad_reads']}), retries {c['retries']} {self.retry_codes}, given up "
                  f"{c['given_up']}"]
+        if self.final:
+            n, total, low, want = self.final
+            lines.append(f"  final table: {n} accounts, total {total} (want {want}), "
+                         f"lowest balance {low}")
         lines += [f"  note: {n}" for n in self.notes]
         lines += [f"  problem: {p}" for p in self.problems]
         if self.problem_count > len(self.problems):
@@ -250,7 +255,10 @@ def run_bank(target, duration_s=3.0, clients=16, accounts=ACCOUNTS, level="ser",
     try:
         cur = c.cursor()
         cur.execute("SELECT id, balance FROM bank")
-        _check_snapshot(res, cur.fetchall(), ids, "the final table")
+        final = cur.fetchall()
+        res.final = (len(final), sum(b for _, b in final), min((b for _, b in final), default=0),
+                     INITIAL * len(ids))
+        _check_snapshot(res, final, ids, "the final table")
     finally:
         c.close()
     return res

@@ -11,7 +11,7 @@ Run at READ COMMITTED and SERIALIZABLE: locking does not depend on the level, an
 the levels the transactions issue asks Phantom Zero for.
 """
 
-from txn.anomalies import write_cycle
+from txn.anomalies import PG_VICTIM_T1, write_cycle
 from txn.script import COMMITTED, ROLLED_BACK, Case, Drain, Q, W, rows
 from txn.session import BLOCKED, Err, Ok
 
@@ -104,7 +104,7 @@ CASES = [
     Case("deadlock2", "deadlock of two transactions", write_cycle(),
         rows((1, 12), (2, 22)),
         _deadlock({"T1": {1: 11, 2: 21}, "T2": {2: 22, 1: 12}}, {1: 10, 2: 20}),
-        "requirement", levels=LEVELS),
+        "requirement", levels=LEVELS, pg_setup=PG_VICTIM_T1),
     # T3 holds row 3 with FOR UPDATE, not an UPDATE: once PostgreSQL picks T1 (the first to
     # wait) as the victim, T3 commits and T2 may then write row 3 at SERIALIZABLE too (a row
     # only locked by a committed transaction is no write-write conflict), so both survivors
@@ -121,7 +121,8 @@ CASES = [
     ], rows((1, 13), (2, 22), (3, 23)),
         _deadlock({"T1": {1: 11, 2: 21}, "T2": {2: 22, 3: 23}, "T3": {1: 13}},
                   {1: 10, 2: 20, 3: 30}),
-        "requirement", sessions=("T1", "T2", "T3"), setup=THREE, levels=LEVELS),
+        "requirement", sessions=("T1", "T2", "T3"), setup=THREE, levels=LEVELS,
+        pg_setup=PG_VICTIM_T1),
     _timeout_case("lock_timeout", "55P03"),
     _timeout_case("statement_timeout", "57014"),
     Case("for_update", "SELECT ... FOR UPDATE blocks a writer of the row, not a reader", [

@@ -3,7 +3,8 @@
 
     tests/integration/txn/run.py --target pg|pz|dsn [--build-dir build] [--dsn DSN --flavor F]
         [--suite anomalies,locks,bank,append] [--case NAME[,NAME]] [--levels rc,ser]
-        [--duration S] [--clients N] [--block-s S] [--summary-only] [--keep]
+        [--duration S] [--clients N] [--workload-level ser] [--block-s S] [--summary-only]
+        [--keep]
 
 pg: a private PostgreSQL 15 (held to its recorded outcomes exactly); pz: a Phantom Zero single
 node from --build-dir (held to "at least as strict as PostgreSQL"); dsn: any server, --flavor
@@ -51,7 +52,7 @@ def _scripted(name, cases, target, args):
 
 
 def _workload(name, fn, target, args):
-    res = fn(target, duration_s=args.duration, clients=args.clients)
+    res = fn(target, duration_s=args.duration, clients=args.clients, level=args.workload_level)
     print(f"\n== {name}\n{res.describe()}", flush=True)
     return res.ok
 
@@ -87,6 +88,8 @@ def main():
     ap.add_argument("--levels", default="", help="comma-separated: rc, rr, ser")
     ap.add_argument("--duration", type=float, default=5.0, help="seconds per workload")
     ap.add_argument("--clients", type=int, default=16)
+    ap.add_argument("--workload-level", choices=("rc", "rr", "ser"), default="ser",
+                    help="isolation level of the bank and list-append workloads")
     ap.add_argument("--block-s", type=float, default=None,
                     help="seconds before a statement counts as blocked (no probe)")
     ap.add_argument("--summary-only", action="store_true")
@@ -98,7 +101,7 @@ def main():
     try:
         failed = not run(args, ctx)
     finally:
-        for problem in ctx.close(failed=failed and args.keep):
+        for problem in ctx.close(failed=False):  # the folder stays only with --keep
             print(f"cleanup: {problem}")
     print(f"\ntxn suites on {args.target}: {'all passed' if not failed else 'FAILURES (above)'}")
     return 1 if failed else 0

@@ -6,7 +6,8 @@ transactions issue needs the same scripts to hold PostgreSQL 15 to its exact beh
 hold Phantom Zero to "at least as strict".
 
 A Case is: setup SQL (run on a fresh connection), the sessions (each its own connection; each
-runs its `session_setup` and then BEGIN ISOLATION LEVEL <level>), steps, the expected final
+runs its `session_setup`, on PostgreSQL also its `pg_setup`, and then BEGIN ISOLATION LEVEL
+<level>), steps, the expected final
 table, and a check. Steps:
 
   Q(session, sql, expect, label)   submit a statement; its outcome is what it returned, or
@@ -92,7 +93,7 @@ class Drain:
 class Case:
     def __init__(self, name, title, steps, final, check=None, kind="anomaly",
                  sessions=("T1", "T2"), setup=None, session_setup=None, levels=None,
-                 table="htest", witness=None):
+                 table="htest", witness=None, pg_setup=None):
         assert kind in ("anomaly", "requirement", "exact"), kind
         assert (check is None) == (kind == "exact"), name
         self.name, self.title, self.steps, self.final = name, title, steps, final
@@ -100,6 +101,7 @@ class Case:
         self.setup = setup or [f"CREATE TABLE {table} (id int PRIMARY KEY, value int)",
                                f"INSERT INTO {table} VALUES (1, 10), (2, 20)"]
         self.session_setup = session_setup or {}
+        self.pg_setup = pg_setup or {}  # PostgreSQL-only settings that make its record exact
         self.levels = levels or tuple(LEVELS)
         self.witness = witness  # labels/final/committed that show the anomaly (see anomalies.py)
 
@@ -186,10 +188,13 @@ def _setup(target, case):
         c.close()
 
 
-def _begin(sessions, case, level):
+def _begin(sessions, case, level, flavor):
     """Session settings, then BEGIN; the reason it failed, or None."""
     for name, s in sessions.items():
-        for sql in case.session_setup.get(name, []) + [f"BEGIN ISOLATION LEVEL {LEVELS[level]}"]:
+        sqls = case.session_setup.get(name, [])
+        if flavor == "postgres":
+            sqls = sqls + case.pg_setup.get(name, [])
+        for sql in sqls + [f"BEGIN ISOLATION LEVEL {LEVELS[level]}"]:
             s.submit(sql)
             out = s.wait(30.0)
             if not isinstance(out, Ok):
@@ -254,7 +259,7 @@ def run_case(target, case, level):
     try:
         for n in case.sessions:
             sessions[n] = Session(n, target.connect())
-        obs.error = _begin(sessions, case, level)
+        obs.error = _begin(sessions, case, level, target.flavor)
         if obs.error is None:
             probe = target.probe()
             for step in case.steps:
