@@ -33,14 +33,18 @@ How it checks:
     (found as an rw edge a->b with a path back from b to a over ww/wr) -> G-single; otherwise
     G2 (two or more rw edges). One cycle is reported per component, with its edges.
 
-Not checked: real-time order (strict serializability) and unobserved appends.
+With model="strict-serializable" the graph also gets real-time edges (rt: T1 completed before
+T2 was invoked), and a component whose cycles all need one is reported as the same type with
+"-realtime" (a stale read is G-single-realtime). Not checked: unobserved appends.
 """
 
 import collections
 
 ALL_TYPES = ("G0", "G1a", "G1b", "G1c", "G-single", "G2", "incompatible-order",
              "duplicate-elements", "garbage", "internal")
-PROHIBITED = {"serializable": ALL_TYPES,
+REALTIME_TYPES = ("G0-realtime", "G1c-realtime", "G-single-realtime", "G2-realtime")
+PROHIBITED = {"strict-serializable": ALL_TYPES + REALTIME_TYPES,
+              "serializable": ALL_TYPES,
               "read-committed": ("G0", "G1a", "G1b", "G1c", "incompatible-order",
                                  "duplicate-elements", "garbage", "internal")}
 EXAMPLES_KEPT = 5  # anomalies described per type; the rest are counted
@@ -48,10 +52,11 @@ RW_TRIES_MAX = 500  # rw edges tried per component when looking for a G-single c
 
 
 class Txn:
-    __slots__ = ("id", "process", "type", "ops", "index")
+    __slots__ = ("id", "process", "type", "ops", "invoked", "index")
 
-    def __init__(self, tid, process, type_, ops, index):
-        self.id, self.process, self.type, self.ops, self.index = tid, process, type_, ops, index
+    def __init__(self, tid, process, type_, ops, invoked, index):
+        self.id, self.process, self.type, self.ops = tid, process, type_, ops
+        self.invoked, self.index = invoked, index  # positions in the history; index: completion
 
     def __repr__(self):
         return f"T{self.id}"
@@ -64,20 +69,20 @@ class HistoryError(ValueError):
 def transactions(history):
     """Pairs each invoke with its completion; an invoke never completed counts as info."""
     pending, out = {}, []
-    for op in history:
+    for pos, op in enumerate(history):
         p, t = op["process"], op["type"]
         if t == "invoke":
             if p in pending:
                 raise HistoryError(f"process {p} invoked twice without completing")
-            pending[p] = op
+            pending[p] = (pos, op)
             continue
-        inv = pending.pop(p, None)
-        if inv is None:
-            raise HistoryError(f"process {p} completed {op.get('index')} without an invoke")
+        if p not in pending:
+            raise HistoryError(f"process {p} completed at {pos} without an invoke")
+        at, inv = pending.pop(p)
         ops = op["value"] if t == "ok" else inv["value"]
-        out.append(Txn(len(out), p, t, [tuple(m) for m in ops], op.get("index")))
-    for p, inv in pending.items():
-        out.append(Txn(len(out), p, "info", [tuple(m) for m in inv["value"]], inv.get("index")))
+        out.append(Txn(len(out), p, t, [tuple(m) for m in ops], at, pos))
+    for p, (at, inv) in pending.items():
+        out.append(Txn(len(out), p, "info", [tuple(m) for m in inv["value"]], at, None))
     return out
 
 
@@ -121,6 +126,8 @@ def check(history, model="serializable"):
     reads = _reads(txns, writer, appends, res)
     orders = _version_orders(reads, res)
     graph = _graph(txns, writer, reads, orders, res)
+    if model == "strict-serializable":
+        _realtime(txns, graph)
     res.stats.update(reads=len(reads), keys=len(orders),
                      edges=sum(len(v) for v in graph.values()))
     _cycles(graph, res)
@@ -294,25 +301,44 @@ def _text(cycle):
     return " ".join(f"{a} -{kind}({k})->" for a, (kind, k), _ in cycle) + f" {cycle[0][0]}"
 
 
+def _realtime(txns, graph):
+    """rt edges: T1 -> T2 when T1 completed (ok) before T2 was invoked, as a transitive
+    reduction: each transaction, when it completes, takes the edges from the frontier it saw at
+    its invoke and replaces those transactions in the frontier (anything invoked later follows
+    them through it)."""
+    live = set(graph) | {b for v in graph.values() for b in v}
+    events = sorted([(t.invoked, 1, t) for t in live]
+                    + [(t.index, 0, t) for t in live if t.type == "ok"], key=lambda e: e[:2])
+    frontier, preds = set(), {}
+    for _, is_invoke, t in events:
+        if is_invoke:
+            preds[t] = list(frontier)
+            continue
+        for p in preds.get(t, ()):
+            graph[p].setdefault(t, set()).add(("rt", "-"))
+        frontier.difference_update(preds.get(t, ()))
+        frontier.add(t)
+
+
 def _cycles(graph, res):
     nodes = sorted(set(graph) | {b for v in graph.values() for b in v}, key=lambda t: t.id)
     for comp in _sccs(nodes, lambda v: sorted(graph.get(v, {}), key=lambda t: t.id)):
-        for kind, kinds in (("G0", {"ww"}), ("G1c", {"ww", "wr"})):
-            cyc = _cycle_in(graph, comp, kinds)
-            if cyc:
-                res.add(kind, _text(cyc))
-                break
-        else:
-            res.add(*_rw_cycle(graph, comp))
+        res.add(*(_classify(graph, comp, set(), "") or _classify(graph, comp, {"rt"}, "-realtime")))
 
 
-def _rw_cycle(graph, comp):
+def _classify(graph, comp, extra, suffix):
+    """The first cycle in this order: ww; ww+wr; one rw with ww/wr; any with rw — each also
+    over `extra` edge kinds. None when the component has no cycle over those kinds."""
+    for kind, kinds in (("G0", {"ww"}), ("G1c", {"ww", "wr"})):
+        cyc = _cycle_in(graph, comp, kinds | extra)
+        if cyc:
+            return kind + suffix, _text(cyc)
     inside = set(comp)
     rws = [(a, b, lb) for a in comp for b, lbs in graph.get(a, {}).items()
-           for lb in sorted(lbs) if b in inside and lb[0] == "rw"]
-    for a, b, lb in rws[:RW_TRIES_MAX]:
-        back = _path(graph, b, a, inside, {"ww", "wr"})
-        if back:
-            return "G-single", _text([(a, lb, b)] + back)
-    a, b, lb = rws[0]
-    return "G2", _text([(a, lb, b)] + _path(graph, b, a, inside, {"ww", "wr", "rw"}))
+           for lb in sorted(lbs) if b in inside and lb[0] == "rw"][:RW_TRIES_MAX]
+    for kind, kinds in (("G-single", {"ww", "wr"}), ("G2", {"ww", "wr", "rw"})):
+        for a, b, lb in rws:
+            back = _path(graph, b, a, inside, kinds | extra)
+            if back:
+                return kind + suffix, _text([(a, lb, b)] + back)
+    return None

@@ -156,7 +156,8 @@ class _Client:
             self.conn.close()
 
 
-def run_append(target, duration_s=3.0, clients=8, level="ser", seed=None):
+def run_append(target, duration_s=3.0, clients=8, level="ser", seed=None,
+               model="strict-serializable"):
     seed = random.randrange(2**32) if seed is None else seed
     res = AppendResult(target.name, level, clients)
     c = target.connect()
@@ -175,5 +176,5 @@ def run_append(target, duration_s=3.0, clients=8, level="ser", seed=None):
         t.start()
     join_clients(threads, workers, deadline, res.problems.append)
     res.elapsed_s = time.monotonic() - t0
-    res.check = elle.check(res.history)
+    res.check = elle.check(res.history, model)
     return res

@@ -202,7 +202,7 @@ def _begin(sessions, case, level, flavor):
     return None
 
 
-def _drain(step, sessions, probe_unused, limit_s):
+def _drain(step, sessions, limit_s):
     state = {n: "stmt" for n in step.sessions}
     got = {n: [BLOCKED, BLOCKED] for n in step.sessions}
     deadline = time.monotonic() + limit_s
@@ -232,7 +232,7 @@ class NotRun(Err):
 
 def _step(step, sessions, target, probe):
     if isinstance(step, Drain):
-        return _drain(step, sessions, probe, max(DRAIN_S, target.block_s))
+        return _drain(step, sessions, max(DRAIN_S, target.block_s))
     s = sessions[step.sess]
     if isinstance(step, W):
         if s.pending is None:

@@ -119,11 +119,9 @@ class Session:
         self.pid = conn.get_backend_pid()
         self.pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix=f"txn-{name}")
         self.pending = None  # the future of the statement last submitted
-        self.started = 0.0
 
     def submit(self, sql):
         assert self.pending is None or self.pending.done(), f"{self.name}: statement in flight"
-        self.started = time.monotonic()
         self.pending = self.pool.submit(self._execute, sql)
 
     def _execute(self, sql):
