@@ -33,10 +33,12 @@ def commit(sess, expect=COMMITTED):
     return Q(sess, "COMMIT", expect)
 
 
-# PostgreSQL's victim is the session whose deadlock_timeout (1 s) fires first: normally the
-# first to wait, but on a loaded machine the second's timer could win the race. Giving every
-# other session 10 s makes T1 the victim every time (a superuser setting, PostgreSQL only).
-PG_VICTIM_T1 = {s: ["SET deadlock_timeout = '10s'"] for s in ("T2", "T3")}
+# PostgreSQL's victim is the session whose deadlock_timeout (default 1 s) fires first: normally
+# the first to wait, but on a loaded machine the second's timer could win the race. T1 at
+# 200 ms and the others at 10 s make T1 the victim every time, sooner (a superuser setting,
+# PostgreSQL only).
+PG_VICTIM_T1 = {"T1": ["SET deadlock_timeout = '200ms'"],
+                "T2": ["SET deadlock_timeout = '10s'"], "T3": ["SET deadlock_timeout = '10s'"]}
 
 
 def write_cycle():

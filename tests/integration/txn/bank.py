@@ -7,10 +7,13 @@ ranges: the statements are tried and skipped with a note where the target refuse
 starting with the same balance. `clients` threads, each on its own connection, loop until the
 duration ends, doing
 
-  transfer  BEGIN; read both balances; if the source has enough, write both new balances as
-            values computed by the client (not `balance - x`: a lost update then shows in the
-            total); COMMIT. 40001 and 40P01 are retried with capped exponential backoff and
-            jitter, and counted.
+  transfer  BEGIN; read both balances; if the source has enough, write both new balances;
+            COMMIT. Half the transfers write values the client computed from its read (a lost
+            update then shows in the total), half write `balance - x` and `balance + x` (a
+            debit that raced another past the funds check then shows as a negative balance:
+            with client-computed values a balance can never go below zero, so that check would
+            be blind). 40001 and 40P01 are retried with capped exponential backoff and jitter,
+            and counted.
   read      BEGIN; SELECT every account; COMMIT (retried the same way).
 
 What must hold: every read sees all accounts, none negative, and the initial total (a
@@ -30,6 +33,7 @@ from txn.targets import LEVELS
 ACCOUNTS = 32
 INITIAL = 100
 READ_SHARE = 0.25  # the fraction of operations that are full-balance reads
+RELATIVE_SHARE = 0.5  # the fraction of transfers that write `balance -/+ x` (see above)
 RETRY_MAX = 40  # attempts of one operation before it is counted as given up
 BACKOFF_BASE_S = 0.002
 BACKOFF_MAX_S = 0.1
@@ -44,7 +48,7 @@ class BankResult:
         self.target, self.level, self.clients, self.duration_s = target, level, clients, duration_s
         self.lock = threading.Lock()
         self.counts = {"transfers": 0, "insufficient": 0, "reads": 0, "retries": 0,
-                       "given_up": 0, "bad_reads": 0}
+                       "given_up": 0, "bad_reads": 0, "negative_reads": 0}
         self.retry_codes = {}
         self.problems = []
         self.problem_count = 0
@@ -79,8 +83,8 @@ class BankResult:
                  f"{self.elapsed_s:.1f}s: {'PASS' if self.ok else 'FAIL'}",
                  f"  transfers committed {c['transfers']} ({rate:.0f}/s), skipped for lack of "
                  f"funds {c['insufficient']}, full reads {c['reads']} (inconsistent "
-                 f"{c['bad_reads']}), retries {c['retries']} {self.retry_codes}, given up "
-                 f"{c['given_up']}"]
+                 f"{c['bad_reads']}, with a negative balance {c['negative_reads']}), retries "
+                 f"{c['retries']} {self.retry_codes}, given up {c['given_up']}"]
         if self.final:
             n, total, low, want = self.final
             lines.append(f"  final table: {n} accounts, total {total} (want {want}), "
@@ -127,6 +131,7 @@ def _check_snapshot(res, rows, ids, what):
     neg = {k: v for k, v in bal.items() if v < 0}
     if neg:
         bad.append(f"negative balances {neg}")
+        res.add("negative_reads")
     if bad:
         res.problem(f"{what}: " + "; ".join(bad))
     return not bad
@@ -179,6 +184,7 @@ class _Client:
     def transfer(self):
         a, b = self.rng.sample(self.ids, 2)
         amount = self.rng.randint(1, INITIAL // 2)
+        relative = self.rng.random() < RELATIVE_SHARE
         outcome = {}
 
         def body(cur):
@@ -189,8 +195,12 @@ class _Client:
                 self.res.problem(f"transfer read {len(bal)} of accounts {a}, {b}")
             if not outcome["enough"]:
                 return False
-            cur.execute("UPDATE bank SET balance = %s WHERE id = %s", (bal[a] - amount, a))
-            cur.execute("UPDATE bank SET balance = %s WHERE id = %s", (bal[b] + amount, b))
+            if relative:
+                cur.execute("UPDATE bank SET balance = balance - %s WHERE id = %s", (amount, a))
+                cur.execute("UPDATE bank SET balance = balance + %s WHERE id = %s", (amount, b))
+            else:
+                cur.execute("UPDATE bank SET balance = %s WHERE id = %s", (bal[a] - amount, a))
+                cur.execute("UPDATE bank SET balance = %s WHERE id = %s", (bal[b] + amount, b))
             return True
 
         if self._attempts(body):

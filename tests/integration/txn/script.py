@@ -178,14 +178,10 @@ def expected_obs(case, level):
 
 
 def _setup(target, case):
-    c = target.connect()
-    try:
-        cur = c.cursor()
-        cur.execute(f"DROP TABLE IF EXISTS {case.table}")
-        for sql in case.setup:
-            cur.execute(sql)
-    finally:
-        c.close()
+    cur = target.admin().cursor()
+    cur.execute(f"DROP TABLE IF EXISTS {case.table}")
+    for sql in case.setup:
+        cur.execute(sql)
 
 
 def _begin(sessions, case, level, flavor):
@@ -267,15 +263,12 @@ def run_case(target, case, level):
     finally:
         for s in sessions.values():
             s.close()
-    c = target.connect()
     try:
-        cur = c.cursor()
+        cur = target.admin().cursor()
         cur.execute(f"SELECT * FROM {case.table} ORDER BY 1")
         obs.final = Ok(rows=cur.fetchall())
     except psycopg2.Error as e:
         obs.final = outcome_of_error(e)
-    finally:
-        c.close()
     return obs
 
 

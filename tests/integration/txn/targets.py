@@ -20,7 +20,7 @@ class Target:
         assert flavor in ("postgres", "other"), flavor
         self.name, self._dsn, self.flavor, self.levels = name, dsn, flavor, tuple(levels)
         self.block_s = block_s or (PG_BLOCK_S if flavor == "postgres" else OTHER_BLOCK_S)
-        self._observer = None
+        self._admin = None
 
     def dsn(self):
         return self._dsn
@@ -30,23 +30,28 @@ class Target:
         c.autocommit = autocommit
         return c
 
+    def admin(self):
+        """One long-lived connection of the main thread, for setup, final reads and the probe
+        (a case would otherwise pay for two more connections)."""
+        if self._admin is None or self._admin.closed:
+            self._admin = self.connect()
+        return self._admin
+
     def probe(self):
         """A function pid -> bool (is that backend waiting on a lock), or None without one."""
         if self.flavor != "postgres":
             return None
-        if self._observer is None or self._observer.closed:
-            self._observer = self.connect()
 
         def waiting(pid):
-            cur = self._observer.cursor()
+            cur = self.admin().cursor()
             cur.execute("SELECT cardinality(pg_blocking_pids(%s)) > 0", (pid,))
             return cur.fetchone()[0]
 
         return waiting
 
     def close(self):
-        if self._observer is not None and not self._observer.closed:
-            self._observer.close()
+        if self._admin is not None and not self._admin.closed:
+            self._admin.close()
 
 
 def postgres(ctx, levels=("rc", "rr", "ser")):
