@@ -243,8 +243,8 @@ def _step(step, sessions, target, probe):
 
 
 def run_case(target, case, level):
-    """Runs one case at one level on a target; returns its Obs (never raises for a target's
-    behaviour; raises on a broken connection to the target during setup)."""
+    """Runs one case at one level on a target; returns its Obs. A target that refuses the
+    setup, a session or its BEGIN gives an Obs with .error (judged a failure), never a raise."""
     obs = Obs(level)
     try:
         _setup(target, case)
@@ -260,6 +260,8 @@ def run_case(target, case, level):
             probe = target.probe()
             for step in case.steps:
                 obs.record(step, _step(step, sessions, target, probe))
+    except psycopg2.Error as e:  # a session could not connect, or the target went away
+        obs.error = f"connection failed: {outcome_of_error(e)!r} {outcome_of_error(e).message}"
     finally:
         for s in sessions.values():
             s.close()
