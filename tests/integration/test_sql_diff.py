@@ -17,7 +17,9 @@ views, ALTER TABLE, RENAME, TRUNCATE, DROP IF EXISTS, sequences), DML (multi-row
 INSERT ... SELECT, DEFAULT, RETURNING, ON CONFLICT on the primary key, UPDATE ... FROM,
 DELETE ... USING, 23505/23502/23514/22001), queries (WHERE, ORDER BY with NULLS FIRST/LAST,
 LIMIT/OFFSET, DISTINCT [ON], GROUP BY/HAVING, aggregates with DISTINCT and FILTER, joins of every
-kind (reordered by cost after ANALYZE; lookup, merge, hash and nested-loop joins), subqueries,
+kind (reordered by cost after ANALYZE; lookup, merge, hash and nested-loop joins), subqueries
+(EXISTS / IN / NOT EXISTS / NOT IN decorrelated into semi and anti joins, NULL-heavy NOT IN, duplicates on
+the inner side, and the forms that stay subplans),
 set operations, WITH, CASE, generate_series, VALUES), SET/SHOW/RESET and error
 positions. Statements where the engine differs from PostgreSQL today are kept out of this table
 (the list, with both outputs, is in the report of the commit that added this file); every
@@ -730,6 +732,55 @@ SELECT o.id, o.cust_id, c.name FROM jo o LEFT JOIN jc c ON c.id = o.cust_id WHER
 SELECT o.id, c.name FROM jo o JOIN jc c ON c.id = o.cust_id WHERE o.id BETWEEN 30 AND 40 ORDER BY 1;
 SELECT o.id, o.cust_id, c.name FROM (SELECT * FROM jo WHERE id BETWEEN 70 AND 80) o LEFT JOIN jc c ON c.id = o.cust_id ORDER BY 1;
 SELECT count(*) FROM jc a JOIN jc b ON a.id = b.id JOIN jc c ON c.id = b.id JOIN jc d ON d.id = c.id WHERE d.region = 2
+"""),
+Case("semi_anti_joins", r"""
+CREATE TABLE sc (id int PRIMARY KEY, name text NOT NULL, region int, code int);
+CREATE TABLE so (id int PRIMARY KEY, cust_id int, amount int NOT NULL, tag text);
+CREATE INDEX so_cust ON so (cust_id);
+CREATE TABLE sn (k int, v int);
+CREATE TABLE sk (k int NOT NULL, grp int NOT NULL);
+INSERT INTO sc SELECT g, 'c' || g, CASE WHEN g % 9 = 0 THEN NULL ELSE g % 4 END, CASE WHEN g % 7 = 0 THEN NULL ELSE g % 11 END FROM generate_series(1, 60) g;
+INSERT INTO so SELECT g, CASE WHEN g % 13 = 0 THEN NULL ELSE g % 45 END, g * 7 % 300, 't' || (g % 3) FROM generate_series(1, 400) g;
+INSERT INTO sn VALUES (1, 10), (2, 20), (2, 21), (NULL, 30), (5, NULL);
+INSERT INTO sk SELECT g % 17, g % 3 FROM generate_series(1, 90) g;
+ANALYZE;
+SELECT count(*) FROM sc c WHERE EXISTS (SELECT 1 FROM so o WHERE o.cust_id = c.id);
+SELECT c.id FROM sc c WHERE EXISTS (SELECT 1 FROM so o WHERE o.cust_id = c.id AND o.amount > 250) ORDER BY 1;
+SELECT c.id FROM sc c WHERE NOT EXISTS (SELECT 1 FROM so o WHERE o.cust_id = c.id AND o.amount > 100) ORDER BY 1;
+SELECT c.id, c.name FROM sc c WHERE EXISTS (SELECT * FROM so o WHERE c.id = o.cust_id AND o.tag = 't1' AND o.amount < 50) ORDER BY 1;
+SELECT c.id FROM sc c WHERE c.region = 2 AND EXISTS (SELECT 1 FROM so o WHERE o.cust_id = c.id) AND NOT EXISTS (SELECT 1 FROM so o WHERE o.cust_id = c.id AND o.tag = 't2') ORDER BY 1;
+SELECT c.id FROM sc c WHERE EXISTS (SELECT 1 FROM so o WHERE o.cust_id = c.id AND o.amount > c.id * 5) ORDER BY 1;
+SELECT c.id FROM sc c WHERE EXISTS (SELECT 1 FROM so o WHERE o.cust_id = c.code) ORDER BY 1;
+SELECT c.id FROM sc c WHERE NOT EXISTS (SELECT 1 FROM so o WHERE o.cust_id = c.code) ORDER BY 1;
+SELECT count(*) FROM sc c WHERE c.id IN (SELECT cust_id FROM so);
+SELECT c.id FROM sc c WHERE c.id IN (SELECT o.cust_id FROM so o WHERE o.amount > 280) ORDER BY 1;
+SELECT c.id FROM sc c WHERE c.code IN (SELECT k FROM sn) ORDER BY 1;
+SELECT c.id FROM sc c WHERE c.code NOT IN (SELECT k FROM sn) ORDER BY 1;
+SELECT c.id FROM sc c WHERE c.code NOT IN (SELECT k FROM sn WHERE k IS NOT NULL) ORDER BY 1;
+SELECT c.id FROM sc c WHERE c.id NOT IN (SELECT k FROM sk) ORDER BY 1;
+SELECT c.id FROM sc c WHERE c.id NOT IN (SELECT k FROM sk WHERE sk.grp = c.region) ORDER BY 1;
+SELECT c.id FROM sc c WHERE c.id IN (SELECT k FROM sk WHERE sk.grp = c.region) ORDER BY 1;
+SELECT c.id FROM sc c WHERE c.region NOT IN (SELECT grp FROM sk) ORDER BY 1;
+SELECT c.id FROM sc c WHERE c.id NOT IN (SELECT cust_id FROM so) ORDER BY 1;
+SELECT c.id FROM sc c WHERE c.id NOT IN (SELECT k FROM sk WHERE k > 100) ORDER BY 1;
+SELECT c.id FROM sc c WHERE c.code NOT IN (SELECT k FROM sk WHERE k > 100) ORDER BY 1;
+SELECT k, v FROM sn WHERE k IN (SELECT k FROM sk) ORDER BY 1, 2;
+SELECT k, v FROM sn WHERE k NOT IN (SELECT k FROM sk) ORDER BY 1, 2;
+SELECT k, v FROM sn WHERE NOT EXISTS (SELECT 1 FROM sk WHERE sk.k = sn.k) ORDER BY 1, 2;
+SELECT k, v FROM sn WHERE EXISTS (SELECT 1 FROM sk WHERE sk.k = sn.k AND sk.grp = 1) ORDER BY 1, 2;
+SELECT c.id, o.id FROM sc c JOIN so o ON o.cust_id = c.id WHERE c.id < 10 AND EXISTS (SELECT 1 FROM sk WHERE sk.k = o.id % 17 AND sk.grp = 2) ORDER BY 1, 2;
+SELECT c.id, o.id FROM sc c JOIN so o ON o.cust_id = c.id WHERE c.id < 5 AND EXISTS (SELECT 1 FROM sk WHERE sk.k = o.id % 17 AND sk.grp = c.id % 3) ORDER BY 1, 2;
+SELECT c.id FROM sc c WHERE EXISTS (SELECT 1 FROM so o WHERE o.cust_id = c.id) OR c.id < 3 ORDER BY 1;
+SELECT c.id FROM sc c WHERE EXISTS (SELECT count(*) FROM so o WHERE o.cust_id = c.id AND o.amount > 1000) ORDER BY 1 LIMIT 5;
+SELECT c.id FROM sc c WHERE EXISTS (SELECT 1 FROM so o WHERE o.cust_id = c.id LIMIT 1) ORDER BY 1 LIMIT 5;
+SELECT c.id, (SELECT count(*) FROM sc c2 WHERE EXISTS (SELECT 1 FROM so o WHERE o.cust_id = c2.id AND o.amount = c.id)) FROM sc c WHERE c.id < 6 ORDER BY 1;
+SELECT c.id FROM sc c WHERE c.id < 20 AND EXISTS (SELECT 1 FROM (SELECT cust_id, amount FROM so WHERE amount > 200) x WHERE x.cust_id = c.id) ORDER BY 1;
+SELECT DISTINCT c.region FROM sc c WHERE EXISTS (SELECT 1 FROM so o WHERE o.cust_id = c.id AND o.tag = 't0') ORDER BY 1;
+SELECT c.region, count(*) FROM sc c WHERE EXISTS (SELECT 1 FROM so o WHERE o.cust_id = c.id) GROUP BY c.region ORDER BY 1;
+SELECT c.id FROM sc c WHERE 3 IN (SELECT k FROM sk) AND c.id < 4 ORDER BY 1;
+SELECT c.id FROM sc c WHERE c.id IN (SELECT DISTINCT k FROM sk) ORDER BY 1;
+SELECT c.id FROM sc c WHERE c.id::int8 IN (SELECT k::int8 FROM sk) ORDER BY 1;
+SELECT c.id FROM sc c WHERE c.id IN (SELECT cust_id FROM so WHERE so.amount = c.code * 10) ORDER BY 1;
 """),
 ]
 
