@@ -111,6 +111,10 @@ int pz__bind_from_item(pz_binder_t *b, const pz_ast_from_t *f, pz_pn_t **plan, p
 /* Puts conjuncts over the FROM row that read only item it into it: a FILTER over it, spans and
  * the index for a scan, estimates. */
 int pz__push_into(pz_binder_t *b, pz_jitem_t *it, pz_bx_t **cj, int n);
+/* Of the conjuncts cj[0 .. *n) put on FROM item it (an outer join, else nothing happens):
+ * narrows its join type by those that reject a side's NULLs and moves those that read one
+ * side the join keeps into that side's input, leaving the others in cj (sql_bind_outer.c). */
+int pz__push_outer(pz_binder_t *b, pz_jitem_t *it, pz_bx_t **cj, int *n);
 /* The conjunction of xs (NULL when n is 0, xs[0] when 1); xs is kept, not copied. */
 pz_bx_t *pz__bx_and(pz_binder_t *b, pz_bx_t **xs, int n);
 

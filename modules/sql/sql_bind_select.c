@@ -211,7 +211,8 @@ static int s_join_items(pz_binder_t *b, s_item_t *items, int n_items, pz_bx_t **
                 used[i] = true;
             }
         }
-        int rc = pz__push_into(b, &items[it], tmp, m);
+        int rc = pz__push_outer(b, &items[it], tmp, &m);
+        rc = rc ? rc : pz__push_into(b, &items[it], tmp, m);
         if (rc != 0) {
             return rc;
         }

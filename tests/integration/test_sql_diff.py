@@ -19,7 +19,8 @@ DELETE ... USING, 23505/23502/23514/22001), queries (WHERE, ORDER BY with NULLS 
 LIMIT/OFFSET, DISTINCT [ON], GROUP BY/HAVING, aggregates with DISTINCT and FILTER, joins of every
 kind (reordered by cost after ANALYZE; lookup, merge, hash and nested-loop joins), subqueries
 (EXISTS / IN / NOT EXISTS / NOT IN decorrelated into semi and anti joins, NULL-heavy NOT IN, duplicates on
-the inner side, and the forms that stay subplans),
+the inner side, and the forms that stay subplans), WHERE conjuncts pushed into outer joins (and
+turning them into inner / one-sided ones when they reject NULLs),
 set operations, WITH, CASE, generate_series, VALUES), SET/SHOW/RESET and error
 positions. Statements where the engine differs from PostgreSQL today are kept out of this table
 (the list, with both outputs, is in the report of the commit that added this file); every
@@ -781,6 +782,45 @@ SELECT c.id FROM sc c WHERE 3 IN (SELECT k FROM sk) AND c.id < 4 ORDER BY 1;
 SELECT c.id FROM sc c WHERE c.id IN (SELECT DISTINCT k FROM sk) ORDER BY 1;
 SELECT c.id FROM sc c WHERE c.id::int8 IN (SELECT k::int8 FROM sk) ORDER BY 1;
 SELECT c.id FROM sc c WHERE c.id IN (SELECT cust_id FROM so WHERE so.amount = c.code * 10) ORDER BY 1;
+"""),
+Case("outer_join_pushdown", r"""
+CREATE TABLE oa (id int PRIMARY KEY, b_id int, x int, t text);
+CREATE TABLE ob (id int PRIMARY KEY, c_id int, y int);
+CREATE TABLE oc (id int PRIMARY KEY, z int);
+CREATE INDEX ob_c ON ob (c_id);
+INSERT INTO oa SELECT g, CASE WHEN g % 5 = 0 THEN NULL ELSE g % 40 END, g % 7, 't' || (g % 4) FROM generate_series(1, 120) g;
+INSERT INTO ob SELECT g, CASE WHEN g % 6 = 0 THEN NULL ELSE g % 15 END, CASE WHEN g % 4 = 0 THEN NULL ELSE g % 9 END FROM generate_series(1, 30) g;
+INSERT INTO oc SELECT g, g * 2 FROM generate_series(1, 10) g;
+ANALYZE;
+SELECT a.id, b.id FROM oa a LEFT JOIN ob b ON a.b_id = b.id WHERE a.x = 3 ORDER BY 1, 2;
+SELECT a.id, b.id FROM oa a LEFT JOIN ob b ON a.b_id = b.id WHERE a.id BETWEEN 10 AND 30 AND a.t <> 't1' ORDER BY 1, 2;
+SELECT a.id, b.id, b.y FROM oa a LEFT JOIN ob b ON a.b_id = b.id WHERE b.y > 3 ORDER BY 1, 2;
+SELECT a.id, b.id, b.y FROM oa a LEFT JOIN ob b ON a.b_id = b.id WHERE b.y IS NULL ORDER BY 1, 2;
+SELECT a.id, b.id, b.y FROM oa a LEFT JOIN ob b ON a.b_id = b.id WHERE b.id IS NOT NULL AND a.x < 2 ORDER BY 1, 2;
+SELECT a.id, b.id FROM oa a LEFT JOIN ob b ON a.b_id = b.id WHERE coalesce(b.y, 0) = 0 ORDER BY 1, 2;
+SELECT a.id, b.id FROM oa a LEFT JOIN ob b ON a.b_id = b.id WHERE b.y > 3 OR a.x = 1 ORDER BY 1, 2;
+SELECT a.id, b.id FROM oa a LEFT JOIN ob b ON a.b_id = b.id WHERE (b.y > 3 OR b.y < 1) AND a.x = 1 ORDER BY 1, 2;
+SELECT a.id, b.id FROM ob b RIGHT JOIN oa a ON a.b_id = b.id WHERE a.x = 3 ORDER BY 1, 2;
+SELECT a.id, b.id FROM ob b RIGHT JOIN oa a ON a.b_id = b.id WHERE b.y = 2 ORDER BY 1, 2;
+SELECT a.id, b.id FROM oa a FULL JOIN ob b ON a.b_id = b.id WHERE a.x = 3 ORDER BY 1, 2;
+SELECT a.id, b.id FROM oa a FULL JOIN ob b ON a.b_id = b.id WHERE b.y = 3 ORDER BY 1, 2;
+SELECT a.id, b.id FROM oa a FULL JOIN ob b ON a.b_id = b.id WHERE b.y = 3 AND a.x = 2 ORDER BY 1, 2;
+SELECT a.id, b.id, c.id FROM oa a LEFT JOIN ob b ON a.b_id = b.id LEFT JOIN oc c ON b.c_id = c.id WHERE a.x = 4 ORDER BY 1, 2, 3;
+SELECT a.id, b.id, c.id FROM oa a LEFT JOIN ob b ON a.b_id = b.id LEFT JOIN oc c ON b.c_id = c.id WHERE b.y = 1 ORDER BY 1, 2, 3;
+SELECT a.id, b.id, c.id FROM oa a LEFT JOIN ob b ON a.b_id = b.id LEFT JOIN oc c ON b.c_id = c.id WHERE c.z > 10 ORDER BY 1, 2, 3;
+SELECT a.id, b.id, c.id FROM oa a LEFT JOIN (ob b JOIN oc c ON b.c_id = c.id) ON a.b_id = b.id WHERE a.id < 20 ORDER BY 1, 2, 3;
+SELECT a.id, b.id, c.id FROM oa a LEFT JOIN (ob b LEFT JOIN oc c ON b.c_id = c.id) ON a.b_id = b.id WHERE c.z IS NULL AND a.id < 30 ORDER BY 1, 2, 3;
+SELECT a.id, b.id FROM oa a LEFT JOIN ob b ON a.b_id = b.id AND b.y > 2 WHERE a.x = 5 ORDER BY 1, 2;
+SELECT count(*), count(b.id) FROM oa a LEFT JOIN ob b ON a.b_id = b.id WHERE a.t = 't2';
+SELECT a.id, b.id FROM oa a LEFT JOIN ob b ON a.b_id = b.id WHERE a.id = 7;
+SELECT a.id, b.id FROM oa a LEFT JOIN ob b ON a.b_id = b.id WHERE b.id = 7 ORDER BY 1;
+SELECT a.id, b.id FROM oa a LEFT JOIN ob b ON a.b_id = b.id WHERE a.x = b.y ORDER BY 1, 2;
+SELECT a.id, b.id FROM oa a LEFT JOIN ob b ON a.b_id = b.id WHERE b.y IN (1, 2) ORDER BY 1, 2;
+SELECT a.id, b.id FROM oa a LEFT JOIN ob b ON a.b_id = b.id WHERE NOT (b.y = 1) ORDER BY 1, 2;
+SELECT a.id, b.id FROM oa a LEFT JOIN ob b ON a.b_id = b.id WHERE (b.y = 1) IS NOT TRUE AND a.id < 15 ORDER BY 1, 2;
+SELECT a.id, b.id FROM oa a LEFT JOIN ob b ON a.b_id = b.id WHERE b.y IS DISTINCT FROM 1 AND a.id < 15 ORDER BY 1, 2;
+SELECT a.id, o.z FROM oa a LEFT JOIN oc o ON o.id = a.x WHERE a.id < 10 ORDER BY 1;
+SELECT a.id, x.id FROM oa a LEFT JOIN (SELECT * FROM ob WHERE y > 1) x ON x.id = a.b_id WHERE a.x = 6 AND x.y IS NULL ORDER BY 1;
 """),
 ]
 
