@@ -20,7 +20,8 @@ LIMIT/OFFSET, DISTINCT [ON], GROUP BY/HAVING, aggregates with DISTINCT and FILTE
 kind (reordered by cost after ANALYZE; lookup, merge, hash and nested-loop joins), subqueries
 (EXISTS / IN / NOT EXISTS / NOT IN decorrelated into semi and anti joins, NULL-heavy NOT IN, duplicates on
 the inner side, and the forms that stay subplans), WHERE conjuncts pushed into outer joins (and
-turning them into inner / one-sided ones when they reject NULLs),
+turning them into inner / one-sided ones when they reject NULLs), pg_stats and pg_stat_user_tables
+after ANALYZE,
 set operations, WITH, CASE, generate_series, VALUES), SET/SHOW/RESET and error
 positions. Statements where the engine differs from PostgreSQL today are kept out of this table
 (the list, with both outputs, is in the report of the commit that added this file); every
@@ -821,6 +822,15 @@ SELECT a.id, b.id FROM oa a LEFT JOIN ob b ON a.b_id = b.id WHERE (b.y = 1) IS N
 SELECT a.id, b.id FROM oa a LEFT JOIN ob b ON a.b_id = b.id WHERE b.y IS DISTINCT FROM 1 AND a.id < 15 ORDER BY 1, 2;
 SELECT a.id, o.z FROM oa a LEFT JOIN oc o ON o.id = a.x WHERE a.id < 10 ORDER BY 1;
 SELECT a.id, x.id FROM oa a LEFT JOIN (SELECT * FROM ob WHERE y > 1) x ON x.id = a.b_id WHERE a.x = 6 AND x.y IS NULL ORDER BY 1;
+"""),
+Case("pg_stats", r"""
+CREATE TABLE st1 (id int PRIMARY KEY, flag bool, grp int, note text, u int UNIQUE);
+INSERT INTO st1 SELECT g, g % 2 = 0, CASE WHEN g % 4 = 0 THEN NULL ELSE g % 3 END, CASE WHEN g % 10 = 0 THEN NULL ELSE 'n' END, g FROM generate_series(1, 200) g;
+ANALYZE st1;
+SELECT schemaname, tablename, attname, inherited, null_frac, n_distinct FROM pg_stats WHERE tablename = 'st1' ORDER BY attname;
+SELECT attname, avg_width FROM pg_stats WHERE tablename = 'st1' AND attname IN ('id', 'grp', 'flag') ORDER BY attname;
+SELECT count(*) FROM pg_stats WHERE tablename = 'nosuch';
+SELECT relname, n_live_tup, last_analyze IS NOT NULL, last_analyze > now() - interval '1 hour' FROM pg_stat_user_tables WHERE relname = 'st1';
 """),
 ]
 
