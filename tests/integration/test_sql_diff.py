@@ -832,6 +832,33 @@ SELECT attname, avg_width FROM pg_stats WHERE tablename = 'st1' AND attname IN (
 SELECT count(*) FROM pg_stats WHERE tablename = 'nosuch';
 SELECT relname, n_live_tup, last_analyze IS NOT NULL, last_analyze > now() - interval '1 hour' FROM pg_stat_user_tables WHERE relname = 'st1';
 """),
+Case("semi_anti_edges", r"""
+CREATE TABLE ea (id int PRIMARY KEY, v int);
+CREATE TABLE eb (id int PRIMARY KEY, a_id int, w int);
+CREATE VIEW evw AS SELECT a_id, w FROM eb WHERE w > 2;
+INSERT INTO ea SELECT g, g % 5 FROM generate_series(1, 30) g;
+INSERT INTO eb SELECT g, g % 20, g % 7 FROM generate_series(1, 60) g;
+WITH x AS (SELECT a_id FROM eb WHERE w = 3) SELECT id FROM ea WHERE EXISTS (SELECT 1 FROM x WHERE x.a_id = ea.id) ORDER BY 1;
+SELECT id FROM ea WHERE EXISTS (SELECT 1 FROM evw WHERE evw.a_id = ea.id) ORDER BY 1;
+SELECT id FROM ea WHERE id IN (SELECT a_id FROM evw) ORDER BY 1;
+SELECT id FROM ea WHERE EXISTS (SELECT 1 FROM eb WHERE eb.a_id = ea.id AND eb.w = 2) ORDER BY 1;
+SELECT id FROM ea WHERE EXISTS (SELECT 1 FROM eb WHERE eb.a_id = ea.id AND eb.w = 5) ORDER BY 1;
+SELECT s.id FROM (SELECT * FROM ea WHERE NOT EXISTS (SELECT 1 FROM eb WHERE eb.a_id = ea.id)) s ORDER BY 1;
+SELECT a.id, (SELECT count(*) FROM eb WHERE eb.a_id = a.id AND EXISTS (SELECT 1 FROM ea a2 WHERE a2.id = eb.w AND a2.v = a.v)) FROM ea a ORDER BY 1;
+SELECT a.id FROM ea a WHERE EXISTS (SELECT 1 FROM eb WHERE eb.a_id = a.id AND eb.w IN (SELECT v FROM ea WHERE ea.id < 4)) ORDER BY 1;
+SELECT a.id FROM ea a WHERE EXISTS (SELECT 1 FROM eb b WHERE b.a_id = a.id AND b.w = a.v) ORDER BY 1;
+SELECT a.id FROM ea a WHERE EXISTS (SELECT 1 FROM eb b WHERE b.a_id = a.id + 1 AND b.w > a.v) ORDER BY 1;
+SELECT a.id FROM ea a WHERE EXISTS (SELECT 1 FROM eb b WHERE a.id = b.a_id AND b.id = a.id * 2) ORDER BY 1;
+SELECT a.id FROM ea a WHERE EXISTS (SELECT a.v FROM eb b WHERE b.a_id = a.id) ORDER BY 1;
+SELECT a.id FROM ea a WHERE EXISTS (SELECT 1 FROM eb b WHERE b.a_id = a.id AND random() < 2) ORDER BY 1;
+SELECT a.id FROM ea a WHERE NOT EXISTS (SELECT 1 FROM eb b WHERE b.a_id = a.id) AND a.id IN (SELECT w FROM eb) ORDER BY 1;
+SELECT a.id FROM ea a, ea a2 WHERE a.id = a2.id AND EXISTS (SELECT 1 FROM eb b WHERE b.a_id = a.id AND b.w = a2.v) ORDER BY 1;
+SELECT a.id FROM ea a WHERE EXISTS (SELECT 1 FROM eb b WHERE b.a_id = a.id) ORDER BY 1 LIMIT 3;
+UPDATE ea SET v = v + 100 WHERE EXISTS (SELECT 1 FROM eb WHERE eb.a_id = ea.id AND eb.w = 1);
+SELECT id, v FROM ea WHERE v > 99 ORDER BY 1;
+DELETE FROM ea WHERE id NOT IN (SELECT id FROM eb WHERE id < 10);
+SELECT count(*) FROM ea;
+"""),
 ]
 
 
