@@ -6,8 +6,11 @@
 #
 #   bench/join_bench.sh                       1M fact rows, 3 dimensions (~5 minutes)
 #   bench/join_bench.sh --smoke               20k fact rows (~30 s)
+#   bench/join_bench.sh --suite semi          decorrelated subqueries only: 100k customers, 1M
+#                                             orders (EXISTS / NOT EXISTS / IN / NOT IN)
 #
-# Options: --fact-rows N (default 1000000), --runs N (each query, best kept; default 3),
+# Options: --fact-rows N (default 1000000; orders get as many, customers a tenth),
+# --suite star|semi|all (default all), --runs N (each query, best kept; default 3),
 # --build-dir DIR (our binaries, default build: point it at another build to compare versions),
 # --pg-only / --ours-only.
 # Environment: PG_BIN (default /usr/lib/postgresql/15/bin).
@@ -17,16 +20,17 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-fact=1000000 runs=3 bdir=build do_pg=1 do_pz=1
+fact=1000000 runs=3 bdir=build do_pg=1 do_pz=1 suite=all
 while (($#)); do
     case "$1" in
     --smoke) fact=20000 runs=1 ;;
     --fact-rows) fact=$2; shift ;;
+    --suite) suite=$2; shift ;;
     --runs) runs=$2; shift ;;
     --build-dir) bdir=$2; shift ;;
     --pg-only) do_pz=0 ;;
     --ours-only) do_pg=0 ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "join_bench.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
     esac
     shift
@@ -45,6 +49,30 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 
 # The schema and load, in chunks our single-batch statements take (PZ_BATCH_REQS_MAX).
 load_sql() {
+    [ "$suite" = semi ] || load_star_sql
+    [ "$suite" = star ] || load_semi_sql
+    echo "ANALYZE;"
+}
+
+# Customers and their orders for the decorrelated subqueries: a tenth as many customers as
+# orders; cust_id spans 1.5x the customers, so about 2/3 of the orders have a customer and a
+# few customers none; amounts 0..999 (90% above 100).
+load_semi_sql() {
+    local cust=$((fact / 10)) step=20000
+    echo "CREATE TABLE customers (id int PRIMARY KEY, name text, region int);"
+    echo "CREATE TABLE orders (id int PRIMARY KEY, cust_id int, amount int NOT NULL);"
+    echo "CREATE INDEX orders_cust ON orders (cust_id);"
+    for ((lo = 1; lo <= cust; lo += step)); do
+        local hi=$((lo + step - 1 < cust ? lo + step - 1 : cust))
+        echo "INSERT INTO customers SELECT g, 'c' || g, g % 50 FROM generate_series($lo, $hi) g;"
+    done
+    for ((lo = 1; lo <= fact; lo += step)); do
+        local hi=$((lo + step - 1 < fact ? lo + step - 1 : fact))
+        echo "INSERT INTO orders SELECT g, 1 + (g::int8 * 7919) % $((cust * 3 / 2)), (g * 31) % 1000 FROM generate_series($lo, $hi) g;"
+    done
+}
+
+load_star_sql() {
     cat <<EOF
 CREATE TABLE d1 (id int PRIMARY KEY, name text, cat int);
 CREATE TABLE d2 (id int PRIMARY KEY, name text, cat int);
@@ -60,11 +88,10 @@ EOF
         local hi=$((lo + step - 1 < fact ? lo + step - 1 : fact))
         echo "INSERT INTO fact SELECT g, 1 + (g * 7) % 10000, 1 + (g * 13) % 1000, 1 + g % 100, g % 1000 FROM generate_series($lo, $hi) g;"
     done
-    echo "ANALYZE;"
 }
 
 # name|query (natural FROM order); the reversed one is derived by hand below.
-queries=(
+star_queries=(
     "q1_lookup|SELECT count(*), sum(f.amount) FROM fact f JOIN d1 a ON f.k1 = a.id WHERE a.name = 'a77'"
     "q1_rev|SELECT count(*), sum(f.amount) FROM d1 a JOIN fact f ON f.k1 = a.id WHERE a.name = 'a77'"
     "q2_star3|SELECT count(*), sum(f.amount) FROM fact f, d1 a, d2 b, d3 c WHERE f.k1 = a.id AND f.k2 = b.id AND f.k3 = c.id AND a.cat = 7 AND b.cat = 3 AND c.cat = 1"
@@ -73,6 +100,21 @@ queries=(
     "q3_rev|SELECT b.cat, count(*), sum(f.amount) FROM d2 b JOIN d1 a ON true JOIN fact f ON f.k1 = a.id AND f.k2 = b.id WHERE a.cat < 3 GROUP BY b.cat ORDER BY 1"
     "q4_merge|SELECT count(*), sum(x.amount + y.amount) FROM fact x JOIN fact y ON x.id = y.id WHERE x.k3 = 5"
 )
+# Subqueries a planner without decorrelation runs once per outer row (s5: a few outer rows,
+# where a lookup semi join into orders_cust is the plan).
+semi_queries=(
+    "s1_exists|SELECT count(*) FROM customers c WHERE EXISTS (SELECT 1 FROM orders o WHERE o.cust_id = c.id AND o.amount > 100)"
+    "s2_notex|SELECT count(*) FROM customers c WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.cust_id = c.id AND o.amount > 100)"
+    "s3_in|SELECT count(*) FROM customers c WHERE c.id IN (SELECT cust_id FROM orders WHERE amount < 10)"
+    "s4_notin|SELECT count(*) FROM orders o WHERE o.id NOT IN (SELECT id FROM customers)"
+    "s5_few|SELECT count(*) FROM customers c WHERE c.region = 7 AND c.id < 5000 AND EXISTS (SELECT 1 FROM orders o WHERE o.cust_id = c.id AND o.amount > 900)"
+)
+case "$suite" in
+star) queries=("${star_queries[@]}") ;;
+semi) queries=("${semi_queries[@]}") ;;
+all) queries=("${star_queries[@]}" "${semi_queries[@]}") ;;
+*) echo "join_bench.sh: --suite star|semi|all" >&2; exit 2 ;;
+esac
 
 # Best wall time in ms of `runs` runs of a query through psql.
 best_ms() {
@@ -92,7 +134,7 @@ declare -A pg_ms pz_ms
 if ((do_pg)); then
     pg_port=$(free_port)
     PG_BIN=$pg_bin bash tests/sqllogic/pg15.sh start "$tmp/pg" "$pg_port" >/dev/null
-    load_sql | psql -X -q -h 127.0.0.1 -p "$pg_port" -U postgres postgres >/dev/null
+    load_sql | psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$pg_port" -U postgres postgres >/dev/null
     for e in "${queries[@]}"; do pg_ms[${e%%|*}]=$(best_ms "$pg_port" postgres postgres "${e#*|}"); done
     bash tests/sqllogic/pg15.sh stop "$tmp/pg" "$pg_port" >/dev/null
     pg_port=""
@@ -106,8 +148,8 @@ if ((do_pz)); then
     for _ in $(seq 1 100); do psql -X -h 127.0.0.1 -p "$pz_port" -U root defaultdb -c 'SELECT 1' \
         >/dev/null 2>&1 && break; sleep 0.2; done
     t0=$(date +%s)
-    load_sql | psql -X -q -h 127.0.0.1 -p "$pz_port" -U root defaultdb >/dev/null
-    echo "ours: loaded $fact fact rows in $(($(date +%s) - t0)) s"
+    load_sql | psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$pz_port" -U root defaultdb >/dev/null
+    echo "ours: loaded $fact fact/order rows in $(($(date +%s) - t0)) s"
     for e in "${queries[@]}"; do pz_ms[${e%%|*}]=$(best_ms "$pz_port" root defaultdb "${e#*|}"); done
 fi
 printf '%-10s %12s %12s %8s\n' query "ours ms" "pg15 ms" ratio

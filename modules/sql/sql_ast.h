@@ -150,7 +150,23 @@ typedef struct {
     int location;
 } pz_ast_target_t;
 
-typedef enum { PZ_JOIN_INNER, PZ_JOIN_LEFT, PZ_JOIN_RIGHT, PZ_JOIN_FULL, PZ_JOIN_CROSS } pz_join_t;
+/* SEMI and ANTI never come from the grammar: the planner makes them of EXISTS / IN subqueries
+ * (sql_bind_semi.c); such a join's output is its left row alone. */
+typedef enum {
+    PZ_JOIN_INNER,
+    PZ_JOIN_LEFT,
+    PZ_JOIN_RIGHT,
+    PZ_JOIN_FULL,
+    PZ_JOIN_CROSS,
+    PZ_JOIN_SEMI,
+    PZ_JOIN_ANTI
+} pz_join_t;
+
+/* Whether a semi / anti join returns a left row that did (matched) or did not find a partner. */
+static inline bool pz_join_semi_emits(uint8_t join, bool matched)
+{
+    return join == PZ_JOIN_SEMI ? matched : join == PZ_JOIN_ANTI && !matched;
+}
 
 typedef struct pz_ast_from pz_ast_from_t;
 struct pz_ast_from {

@@ -199,6 +199,28 @@ pz_bx_t *pz__bx_shift(pz_binder_t *b, const pz_bx_t *x, int off)
     return y;
 }
 
+pz_bx_t *pz__bx_map(pz_binder_t *b, const pz_bx_t *x, void (*fix)(pz_bx_t *y, const void *arg),
+                    const void *arg)
+{
+    pz_bx_t *y = pz__bind_alloc(b, sizeof *y);
+    if (y == NULL) {
+        return NULL;
+    }
+    *y = *x;
+    fix(y, arg);
+    if (x->n_args > 0) {
+        if ((y->args = pz__bind_alloc(b, sizeof *y->args * (size_t)x->n_args)) == NULL) {
+            return NULL;
+        }
+        for (int i = 0; i < x->n_args; i++) {
+            if ((y->args[i] = pz__bx_map(b, x->args[i], fix, arg)) == NULL) {
+                return NULL;
+            }
+        }
+    }
+    return y;
+}
+
 void pz__bx_cols(const pz_bx_t *x, int *lo, int *hi, bool *has_sub)
 {
     if (x->kind == PZ_BX_COL) {

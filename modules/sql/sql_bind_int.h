@@ -69,6 +69,9 @@ bool pz__bx_is_const(const pz_bx_t *x);
 bool pz__bx_equal(const pz_bx_t *a, const pz_bx_t *b);
 /* Copy of x with column references shifted by -off (pushing a predicate into a FROM item). */
 pz_bx_t *pz__bx_shift(pz_binder_t *b, const pz_bx_t *x, int off);
+/* A copy of x in which fix(node, arg) has adjusted every node (its args are copied after). */
+pz_bx_t *pz__bx_map(pz_binder_t *b, const pz_bx_t *x, void (*fix)(pz_bx_t *y, const void *arg),
+                    const void *arg);
 /* The lowest and highest column referenced (-1 none); *has_sub when a subplan is inside. */
 void pz__bx_cols(const pz_bx_t *x, int *lo, int *hi, bool *has_sub);
 int pz__bind_err(pz_binder_t *b, int location, const char *state, const char *fmt, ...)
@@ -100,6 +103,45 @@ pz_pn_t *pz__join_node(pz_binder_t *b, pz_pn_t *l, pz_pn_t *r, uint8_t join, pz_
 
 /* A join node of kind over l and r: the columns of l then r, no keys yet. */
 pz_pn_t *pz__join_shell(pz_binder_t *b, uint8_t kind, pz_pn_t *l, pz_pn_t *r, uint8_t join);
+
+/* ---- FROM items and conjuncts (sql_bind_select.c) ---- */
+
+/* Binds one FROM item (table, view, WITH reference, subquery, join, function). */
+int pz__bind_from_item(pz_binder_t *b, const pz_ast_from_t *f, pz_pn_t **plan, pz_scope_t **scope);
+/* Puts conjuncts over the FROM row that read only item it into it: a FILTER over it, spans and
+ * the index for a scan, estimates. */
+int pz__push_into(pz_binder_t *b, pz_jitem_t *it, pz_bx_t **cj, int n);
+/* Of the conjuncts cj[0 .. *n) put on FROM item it (an outer join, else nothing happens):
+ * narrows its join type by those that reject a side's NULLs and moves those that read one
+ * side the join keeps into that side's input, leaving the others in cj (sql_bind_outer.c). */
+int pz__push_outer(pz_binder_t *b, pz_jitem_t *it, pz_bx_t **cj, int *n);
+/* The conjunction of xs (NULL when n is 0, xs[0] when 1); xs is kept, not copied. */
+pz_bx_t *pz__bx_and(pz_binder_t *b, pz_bx_t **xs, int n);
+
+/* ---- decorrelated subqueries (sql_bind_semi.c) ---- */
+
+/* A WHERE conjunct turned into a semi (EXISTS, IN) or anti (NOT EXISTS, NOT IN) join of the
+ * FROM row with plan: keys lk (over the FROM row) = rk (over plan's row), and a residual pred
+ * over the FROM row followed by plan's row (NULL: none). [lo, hi]: the FROM-row columns lk
+ * and pred read (-1: none). */
+typedef struct {
+    pz_pn_t *plan;
+    uint8_t join; /* PZ_JOIN_SEMI / PZ_JOIN_ANTI */
+    pz_bx_t **lk, **rk;
+    int nk;
+    pz_bx_t *pred;
+    int lo, hi;
+} pz_semi_t;
+
+/* Takes the conjuncts cj[0 .. *n_cj) (bound from the AST where, over the FROM row of scope
+ * from and items, not yet pushed anywhere) that are simple EXISTS / IN subqueries out of cj
+ * into *out (*n_out of them, in the binder's arena). */
+int pz__semi_extract(pz_binder_t *b, const pz_ast_expr_t *where, pz_scope_t *from,
+                     const pz_jitem_t *items, int n_items, pz_bx_t **cj, int *n_cj, pz_semi_t **out,
+                     int *n_out);
+/* Joins *plan (columns n_from wide starting at FROM-row column off: a FROM item, or the whole
+ * row with off 0) with a semi's subquery; *plan keeps its columns. */
+int pz__semi_join(pz_binder_t *b, const pz_semi_t *s, pz_pn_t **plan, int n_from, int off);
 
 /* The type of a descriptor column; name as C string. */
 const char *pz__view_cstr(pz_binder_t *b, pz_view_t v);

@@ -16,7 +16,8 @@
  *   merge join   both sides are single scans ordered on the keys (index order): no buffering
  *   hash join    builds the right side
  *   nested loop  no equality to key on
- * Outer joins keep their order (they are one FROM item) but get a method the same way.
+ * Outer joins keep their order (they are one FROM item) but get a method the same way, and so
+ * do semi / anti joins (decorrelated subqueries, sql_bind_semi.c; never merge joins).
  */
 #include <assert.h>
 #include <string.h>
@@ -173,7 +174,7 @@ static void s_choose(const pz_pn_t *lp, double lrows, double lcost, const pz_pn_
                : lcost + rcost + rrows * PZ_COST_HASH_BUILD + lrows * rrows * PZ_COST_NL_PAIR + out;
     const pz_pn_t *rs = rp ? s_base_scan(rp) : NULL, *ls = lp ? s_base_scan(lp) : NULL;
     s_choice_t c;
-    if (nk > 0 && rs != NULL && (join == PZ_JOIN_INNER || join == PZ_JOIN_LEFT) &&
+    if (nk > 0 && rs != NULL && join != PZ_JOIN_RIGHT && join != PZ_JOIN_FULL &&
         s_lookup_index(rs, rcol, nk, &c)) {
         double fetched = lrows * s_lookup_fetch(rs, &c);
         double batches = (1.0 + lrows / PZ_LOOKUP_BATCH_ROWS) * (c.ix ? 2 : 1);
@@ -184,7 +185,8 @@ static void s_choose(const pz_pn_t *lp, double lrows, double lcost, const pz_pn_
             *best = c;
         }
     }
-    if (nk > 0 && rs != NULL && ls != NULL && s_merge_keys(ls, rs, lcol, rcol, lk, nk, &c)) {
+    if (nk > 0 && rs != NULL && ls != NULL && join < PZ_JOIN_SEMI &&
+        s_merge_keys(ls, rs, lcol, rcol, lk, nk, &c)) {
         c.cost = lcost + rcost + (lrows + rrows) * PZ_COST_MERGE_ROW + out;
         c.method = S_MERGE;
         if (c.cost < best->cost) {
@@ -221,6 +223,9 @@ pz_pn_t *pz__join_shell(pz_binder_t *b, uint8_t kind, pz_pn_t *l, pz_pn_t *r, ui
     memcpy(j->names, l->names, sizeof *j->names * (size_t)l->n_cols);
     memcpy(j->types + l->n_cols, r->types, sizeof *j->types * (size_t)r->n_cols);
     memcpy(j->names + l->n_cols, r->names, sizeof *j->names * (size_t)r->n_cols);
+    if (join == PZ_JOIN_SEMI || join == PZ_JOIN_ANTI) {
+        j->n_cols = l->n_cols; /* the left row alone; its predicate still sees both */
+    }
     return j;
 }
 
@@ -328,7 +333,8 @@ pz_pn_t *pz__join_node(pz_binder_t *b, pz_pn_t *l, pz_pn_t *r, uint8_t join, pz_
     if (nk > 0) {
         double nl = lcol[0] >= 0 ? pz_cost_ndv(l, lcol[0]) : l->est_rows;
         double nr = rcol[0] >= 0 ? pz_cost_ndv(r, rcol[0]) : r->est_rows;
-        out = pz_cost_join_rows(l->est_rows, r->est_rows, nl, nr);
+        out = join >= PZ_JOIN_SEMI ? pz_cost_semi_rows(l->est_rows, nl, nr, join == PZ_JOIN_ANTI)
+                                   : pz_cost_join_rows(l->est_rows, r->est_rows, nl, nr);
     }
     if (join == PZ_JOIN_LEFT || join == PZ_JOIN_FULL) {
         out = out < l->est_rows ? l->est_rows : out;

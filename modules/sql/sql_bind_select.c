@@ -78,7 +78,7 @@ static int s_conjuncts(pz_binder_t *b, pz_bx_t *x, pz_bx_t ***out, int *n, int *
     return 0;
 }
 
-static pz_bx_t *s_and(pz_binder_t *b, pz_bx_t **xs, int n)
+pz_bx_t *pz__bx_and(pz_binder_t *b, pz_bx_t **xs, int n)
 {
     if (n == 0) {
         return NULL;
@@ -94,8 +94,7 @@ static pz_bx_t *s_and(pz_binder_t *b, pz_bx_t **xs, int n)
     return x;
 }
 
-/* Puts the conjuncts that read only item `it` into it (a filter over it; spans for a scan). */
-static int s_push_into(pz_binder_t *b, s_item_t *it, pz_bx_t **cj, int n)
+int pz__push_into(pz_binder_t *b, s_item_t *it, pz_bx_t **cj, int n)
 {
     if (n == 0) {
         return 0;
@@ -119,7 +118,7 @@ static int s_push_into(pz_binder_t *b, s_item_t *it, pz_bx_t **cj, int n)
     memcpy(f->types, it->plan->types, sizeof *f->types * (size_t)f->n_cols);
     memcpy(f->names, it->plan->names, sizeof *f->names * (size_t)f->n_cols);
     f->left = it->plan;
-    f->pred = s_and(b, local, n);
+    f->pred = pz__bx_and(b, local, n);
     /* The filter keeps its selectivity of the table's rows; the scan's span read some of
      * them already (the conjuncts it used are in pred too: never below the span's rows). */
     pz_pn_t *scan = it->plan;
@@ -159,14 +158,41 @@ static int s_join_ordered(pz_binder_t *b, s_item_t *items, int n_items, pz_bx_t 
             join[nj++] = cj[i];
         }
     }
-    *rest = nt ? s_and(b, top, nt) : NULL;
+    *rest = nt ? pz__bx_and(b, top, nt) : NULL;
     return pz__join_plan(b, items, n_items, join, nj, out);
+}
+
+/* Semi / anti joins of decorrelated subqueries (sql_bind_semi.c): with top false, those that
+ * read one item join it (its rows shrink before the join order is chosen); with top true, the
+ * others join the whole FROM row in *plan. */
+static int s_semis(pz_binder_t *b, s_item_t *items, int n_items, pz_semi_t *semis, int n_semi,
+                   bool top, pz_pn_t **plan)
+{
+    int n_from = items[n_items - 1].off + items[n_items - 1].plan->n_cols;
+    for (int k = 0; k < n_semi; k++) {
+        int it = -1;
+        for (int i = 0; i < n_items && semis[k].lo >= 0; i++) {
+            it = semis[k].lo >= items[i].off && semis[k].hi < items[i].off + items[i].plan->n_cols
+                     ? i
+                     : it;
+        }
+        int rc = 0;
+        if (!top && it >= 0) {
+            rc = pz__semi_join(b, &semis[k], &items[it].plan, n_from, items[it].off);
+        } else if (top && it < 0) {
+            rc = pz__semi_join(b, &semis[k], plan, n_from, 0);
+        }
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    return 0;
 }
 
 /* Joins the FROM items left-deep, pushing WHERE conjuncts as low as they go. *rest gets what
  * must stay above the joins. */
 static int s_join_items(pz_binder_t *b, s_item_t *items, int n_items, pz_bx_t **cj, int n_cj,
-                        bool fixed, pz_pn_t **out, pz_bx_t **rest)
+                        pz_semi_t *semis, int n_semi, bool fixed, pz_pn_t **out, pz_bx_t **rest)
 {
     bool *used = pz__bind_alloc(b, (size_t)n_cj + 1);
     pz_bx_t **tmp = pz__bind_alloc(b, sizeof *tmp * (size_t)(n_cj + 1));
@@ -185,13 +211,19 @@ static int s_join_items(pz_binder_t *b, s_item_t *items, int n_items, pz_bx_t **
                 used[i] = true;
             }
         }
-        int rc = s_push_into(b, &items[it], tmp, m);
+        int rc = pz__push_outer(b, &items[it], tmp, &m);
+        rc = rc ? rc : pz__push_into(b, &items[it], tmp, m);
         if (rc != 0) {
             return rc;
         }
     }
-    if (!fixed && n_items >= 2) {
-        return s_join_ordered(b, items, n_items, cj, n_cj, used, out, rest);
+    int rc = s_semis(b, items, n_items, semis, n_semi, false, NULL);
+    if (rc == 0 && !fixed && n_items >= 2) {
+        rc = s_join_ordered(b, items, n_items, cj, n_cj, used, out, rest);
+        return rc ? rc : s_semis(b, items, n_items, semis, n_semi, true, out);
+    }
+    if (rc != 0) {
+        return rc;
     }
     pz_pn_t *cur = items[0].plan;
     for (int it = 1; it < n_items; it++) {
@@ -244,7 +276,7 @@ static int s_join_items(pz_binder_t *b, s_item_t *items, int n_items, pz_bx_t **
                 return PZ_ENOMEM;
             }
             memcpy(p, tmp, sizeof *p * (size_t)m);
-            j->pred = s_and(b, p, m);
+            j->pred = pz__bx_and(b, p, m);
         }
         cur = j;
     }
@@ -254,9 +286,9 @@ static int s_join_items(pz_binder_t *b, s_item_t *items, int n_items, pz_bx_t **
             tmp[m++] = cj[i];
         }
     }
-    *rest = m ? s_and(b, tmp, m) : NULL;
+    *rest = m ? pz__bx_and(b, tmp, m) : NULL;
     *out = cur;
-    return 0;
+    return s_semis(b, items, n_items, semis, n_semi, true, out);
 }
 
 /* ---- FROM items ----------------------------------------------------------------------------- */
@@ -498,7 +530,7 @@ static int s_using(pz_binder_t *b, const pz_ast_from_t *f, pz_scope_t *ls, pz_sc
         x->fn = def;
         eqs[k] = x;
     }
-    *pred = s_and(b, eqs, n);
+    *pred = pz__bx_and(b, eqs, n);
     return 0;
 }
 
@@ -595,13 +627,18 @@ static int s_from_join(pz_binder_t *b, const pz_ast_from_t *f, pz_pn_t **plan, p
         }
     }
     /* The method by cost: lookup, merge, hash or nested loop (sql_bind_join.c). */
-    j = pz__join_node(b, l, r, j->join, lk, rk, nk, s_and(b, rest, nr));
+    j = pz__join_node(b, l, r, j->join, lk, rk, nk, pz__bx_and(b, rest, nr));
     if (j == NULL) {
         return PZ_ENOMEM;
     }
     *plan = j;
     *scope = s;
     return 0;
+}
+
+int pz__bind_from_item(pz_binder_t *b, const pz_ast_from_t *f, pz_pn_t **plan, pz_scope_t **scope)
+{
+    return s_from(b, f, plan, scope);
 }
 
 static int s_from(pz_binder_t *b, const pz_ast_from_t *f, pz_pn_t **plan, pz_scope_t **scope)
@@ -753,8 +790,18 @@ int pz__bind_from_where(pz_binder_t *b, pz_ast_from_t *const *from, int n_from,
             return rc;
         }
     }
+    /* Simple EXISTS / IN subqueries become semi / anti joins (not for UPDATE / DELETE, whose
+     * target scan must stream first, row by row). */
+    pz_semi_t *semis = NULL;
+    int n_semi = 0;
+    if (!fixed) {
+        int rc = pz__semi_extract(b, where, s, items, n_from, cj, &n, &semis, &n_semi);
+        if (rc != 0) {
+            return rc;
+        }
+    }
     pz_bx_t *rest = NULL;
-    int rc = s_join_items(b, items, n_from, cj, n, fixed, plan, &rest);
+    int rc = s_join_items(b, items, n_from, cj, n, semis, n_semi, fixed, plan, &rest);
     if (rc == 0 && rest != NULL) {
         pz_pn_t *f = pz__pn_new(b, PZ_PN_FILTER, (*plan)->n_cols);
         if (f == NULL) {

@@ -34,6 +34,12 @@ double pz_cost_join_rows(double l_rows, double r_rows, double ndv_l, double ndv_
     return l_rows * r_rows / s_max(s_max(ndv_l, ndv_r), 1.0);
 }
 
+double pz_cost_semi_rows(double l_rows, double ndv_l, double ndv_r, bool anti)
+{
+    double keep = ndv_r >= ndv_l ? 1.0 : ndv_r / s_max(ndv_l, 1.0);
+    return l_rows * (anti ? 1.0 - keep : keep);
+}
+
 double pz_cost_or_sel(double a, double b)
 {
     return s_clamp01(a + b - a * b);

@@ -36,6 +36,10 @@
 double pz_cost_eq_sel(double ndv, double null_frac);
 /* |L ⋈ R| on one equality: |L|·|R| / max(ndv_l, ndv_r). */
 double pz_cost_join_rows(double l_rows, double r_rows, double ndv_l, double ndv_r);
+/* The left rows a semi join keeps (anti: the others) on one equality with ndv_l / ndv_r
+ * distinct values on either side: all when the right side has as many, else ndv_r / ndv_l of
+ * them (PostgreSQL's eqjoinsel_semi without statistics of the values themselves). */
+double pz_cost_semi_rows(double l_rows, double ndv_l, double ndv_r, bool anti);
 /* a OR b for independent predicates. */
 double pz_cost_or_sel(double a, double b);
 /* Reading rows through an index: the rows read, the spans (one batch each, at least), and

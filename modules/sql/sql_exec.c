@@ -303,6 +303,10 @@ static int s_nljoin_next(pz_ex_t *ex, pz_pn_t *pn, s_st_t *st, pz_datum_t **row)
             if (rc != 0) {
                 return rc;
             }
+            if (ok && pn->join >= PZ_JOIN_SEMI) { /* the first match decides */
+                st->left_matched = true;
+                break;
+            }
             if (ok) {
                 st->left_matched = true;
                 if (keep_right) {
@@ -314,6 +318,10 @@ static int s_nljoin_next(pz_ex_t *ex, pz_pn_t *pn, s_st_t *st, pz_datum_t **row)
         }
         pz_datum_t *l = st->left_row;
         st->left_row = NULL;
+        if (pz_join_semi_emits(pn->join, st->left_matched)) {
+            *row = l; /* the left row alone, still valid: the left child has not moved */
+            return 1;
+        }
         if (keep_left && !st->left_matched) {
             s_join_out(pn, st, l, NULL);
             *row = st->out;
@@ -324,7 +332,9 @@ static int s_nljoin_next(pz_ex_t *ex, pz_pn_t *pn, s_st_t *st, pz_datum_t **row)
 
 static int s_join_open(pz_ex_t *ex, pz_pn_t *pn, s_st_t *st)
 {
-    st->out = pz_ex_alloc(ex, sizeof *st->out * (size_t)(pn->n_cols + 1));
+    /* Both sides' columns: a semi / anti join outputs only the left ones but tests pairs. */
+    int width = pn->left->n_cols + pn->right->n_cols;
+    st->out = pz_ex_alloc(ex, sizeof *st->out * (size_t)(width + 1));
     if (st->out == NULL) {
         return PZ_ENOMEM;
     }

@@ -41,6 +41,21 @@ static const char *s_kind(const pz_pn_t *pn)
     return pn->kind < sizeof names / sizeof names[0] && names[pn->kind] ? names[pn->kind] : "?";
 }
 
+/* A semi / anti join's name, as PostgreSQL prints it ("Hash Semi Join", "Nested Loop Anti
+ * Join"); NULL for any other node. */
+static const char *s_semi_kind(const pz_pn_t *pn)
+{
+    static const char *const names[][2] = {
+        [PZ_PN_NLJOIN] = {"Nested Loop Semi Join", "Nested Loop Anti Join"},
+        [PZ_PN_HASHJOIN] = {"Hash Semi Join", "Hash Anti Join"},
+        [PZ_PN_LOOKUPJOIN] = {"Lookup Semi Join", "Lookup Anti Join"}};
+    if (pn->join < PZ_JOIN_SEMI || pn->kind >= sizeof names / sizeof names[0] ||
+        names[pn->kind][0] == NULL) {
+        return NULL;
+    }
+    return names[pn->kind][pn->join == PZ_JOIN_ANTI];
+}
+
 static int s_line(const pz_sql_sink_t *sink, const char *text)
 {
     pz_datum_t d = pz_datum_bytes(PZ_TY_TEXT, text, (uint32_t)strlen(text));
@@ -83,8 +98,9 @@ static int s_node(const pz_sql_sink_t *sink, const pz_ex_t *ex, const pz_pn_t *p
                   bool analyze)
 {
     char line[512];
+    const char *semi = s_semi_kind(pn);
     int n = snprintf(line, sizeof line, "%*s%s%s", depth ? depth * 6 - 4 : 0, "",
-                     depth ? "->  " : "", s_kind(pn));
+                     depth ? "->  " : "", semi ? semi : s_kind(pn));
     const char *joins[] = {"Inner", "Left", "Right", "Full", "Cross"};
     if (pn->kind == PZ_PN_SCAN) {
         const pz_cat_desc_t *d = &pn->table->d;
@@ -99,16 +115,18 @@ static int s_node(const pz_sql_sink_t *sink, const pz_ex_t *ex, const pz_pn_t *p
         } else {
             n += snprintf(line + n, sizeof line - (size_t)n, " (full)");
         }
-    } else if (pn->kind == PZ_PN_NLJOIN || pn->kind == PZ_PN_HASHJOIN ||
-               pn->kind == PZ_PN_MERGEJOIN) {
+    } else if (semi == NULL && (pn->kind == PZ_PN_NLJOIN || pn->kind == PZ_PN_HASHJOIN ||
+                                pn->kind == PZ_PN_MERGEJOIN)) {
         n += snprintf(line + n, sizeof line - (size_t)n, " (%s)", joins[pn->join % 5]);
     } else if (pn->kind == PZ_PN_LOOKUPJOIN) {
         /* The right side is read by the join, not run: named here instead of as a child. */
         const pz_cat_desc_t *d = &pn->right->table->d;
         const pz_cat_index_t *ix = pn->right->index ? pn->right->index : &d->indexes[0];
-        n += snprintf(line + n, sizeof line - (size_t)n, " (%s) on %.*s using %.*s (%d key%s)",
-                      joins[pn->join % 5], (int)d->name.len, d->name.ptr, (int)ix->name.len,
-                      ix->name.ptr, pn->n_keys, pn->n_keys == 1 ? "" : "s");
+        /* A semi / anti join's name says its type already. */
+        n += snprintf(line + n, sizeof line - (size_t)n, "%s%s%s on %.*s using %.*s (%d key%s)",
+                      semi ? "" : " (", semi ? "" : joins[pn->join % 5], semi ? "" : ")",
+                      (int)d->name.len, d->name.ptr, (int)ix->name.len, ix->name.ptr, pn->n_keys,
+                      pn->n_keys == 1 ? "" : "s");
     }
     if (n < (int)sizeof line) {
         n += snprintf(line + n, sizeof line - (size_t)n, "  (rows=%.0f)",

@@ -346,6 +346,11 @@ int pz_hashjoin_next(pz_ex_t *ex, pz_pn_t *pn, pz_datum_t **row)
             if (rc != 0) {
                 return rc;
             }
+            if (ok && pn->join >= PZ_JOIN_SEMI) { /* semi / anti: the first match decides */
+                st->left_matched = true;
+                st->chain = NULL;
+                break;
+            }
             if (ok) {
                 st->left_matched = true;
                 if (st->keep_right) {
@@ -357,6 +362,10 @@ int pz_hashjoin_next(pz_ex_t *ex, pz_pn_t *pn, pz_datum_t **row)
         }
         pz_datum_t *l = st->left_row;
         st->left_row = NULL;
+        if (pz_join_semi_emits(pn->join, st->left_matched)) {
+            *row = l; /* the left row alone, still valid: the probe side has not moved */
+            return 1;
+        }
         if (st->keep_left && !st->left_matched) {
             s_out(pn, st, l, NULL);
             *row = st->out;
@@ -374,8 +383,11 @@ int pz_hashjoin_open(pz_ex_t *ex, pz_pn_t *pn)
     pn->st = st;
     st->stat = pz_spill_stat(ex, pn);
     st->keep_right = pn->join == PZ_JOIN_RIGHT || pn->join == PZ_JOIN_FULL;
-    st->keep_left = pn->join == PZ_JOIN_LEFT || pn->join == PZ_JOIN_FULL;
-    st->out = pz_ex_alloc(ex, sizeof *st->out * (size_t)(pn->n_cols + 1));
+    /* An anti join keeps left rows without a match (NULL keys, empty partitions) as LEFT does. */
+    st->keep_left =
+        pn->join == PZ_JOIN_LEFT || pn->join == PZ_JOIN_FULL || pn->join == PZ_JOIN_ANTI;
+    /* Both sides' columns: a semi / anti join outputs only the left ones but tests pairs. */
+    st->out = pz_ex_alloc(ex, sizeof *st->out * (size_t)(pn->left->n_cols + pn->right->n_cols + 1));
     st->keys = pz_ex_alloc(ex, sizeof *st->keys * (size_t)(pn->n_keys + 1));
     st->rin = pz_ex_alloc(ex, sizeof *st->rin * (size_t)(pn->right->n_cols + 1));
     st->lin = pz_ex_alloc(ex, sizeof *st->lin * (size_t)(pn->left->n_cols + 1));

@@ -7,6 +7,7 @@
  * primary key) — never a message per row (DESIGN.md: few, fat messages). Scans stopped early by
  * the reply's size bound are resumed in follow-up batches of just those spans. Left rows keep
  * their order; each one's matches follow it; a LEFT join adds the unmatched ones with NULLs.
+ * A semi (anti) join returns each left row alone when some (no) right row matches it.
  *
  * Merge join: both inputs ascend on the keys (index order, NULLs first). Equal right rows form
  * a group, copied once; every left row with that key joins the group. Rows with a NULL key
@@ -348,6 +349,11 @@ static int s_lj_next(pz_ex_t *ex, pz_pn_t *pn, pz_datum_t **row)
             if (rc != 0) {
                 return rc;
             }
+            if (ok && pn->join >= PZ_JOIN_SEMI) { /* the first match decides */
+                st->matched = true;
+                st->rpos = st->rstart[st->lpos + 1];
+                break;
+            }
             if (ok) {
                 st->matched = true;
                 *row = st->out;
@@ -355,8 +361,13 @@ static int s_lj_next(pz_ex_t *ex, pz_pn_t *pn, pz_datum_t **row)
             }
         }
         bool emit = pn->join == PZ_JOIN_LEFT && !st->matched;
+        bool semi = pz_join_semi_emits(pn->join, st->matched);
         st->lpos++;
         st->matched = false;
+        if (semi) {
+            *row = (pz_datum_t *)l; /* the left row alone, in the batch's arena */
+            return 1;
+        }
         if (emit) {
             s_out(pn, st->out, l, NULL);
             *row = st->out;
@@ -369,7 +380,9 @@ static int s_lj_open(pz_ex_t *ex, pz_pn_t *pn)
 {
     assert(pn->right != NULL && pn->right->kind == PZ_PN_SCAN && pn->n_keys > 0);
     s_lj_t *st = pz_ex_alloc(ex, sizeof *st);
-    if (st == NULL || (st->out = pz_ex_alloc(ex, sizeof *st->out * (size_t)pn->n_cols)) == NULL) {
+    /* Both sides' columns: a semi / anti join outputs only the left ones but tests pairs. */
+    size_t width = (size_t)(pn->left->n_cols + pn->right->n_cols);
+    if (st == NULL || (st->out = pz_ex_alloc(ex, sizeof *st->out * width)) == NULL) {
         return PZ_ENOMEM;
     }
     pn->st = st;

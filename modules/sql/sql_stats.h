@@ -65,4 +65,12 @@ void pz_stats_note_dml(pz_ex_t *ex, const pz_pn_t *pn);
  * catalog). txn_actor: where its KV client sends batches. */
 void pz_stats_bg_queue(pz_cat_t *cat, const char *txn_actor, uint32_t table_id);
 
+/* CockroachDB's SHOW STATISTICS FOR TABLE <table_text> as a PostgreSQL SELECT over pg_stats
+ * (sql_stats_show.c): columns statistics_name, column_names, created, row_count,
+ * distinct_count, null_count, one row per column with statistics. table_text is the table's
+ * name as written ([db.][schema.]table, "quoted" parts kept, others folded to lower case).
+ * Writes a NUL-terminated query into out. Returns 0, PZ_EINVAL for a malformed name, or
+ * PZ_ETOOBIG when cap is too small. Pure and thread-safe. */
+int pz_sql_show_statistics_query(const char *table_text, char *out, size_t cap);
+
 #endif

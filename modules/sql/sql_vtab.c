@@ -178,6 +178,15 @@ static pz_vt_def_t s_defs[] = {
       "schemaname:n sequencename:n sequenceowner:n data_type:y start_value:l min_value:l "
       "max_value:l increment_by:l cycle:b cache_size:l last_value:l",
       pz__vt_build_pg_sequences),
+    /* Statistics (sql_vtab_stats.c): ANALYZE's per-column numbers; the array columns of
+     * PostgreSQL's pg_stats (most common values, histograms) are not collected. */
+    D(PG, "pg_stats", 12007, 'v',
+      "schemaname:n tablename:n attname:n inherited:b null_frac:f avg_width:i n_distinct:f "
+      "correlation:f",
+      pz__vt_build_pg_stats),
+    D(PG, "pg_stat_user_tables", 12008, 'v',
+      "relid:o schemaname:n relname:n n_live_tup:l last_analyze:z last_autoanalyze:z",
+      pz__vt_build_pg_stat_user_tables),
     D(IS, "schemata", 13001, 'v',
       "catalog_name:n schema_name:n schema_owner:n default_character_set_catalog:n "
       "default_character_set_schema:n default_character_set_name:n sql_path:v",

@@ -191,6 +191,8 @@ int pz__vt_push(pz_vt_ctx_t *c);
     X(pg_tables)                                                                                   \
     X(pg_indexes)                                                                                  \
     X(pg_sequences)                                                                                \
+    X(pg_stats)                                                                                    \
+    X(pg_stat_user_tables)                                                                         \
     X(pg_empty)                                                                                    \
     X(is_schemata)                                                                                 \
     X(is_tables)                                                                                   \

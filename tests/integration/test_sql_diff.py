@@ -17,7 +17,11 @@ views, ALTER TABLE, RENAME, TRUNCATE, DROP IF EXISTS, sequences), DML (multi-row
 INSERT ... SELECT, DEFAULT, RETURNING, ON CONFLICT on the primary key, UPDATE ... FROM,
 DELETE ... USING, 23505/23502/23514/22001), queries (WHERE, ORDER BY with NULLS FIRST/LAST,
 LIMIT/OFFSET, DISTINCT [ON], GROUP BY/HAVING, aggregates with DISTINCT and FILTER, joins of every
-kind (reordered by cost after ANALYZE; lookup, merge, hash and nested-loop joins), subqueries,
+kind (reordered by cost after ANALYZE; lookup, merge, hash and nested-loop joins), subqueries
+(EXISTS / IN / NOT EXISTS / NOT IN decorrelated into semi and anti joins, NULL-heavy NOT IN, duplicates on
+the inner side, and the forms that stay subplans), WHERE conjuncts pushed into outer joins (and
+turning them into inner / one-sided ones when they reject NULLs), pg_stats and pg_stat_user_tables
+after ANALYZE,
 set operations, WITH, CASE, generate_series, VALUES), SET/SHOW/RESET and error
 positions. Statements where the engine differs from PostgreSQL today are kept out of this table
 (the list, with both outputs, is in the report of the commit that added this file); every
@@ -731,6 +735,130 @@ SELECT o.id, c.name FROM jo o JOIN jc c ON c.id = o.cust_id WHERE o.id BETWEEN 3
 SELECT o.id, o.cust_id, c.name FROM (SELECT * FROM jo WHERE id BETWEEN 70 AND 80) o LEFT JOIN jc c ON c.id = o.cust_id ORDER BY 1;
 SELECT count(*) FROM jc a JOIN jc b ON a.id = b.id JOIN jc c ON c.id = b.id JOIN jc d ON d.id = c.id WHERE d.region = 2
 """),
+Case("semi_anti_joins", r"""
+CREATE TABLE sc (id int PRIMARY KEY, name text NOT NULL, region int, code int);
+CREATE TABLE so (id int PRIMARY KEY, cust_id int, amount int NOT NULL, tag text);
+CREATE INDEX so_cust ON so (cust_id);
+CREATE TABLE sn (k int, v int);
+CREATE TABLE sk (k int NOT NULL, grp int NOT NULL);
+INSERT INTO sc SELECT g, 'c' || g, CASE WHEN g % 9 = 0 THEN NULL ELSE g % 4 END, CASE WHEN g % 7 = 0 THEN NULL ELSE g % 11 END FROM generate_series(1, 60) g;
+INSERT INTO so SELECT g, CASE WHEN g % 13 = 0 THEN NULL ELSE g % 45 END, g * 7 % 300, 't' || (g % 3) FROM generate_series(1, 400) g;
+INSERT INTO sn VALUES (1, 10), (2, 20), (2, 21), (NULL, 30), (5, NULL);
+INSERT INTO sk SELECT g % 17, g % 3 FROM generate_series(1, 90) g;
+ANALYZE;
+SELECT count(*) FROM sc c WHERE EXISTS (SELECT 1 FROM so o WHERE o.cust_id = c.id);
+SELECT c.id FROM sc c WHERE EXISTS (SELECT 1 FROM so o WHERE o.cust_id = c.id AND o.amount > 250) ORDER BY 1;
+SELECT c.id FROM sc c WHERE NOT EXISTS (SELECT 1 FROM so o WHERE o.cust_id = c.id AND o.amount > 100) ORDER BY 1;
+SELECT c.id, c.name FROM sc c WHERE EXISTS (SELECT * FROM so o WHERE c.id = o.cust_id AND o.tag = 't1' AND o.amount < 50) ORDER BY 1;
+SELECT c.id FROM sc c WHERE c.region = 2 AND EXISTS (SELECT 1 FROM so o WHERE o.cust_id = c.id) AND NOT EXISTS (SELECT 1 FROM so o WHERE o.cust_id = c.id AND o.tag = 't2') ORDER BY 1;
+SELECT c.id FROM sc c WHERE EXISTS (SELECT 1 FROM so o WHERE o.cust_id = c.id AND o.amount > c.id * 5) ORDER BY 1;
+SELECT c.id FROM sc c WHERE EXISTS (SELECT 1 FROM so o WHERE o.cust_id = c.code) ORDER BY 1;
+SELECT c.id FROM sc c WHERE NOT EXISTS (SELECT 1 FROM so o WHERE o.cust_id = c.code) ORDER BY 1;
+SELECT count(*) FROM sc c WHERE c.id IN (SELECT cust_id FROM so);
+SELECT c.id FROM sc c WHERE c.id IN (SELECT o.cust_id FROM so o WHERE o.amount > 280) ORDER BY 1;
+SELECT c.id FROM sc c WHERE c.code IN (SELECT k FROM sn) ORDER BY 1;
+SELECT c.id FROM sc c WHERE c.code NOT IN (SELECT k FROM sn) ORDER BY 1;
+SELECT c.id FROM sc c WHERE c.code NOT IN (SELECT k FROM sn WHERE k IS NOT NULL) ORDER BY 1;
+SELECT c.id FROM sc c WHERE c.id NOT IN (SELECT k FROM sk) ORDER BY 1;
+SELECT c.id FROM sc c WHERE c.id NOT IN (SELECT k FROM sk WHERE sk.grp = c.region) ORDER BY 1;
+SELECT c.id FROM sc c WHERE c.id IN (SELECT k FROM sk WHERE sk.grp = c.region) ORDER BY 1;
+SELECT c.id FROM sc c WHERE c.region NOT IN (SELECT grp FROM sk) ORDER BY 1;
+SELECT c.id FROM sc c WHERE c.id NOT IN (SELECT cust_id FROM so) ORDER BY 1;
+SELECT c.id FROM sc c WHERE c.id NOT IN (SELECT k FROM sk WHERE k > 100) ORDER BY 1;
+SELECT c.id FROM sc c WHERE c.code NOT IN (SELECT k FROM sk WHERE k > 100) ORDER BY 1;
+SELECT k, v FROM sn WHERE k IN (SELECT k FROM sk) ORDER BY 1, 2;
+SELECT k, v FROM sn WHERE k NOT IN (SELECT k FROM sk) ORDER BY 1, 2;
+SELECT k, v FROM sn WHERE NOT EXISTS (SELECT 1 FROM sk WHERE sk.k = sn.k) ORDER BY 1, 2;
+SELECT k, v FROM sn WHERE EXISTS (SELECT 1 FROM sk WHERE sk.k = sn.k AND sk.grp = 1) ORDER BY 1, 2;
+SELECT c.id, o.id FROM sc c JOIN so o ON o.cust_id = c.id WHERE c.id < 10 AND EXISTS (SELECT 1 FROM sk WHERE sk.k = o.id % 17 AND sk.grp = 2) ORDER BY 1, 2;
+SELECT c.id, o.id FROM sc c JOIN so o ON o.cust_id = c.id WHERE c.id < 5 AND EXISTS (SELECT 1 FROM sk WHERE sk.k = o.id % 17 AND sk.grp = c.id % 3) ORDER BY 1, 2;
+SELECT c.id FROM sc c WHERE EXISTS (SELECT 1 FROM so o WHERE o.cust_id = c.id) OR c.id < 3 ORDER BY 1;
+SELECT c.id FROM sc c WHERE EXISTS (SELECT count(*) FROM so o WHERE o.cust_id = c.id AND o.amount > 1000) ORDER BY 1 LIMIT 5;
+SELECT c.id FROM sc c WHERE EXISTS (SELECT 1 FROM so o WHERE o.cust_id = c.id LIMIT 1) ORDER BY 1 LIMIT 5;
+SELECT c.id, (SELECT count(*) FROM sc c2 WHERE EXISTS (SELECT 1 FROM so o WHERE o.cust_id = c2.id AND o.amount = c.id)) FROM sc c WHERE c.id < 6 ORDER BY 1;
+SELECT c.id FROM sc c WHERE c.id < 20 AND EXISTS (SELECT 1 FROM (SELECT cust_id, amount FROM so WHERE amount > 200) x WHERE x.cust_id = c.id) ORDER BY 1;
+SELECT DISTINCT c.region FROM sc c WHERE EXISTS (SELECT 1 FROM so o WHERE o.cust_id = c.id AND o.tag = 't0') ORDER BY 1;
+SELECT c.region, count(*) FROM sc c WHERE EXISTS (SELECT 1 FROM so o WHERE o.cust_id = c.id) GROUP BY c.region ORDER BY 1;
+SELECT c.id FROM sc c WHERE 3 IN (SELECT k FROM sk) AND c.id < 4 ORDER BY 1;
+SELECT c.id FROM sc c WHERE c.id IN (SELECT DISTINCT k FROM sk) ORDER BY 1;
+SELECT c.id FROM sc c WHERE c.id::int8 IN (SELECT k::int8 FROM sk) ORDER BY 1;
+SELECT c.id FROM sc c WHERE c.id IN (SELECT cust_id FROM so WHERE so.amount = c.code * 10) ORDER BY 1;
+"""),
+Case("outer_join_pushdown", r"""
+CREATE TABLE oa (id int PRIMARY KEY, b_id int, x int, t text);
+CREATE TABLE ob (id int PRIMARY KEY, c_id int, y int);
+CREATE TABLE oc (id int PRIMARY KEY, z int);
+CREATE INDEX ob_c ON ob (c_id);
+INSERT INTO oa SELECT g, CASE WHEN g % 5 = 0 THEN NULL ELSE g % 40 END, g % 7, 't' || (g % 4) FROM generate_series(1, 120) g;
+INSERT INTO ob SELECT g, CASE WHEN g % 6 = 0 THEN NULL ELSE g % 15 END, CASE WHEN g % 4 = 0 THEN NULL ELSE g % 9 END FROM generate_series(1, 30) g;
+INSERT INTO oc SELECT g, g * 2 FROM generate_series(1, 10) g;
+ANALYZE;
+SELECT a.id, b.id FROM oa a LEFT JOIN ob b ON a.b_id = b.id WHERE a.x = 3 ORDER BY 1, 2;
+SELECT a.id, b.id FROM oa a LEFT JOIN ob b ON a.b_id = b.id WHERE a.id BETWEEN 10 AND 30 AND a.t <> 't1' ORDER BY 1, 2;
+SELECT a.id, b.id, b.y FROM oa a LEFT JOIN ob b ON a.b_id = b.id WHERE b.y > 3 ORDER BY 1, 2;
+SELECT a.id, b.id, b.y FROM oa a LEFT JOIN ob b ON a.b_id = b.id WHERE b.y IS NULL ORDER BY 1, 2;
+SELECT a.id, b.id, b.y FROM oa a LEFT JOIN ob b ON a.b_id = b.id WHERE b.id IS NOT NULL AND a.x < 2 ORDER BY 1, 2;
+SELECT a.id, b.id FROM oa a LEFT JOIN ob b ON a.b_id = b.id WHERE coalesce(b.y, 0) = 0 ORDER BY 1, 2;
+SELECT a.id, b.id FROM oa a LEFT JOIN ob b ON a.b_id = b.id WHERE b.y > 3 OR a.x = 1 ORDER BY 1, 2;
+SELECT a.id, b.id FROM oa a LEFT JOIN ob b ON a.b_id = b.id WHERE (b.y > 3 OR b.y < 1) AND a.x = 1 ORDER BY 1, 2;
+SELECT a.id, b.id FROM ob b RIGHT JOIN oa a ON a.b_id = b.id WHERE a.x = 3 ORDER BY 1, 2;
+SELECT a.id, b.id FROM ob b RIGHT JOIN oa a ON a.b_id = b.id WHERE b.y = 2 ORDER BY 1, 2;
+SELECT a.id, b.id FROM oa a FULL JOIN ob b ON a.b_id = b.id WHERE a.x = 3 ORDER BY 1, 2;
+SELECT a.id, b.id FROM oa a FULL JOIN ob b ON a.b_id = b.id WHERE b.y = 3 ORDER BY 1, 2;
+SELECT a.id, b.id FROM oa a FULL JOIN ob b ON a.b_id = b.id WHERE b.y = 3 AND a.x = 2 ORDER BY 1, 2;
+SELECT a.id, b.id, c.id FROM oa a LEFT JOIN ob b ON a.b_id = b.id LEFT JOIN oc c ON b.c_id = c.id WHERE a.x = 4 ORDER BY 1, 2, 3;
+SELECT a.id, b.id, c.id FROM oa a LEFT JOIN ob b ON a.b_id = b.id LEFT JOIN oc c ON b.c_id = c.id WHERE b.y = 1 ORDER BY 1, 2, 3;
+SELECT a.id, b.id, c.id FROM oa a LEFT JOIN ob b ON a.b_id = b.id LEFT JOIN oc c ON b.c_id = c.id WHERE c.z > 10 ORDER BY 1, 2, 3;
+SELECT a.id, b.id, c.id FROM oa a LEFT JOIN (ob b JOIN oc c ON b.c_id = c.id) ON a.b_id = b.id WHERE a.id < 20 ORDER BY 1, 2, 3;
+SELECT a.id, b.id, c.id FROM oa a LEFT JOIN (ob b LEFT JOIN oc c ON b.c_id = c.id) ON a.b_id = b.id WHERE c.z IS NULL AND a.id < 30 ORDER BY 1, 2, 3;
+SELECT a.id, b.id FROM oa a LEFT JOIN ob b ON a.b_id = b.id AND b.y > 2 WHERE a.x = 5 ORDER BY 1, 2;
+SELECT count(*), count(b.id) FROM oa a LEFT JOIN ob b ON a.b_id = b.id WHERE a.t = 't2';
+SELECT a.id, b.id FROM oa a LEFT JOIN ob b ON a.b_id = b.id WHERE a.id = 7;
+SELECT a.id, b.id FROM oa a LEFT JOIN ob b ON a.b_id = b.id WHERE b.id = 7 ORDER BY 1;
+SELECT a.id, b.id FROM oa a LEFT JOIN ob b ON a.b_id = b.id WHERE a.x = b.y ORDER BY 1, 2;
+SELECT a.id, b.id FROM oa a LEFT JOIN ob b ON a.b_id = b.id WHERE b.y IN (1, 2) ORDER BY 1, 2;
+SELECT a.id, b.id FROM oa a LEFT JOIN ob b ON a.b_id = b.id WHERE NOT (b.y = 1) ORDER BY 1, 2;
+SELECT a.id, b.id FROM oa a LEFT JOIN ob b ON a.b_id = b.id WHERE (b.y = 1) IS NOT TRUE AND a.id < 15 ORDER BY 1, 2;
+SELECT a.id, b.id FROM oa a LEFT JOIN ob b ON a.b_id = b.id WHERE b.y IS DISTINCT FROM 1 AND a.id < 15 ORDER BY 1, 2;
+SELECT a.id, o.z FROM oa a LEFT JOIN oc o ON o.id = a.x WHERE a.id < 10 ORDER BY 1;
+SELECT a.id, x.id FROM oa a LEFT JOIN (SELECT * FROM ob WHERE y > 1) x ON x.id = a.b_id WHERE a.x = 6 AND x.y IS NULL ORDER BY 1;
+"""),
+Case("pg_stats", r"""
+CREATE TABLE st1 (id int PRIMARY KEY, flag bool, grp int, note text, u int UNIQUE);
+INSERT INTO st1 SELECT g, g % 2 = 0, CASE WHEN g % 4 = 0 THEN NULL ELSE g % 3 END, CASE WHEN g % 10 = 0 THEN NULL ELSE 'n' END, g FROM generate_series(1, 200) g;
+ANALYZE st1;
+SELECT schemaname, tablename, attname, inherited, null_frac, n_distinct FROM pg_stats WHERE tablename = 'st1' ORDER BY attname;
+SELECT attname, avg_width FROM pg_stats WHERE tablename = 'st1' AND attname IN ('id', 'grp', 'flag') ORDER BY attname;
+SELECT count(*) FROM pg_stats WHERE tablename = 'nosuch';
+SELECT relname, n_live_tup, last_analyze IS NOT NULL, last_analyze > now() - interval '1 hour' FROM pg_stat_user_tables WHERE relname = 'st1';
+"""),
+Case("semi_anti_edges", r"""
+CREATE TABLE ea (id int PRIMARY KEY, v int);
+CREATE TABLE eb (id int PRIMARY KEY, a_id int, w int);
+CREATE VIEW evw AS SELECT a_id, w FROM eb WHERE w > 2;
+INSERT INTO ea SELECT g, g % 5 FROM generate_series(1, 30) g;
+INSERT INTO eb SELECT g, g % 20, g % 7 FROM generate_series(1, 60) g;
+WITH x AS (SELECT a_id FROM eb WHERE w = 3) SELECT id FROM ea WHERE EXISTS (SELECT 1 FROM x WHERE x.a_id = ea.id) ORDER BY 1;
+SELECT id FROM ea WHERE EXISTS (SELECT 1 FROM evw WHERE evw.a_id = ea.id) ORDER BY 1;
+SELECT id FROM ea WHERE id IN (SELECT a_id FROM evw) ORDER BY 1;
+SELECT id FROM ea WHERE EXISTS (SELECT 1 FROM eb WHERE eb.a_id = ea.id AND eb.w = 2) ORDER BY 1;
+SELECT id FROM ea WHERE EXISTS (SELECT 1 FROM eb WHERE eb.a_id = ea.id AND eb.w = 5) ORDER BY 1;
+SELECT s.id FROM (SELECT * FROM ea WHERE NOT EXISTS (SELECT 1 FROM eb WHERE eb.a_id = ea.id)) s ORDER BY 1;
+SELECT a.id, (SELECT count(*) FROM eb WHERE eb.a_id = a.id AND EXISTS (SELECT 1 FROM ea a2 WHERE a2.id = eb.w AND a2.v = a.v)) FROM ea a ORDER BY 1;
+SELECT a.id FROM ea a WHERE EXISTS (SELECT 1 FROM eb WHERE eb.a_id = a.id AND eb.w IN (SELECT v FROM ea WHERE ea.id < 4)) ORDER BY 1;
+SELECT a.id FROM ea a WHERE EXISTS (SELECT 1 FROM eb b WHERE b.a_id = a.id AND b.w = a.v) ORDER BY 1;
+SELECT a.id FROM ea a WHERE EXISTS (SELECT 1 FROM eb b WHERE b.a_id = a.id + 1 AND b.w > a.v) ORDER BY 1;
+SELECT a.id FROM ea a WHERE EXISTS (SELECT 1 FROM eb b WHERE a.id = b.a_id AND b.id = a.id * 2) ORDER BY 1;
+SELECT a.id FROM ea a WHERE EXISTS (SELECT a.v FROM eb b WHERE b.a_id = a.id) ORDER BY 1;
+SELECT a.id FROM ea a WHERE EXISTS (SELECT 1 FROM eb b WHERE b.a_id = a.id AND random() < 2) ORDER BY 1;
+SELECT a.id FROM ea a WHERE NOT EXISTS (SELECT 1 FROM eb b WHERE b.a_id = a.id) AND a.id IN (SELECT w FROM eb) ORDER BY 1;
+SELECT a.id FROM ea a, ea a2 WHERE a.id = a2.id AND EXISTS (SELECT 1 FROM eb b WHERE b.a_id = a.id AND b.w = a2.v) ORDER BY 1;
+SELECT a.id FROM ea a WHERE EXISTS (SELECT 1 FROM eb b WHERE b.a_id = a.id) ORDER BY 1 LIMIT 3;
+UPDATE ea SET v = v + 100 WHERE EXISTS (SELECT 1 FROM eb WHERE eb.a_id = ea.id AND eb.w = 1);
+SELECT id, v FROM ea WHERE v > 99 ORDER BY 1;
+DELETE FROM ea WHERE id NOT IN (SELECT id FROM eb WHERE id < 10);
+SELECT count(*) FROM ea;
+"""),
 ]
 
 
@@ -792,7 +920,9 @@ SELECT count(*), count(l.a), count(r.b), sum(l.a), sum(r.b), sum(r.k) FROM (SELE
 SELECT count(*), count(l.a), count(r.b), sum(l.a), sum(r.b), count(l.k), count(r.k) FROM (SELECT g AS a, CASE WHEN g % 10 = 0 THEN NULL ELSE g % 40000 END AS k FROM generate_series(1, 100000) g) l FULL JOIN (SELECT g AS b, CASE WHEN g % 13 = 0 THEN NULL ELSE (g * 3) % 50000 END AS k FROM generate_series(1, 80000) g) r ON l.k = r.k;
 SELECT l.a, l.k, r.b, r.t FROM (SELECT g AS a, CASE WHEN g % 10 = 0 THEN NULL ELSE g % 40000 END AS k FROM generate_series(1, 100000) g) l FULL JOIN (SELECT g AS b, CASE WHEN g % 13 = 0 THEN NULL ELSE (g * 3) % 50000 END AS k, (g % 100)::text AS t FROM generate_series(1, 80000) g) r ON l.k = r.k AND r.b % 7 <> 3 ORDER BY l.a NULLS FIRST, r.b OFFSET 1000 LIMIT 2000;
 SELECT l.a, r.b, r.t FROM (SELECT g AS a, (g % 30000)::text AS k FROM generate_series(1, 90000) g) l LEFT JOIN (SELECT g AS b, ((g * 7) % 35000)::text AS k, (g % 10)::text AS t FROM generate_series(1, 70000) g) r ON l.k = r.k ORDER BY l.a DESC, r.b LIMIT 300;
-SELECT count(*), sum(l.a * 2 + r.b) FROM (SELECT g AS a, g % 1000 AS k1, g % 7 AS k2 FROM generate_series(1, 60000) g) l JOIN (SELECT g AS b, g % 1000 AS k1, g % 7 AS k2 FROM generate_series(1, 60000) g) r ON l.k1 = r.k1 AND l.k2 = r.k2
+SELECT count(*), sum(l.a * 2 + r.b) FROM (SELECT g AS a, g % 1000 AS k1, g % 7 AS k2 FROM generate_series(1, 60000) g) l JOIN (SELECT g AS b, g % 1000 AS k1, g % 7 AS k2 FROM generate_series(1, 60000) g) r ON l.k1 = r.k1 AND l.k2 = r.k2;
+SELECT count(*), sum(l.a) FROM (SELECT g AS a, CASE WHEN g % 10 = 0 THEN NULL ELSE g % 40000 END AS k FROM generate_series(1, 100000) g) l WHERE EXISTS (SELECT 1 FROM (SELECT (g * 3) % 50000 AS k FROM generate_series(1, 80000) g) r WHERE r.k = l.k);
+SELECT count(*), sum(l.a) FROM (SELECT g AS a, CASE WHEN g % 10 = 0 THEN NULL ELSE g % 40000 END AS k FROM generate_series(1, 100000) g) l WHERE NOT EXISTS (SELECT 1 FROM (SELECT (g * 3) % 50000 AS k FROM generate_series(1, 80000) g) r WHERE r.k = l.k)
 """),
 ]
 

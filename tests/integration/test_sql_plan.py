@@ -95,3 +95,105 @@ def test_sql_plan_shapes(ctx):
         time.sleep(0.1)
     pz.check(seen == 3400, f"statistics not refreshed after 3000 writes: estimate {seen}")
     conn.close()
+
+
+def plan_has(lines, text):
+    return any(text in l for l in lines)
+
+
+def session(ctx, *stmts):
+    """A fresh node's connection and cursor, with stmts run (the schema and data), then ANALYZE."""
+    conn = PzSql(ctx).start().connect()
+    cur = conn.cursor()
+    for sql in stmts + ("ANALYZE",):
+        cur.execute(sql)
+    return conn, cur
+
+
+@pz.timeout(120)
+def test_sql_plan_semi_joins(ctx):
+    """Decorrelated subqueries (sql_bind_semi.c): EXISTS / IN become semi joins, NOT EXISTS and
+    NOT IN over non-NULL columns anti joins, a lookup semi join when the subquery's table has an
+    index on the correlated column and the outer side is small; the forms that must keep their
+    subplan (NOT IN over a nullable column, OR, aggregates) keep it; the answers are right."""
+    # Customers 1..500 have orders, 20 each (duplicates the semi join must not repeat);
+    # amounts above 100 only for customers 1..250.
+    conn, cur = session(
+        ctx, "CREATE TABLE cust (id int PRIMARY KEY, name text, region int)",
+        "CREATE TABLE ord (id int PRIMARY KEY, cust_id int, amount int NOT NULL)",
+        "CREATE INDEX ord_cust ON ord (cust_id)",
+        "INSERT INTO cust SELECT g, 'c' || g, g % 10 FROM generate_series(1, 2000) g",
+        "INSERT INTO ord SELECT g, 1 + g % 500, CASE WHEN 1 + g % 500 <= 250 "
+        "THEN 101 + g % 50 ELSE g % 100 END FROM generate_series(1, 10000) g")
+
+    def check(sql, want_plan, want_count):
+        lines = explain(cur, sql)
+        pz.check(plan_has(lines, want_plan), f"{sql}: no {want_plan}:\n" + "\n".join(lines))
+        cur.execute(sql)
+        got = cur.fetchone()[0]
+        pz.check(got == want_count, f"{sql}: count {got}, want {want_count}")
+
+    ex = "SELECT count(*) FROM cust c WHERE EXISTS (SELECT 1 FROM ord o WHERE o.cust_id = c.id"
+    check(ex + ")", "Semi Join", 500)
+    check(ex + " AND o.amount > 100)", "Semi Join", 250)
+    check("SELECT count(*) FROM cust c WHERE NOT EXISTS (SELECT 1 FROM ord o "
+          "WHERE o.cust_id = c.id AND o.amount > 100)", "Anti Join", 1750)
+    check("SELECT count(*) FROM cust c WHERE c.id IN (SELECT cust_id FROM ord)", "Semi Join", 500)
+    # NOT IN: ord.id and cust.id are primary keys (NOT NULL): an anti join is exact.
+    check("SELECT count(*) FROM cust c WHERE c.id NOT IN (SELECT id FROM ord)", "Anti Join", 0)
+    check("SELECT count(*) FROM ord o WHERE o.id NOT IN (SELECT id FROM cust)", "Hash Anti Join",
+          8000)
+    # ord.cust_id is nullable: NOT IN keeps its subplan (its NULL rule is not an anti join's).
+    sql = "SELECT count(*) FROM cust c WHERE c.id NOT IN (SELECT cust_id FROM ord)"
+    check(sql, "Filter", 1500)
+    pz.check(not plan_has(explain(cur, sql), "Anti Join"), "NOT IN over a nullable column")
+    # A few outer rows and an index on the correlated column: a lookup semi / anti join.
+    check(ex + ") AND c.id BETWEEN 240 AND 260", "Lookup Semi Join on ord using ord_cust", 21)
+    check(ex + " AND o.amount > 100) AND c.id BETWEEN 240 AND 260",
+          "Lookup Semi Join on ord using ord_cust", 11)
+    check("SELECT count(*) FROM cust c WHERE c.id BETWEEN 490 AND 510 AND NOT EXISTS "
+          "(SELECT 1 FROM ord o WHERE o.cust_id = c.id)", "Lookup Anti Join on ord using ord_cust",
+          10)
+    # Forms that stay subplans: under OR, with an aggregate.
+    lines = explain(cur, ex + ") OR c.id < 3")
+    pz.check(not plan_has(lines, "Semi Join"), "EXISTS under OR decorrelated:\n" + "\n".join(lines))
+    lines = explain(cur, "SELECT count(*) FROM cust c WHERE EXISTS (SELECT count(*) FROM ord o "
+                    "WHERE o.cust_id = c.id)")
+    pz.check(not plan_has(lines, "Semi Join"), "EXISTS over an aggregate decorrelated:\n"
+             + "\n".join(lines))
+    conn.close()
+
+
+@pz.timeout(120)
+def test_sql_plan_outer_join_pushdown(ctx):
+    """WHERE conjuncts on outer joins (sql_bind_outer.c): one on the preserved side reaches its
+    scan (key spans), one rejecting the nullable side's NULLs makes the join inner (then its
+    filter reaches that side's scan too), and a shrunken side can turn a hash join into a
+    lookup join; a conjunct that keeps NULL-extended rows (IS NULL) stays above the join."""
+    conn, cur = session(
+        ctx, "CREATE TABLE pa (id int PRIMARY KEY, b_id int, x int)",
+        "CREATE TABLE pb (id int PRIMARY KEY, y int)",
+        "INSERT INTO pa SELECT g, g % 3000, g % 7 FROM generate_series(1, 5000) g",
+        "INSERT INTO pb SELECT g, g % 10 FROM generate_series(1, 2000) g")
+
+    def plan(sql):
+        return "\n".join(explain(cur, sql))
+
+    base = "SELECT count(*) FROM pa a LEFT JOIN pb b ON a.b_id = b.id WHERE "
+    p = plan(base + "a.id BETWEEN 10 AND 20")
+    pz.check("Scan on pa using pa_pkey (key range)" in p, "preserved side's span:\n" + p)
+    pz.check("Lookup Join (Left) on pb" in p, "11 left rows: a lookup join:\n" + p)
+    cur.execute(base + "a.id BETWEEN 10 AND 20")
+    pz.check(cur.fetchone()[0] == 11, "count, preserved-side filter")
+    p = plan(base + "b.id BETWEEN 100 AND 110")
+    pz.check("(Left)" not in p and "Scan on pb using pb_pkey (key range)" in p,
+             "null-rejecting filter: an inner join with the span on pb:\n" + p)
+    cur.execute(base + "b.id BETWEEN 100 AND 110")
+    pz.check(cur.fetchone()[0] == 22, "count, null-rejecting filter")
+    p = plan(base + "b.id IS NULL")
+    pz.check("Join (Left)" in p, "IS NULL keeps the outer join:\n" + p)
+    cur.execute(base + "b.id IS NULL")
+    pz.check(cur.fetchone()[0] == 1000, "count, IS NULL")  # b_id 0 once, 2001..2999 once each
+    p = plan("SELECT count(*) FROM pb b RIGHT JOIN pa a ON a.b_id = b.id WHERE a.id < 30")
+    pz.check("Scan on pa using pa_pkey (key range)" in p, "RIGHT join's preserved side:\n" + p)
+    conn.close()

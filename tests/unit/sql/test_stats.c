@@ -110,6 +110,13 @@ static void test_cost_math(void **state)
     assert_true(pz_cost_or_sel(1, 1) == 1.0);
     assert_true(pz_cost_index_read(100, 1, true) > pz_cost_index_read(100, 1, false));
     assert_true(pz_cost_index_read(1, 1, false) < pz_cost_index_read(1000, 1, false));
+    /* Semi joins: every left row when the right side has as many distinct keys, else the
+     * fraction it has; an anti join keeps the rest; never more rows than the left side. */
+    assert_true(fabs(pz_cost_semi_rows(1000, 100, 500, false) - 1000) < 1e-9);
+    assert_true(fabs(pz_cost_semi_rows(1000, 100, 25, false) - 250) < 1e-9);
+    assert_true(fabs(pz_cost_semi_rows(1000, 100, 25, true) - 750) < 1e-9);
+    assert_true(fabs(pz_cost_semi_rows(1000, 100, 500, true)) < 1e-9);
+    assert_true(pz_cost_semi_rows(1000, 0, 0, false) <= 1000);
 }
 
 int main(void)
