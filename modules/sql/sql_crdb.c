@@ -7,8 +7,9 @@
  *   - UPSERT INTO ... becomes INSERT INTO ... (same length, so error positions stay right) and the
  *     statement is marked upsert: the binder adds ON CONFLICT on the primary key updating the
  *     columns the statement writes (all of them without a column list), CockroachDB's meaning.
- *   - SHOW TABLES [FROM schema], SHOW DATABASES, SHOW SCHEMAS, SHOW COLUMNS FROM t become SELECTs
- *     over pg_catalog with CockroachDB's column names; only as the whole query string.
+ *   - SHOW TABLES [FROM schema], SHOW DATABASES, SHOW SCHEMAS, SHOW COLUMNS FROM t and SHOW
+ *     STATISTICS FOR TABLE t (sql_stats_show.c) become SELECTs over pg_catalog with CockroachDB's
+ *     column names; only as the whole query string.
  * Everything else is left alone, and a query that cannot contain these words is not scanned.
  */
 #include <assert.h>
@@ -21,6 +22,7 @@
 #include "phantomzero/errors.h"
 #include "sql_crdb.h"
 #include "sql_parse.h"
+#include "sql_stats.h"
 
 /* Tokens scanned looking for UPSERT: a query longer than this is not rewritten (an UPSERT of
  * thousands of rows is still found: only statement starts matter, and the scan stops there). */
@@ -88,6 +90,18 @@ static const char *s_show(pz_arena_t *a, const char *q, const pz_sql_token_t *t,
         snprintf(buf, sizeof buf, "%s AND n.nspname = '%.*s' ORDER BY 1, 2", tables, (int)len,
                  schema);
         return s_dup(a, buf, strlen(buf));
+    }
+    if (n >= 5 && s_tok_is(q, &t[1], "statistics") && s_tok_is(q, &t[2], "for") &&
+        s_tok_is(q, &t[3], "table")) {
+        size_t len = t[n - 1].end - t[4].start;
+        char name[256];
+        if (len >= sizeof name) {
+            return NULL;
+        }
+        memcpy(name, q + t[4].start, len);
+        name[len] = '\0';
+        return pz_sql_show_statistics_query(name, buf, sizeof buf) == 0 ? s_dup(a, buf, strlen(buf))
+                                                                        : NULL;
     }
     if (n >= 4 && s_tok_is(q, &t[1], "columns") && s_tok_is(q, &t[2], "from")) {
         const char *name = q + t[3].start;

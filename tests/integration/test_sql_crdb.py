@@ -108,3 +108,10 @@ def test_sql_crdb_show(ctx):
     except psycopg2.Error as e:
         pz.eq(e.pgcode, "42P01", "SHOW COLUMNS FROM nosuch")
     pz.eq(_rows(c, "SHOW TimeZone"), [("UTC",)], "a PostgreSQL SHOW still works")
+    _rows(c, "INSERT INTO t1 SELECT g, CASE WHEN g % 4 = 0 THEN NULL ELSE g % 3 END "
+             "FROM generate_series(1, 200) g")
+    _rows(c, "ANALYZE t1")
+    stats = {str(r[1]): r for r in _rows(c, "SHOW STATISTICS FOR TABLE t1")}
+    pz.eq(sorted(stats), ["['a']", "['b']"], f"SHOW STATISTICS columns: {stats}")
+    pz.eq(stats["['a']"][3:6], (200, 200, 0), "SHOW STATISTICS a: rows, distinct, nulls")
+    pz.eq(stats["['b']"][3:6], (200, 3, 50), "SHOW STATISTICS b: rows, distinct, nulls")
