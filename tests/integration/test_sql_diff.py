@@ -24,6 +24,11 @@ positions. Statements where the engine differs from PostgreSQL today are kept ou
 statement here passes against the engine and fails if its answer changes.
 """
 
+import socket
+import struct
+
+import psycopg2
+
 import pz
 from sql_diff import Case, cleanup_sql, run_case
 from sql_servers import Pg15, PzSql
@@ -682,6 +687,68 @@ SELECT count(*) FROM information_schema.tables WHERE table_schema = 'other';
 DROP SCHEMA other;
 DROP SCHEMA pg_catalog
 """),
+# Named time zones (sql_tz.c): SET TimeZone to IANA names (any case), POSIX strings and numbers
+# (hours east), their SHOW spelling, DST gaps and overlaps resolved as PostgreSQL resolves them,
+# instants before a zone's table (LMT) and past it (the POSIX footer), zones in literals, and
+# the errors for unknown zones.
+Case("time_zones", r"""
+SET TimeZone='+02'; SHOW TimeZone; SELECT '2024-01-01 12:00'::timestamptz;
+SET TimeZone='+05:30'; SELECT '2024-01-01 12:00'::timestamptz; SHOW TimeZone;
+SET TimeZone=2; SHOW TimeZone;
+SET TIME ZONE -5; SELECT '2024-01-01 12:00'::timestamptz; SHOW TimeZone;
+SET TimeZone='america/new_york'; SHOW TimeZone; SELECT '2024-03-10 02:30'::timestamptz, '2024-11-03 01:30'::timestamptz, '2024-07-01 12:00'::timestamptz;
+SELECT '1800-01-01 00:00'::timestamptz, '2200-07-01 00:00'::timestamptz, '2500-01-01'::timestamptz, '2037-11-01 01:30'::timestamptz, '2038-11-07 01:30'::timestamptz, '2100-03-14 02:30'::timestamptz;
+SET TimeZone='Foo/Bar';
+SET TimeZone='EST'; SHOW TimeZone; SELECT '2024-07-01 12:00'::timestamptz;
+SET TimeZone='PST8PDT'; SELECT '2024-07-01 12:00'::timestamptz;
+SET TimeZone='UTC+3'; SELECT '2024-07-01 12:00'::timestamptz; SHOW TimeZone;
+SET TimeZone='<+04>-04'; SELECT '2024-07-01 12:00'::timestamptz;
+SET TimeZone='CEST';
+SET TimeZone='z';
+SET TimeZone='gmt'; SHOW TimeZone;
+SET TimeZone = 200;
+SET TimeZone = 'America';
+SET TimeZone='Europe/Berlin';
+SELECT '2024-07-01 12:00 Europe/Berlin'::timestamptz, '2024-07-01 12:00 America/New_York'::timestamptz,'2024-07-01 12:00 EST'::timestamptz,'2024-07-01 12:00 CEST'::timestamptz;
+SELECT '2024-07-01 12:00 Europe/Berlin'::timestamp;
+SELECT '2024-07-01 12:00 Foo/Bar'::timestamptz;
+SELECT '2024-07-01 12:00 XYZ'::timestamptz;
+SELECT '2024-07-01 12:00 MSK'::timestamptz;
+SELECT '2024-07-01 12:00 america/new_york'::timestamptz;
+SELECT '2024-07-01 12:00 +05:30'::timestamptz;
+SELECT '2024-07-01 12:00:00.5+05:30'::timestamptz, '2024-07-01T12:00Z'::timestamptz, '2024-07-01 12:00 UTC'::timestamptz, '2024-07-01 Asia/Tokyo'::timestamptz;
+SET TimeZone='America/New_York';
+SELECT date_trunc('day', '2024-03-10 12:00'::timestamptz), date_trunc('hour', '2024-11-03 01:30-05'::timestamptz), '2024-03-09 12:00'::timestamptz + interval '1 day', '2024-03-09 12:00'::timestamptz + interval '24 hours','2024-03-09 02:30'::timestamptz + interval '1 day';
+SELECT '2024-02-10 02:30'::timestamptz + interval '1 month', '2024-03-10 12:00'::timestamptz - '2024-03-09 12:00'::timestamptz;
+SELECT extract(hour from '2024-07-01 12:00+00'::timestamptz), '2024-07-01'::date::timestamptz, '2024-07-01 12:00+00'::timestamptz::date, '2024-07-01 03:00+00'::timestamptz::date, '2024-07-01 12:00+00'::timestamptz::timestamp, '2024-03-10 02:30'::timestamp::timestamptz;
+SET TimeZone='Australia/Sydney'; SELECT '2024-04-07 02:30'::timestamptz, '2024-10-06 02:30'::timestamptz, '2024-01-01 00:00'::timestamptz, '2024-07-01 00:00'::timestamptz, '2090-01-01'::timestamptz, '2090-07-01'::timestamptz;
+SET TimeZone='Asia/Kolkata'; SELECT '2024-07-01 12:00'::timestamptz, '1900-01-01'::timestamptz, '0100-01-01'::timestamptz, '4000-01-01 BC'::timestamptz;
+SET TimeZone='Europe/London'; SELECT '1970-01-01'::timestamptz, '1968-12-01'::timestamptz, '2024-03-31 01:30'::timestamptz, '2024-10-27 01:30'::timestamptz, '294276-12-31 12:00'::timestamptz;
+SET TimeZone='Europe/Moscow'; SELECT '2014-10-26 01:30'::timestamptz, '2011-03-27 02:30'::timestamptz;
+SET TimeZone='Pacific/Apia'; SELECT '2011-12-30 12:00'::timestamptz, '2011-12-29 23:00'::timestamptz;
+RESET TimeZone; SHOW TimeZone;
+"""),
+# AT TIME ZONE / timezone() with names, abbreviations (fixed and MSK's zone-defined one), POSIX
+# strings and intervals; extract(timezone*) in half-hour and 45-minute zones.
+Case("at_time_zone", r"""
+SET TimeZone='Europe/Berlin';
+SELECT '2024-01-01 12:00'::timestamp AT TIME ZONE 'Asia/Tokyo', '2024-01-01 12:00+00'::timestamptz AT TIME ZONE 'Asia/Tokyo', timezone('Europe/Paris', '2024-06-01 12:00'::timestamp);
+SELECT '2024-01-01 12:00'::timestamp AT TIME ZONE 'EST', '2024-01-01 12:00'::timestamp AT TIME ZONE '+05', '2024-01-01 12:00'::timestamp AT TIME ZONE 'UTC+3', '2024-01-01 12:00'::timestamp AT TIME ZONE interval '2 hours';
+SELECT '2024-01-01 12:00'::timestamp AT TIME ZONE 'Foo/Bar';
+SELECT timezone(interval '1 day', now());
+SELECT timezone('MSK', '2024-07-01 12:00'::timestamp), timezone('msk', '2024-07-01 12:00+00'::timestamptz), timezone('america/NEW_york', '2024-07-01 12:00+00'::timestamptz);
+SELECT '2024-03-10 02:30'::timestamp AT TIME ZONE 'America/New_York', '2024-11-03 01:30'::timestamp AT TIME ZONE 'America/New_York', 'infinity'::timestamp AT TIME ZONE 'UTC';
+SELECT now() AT TIME ZONE 'UTC' = now()::timestamp - interval '1 hour' * extract(timezone_hour from now()) ;
+SELECT pg_typeof('2024-01-01'::timestamp AT TIME ZONE 'UTC'), pg_typeof('2024-01-01'::timestamptz AT TIME ZONE 'UTC');
+CREATE TABLE tzt (id int PRIMARY KEY, ts timestamptz, lt timestamp);
+INSERT INTO tzt VALUES (1, '2024-03-31 01:30', '2024-03-31 02:30'), (2, '2024-10-27 02:30', '2024-10-27 02:30'), (3, '1900-06-01 12:00', '1900-06-01 12:00');
+SELECT id, ts, lt AT TIME ZONE 'Europe/Berlin', ts AT TIME ZONE 'America/New_York', ts AT TIME ZONE 'Australia/Lord_Howe' FROM tzt ORDER BY id;
+SET TIME ZONE 'Asia/Kathmandu'; SELECT id, ts, lt::timestamptz FROM tzt ORDER BY id;
+DROP TABLE tzt;
+SET TIME ZONE 'Asia/Kathmandu'; SELECT extract(timezone from now()), extract(timezone_hour from now()), extract(timezone_minute from now()), date_part('timezone', now());
+SET TIME ZONE 'America/St_Johns'; SELECT extract(timezone from '2024-01-01'::timestamptz), extract(timezone_hour from '2024-01-01'::timestamptz), extract(timezone_minute from '2024-01-01'::timestamptz);
+SELECT extract(timezone from '2024-01-01'::timestamp);
+"""),
 # After ANALYZE the planner reorders these joins (the FROM order is not the cheapest), reads the
 # small side's matches through lookup joins (NULL and duplicate keys, LEFT, int8 keys against
 # int4 columns, two-column keys), and merge-joins primary-key scans in every join kind.
@@ -760,3 +827,69 @@ def test_sql_diff_pg15(ctx):
     ctx.note(f"{len(CASES)} cases, {statements} statements compared with PostgreSQL 15")
     pz.check(not failures, f"{len(failures)} statements differ from PostgreSQL 15:\n  "
              + "\n  ".join(failures))
+
+
+def _raw_startup(port, params):
+    """Sends a StartupMessage with params (JDBC sends TimeZone this way) and returns
+    (ParameterStatus TimeZone or None, the ErrorResponse's (SQLSTATE, message) or None)."""
+    body = struct.pack("!I", 196608)
+    for k, v in params:
+        body += k.encode() + b"\0" + v.encode() + b"\0"
+    body += b"\0"
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    s.sendall(struct.pack("!I", len(body) + 4) + body)
+    buf, tz = b"", None
+    try:
+        while True:
+            while len(buf) < 5 or len(buf) < 1 + struct.unpack("!I", buf[1:5])[0]:
+                chunk = s.recv(65536)
+                if not chunk:
+                    return tz, None
+                buf += chunk
+            n = struct.unpack("!I", buf[1:5])[0]
+            t, msg, buf = buf[:1], buf[5:1 + n], buf[1 + n:]
+            if t == b"S":
+                k, v = msg.split(b"\0")[:2]
+                if k == b"TimeZone":
+                    tz = v.decode()
+            elif t == b"E":
+                f = {p[:1]: p[1:].decode() for p in msg.split(b"\0") if p}
+                return tz, (f.get(b"C"), f.get(b"M"))
+            elif t == b"Z":
+                return tz, None
+    finally:
+        s.close()
+
+
+@pz.timeout(120)
+def test_sql_startup_timezone(ctx):
+    """TimeZone from the startup packet, as JDBC (a TimeZone parameter) and libpq/psycopg2
+    (options='-c TimeZone=...') send it: the session reads and prints timestamptz in that zone,
+    ParameterStatus and SHOW report it, and an unknown zone refuses the connection FATAL with
+    PostgreSQL's error — all compared with PostgreSQL 15."""
+    pg = Pg15(ctx).start()
+    ours = PzSql(ctx).start()
+    sql = "SELECT '2024-07-01 12:00+00'::timestamptz, '2024-01-15 09:30'::timestamptz::text"
+    for opts in ("-c TimeZone=Europe/Berlin", "-c timezone=america/new_york -c DateStyle=ISO",
+                 "--TimeZone=Asia/Tokyo", "-c TimeZone=Foo/Bar", "-c TimeZone"):
+        got = []
+        for srv in (pg, ours):
+            try:
+                c = psycopg2.connect(srv.dsn(), options=opts, connect_timeout=10)
+            except psycopg2.OperationalError as e:
+                got.append(("refused", str(e).strip().split("FATAL:")[-1].strip()))
+                continue
+            cur = c.cursor()
+            cur.execute(sql)
+            rows = cur.fetchall()
+            cur.execute("SHOW TimeZone")
+            got.append((rows[0], cur.fetchone()[0], c.get_parameter_status("TimeZone")))
+            c.close()
+        pz.check(got[0] == got[1], f"options {opts!r}: pg {got[0]} pz {got[1]}")
+        ctx.note(f"options {opts!r}: {got[1]}")
+    for params in ((("TimeZone", "Europe/Berlin"),), (("TimeZone", "Etc/UTC"),),
+                   (("TimeZone", "America/Sao_Paulo"), ("extra_float_digits", "3")),
+                   (("TimeZone", "Foo/Bar"),)):
+        a = _raw_startup(pg.port, (("user", Pg15.USER), ("database", Pg15.DBNAME)) + params)
+        b = _raw_startup(ours.port, (("user", PzSql.USER), ("database", PzSql.DBNAME)) + params)
+        pz.check(a == b, f"startup {params}: pg {a} pz {b}")
