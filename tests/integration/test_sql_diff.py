@@ -749,6 +749,30 @@ SET TIME ZONE 'Asia/Kathmandu'; SELECT extract(timezone from now()), extract(tim
 SET TIME ZONE 'America/St_Johns'; SELECT extract(timezone from '2024-01-01'::timestamptz), extract(timezone_hour from '2024-01-01'::timestamptz), extract(timezone_minute from '2024-01-01'::timestamptz);
 SELECT extract(timezone from '2024-01-01'::timestamp);
 """),
+# to_char for timestamps, timestamptz (TZ/OF in the session zone) and intervals; format() with
+# positions, widths and quoting; md5; age (borrowing from the earlier month); SIMILAR TO through
+# similar_to_escape and the regex engine.
+Case("format_functions", r"""
+SELECT to_char(timestamp '2024-03-05 14:07:09.123456', 'YYYY-MM-DD HH24:MI:SS.MS.US HH12 AM am P.M. Mon Month MONTH month Day DY dy DDD IW WW Q TZ FMDD FMMonth "text" D ID J CC W Y,YYY IYYY SSSS RM th FMDDth DDTH');
+SELECT to_char(interval '1 year 2 months 3 days 25:04:05', 'YYYY MM DD HH24 HH MI SS'), to_char(date '2024-03-05', 'Day, DD Mon YYYY'), to_char(date '0044-03-15 BC', 'YYYY BC bc B.C. FMYYYY');
+SET TimeZone='America/New_York';
+SELECT to_char(timestamptz '2024-07-01 12:00+00', 'YYYY-MM-DD HH24:MI TZ tz OF TZH:TZM'), to_char(timestamptz '2024-01-01 12:00+00', 'TZ OF'), to_char('infinity'::timestamp, 'YYYY');
+SET TimeZone='Asia/Kolkata'; SELECT to_char(timestamptz '2024-07-01 12:00+00', 'TZ OF FMOF TZH TZM');
+SELECT to_char(timestamp '2024-12-30 00:00', 'IYYY-IW-ID IDDD'), to_char(timestamp '2021-01-03 23:59:59', 'IYYY IW WW W D DDD HH12 PM FF1 FF3 FF6 SSSSS'), to_char(timestamp '2024-03-05 00:30', 'HH12:MI am FMHH12 HH24th');
+SELECT format('Hello %s, %s!', 'World', 42), format('%I.%I', 'public', 'My Table'), format('%L, %L, %L', 'it''s', NULL, 'a\b'), format('%s|%10s|%-10s|', 'x', 'right', 'left'), format('%2$s %1$s %s', 'a', 'b'), format('%*s|%-*s|', 5, 'ab', 4, 'c'), format('100%%'), format('%s', NULL), format(NULL, 1);
+SELECT format('%I', 'select'), format('%I', 'abc_1'), format('%I', 'Abc'), format('%s %s', ARRAY[1,2], 1.50::numeric);
+SELECT format('%s %s', 'one');
+SELECT format('%x', 1);
+SELECT format('%I', NULL);
+SELECT format('%0$s', 'a');
+SELECT format('abc %', 'a');
+SELECT md5('hello'), md5(''), md5('\x0102'::bytea), md5(NULL);
+SELECT age(timestamp '2024-03-31', timestamp '2024-02-29'), age(timestamp '2001-04-10', timestamp '1957-06-13'), age(timestamp '2024-01-31 10:00', timestamp '2024-03-01 12:00'), age(timestamp '2024-01-01', timestamp '2024-01-01');
+SET TimeZone = 'Europe/Berlin'; SELECT age(timestamptz '2024-03-31 12:00+02', timestamptz '2024-03-30 12:00+01'), pg_typeof(age(now())), age(current_date::timestamp) = interval '0';
+SELECT 'abc' SIMILAR TO 'abc', 'abc' SIMILAR TO 'a', 'abc' SIMILAR TO '%(b|d)%', 'abc' SIMILAR TO '(b|c)%', 'abc' NOT SIMILAR TO 'a_c', 'a.c' SIMILAR TO 'a.c', 'abc' SIMILAR TO 'a.c', 'a%c' SIMILAR TO 'a#%c' ESCAPE '#', 'abc' SIMILAR TO 'a#%c' ESCAPE '#', 'aaa' SIMILAR TO 'a{2,3}', 'ab' SIMILAR TO '[a-c]+', 'a$' SIMILAR TO 'a$', NULL SIMILAR TO 'a';
+SELECT similar_to_escape('a%b_c'), similar_to_escape('a#%' , '#');
+SELECT 'abc' SIMILAR TO 'a' ESCAPE 'xy';
+"""),
 # After ANALYZE the planner reorders these joins (the FROM order is not the cheapest), reads the
 # small side's matches through lookup joins (NULL and duplicate keys, LEFT, int8 keys against
 # int4 columns, two-column keys), and merge-joins primary-key scans in every join kind.
