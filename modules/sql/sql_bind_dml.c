@@ -258,10 +258,7 @@ static int s_dml_common(pz_binder_t *b, const pz_ast_stmt_t *s, pz_cat_entry_t *
                 return rc;
             }
             pn->types[pn->n_cols] = x->type;
-            pn->names[pn->n_cols] = r->alias ? r->alias
-                                    : r->expr->kind == PZ_AX_COLREF
-                                        ? r->expr->names[r->expr->n_names - 1]
-                                        : "?column?";
+            pn->names[pn->n_cols] = pz__target_name(r);
             m->returning[pn->n_cols++] = x;
         }
         b->scope = keep;

@@ -101,6 +101,9 @@ pz_pn_t *pz__join_node(pz_binder_t *b, pz_pn_t *l, pz_pn_t *r, uint8_t join, pz_
 /* A join node of kind over l and r: the columns of l then r, no keys yet. */
 pz_pn_t *pz__join_shell(pz_binder_t *b, uint8_t kind, pz_pn_t *l, pz_pn_t *r, uint8_t join);
 
+/* The column name PostgreSQL gives a select-list or RETURNING item (its alias, the column or
+ * function name underneath, else "?column?"). */
+const char *pz__target_name(const pz_ast_target_t *t);
 /* The type of a descriptor column; name as C string. */
 const char *pz__view_cstr(pz_binder_t *b, pz_view_t v);
 

@@ -22,6 +22,7 @@
 #include "sql_conn.h"
 #include "sql_copy.h"
 #include "sql_ddl.h"
+#include "sql_seq.h"
 #include "sql_shape.h"
 #include "sql_vtab_int.h"
 #include "sql_stats.h"
@@ -99,6 +100,7 @@ struct pz_sql_conn {
     atomic_bool *user_cancel;  /* a CancelRequest */
     uint64_t rand_seed;
     int64_t txn_ts_us;
+    pz_sql_seqs_t seqs; /* currval / lastval (sql_seq.h) */
     /* The simple-protocol plan cache (sql_shape.h): entries by shape, least recently used out. */
     struct s_shape_entry *shapes[PZ_SQL_SHAPE_ENTRIES_MAX];
     uint64_t shape_tick;
@@ -570,6 +572,13 @@ int pz_sql_conn_set_param(pz_sql_conn_t *c, const char *name, const char *value,
     char v[sizeof c->settings[0]];
     snprintf(v, sizeof v, "%s", value);
     return s_set_text(c, i, s_defaults[i][0], v, sizeof v, NULL, err);
+}
+
+struct pz_sql_seqs *pz_sql_conn_seqs(const void *session)
+{
+    /* The executor holds the connection as const for reading settings; its sequence state is
+     * the one part statements change, on the connection's own thread. */
+    return session != NULL ? &((pz_sql_conn_t *)(uintptr_t)session)->seqs : NULL;
 }
 
 const char *pz_sql_conn_setting(const pz_sql_conn_t *c, const char *name)

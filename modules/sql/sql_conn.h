@@ -69,6 +69,10 @@ void pz_sql_conn_set_cancel(pz_sql_conn_t *c, atomic_bool *flag);
 int pz_sql_conn_set_param(pz_sql_conn_t *c, const char *name, const char *value, pz_sql_err_t *err);
 const char *pz_sql_conn_setting(const pz_sql_conn_t *c, const char *name);
 
+/* The sequence state (currval, lastval: sql_seq.h) of the connection an executor runs for;
+ * session is pz_ex_t.session (NULL: none). Owned by the connection, used by its thread only. */
+struct pz_sql_seqs *pz_sql_conn_seqs(const void *session);
+
 /* ReadyForQuery's status: 'I' idle, 'T' in a transaction block, 'E' in a failed one. */
 char pz_sql_conn_status(const pz_sql_conn_t *c);
 /* A failed statement inside a transaction block makes it 'E' until ROLLBACK. */

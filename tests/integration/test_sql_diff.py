@@ -30,8 +30,8 @@ import struct
 import psycopg2
 
 import pz
-from sql_diff import Case, cleanup_sql, run_case
-from sql_servers import Pg15, PzSql
+from sql_diff import Case, cleanup_sql, run_case, run_statement
+from sql_servers import Pg15, PzSql, raw_text
 
 
 CASES = [
@@ -773,6 +773,43 @@ SELECT 'abc' SIMILAR TO 'abc', 'abc' SIMILAR TO 'a', 'abc' SIMILAR TO '%(b|d)%',
 SELECT similar_to_escape('a%b_c'), similar_to_escape('a#%' , '#');
 SELECT 'abc' SIMILAR TO 'a' ESCAPE 'xy';
 """),
+# Sequence functions with PostgreSQL's session semantics: currval/lastval before any nextval
+# (55000), after nextval and setval (is_called true and false), bounds (22003), descending
+# sequences, serial columns, argument errors.
+Case("sequence_functions", r"""
+CREATE SEQUENCE sq;
+SELECT currval('sq');
+SELECT lastval();
+SELECT nextval('sq'), currval('sq'), lastval();
+SELECT nextval('sq'), nextval('sq');
+SELECT currval('sq'), lastval();
+SELECT setval('sq', 100);
+SELECT currval('sq'), lastval(), nextval('sq'), currval('sq');
+SELECT setval('sq', 50, false), currval('sq');
+SELECT nextval('sq'), nextval('sq');
+SELECT setval('sq', 0);
+SELECT setval('sq', 9223372036854775807);
+SELECT setval('sq', NULL);
+SELECT setval('sq', 7, NULL);
+SELECT setval('sq', '20'), nextval('sq');
+CREATE SEQUENCE sq2 START 10 INCREMENT -2 MINVALUE -5 MAXVALUE 10;
+SELECT nextval('sq2'), nextval('sq2'), lastval(), currval('sq');
+SELECT setval('sq2', -4), nextval('sq2');
+SELECT nextval('sq2');
+SELECT setval('sq2', 8, true), nextval('sq2'), lastval();
+CREATE TABLE sqt (id serial PRIMARY KEY, v text);
+INSERT INTO sqt (v) VALUES ('a'), ('b');
+SELECT currval('sqt_id_seq'), lastval();
+SELECT setval('sqt_id_seq', 10);
+INSERT INTO sqt (v) VALUES ('c') RETURNING id;
+SELECT setval('sqt_id_seq', (SELECT max(id) FROM sqt) + 5), setval('sqt_id_seq', 30, false);
+INSERT INTO sqt (v) VALUES ('d') RETURNING id, currval('sqt_id_seq');
+SELECT currval('nosuch');
+SELECT setval('sqt', 1);
+SELECT currval('sq', 1);
+SELECT setval('sq');
+SELECT pg_typeof(setval('sq', 5)), pg_typeof(lastval());
+"""),
 # After ANALYZE the planner reorders these joins (the FROM order is not the cheapest), reads the
 # small side's matches through lookup joins (NULL and duplicate keys, LEFT, int8 keys against
 # int4 columns, two-column keys), and merge-joins primary-key scans in every join kind.
@@ -917,3 +954,31 @@ def test_sql_startup_timezone(ctx):
         a = _raw_startup(pg.port, (("user", Pg15.USER), ("database", Pg15.DBNAME)) + params)
         b = _raw_startup(ours.port, (("user", PzSql.USER), ("database", PzSql.DBNAME)) + params)
         pz.check(a == b, f"startup {params}: pg {a} pz {b}")
+
+
+@pz.timeout(120)
+def test_sql_setval_sessions(ctx):
+    """setval reaches every session at once, as PostgreSQL's (CACHE 1) does: a session whose
+    nextval reserved a block of values before another session's setval gets the value after the
+    one set, never a stale one; currval stays per session. The same two-session script runs on
+    PostgreSQL 15 and here, every outcome compared."""
+    pg = Pg15(ctx).start()
+    ours = PzSql(ctx).start()
+    steps = [(0, "CREATE SEQUENCE ss"), (0, "SELECT nextval('ss')"), (1, "SELECT nextval('ss')"),
+             (0, "SELECT nextval('ss')"), (1, "SELECT setval('ss', 100)"),
+             (0, "SELECT nextval('ss'), currval('ss')"), (1, "SELECT currval('ss')"),
+             (1, "SELECT nextval('ss')"), (0, "SELECT setval('ss', 7, false)"),
+             (1, "SELECT nextval('ss'), nextval('ss')"), (0, "SELECT nextval('ss'), currval('ss')"),
+             (1, "SELECT lastval()"), (0, "DROP SEQUENCE ss")]
+    conns = {srv: [srv.connect(), srv.connect()] for srv in (pg, ours)}
+    for c in conns[pg] + conns[ours]:
+        raw_text(c)
+    bad = []
+    for who, sql in steps:
+        a = run_statement(conns[pg][who], sql)
+        b = run_statement(conns[ours][who], sql)
+        if a != b:
+            bad.append(f"session {who}: {sql}: pg {a} pz {b}")
+    for c in conns[pg] + conns[ours]:
+        c.close()
+    pz.check(not bad, "\n".join(bad))
