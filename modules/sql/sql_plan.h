@@ -193,6 +193,7 @@ typedef struct {
     int n_returning;
     int on_conflict;        /* 1 DO NOTHING, 2 DO UPDATE */
     bool conflict_any;      /* DO NOTHING without a target: any unique index's conflict */
+    int conflict_index;     /* the arbiter: an index of the table's (0: the primary key) */
     pz_bx_t **conflict_set; /* DO UPDATE: new value per table column (NULL: unchanged), over
                                the existing row followed by the excluded row */
     pz_bx_t *conflict_where;

@@ -810,6 +810,35 @@ SELECT currval('sq', 1);
 SELECT setval('sq');
 SELECT pg_typeof(setval('sq', 5)), pg_typeof(lastval());
 """),
+# INSERT ... ON CONFLICT on UNIQUE indexes other than the primary key: inferred from columns
+# (any order) or named by ON CONSTRAINT, DO NOTHING and DO UPDATE (with WHERE, changing the key),
+# a row proposed twice (21000), NULLs never conflicting, other constraints still raising 23505.
+Case("on_conflict_unique", r"""
+CREATE TABLE oc (id int PRIMARY KEY, email text UNIQUE, name text, n int DEFAULT 0);
+CREATE UNIQUE INDEX oc_name_n ON oc (name, n);
+INSERT INTO oc VALUES (1, 'a@x', 'alice', 1), (2, 'b@x', 'bob', 1);
+INSERT INTO oc VALUES (3, 'a@x', 'alice2', 1) ON CONFLICT (email) DO NOTHING;
+INSERT INTO oc VALUES (3, 'a@x', 'alice2', 1) ON CONFLICT (email) DO UPDATE SET name = excluded.name, n = oc.n + 10 RETURNING *;
+SELECT * FROM oc ORDER BY id;
+INSERT INTO oc VALUES (4, 'c@x', 'carol', 1) ON CONFLICT (email) DO UPDATE SET name = 'never' RETURNING id, name;
+INSERT INTO oc VALUES (5, 'c@x', 'x', 1), (6, 'c@x', 'y', 1) ON CONFLICT (email) DO NOTHING;
+INSERT INTO oc VALUES (7, 'd@x', 'x', 1), (8, 'd@x', 'y', 1) ON CONFLICT (email) DO UPDATE SET name = excluded.name;
+INSERT INTO oc VALUES (9, NULL, 'n1', 1), (10, NULL, 'n2', 1) ON CONFLICT (email) DO UPDATE SET name = 'dup';
+INSERT INTO oc VALUES (11, NULL, 'n3', 1) ON CONFLICT (email) DO NOTHING RETURNING id;
+SELECT * FROM oc ORDER BY id;
+INSERT INTO oc VALUES (12, 'e@x', 'bob', 1) ON CONFLICT (n, name) DO UPDATE SET email = excluded.email RETURNING *;
+INSERT INTO oc VALUES (13, 'f@x', 'bob', 1) ON CONFLICT ON CONSTRAINT oc_email_key DO NOTHING;
+INSERT INTO oc VALUES (13, 'f@x', 'bob', 1) ON CONFLICT ON CONSTRAINT oc_name_n DO UPDATE SET n = oc.n + 1 RETURNING *;
+INSERT INTO oc VALUES (1, 'zz@x', 'zz', 1) ON CONFLICT ON CONSTRAINT oc_pkey DO UPDATE SET name = excluded.name RETURNING *;
+INSERT INTO oc VALUES (1, 'zz@x', 'zz', 1) ON CONFLICT ON CONSTRAINT nope DO NOTHING;
+INSERT INTO oc VALUES (1, 'zz@x', 'zz', 1) ON CONFLICT (name) DO NOTHING;
+INSERT INTO oc VALUES (20, 'b@x', 'q', 9) ON CONFLICT (email) DO UPDATE SET id = 21 RETURNING *;
+INSERT INTO oc VALUES (22, 'zz@x', 'q', 9) ON CONFLICT (email) DO UPDATE SET email = 'e@x';
+INSERT INTO oc VALUES (1, 'new@x', 'q', 9) ON CONFLICT (email) DO NOTHING;
+INSERT INTO oc VALUES (23, 'a@x', 'w', 2) ON CONFLICT (email) DO UPDATE SET name = excluded.name WHERE oc.n > 100 RETURNING *;
+INSERT INTO oc VALUES (24, 'a@x', 'w', 2) ON CONFLICT (email) DO UPDATE SET name = excluded.name WHERE oc.n < 100 RETURNING *;
+SELECT * FROM oc ORDER BY id;
+"""),
 # After ANALYZE the planner reorders these joins (the FROM order is not the cheapest), reads the
 # small side's matches through lookup joins (NULL and duplicate keys, LEFT, int8 keys against
 # int4 columns, two-column keys), and merge-joins primary-key scans in every join kind.
