@@ -112,10 +112,12 @@ static void s_field(pz_sbuf_t *b, int k, const char *p, const s_tm_t *tm, bool f
     const char *kw = s_kw[k];
     int64_t y = tm->interval ? tm->year : (tm->year <= 0 ? 1 - tm->year : tm->year);
     int64_t doy = tm->interval ? 0 : tm->days - pz_dt_days_from_ymd(tm->year, 1, 1) + 1;
-    int64_t wday = ((tm->days % 7) + 7 + 6) % 7, iy;
-    int iw, idow, cs = s_case(p);
+    int64_t wday = ((tm->days % 7) + 7 + 6) % 7, iy = 0;
+    int iw = 0, idow = 0, cs = s_case(p);
     bool bc = !tm->interval && tm->year <= 0, pm = tm->hour % 24 >= 12;
-    s_iso(tm->days, &iy, &iw, &idow);
+    if (kw[0] == 'I') { /* ISO year, week and day: only their keywords start with I */
+        s_iso(tm->days, &iy, &iw, &idow);
+    }
     if (!strcmp(kw, "HH24")) {
         s_put_num(b, tm->hour, 2, fm, th);
     } else if (!strcmp(kw, "HH12") || !strcmp(kw, "HH")) {
@@ -220,6 +222,9 @@ static void s_field(pz_sbuf_t *b, int k, const char *p, const s_tm_t *tm, bool f
 /* The keyword at p (case-insensitive), or -1. */
 static int s_match(const char *p, size_t left)
 {
+    if (!isalpha((unsigned char)*p)) { /* separators: most of a template */
+        return -1;
+    }
     for (size_t k = 0; k < sizeof s_kw / sizeof s_kw[0]; k++) {
         size_t n = strlen(s_kw[k]);
         if (n <= left && strncasecmp(p, s_kw[k], n) == 0) {
