@@ -14,6 +14,8 @@ PACKAGES=(
     # libraries (see docs/ARCHITECTURE.md)
     libzmq3-dev libczmq-dev libmsgpack-dev liblmdb-dev libcmocka-dev libpg-query-dev
     libprotobuf-c-dev librocksdb-dev libssl-dev libreadline-dev libmicrohttpd-dev libgmp-dev
+    # run time: the IANA time zone database, read from /usr/share/zoneinfo (sql_tz.c)
+    tzdata
     # tests and benchmarks: the reference server and its pgbench, clients, tools
     postgresql-15 python3 python3-psycopg2 python3-sqlalchemy sysbench iproute2 linux-perf lmdb-utils
 )

@@ -260,10 +260,12 @@ static void s_copy_param(char *dst, const char *src)
 static int s_welcome(s_sess_t *s)
 {
     uint32_t secret = s->cfg->secret;
+    const char *tz = s->conn != NULL ? pz_sql_conn_setting(s->conn, "timezone") : NULL;
+    tz = tz != NULL ? tz : "UTC";
     const char *params[][2] = {
         {"server_version", "15.0"},         {"server_encoding", "UTF8"},
         {"client_encoding", "UTF8"},        {"DateStyle", "ISO, MDY"},
-        {"IntervalStyle", "postgres"},      {"TimeZone", "UTC"},
+        {"IntervalStyle", "postgres"},      {"TimeZone", tz},
         {"integer_datetimes", "on"},        {"standard_conforming_strings", "on"},
         {"application_name", s->app},       {"is_superuser", "on"},
         {"session_authorization", s->user},
@@ -282,6 +284,104 @@ static int s_welcome(s_sess_t *s)
     pz_log(s->cfg->log, PZ_LOG_DEBUG, "session %u: user=%s database=%s application=%s", s->cfg->pid,
            s->user, s->database, s->app);
     return pz__sess_flush(s) == 0 ? 0 : S_DONE;
+}
+
+/* Words of the options parameter: PostgreSQL has no bound but the packet's size; libpq users
+ * pass a few -c switches. Words past this are ignored. */
+#define PZ_SQL_STARTUP_OPTION_WORDS_MAX 32
+
+/* Splits options at unescaped whitespace, '\\' escaping the next byte (pg_split_opts). */
+static int s_split_options(const char *opts, char (*words)[PZ_SQL_NAME_BYTES_MAX * 2], int max)
+{
+    int n = 0;
+    const char *p = opts;
+    while (n < max) {
+        while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') {
+            p++;
+        }
+        if (*p == '\0') {
+            break;
+        }
+        size_t len = 0;
+        for (; *p != '\0' && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r'; p++) {
+            if (*p == '\\' && p[1] != '\0') {
+                p++;
+            }
+            if (len + 1 < sizeof words[0]) {
+                words[n][len++] = *p;
+            }
+        }
+        words[n++][len] = '\0';
+    }
+    return n;
+}
+
+/* One "-c name=value" or "--name=value" word of the options parameter (PostgreSQL's
+ * pg_split_opts and process_postgres_switches: '\\' escapes the next byte, '-' in the name may
+ * stand for '_'); other switches are ignored. */
+static int s_option(s_sess_t *s, const char *word, const char *next, bool *used)
+{
+    char name[PZ_SQL_NAME_BYTES_MAX], *eq;
+    const char *nv = NULL;
+    *used = false;
+    if (strcmp(word, "-c") == 0 && next != NULL) {
+        nv = next;
+        *used = true;
+    } else if (strncmp(word, "-c", 2) == 0) {
+        nv = word + 2;
+    } else if (strncmp(word, "--", 2) == 0) {
+        nv = word + 2;
+    }
+    if (nv == NULL) {
+        return 0;
+    }
+    snprintf(name, sizeof name, "%s", nv);
+    if ((eq = strchr(name, '=')) == NULL) {
+        char m[PZ_SQL_NAME_BYTES_MAX + 32];
+        snprintf(m, sizeof m, "%s%s requires a value",
+                 nv == word + 2 && word[1] == '-' ? "--" : "-c ", nv);
+        pz__sess_fatal(s, "42601", m);
+        return S_DONE;
+    }
+    *eq = '\0';
+    for (char *p = name; *p; p++) {
+        *p = *p == '-' ? '_' : *p;
+    }
+    pz_sql_err_t err = {0};
+    if (pz_sql_conn_set_param(s->conn, name, strchr(nv, '=') + 1, &err) != 0) {
+        pz__sess_fatal(s, err.sqlstate, err.message);
+        return S_DONE;
+    }
+    return 0;
+}
+
+/* The settings of the startup packet: each parameter PostgreSQL treats as a setting (TimeZone,
+ * DateStyle, search_path, ...), then the -c switches of options. A bad value is FATAL. */
+static int s_startup_settings(s_sess_t *s, const pz_pgw_startup_t *st)
+{
+    char words[PZ_SQL_STARTUP_OPTION_WORDS_MAX][PZ_SQL_NAME_BYTES_MAX * 2];
+    int n = 0;
+    for (uint32_t i = 0; i < st->n_params; i++) {
+        const char *k = st->names[i];
+        if (strcmp(k, "options") == 0) {
+            n = s_split_options(st->values[i], words, PZ_SQL_STARTUP_OPTION_WORDS_MAX);
+        } else if (strcmp(k, "user") != 0 && strcmp(k, "database") != 0 &&
+                   strcmp(k, "replication") != 0 && strncmp(k, "_pq_.", 5) != 0) {
+            pz_sql_err_t err = {0};
+            if (pz_sql_conn_set_param(s->conn, k, st->values[i], &err) != 0) {
+                pz__sess_fatal(s, err.sqlstate, err.message);
+                return S_DONE;
+            }
+        }
+    }
+    for (int i = 0; i < n; i++) {
+        bool used;
+        if (s_option(s, words[i], i + 1 < n ? words[i + 1] : NULL, &used) != 0) {
+            return S_DONE;
+        }
+        i += used;
+    }
+    return 0;
 }
 
 /* A StartupMessage: check the version and the user, then welcome (or refuse past the limit). */
@@ -337,6 +437,9 @@ static int s_on_startup(s_sess_t *s, const pz_pgw_startup_t *st)
             return pz__sess_fatal(s, err.sqlstate, err.message);
         }
         pz_sql_conn_set_cancel(s->conn, s->cfg->cancel);
+        if (s_startup_settings(s, st) != 0) {
+            return S_DONE;
+        }
     }
     return s_welcome(s);
 }

@@ -226,7 +226,8 @@ static int s_aexpr(pz__ab_t *b, const PgQuery__AExpr *x, pz_ast_expr_t **out)
     switch (x->kind) {
     case PG_QUERY__A__EXPR__KIND__AEXPR_OP:
     case PG_QUERY__A__EXPR__KIND__AEXPR_LIKE:
-    case PG_QUERY__A__EXPR__KIND__AEXPR_ILIKE: {
+    case PG_QUERY__A__EXPR__KIND__AEXPR_ILIKE:
+    case PG_QUERY__A__EXPR__KIND__AEXPR_SIMILAR: { /* "~" / "!~" on similar_to_escape(pat) */
         S_OK_OR_RETURN(s_opname(b, x->name, x->n_name, x->location, &op));
         const PgQuery__Node *r = x->rexpr;
         if (x->lexpr == NULL && strcmp(op, "-") == 0 && r != NULL &&
@@ -265,8 +266,6 @@ static int s_aexpr(pz__ab_t *b, const PgQuery__AExpr *x, pz_ast_expr_t **out)
         S_OK_OR_RETURN(s_with_list(b, PZ_AX_IN, x, out));
         (*out)->negated = strcmp(op, "<>") == 0;
         return 0;
-    case PG_QUERY__A__EXPR__KIND__AEXPR_SIMILAR:
-        return pz__ab_refuse(b, x->location, "SIMILAR TO is not supported");
     case PG_QUERY__A__EXPR__KIND__AEXPR_BETWEEN:
     case PG_QUERY__A__EXPR__KIND__AEXPR_NOT_BETWEEN:
     case PG_QUERY__A__EXPR__KIND__AEXPR_BETWEEN_SYM:

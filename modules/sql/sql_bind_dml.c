@@ -258,10 +258,7 @@ static int s_dml_common(pz_binder_t *b, const pz_ast_stmt_t *s, pz_cat_entry_t *
                 return rc;
             }
             pn->types[pn->n_cols] = x->type;
-            pn->names[pn->n_cols] = r->alias ? r->alias
-                                    : r->expr->kind == PZ_AX_COLREF
-                                        ? r->expr->names[r->expr->n_names - 1]
-                                        : "?column?";
+            pn->names[pn->n_cols] = pz__target_name(r);
             m->returning[pn->n_cols++] = x;
         }
         b->scope = keep;
@@ -419,7 +416,56 @@ static int s_upsert(pz_binder_t *b, const pz_ast_stmt_t *s, pz_pn_t *pn)
     }
     m->on_conflict = n_set > 0 ? 2 : 1;
     m->conflict_any = false;
+    m->conflict_index = 0; /* UPSERT's arbiter is the primary key */
     return 0;
+}
+
+/* Whether index ix has exactly the named columns (in any order, as PostgreSQL infers it). */
+static bool s_index_is(const pz_cat_desc_t *d, const pz_cat_index_t *ix, const char **cols, int n)
+{
+    bool all = ix->unique && ix->cols_len == (uint32_t)n;
+    for (int i = 0; all && i < n; i++) {
+        const pz_cat_col_t *c = pz_cat_col_by_name(d, cols[i]);
+        bool in = false;
+        for (uint32_t k = 0; c != NULL && k < ix->cols_len; k++) {
+            in |= ix->cols[k].col == c->id;
+        }
+        all = in;
+    }
+    return all;
+}
+
+/* The arbiter of ON CONFLICT: the unique index whose columns the target names (the primary
+ * key first), or the constraint named by ON CONSTRAINT. */
+static int s_arbiter(pz_binder_t *b, const pz_ast_stmt_t *s, const pz_cat_desc_t *d, int *out)
+{
+    bool named = s->conflict_constraint != NULL && s->conflict_constraint[0] != '\0';
+    for (uint32_t x = 0; x < d->indexes_len; x++) {
+        const pz_cat_index_t *ix = &d->indexes[x];
+        bool hit;
+        if (named) { /* a constraint: the primary key or a UNIQUE one, not a bare index */
+            char pk[160];
+            snprintf(pk, sizeof pk, "%.*s_pkey", (int)d->name.len, d->name.ptr);
+            const char *name = x == 0 && ix->name.len == 0 ? pk : NULL;
+            hit = ix->unique && (x == 0 || ix->constraint) &&
+                  (name ? strcmp(name, s->conflict_constraint) == 0
+                        : ix->name.len == strlen(s->conflict_constraint) &&
+                              memcmp(ix->name.ptr, s->conflict_constraint, ix->name.len) == 0);
+        } else {
+            hit = s_index_is(d, ix, s->conflict_cols, s->n_conflict_cols);
+        }
+        if (hit) {
+            *out = (int)x;
+            return 0;
+        }
+    }
+    if (named) {
+        return pz__bind_err(b, -1, "42704", "constraint \"%s\" for table \"%.*s\" does not exist",
+                            s->conflict_constraint, (int)d->name.len, d->name.ptr);
+    }
+    return pz__bind_err(b, 0, "42P10",
+                        "there is no unique or exclusion constraint matching the ON CONFLICT "
+                        "specification");
 }
 
 static int s_on_conflict(pz_binder_t *b, const pz_ast_stmt_t *s, pz_pn_t *pn, const char *rel)
@@ -427,45 +473,18 @@ static int s_on_conflict(pz_binder_t *b, const pz_ast_stmt_t *s, pz_pn_t *pn, co
     pz_dml_t *m = pn->dml;
     const pz_cat_desc_t *d = &m->table->d;
     m->on_conflict = s->on_conflict;
-    m->conflict_any = s->on_conflict == 1 && s->n_conflict_cols == 0;
-    if (s->n_conflict_cols > 0) {
-        const pz_cat_index_t *pk = &d->indexes[0];
-        bool same = (uint32_t)s->n_conflict_cols == pk->cols_len;
-        for (int i = 0; same && i < s->n_conflict_cols; i++) {
-            const pz_cat_col_t *c = pz_cat_col_by_name(d, s->conflict_cols[i]);
-            same = c != NULL && c->id == pk->cols[i].col;
+    bool named = s->conflict_constraint != NULL && s->conflict_constraint[0] != '\0';
+    m->conflict_any = s->on_conflict == 1 && s->n_conflict_cols == 0 && !named;
+    m->conflict_index = 0;
+    if (s->n_conflict_cols > 0 || named) {
+        int rc = s_arbiter(b, s, d, &m->conflict_index);
+        if (rc != 0) {
+            return rc;
         }
-        /* The columns must be some unique index's (in any order, as PostgreSQL infers it). */
-        bool unique = false;
-        for (uint32_t x = 0; !same && !unique && x < d->indexes_len; x++) {
-            const pz_cat_index_t *ix = &d->indexes[x];
-            bool all = ix->unique && ix->cols_len == (uint32_t)s->n_conflict_cols;
-            for (int i = 0; all && i < s->n_conflict_cols; i++) {
-                const pz_cat_col_t *c = pz_cat_col_by_name(d, s->conflict_cols[i]);
-                bool in = false;
-                for (uint32_t k = 0; c != NULL && k < ix->cols_len; k++) {
-                    in |= ix->cols[k].col == c->id;
-                }
-                all = in;
-            }
-            unique = all;
-        }
-        if (!same && !unique) {
-            return pz__bind_err(b, 0, "42P10",
-                                "there is no unique or exclusion constraint matching the ON "
-                                "CONFLICT specification");
-        }
-        if (!same) {
-            return pz__bind_err(b, s->location + 1, "0A000",
-                                "ON CONFLICT on a unique index other than the primary key is not "
-                                "supported yet");
-        }
-    } else if (s->conflict_constraint != NULL || s->on_conflict == 2) {
-        if (s->on_conflict == 2 && s->conflict_constraint == NULL) {
-            return pz__bind_err(b, s->location + 1, "42601",
-                                "ON CONFLICT DO UPDATE requires "
-                                "inference specification or constraint name");
-        }
+    } else if (s->on_conflict == 2) {
+        return pz__bind_err(b, s->location + 1, "42601",
+                            "ON CONFLICT DO UPDATE requires "
+                            "inference specification or constraint name");
     }
     if (s->on_conflict != 2) {
         return 0;

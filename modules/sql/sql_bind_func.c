@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "sql_bind_int.h"
+#include "sql_seq.h"
 
 static const struct {
     const char *name;
@@ -172,37 +173,60 @@ static int s_aggregate(pz_binder_t *b, const pz_ast_expr_t *e, int kind, pz_bx_t
     return 0;
 }
 
-/* nextval('name'): the sequence's id from the catalog. */
-static int s_nextval(pz_binder_t *b, const pz_ast_expr_t *e, pz_bx_t **out)
+/* nextval('s'), currval('s'), setval('s', v [, is_called]), lastval(): the sequence's
+ * descriptor from the catalog (sql_seq.h evaluates them). */
+static int s_seqfn(pz_binder_t *b, const pz_ast_expr_t *e, pz_seqfn_t fn, pz_bx_t **out)
 {
-    const pz_ast_expr_t *a = e->n_args == 1 ? e->args[0] : NULL;
-    if (a == NULL || a->kind != PZ_AX_CONST || a->val.null || a->val.type != PZ_TY_UNKNOWN) {
-        if (a != NULL && a->kind == PZ_AX_CAST && a->args[0]->kind == PZ_AX_CONST) {
-            a = a->args[0]; /* nextval('s'::regclass) */
-        } else {
-            return pz__bind_err(b, e->location, "0A000",
-                                "nextval() takes a sequence name as a string literal");
-        }
+    pz_bx_t *x = pz__bx_new(b, PZ_BX_NEXTVAL, PZ_SQL_TYPE(PZ_TY_INT8));
+    if (x == NULL) {
+        return PZ_ENOMEM;
+    }
+    x->sublink = (uint8_t)fn;
+    x->location = e->location;
+    *out = x;
+    if (fn == PZ_SEQ_LASTVAL) {
+        return 0;
+    }
+    const pz_ast_expr_t *a = e->args[0];
+    if (a->kind == PZ_AX_CAST && a->args[0]->kind == PZ_AX_CONST) {
+        a = a->args[0]; /* nextval('s'::regclass) */
+    }
+    if (a->kind != PZ_AX_CONST || a->val.null || a->val.type != PZ_TY_UNKNOWN) {
+        return pz__bind_err(b, a->location, "0A000",
+                            "%s() takes a sequence name as a string literal", e->name);
     }
     char name[128];
     snprintf(name, sizeof name, "%.*s", (int)a->val.len, (const char *)a->val.v.p);
     char *dot = strchr(name, '.');
     pz_cat_entry_t *seq = NULL;
-    int rc = dot ? (*dot = '\0', pz_bind_relation(b, name, dot + 1, e->location, &seq))
-                 : pz_bind_relation(b, NULL, name, e->location, &seq);
+    int rc = dot ? (*dot = '\0', pz_bind_relation(b, name, dot + 1, a->location, &seq))
+                 : pz_bind_relation(b, NULL, name, a->location, &seq);
     if (rc != 0) {
         return rc;
     }
     if (seq->d.kind != PZ_CAT_SEQUENCE) {
-        return pz__bind_err(b, e->location, "42809", "\"%s\" is not a sequence", name);
-    }
-    pz_bx_t *x = pz__bx_new(b, PZ_BX_NEXTVAL, PZ_SQL_TYPE(PZ_TY_INT8));
-    if (x == NULL) {
-        return PZ_ENOMEM;
+        return pz__bind_err(b, -1, "42809", "\"%s\" is not a sequence", name);
     }
     x->idx = (int)seq->d.id;
     x->plan = (pz_pn_t *)seq; /* the descriptor, for the executor (held by the binder) */
-    *out = x;
+    if (fn != PZ_SEQ_SETVAL) {
+        return 0;
+    }
+    x->n_args = e->n_args - 1;
+    if ((x->args = pz__bind_alloc(b, sizeof *x->args * 2)) == NULL) {
+        return PZ_ENOMEM;
+    }
+    static const pz_ty_t types[] = {PZ_TY_INT8, PZ_TY_BOOL};
+    for (int i = 0; i < x->n_args; i++) {
+        pz_bx_t *v;
+        rc = pz__bind_expr(b, e->args[i + 1], &v);
+        rc = rc ? rc
+                : pz_bind_coerce(b, v, PZ_SQL_TYPE(types[i]), PZ_CAST_IMPLICIT, "setval",
+                                 &x->args[i]);
+        if (rc != 0) {
+            return rc;
+        }
+    }
     return 0;
 }
 
@@ -225,8 +249,12 @@ static int s_special(pz_binder_t *b, const pz_ast_expr_t *e, pz_bx_t **out, bool
         *out = x;
         return 0;
     }
-    if (strcmp(e->name, "nextval") == 0) {
-        return s_nextval(b, e, out);
+    static const char *const seqfns[] = {"nextval", "currval", "setval", "lastval"};
+    static const int8_t nmin[] = {1, 1, 2, 0}, nmax[] = {1, 1, 3, 0};
+    for (int i = 0; i < 4; i++) { /* other argument counts: "function ... does not exist" */
+        if (strcmp(e->name, seqfns[i]) == 0 && e->n_args >= nmin[i] && e->n_args <= nmax[i]) {
+            return s_seqfn(b, e, (pz_seqfn_t)i, out);
+        }
     }
     for (size_t i = 0; i < sizeof s_session_fns / sizeof s_session_fns[0]; i++) {
         if (strcmp(e->name, s_session_fns[i]) == 0 && e->n_args == 0) {

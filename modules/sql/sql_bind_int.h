@@ -143,6 +143,9 @@ int pz__semi_extract(pz_binder_t *b, const pz_ast_expr_t *where, pz_scope_t *fro
  * row with off 0) with a semi's subquery; *plan keeps its columns. */
 int pz__semi_join(pz_binder_t *b, const pz_semi_t *s, pz_pn_t **plan, int n_from, int off);
 
+/* The column name PostgreSQL gives a select-list or RETURNING item (its alias, the column or
+ * function name underneath, else "?column?"). */
+const char *pz__target_name(const pz_ast_target_t *t);
 /* The type of a descriptor column; name as C string. */
 const char *pz__view_cstr(pz_binder_t *b, pz_view_t v);
 

@@ -91,6 +91,11 @@ static const char *s_target_name(const pz_ast_target_t *t)
     return name;
 }
 
+const char *pz__target_name(const pz_ast_target_t *t)
+{
+    return s_target_name(t);
+}
+
 typedef struct {
     pz_bx_t **exprs;
     const char **names;

@@ -9,6 +9,7 @@
  * undo statements that already ran, so it says so in a WARNING instead of pretending.
  */
 #include <assert.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,10 +22,12 @@
 #include "sql_conn.h"
 #include "sql_copy.h"
 #include "sql_ddl.h"
+#include "sql_seq.h"
 #include "sql_shape.h"
 #include "sql_vtab_int.h"
 #include "sql_stats.h"
 #include "sql_spill.h"
+#include "sql_tz.h"
 
 #define S_SEARCH_PATH_MAX 8
 /* Server-side retries of a statement that lost a race (40001): contention of a few clients on
@@ -102,6 +105,7 @@ struct pz_sql_conn {
     atomic_bool *user_cancel;  /* a CancelRequest */
     uint64_t rand_seed;
     int64_t txn_ts_us;
+    pz_sql_seqs_t seqs; /* currval / lastval (sql_seq.h) */
     /* The simple-protocol plan cache (sql_shape.h): entries by shape, least recently used out. */
     struct s_shape_entry *shapes[PZ_SQL_SHAPE_ENTRIES_MAX];
     uint64_t shape_tick;
@@ -478,30 +482,31 @@ static int s_set_value(pz_sql_conn_t *c, s_stmt_t *st, const pz_ast_stmt_t *s, c
     return 0;
 }
 
-/* TimeZone: UTC, a fixed offset like '+02' / '-05:30', or a few well-known names. */
-static int s_set_timezone(pz_sql_conn_t *c, const char *v, pz_sql_err_t *err)
+/* TimeZone as PostgreSQL's check_timezone: a number is hours east of UTC (SQL sign), anything
+ * else a zone name or POSIX string (sql_tz.h). v becomes the name SHOW prints. */
+static int s_set_timezone(pz_sql_conn_t *c, char *v, size_t cap, pz_sql_err_t *err)
 {
-    int sign = 1, h = 0, m = 0;
-    if (strcasecmp(v, "utc") == 0 || strcasecmp(v, "gmt") == 0 || strcasecmp(v, "z") == 0 ||
-        strcasecmp(v, "etc/utc") == 0 || strcasecmp(v, "default") == 0 ||
-        strcasecmp(v, "local") == 0 || strcmp(v, "0") == 0) {
-        c->env.tz_offset_s = 0;
-        snprintf(c->env.tz_name, sizeof c->env.tz_name, "UTC");
-        return 0;
+    char *end;
+    double hours = strtod(v, &end);
+    const pz_tz_t *z;
+    if (end != v && *end == '\0') {
+        z = fabs(hours) < 168 ? pz_tz_offset((int32_t)(hours * 3600)) : NULL;
+    } else {
+        z = pz_tz_find(v);
     }
-    const char *p = v;
-    if (*p == '+' || *p == '-') {
-        sign = *p == '-' ? -1 : 1;
-        p++;
+    if (z == NULL) {
+        return pz_sql_err_set(err, "22023", "invalid value for parameter \"TimeZone\": \"%s\"", v);
     }
-    if (sscanf(p, "%d:%d", &h, &m) >= 1 && h >= 0 && h <= 15 && m >= 0 && m < 60) {
-        /* POSIX style: a bare number is hours EAST here, as PostgreSQL's SET TIME ZONE 2. */
-        c->env.tz_offset_s = sign * (h * 3600 + m * 60);
-        snprintf(c->env.tz_name, sizeof c->env.tz_name, "%s", v);
-        return 0;
+    if (c->env.tz != z) {
+        s_shapes_flush(c); /* cached plans folded zone-dependent constants in the old zone */
     }
-    return pz_sql_err_set(err, "22023", "invalid value for parameter \"TimeZone\": \"%s\"", v);
+    c->env.tz = z;
+    snprintf(v, cap, "%s", pz_tz_name(z));
+    return 0;
 }
+
+static int s_set_text(pz_sql_conn_t *c, int i, const char *name, char *v, size_t cap,
+                      const pz_sql_sink_t *sink, pz_sql_err_t *err);
 
 static int s_set(pz_sql_conn_t *c, s_stmt_t *st, const pz_ast_stmt_t *s, const pz_sql_sink_t *sink,
                  pz_sql_err_t *err)
@@ -531,8 +536,16 @@ static int s_set(pz_sql_conn_t *c, s_stmt_t *st, const pz_ast_stmt_t *s, const p
             return rc;
         }
     }
+    return s_set_text(c, i, name, v, sizeof v, sink, err);
+}
+
+/* Setting i (called name) to the text v (rewritten to its canonical form), reported to the
+ * client through sink when it is one of the settings PostgreSQL reports (sink may be NULL). */
+static int s_set_text(pz_sql_conn_t *c, int i, const char *name, char *v, size_t cap,
+                      const pz_sql_sink_t *sink, pz_sql_err_t *err)
+{
     if (strcasecmp(name, "timezone") == 0) {
-        int rc = s_set_timezone(c, v, err);
+        int rc = s_set_timezone(c, v, cap, err);
         if (rc != 0) {
             return rc;
         }
@@ -561,7 +574,7 @@ static int s_set(pz_sql_conn_t *c, s_stmt_t *st, const pz_ast_stmt_t *s, const p
                                            "datestyle",        "timezone",
                                            "intervalstyle",    "standard_conforming_strings"};
     for (size_t k = 0; k < sizeof reported / sizeof reported[0]; k++) {
-        if (strcasecmp(name, reported[k]) == 0 && sink->param_status) {
+        if (strcasecmp(name, reported[k]) == 0 && sink != NULL && sink->param_status) {
             const char *pname = strcasecmp(name, "timezone") == 0        ? "TimeZone"
                                 : strcasecmp(name, "datestyle") == 0     ? "DateStyle"
                                 : strcasecmp(name, "intervalstyle") == 0 ? "IntervalStyle"
@@ -570,6 +583,31 @@ static int s_set(pz_sql_conn_t *c, s_stmt_t *st, const pz_ast_stmt_t *s, const p
         }
     }
     return 0;
+}
+
+int pz_sql_conn_set_param(pz_sql_conn_t *c, const char *name, const char *value, pz_sql_err_t *err)
+{
+    assert(c != NULL && name != NULL && value != NULL && err != NULL);
+    int i = s_setting_idx(name);
+    if (i < 0) {
+        return 0; /* a setting we do not keep: ignored, as before settings existed */
+    }
+    char v[sizeof c->settings[0]];
+    snprintf(v, sizeof v, "%s", value);
+    return s_set_text(c, i, s_defaults[i][0], v, sizeof v, NULL, err);
+}
+
+struct pz_sql_seqs *pz_sql_conn_seqs(const void *session)
+{
+    /* The executor holds the connection as const for reading settings; its sequence state is
+     * the one part statements change, on the connection's own thread. */
+    return session != NULL ? &((pz_sql_conn_t *)(uintptr_t)session)->seqs : NULL;
+}
+
+const char *pz_sql_conn_setting(const pz_sql_conn_t *c, const char *name)
+{
+    assert(c != NULL && name != NULL);
+    return s_get(c, name);
 }
 
 static int s_show(pz_sql_conn_t *c, const pz_ast_stmt_t *s, const pz_sql_sink_t *sink,

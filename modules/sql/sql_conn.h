@@ -66,6 +66,17 @@ int pz_sql_conn_simple(pz_sql_conn_t *c, const char *query, const pz_sql_sink_t 
  * it starts and stops with 57014 when it is set. */
 void pz_sql_conn_set_cancel(pz_sql_conn_t *c, atomic_bool *flag);
 
+/* A setting from the startup packet (a parameter or -c in options), applied as SET applies it
+ * but without ParameterStatus (the welcome reports it): 0, or the setting's error (22023 for a
+ * bad TimeZone) which PostgreSQL makes FATAL. Settings the engine does not keep are ignored.
+ * pz_sql_conn_setting: the current text of a setting (as SHOW prints it), NULL when unknown. */
+int pz_sql_conn_set_param(pz_sql_conn_t *c, const char *name, const char *value, pz_sql_err_t *err);
+const char *pz_sql_conn_setting(const pz_sql_conn_t *c, const char *name);
+
+/* The sequence state (currval, lastval: sql_seq.h) of the connection an executor runs for;
+ * session is pz_ex_t.session (NULL: none). Owned by the connection, used by its thread only. */
+struct pz_sql_seqs *pz_sql_conn_seqs(const void *session);
+
 /* ReadyForQuery's status: 'I' idle, 'T' in a transaction block, 'E' in a failed one. */
 char pz_sql_conn_status(const pz_sql_conn_t *c);
 /* A failed statement inside a transaction block makes it 'E' until ROLLBACK. */

@@ -5,7 +5,7 @@
  *
  * Why our own calendar code instead of libc's: PostgreSQL's range (4713 BC to 294276 AD), its
  * proleptic Gregorian calendar and its month-clamping rules are not what mktime/gmtime give, and
- * the session zone is a fixed offset the caller passes (no global TZ state, thread-safe).
+ * the session zone comes in the caller's env (sql_tz.h: no global TZ state, thread-safe).
  */
 #include <assert.h>
 #include <ctype.h>
@@ -18,6 +18,7 @@
 
 #include "sql_datetime.h"
 #include "sql_types_int.h"
+#include "sql_tz.h"
 
 #define S_USEC_HOUR (3600LL * PZ_DT_USECS_PER_SEC)
 #define S_USEC_MIN (60LL * PZ_DT_USECS_PER_SEC)
@@ -27,6 +28,8 @@
 #define S_DATE_MAX (2147483494LL - 2451545LL)
 #define S_TS_MIN_DAYS (-2451545LL)
 #define S_TS_MAX_DAYS (106751991LL - 1)
+/* A zone name inside a literal: PostgreSQL's TZ_STRLEN_MAX is 255, real names are under 40. */
+#define S_ZONE_TOKEN_BYTES_MAX 256
 /* Tokens of one date/time or interval literal: far above any real literal. */
 #define S_TOKENS_MAX 64
 
@@ -77,6 +80,26 @@ static bool s_ts_ok(int64_t ts)
     return days >= S_TS_MIN_DAYS && days <= S_TS_MAX_DAYS;
 }
 
+const pz_tz_t *pz_dt_zone(const pz_sql_tyenv_t *env)
+{
+    assert(env != NULL);
+    return env->tz != NULL ? env->tz : pz_tz_utc();
+}
+
+int64_t pz_dt_to_local(const pz_tz_t *z, int64_t utc_us)
+{
+    if (z == NULL || utc_us == PZ_DT_NOBEGIN || utc_us == PZ_DT_NOEND)
+        return utc_us;
+    return utc_us + (int64_t)pz_tz_utc_offset(z, utc_us, NULL) * PZ_DT_USECS_PER_SEC;
+}
+
+int64_t pz_dt_from_local(const pz_tz_t *z, int64_t local_us)
+{
+    if (z == NULL || local_us == PZ_DT_NOBEGIN || local_us == PZ_DT_NOEND)
+        return local_us;
+    return local_us - (int64_t)pz_tz_local_offset(z, local_us) * PZ_DT_USECS_PER_SEC;
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* Output                                                                                      */
 
@@ -116,14 +139,14 @@ static void s_put_offset(int32_t off_s, pz_sbuf_t *out)
         pz_sbuf_printf(out, ":%02d", a % 60);
 }
 
-static void s_put_ts(int64_t ts, bool tz, int32_t off_s, pz_sbuf_t *out)
+static void s_put_ts(int64_t ts, const pz_tz_t *tz, pz_sbuf_t *out)
 {
     if (ts == PZ_DT_NOBEGIN || ts == PZ_DT_NOEND) {
         pz_sbuf_puts(out, ts == PZ_DT_NOEND ? "infinity" : "-infinity");
         return;
     }
-    if (tz)
-        ts += (int64_t)off_s * PZ_DT_USECS_PER_SEC;
+    int32_t off_s = tz != NULL ? pz_tz_utc_offset(tz, ts, NULL) : 0;
+    ts += (int64_t)off_s * PZ_DT_USECS_PER_SEC;
     int64_t days = s_floordiv(ts, PZ_DT_USECS_PER_DAY);
     bool bc;
     s_put_date(days, out, &bc);
@@ -180,7 +203,7 @@ void pz_dt_out(const pz_sql_tyenv_t *env, const pz_datum_t *d, pz_sbuf_t *out)
         return;
     case PZ_TY_TIMESTAMP:
     case PZ_TY_TIMESTAMPTZ:
-        s_put_ts(d->v.i, d->type == PZ_TY_TIMESTAMPTZ, env->tz_offset_s, out);
+        s_put_ts(d->v.i, d->type == PZ_TY_TIMESTAMPTZ ? pz_dt_zone(env) : NULL, out);
         return;
     default:
         assert(d->type == PZ_TY_INTERVAL);
@@ -198,6 +221,9 @@ typedef struct {
     int64_t us; /* time of day */
     bool has_date, has_time, has_tz, bc, range;
     int32_t tz_s;
+    const pz_tz_t *zone; /* a zone name in the literal ("Europe/Berlin", "MSK") */
+    int bad_zone;        /* > 0: the length of a zone name with punctuation not found */
+    const char *bad_zone_at;
 } s_dt_t;
 
 /* Digits at s[*i] as a number (at most 9 digits); -1 if none. */
@@ -281,6 +307,38 @@ static bool s_parse_tz(const char *s, size_t n, size_t *i, int32_t *off)
     return true;
 }
 
+/* A zone token s[*i, n): an offset, or an abbreviation or zone name as PostgreSQL's
+ * DecodeDateTime reads them (letters only: abbreviation, then zone; with punctuation: zone). */
+static bool s_parse_zone(const char *s, size_t n, size_t *i, s_dt_t *r)
+{
+    size_t k = *i;
+    if (s_parse_tz(s, n, &k, &r->tz_s) && k == n) {
+        *i = n;
+        return true;
+    }
+    char tok[S_ZONE_TOKEN_BYTES_MAX];
+    size_t len = n - *i;
+    bool alpha = true;
+    if (len >= sizeof tok || !isalpha((unsigned char)s[*i]))
+        return false;
+    memcpy(tok, s + *i, len);
+    tok[len] = '\0';
+    for (size_t q = 0; q < len; q++)
+        alpha = alpha && isalpha((unsigned char)tok[q]);
+    const pz_tz_t *z = NULL;
+    int32_t off;
+    if (alpha && pz_tz_abbrev(tok, &off, &z)) {
+        r->tz_s = off;
+        r->zone = z;
+    } else if ((r->zone = pz_tz_find(tok)) == NULL) {
+        r->bad_zone = alpha ? 0 : (int)len;
+        r->bad_zone_at = s + *i;
+        return false;
+    }
+    *i = n;
+    return true;
+}
+
 /* The lower-cased, trimmed literal: date [T| ] time [zone] [BC|AD]. */
 static bool s_parse_dt(const char *s, size_t n, bool time_only, s_dt_t *r)
 {
@@ -313,8 +371,12 @@ static bool s_parse_dt(const char *s, size_t n, bool time_only, s_dt_t *r)
     }
     while (i < n && s[i] == ' ')
         i++;
-    if (i < n && s[i] != 'b' && s[i] != 'a') {
-        if (!s_parse_tz(s, n, &i, &r->tz_s))
+    size_t j = i;
+    while (j < n && s[j] != ' ')
+        j++;
+    bool era = j - i == 2 && (strncmp(s + i, "bc", 2) == 0 || strncmp(s + i, "ad", 2) == 0);
+    if (i < n && !era) {
+        if (!s_parse_zone(s, j, &i, r))
             return false;
         r->has_tz = true;
     }
@@ -343,8 +405,9 @@ static int s_range_dt(pz_sql_err_t *err, const char *s, size_t len)
 /* 'epoch', 'infinity', 'now', 'today', ... as a UTC timestamp; false if not special. */
 static bool s_special(const char *w, const pz_sql_tyenv_t *env, int64_t now_us, int64_t *ts)
 {
-    int64_t off = (int64_t)env->tz_offset_s * PZ_DT_USECS_PER_SEC;
-    int64_t today = s_floordiv(now_us + off, PZ_DT_USECS_PER_DAY) * PZ_DT_USECS_PER_DAY - off;
+    const pz_tz_t *z = pz_dt_zone(env);
+    int64_t midnight = s_floordiv(pz_dt_to_local(z, now_us), PZ_DT_USECS_PER_DAY);
+    midnight *= PZ_DT_USECS_PER_DAY; /* local: each day's start converts on its own */
     if (strcmp(w, "epoch") == 0)
         *ts = -10957LL * PZ_DT_USECS_PER_DAY;
     else if (strcmp(w, "infinity") == 0 || strcmp(w, "+infinity") == 0)
@@ -354,11 +417,11 @@ static bool s_special(const char *w, const pz_sql_tyenv_t *env, int64_t now_us, 
     else if (strcmp(w, "now") == 0)
         *ts = now_us;
     else if (strcmp(w, "today") == 0)
-        *ts = today;
+        *ts = pz_dt_from_local(z, midnight);
     else if (strcmp(w, "yesterday") == 0)
-        *ts = today - PZ_DT_USECS_PER_DAY;
+        *ts = pz_dt_from_local(z, midnight - PZ_DT_USECS_PER_DAY);
     else if (strcmp(w, "tomorrow") == 0)
-        *ts = today + PZ_DT_USECS_PER_DAY;
+        *ts = pz_dt_from_local(z, midnight + PZ_DT_USECS_PER_DAY);
     else
         return false;
     return true;
@@ -367,9 +430,8 @@ static bool s_special(const char *w, const pz_sql_tyenv_t *env, int64_t now_us, 
 /* A UTC instant to the type's value (timestamp: the session's local wall time). */
 static void s_from_instant(const pz_sql_tyenv_t *env, pz_ty_t t, int64_t ts, pz_datum_t *out)
 {
-    int64_t off = (int64_t)env->tz_offset_s * PZ_DT_USECS_PER_SEC;
     bool inf = ts == PZ_DT_NOBEGIN || ts == PZ_DT_NOEND;
-    int64_t local = inf ? ts : ts + off;
+    int64_t local = pz_dt_to_local(pz_dt_zone(env), ts);
     switch (t) {
     case PZ_TY_DATE:
         *out = pz_datum_int(t, inf ? (ts == PZ_DT_NOEND ? PZ_DT_DATE_NOEND : PZ_DT_DATE_NOBEGIN)
@@ -436,8 +498,12 @@ int pz_dt_in_at(const pz_sql_tyenv_t *env, int64_t now_us, pz_sql_type_t t, cons
         return 0;
     }
     s_dt_t r;
-    if (!s_parse_dt(buf, n, ty == PZ_TY_TIME, &r))
+    if (!s_parse_dt(buf, n, ty == PZ_TY_TIME, &r)) {
+        if (r.bad_zone > 0)
+            return pz_sql_err_set(err, "22023", "time zone \"%.*s\" not recognized", r.bad_zone,
+                                  r.bad_zone_at);
         return r.range ? s_range_dt(err, s, len) : s_bad_dt(err, ty, s, len);
+    }
     if (ty == PZ_TY_TIME) {
         *out = pz_datum_int(ty, r.us);
         return s_round_prec(ty, t.typmod, &out->v.i);
@@ -453,8 +519,11 @@ int pz_dt_in_at(const pz_sql_tyenv_t *env, int64_t now_us, pz_sql_type_t t, cons
         return 0;
     }
     int64_t v = days * PZ_DT_USECS_PER_DAY + r.us;
-    if (ty == PZ_TY_TIMESTAMPTZ)
-        v -= (int64_t)(r.has_tz ? r.tz_s : env->tz_offset_s) * PZ_DT_USECS_PER_SEC;
+    if (ty == PZ_TY_TIMESTAMPTZ && r.zone != NULL)
+        v = pz_dt_from_local(r.zone, v);
+    else if (ty == PZ_TY_TIMESTAMPTZ)
+        v = r.has_tz ? v - (int64_t)r.tz_s * PZ_DT_USECS_PER_SEC
+                     : pz_dt_from_local(pz_dt_zone(env), v);
     if (!s_ts_ok(v))
         return pz_sql_err_set(err, "22008", "timestamp out of range: \"%.*s\"", (int)(e - b),
                               s + b);
@@ -662,15 +731,13 @@ static int s_interval_in(const char *s, size_t n, pz_datum_t *out)
 /* A value as a UTC instant (DATE, TIMESTAMP: local wall time through the session offset). */
 static int64_t s_instant(const pz_sql_tyenv_t *env, const pz_datum_t *in)
 {
-    int64_t off = (int64_t)env->tz_offset_s * PZ_DT_USECS_PER_SEC, v = in->v.i;
+    int64_t v = in->v.i;
     if (in->type == PZ_TY_DATE) {
         if (v == PZ_DT_DATE_NOBEGIN || v == PZ_DT_DATE_NOEND)
             return v == PZ_DT_DATE_NOEND ? PZ_DT_NOEND : PZ_DT_NOBEGIN;
-        return v * PZ_DT_USECS_PER_DAY - off;
+        return pz_dt_from_local(pz_dt_zone(env), v * PZ_DT_USECS_PER_DAY);
     }
-    if (v == PZ_DT_NOBEGIN || v == PZ_DT_NOEND)
-        return v;
-    return in->type == PZ_TY_TIMESTAMP ? v - off : v;
+    return in->type == PZ_TY_TIMESTAMP ? pz_dt_from_local(pz_dt_zone(env), v) : v;
 }
 
 int pz_dt_cast(const pz_sql_tyenv_t *env, const pz_datum_t *in, pz_sql_type_t to, pz_datum_t *out,
@@ -734,20 +801,32 @@ int pz_dt_ts_add_interval(const pz_sql_tyenv_t *env, pz_ty_t type, int64_t ts, c
         *out = ts;
         return 0;
     }
-    int64_t off = type == PZ_TY_TIMESTAMPTZ ? (int64_t)env->tz_offset_s * PZ_DT_USECS_PER_SEC : 0;
-    int64_t local = ts + off;
-    int64_t days = s_floordiv(local, PZ_DT_USECS_PER_DAY);
-    int64_t tod = local - days * PZ_DT_USECS_PER_DAY;
-    int64_t y;
-    int m, d;
-    pz_dt_ymd_from_days(days, &y, &m, &d);
-    int64_t mm = y * 12 + (m - 1) + (int64_t)sign * iv->v.iv.months;
-    y = s_floordiv(mm, 12);
-    m = (int)(mm - y * 12) + 1;
-    if (d > s_mdays(y, m))
-        d = s_mdays(y, m);
-    days = pz_dt_days_from_ymd(y, m, d) + (int64_t)sign * iv->v.iv.days;
-    __int128 r = (__int128)days * PZ_DT_USECS_PER_DAY + tod + (__int128)sign * iv->v.iv.us - off;
+    /* As PostgreSQL's timestamptz_pl_interval: months, then days, each in local time and
+     * converted back (so a day across a DST change is 23 or 25 hours), then µs as elapsed time. */
+    const pz_tz_t *z = type == PZ_TY_TIMESTAMPTZ ? pz_dt_zone(env) : NULL;
+    if (iv->v.iv.months != 0) {
+        int64_t local = pz_dt_to_local(z, ts), days = s_floordiv(local, PZ_DT_USECS_PER_DAY), y;
+        int64_t tod = local - days * PZ_DT_USECS_PER_DAY;
+        int m, d;
+        pz_dt_ymd_from_days(days, &y, &m, &d);
+        int64_t mm = y * 12 + (m - 1) + (int64_t)sign * iv->v.iv.months;
+        y = s_floordiv(mm, 12);
+        m = (int)(mm - y * 12) + 1;
+        if (d > s_mdays(y, m))
+            d = s_mdays(y, m);
+        days = pz_dt_days_from_ymd(y, m, d);
+        if (days < S_TS_MIN_DAYS - 1 || days > S_TS_MAX_DAYS + 1)
+            return pz_sql_err_set(err, "22008", "timestamp out of range");
+        ts = pz_dt_from_local(z, days * PZ_DT_USECS_PER_DAY + tod);
+    }
+    if (iv->v.iv.days != 0) {
+        __int128 local =
+            (__int128)pz_dt_to_local(z, ts) + (__int128)sign * iv->v.iv.days * PZ_DT_USECS_PER_DAY;
+        if (local < INT64_MIN / 2 || local > INT64_MAX / 2)
+            return pz_sql_err_set(err, "22008", "timestamp out of range");
+        ts = pz_dt_from_local(z, (int64_t)local);
+    }
+    __int128 r = (__int128)ts + (__int128)sign * iv->v.iv.us;
     if (r < INT64_MIN / 2 || r > INT64_MAX / 2 || !s_ts_ok((int64_t)r))
         return pz_sql_err_set(err, "22008", "timestamp out of range");
     *out = (int64_t)r;
@@ -863,13 +942,14 @@ int pz_dt_trunc(const pz_sql_tyenv_t *env, const char *field, const pz_datum_t *
     *out = *in;
     if (in->v.i == PZ_DT_NOBEGIN || in->v.i == PZ_DT_NOEND)
         return 0;
-    int64_t off = in->type == PZ_TY_TIMESTAMPTZ ? env->tz_offset_s * PZ_DT_USECS_PER_SEC : 0;
-    int64_t local = in->v.i + off, days = s_floordiv(local, PZ_DT_USECS_PER_DAY);
+    const pz_tz_t *z = in->type == PZ_TY_TIMESTAMPTZ ? pz_dt_zone(env) : NULL;
+    int64_t local = pz_dt_to_local(z, in->v.i), off = local - in->v.i;
+    int64_t days = s_floordiv(local, PZ_DT_USECS_PER_DAY);
     int64_t tod = local - days * PZ_DT_USECS_PER_DAY, y;
     int m, d;
     static const int64_t unit[] = {1,          1000,        PZ_DT_USECS_PER_SEC,
                                    S_USEC_MIN, S_USEC_HOUR, PZ_DT_USECS_PER_DAY};
-    if (fi <= 5) {
+    if (fi < 5) { /* below a day the instant keeps its offset, as PostgreSQL's (redotz) */
         out->v.i = days * PZ_DT_USECS_PER_DAY + tod / unit[fi] * unit[fi] - off;
         return 0;
     }
@@ -877,7 +957,7 @@ int pz_dt_trunc(const pz_sql_tyenv_t *env, const char *field, const pz_datum_t *
     if (fi == 6) {                              /* ISO week: back to Monday */
         int64_t dow = ((days % 7) + 7 + 5) % 7; /* 2000-01-01 was a Saturday: 0 = Monday */
         days -= dow;
-    } else {
+    } else if (fi > 6) { /* (day: midnight of the same local day) */
         int64_t yy = y;
         if (fi == 7)
             d = 1;
@@ -894,7 +974,7 @@ int pz_dt_trunc(const pz_sql_tyenv_t *env, const char *field, const pz_datum_t *
         }
         days = pz_dt_days_from_ymd(yy, m, d);
     }
-    out->v.i = days * PZ_DT_USECS_PER_DAY - off;
+    out->v.i = pz_dt_from_local(z, days * PZ_DT_USECS_PER_DAY);
     return 0;
 }
 
@@ -906,8 +986,8 @@ int pz_dt_part(const pz_sql_tyenv_t *env, const char *field, const pz_datum_t *i
     *is_inf = 0;
     *num_scale = 0;
     int64_t v = in->v.i, off = 0;
-    if (in->type == PZ_TY_TIMESTAMPTZ)
-        off = env->tz_offset_s * PZ_DT_USECS_PER_SEC;
+    if (in->type == PZ_TY_TIMESTAMPTZ && v != PZ_DT_NOBEGIN && v != PZ_DT_NOEND)
+        off = pz_dt_to_local(pz_dt_zone(env), v) - v;
     if (in->type == PZ_TY_INTERVAL || in->type == PZ_TY_TIME)
         return pz_sql_err_set(err, "0A000", "extract from %s is not supported yet",
                               pz_ty_name((pz_ty_t)in->type));
@@ -941,7 +1021,15 @@ int pz_dt_part(const pz_sql_tyenv_t *env, const char *field, const pz_datum_t *i
         r = tod % S_USEC_MIN, *num_scale = 3;
     else if (strcasecmp(field, "microseconds") == 0)
         r = tod % S_USEC_MIN;
-    else if (strcasecmp(field, "dow") == 0)
+    else if (strncasecmp(field, "timezone", 8) == 0 &&
+             (field[8] == '\0' || strcasecmp(field + 8, "_hour") == 0 ||
+              strcasecmp(field + 8, "_minute") == 0)) {
+        if (in->type != PZ_TY_TIMESTAMPTZ)
+            return pz_sql_err_set(err, "0A000", "unit \"%s\" not supported for type %s", field,
+                                  pz_ty_name((pz_ty_t)in->type));
+        int64_t tz_s = off / PZ_DT_USECS_PER_SEC; /* east: C division truncates as PostgreSQL */
+        r = field[8] == '\0' ? tz_s : field[9] == 'h' ? tz_s / 3600 : tz_s / 60 % 60;
+    } else if (strcasecmp(field, "dow") == 0)
         r = dow;
     else if (strcasecmp(field, "isodow") == 0)
         r = dow == 0 ? 7 : dow;

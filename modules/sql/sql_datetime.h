@@ -9,14 +9,18 @@
  * '-infinity' are PZ_DT_NOEND / PZ_DT_NOBEGIN (timestamps) and PZ_DT_DATE_NOEND /
  * PZ_DT_DATE_NOBEGIN (dates), as PostgreSQL's.
  *
- * Time zones: the session's zone is a fixed offset (pz_sql_tyenv_t.tz_offset_s); input may carry
- * its own offset (+02, +05:30, Z, UTC). Errors: 22007 invalid format, 22008 field out of range,
- * 22015 interval out of range, 22023 unsupported unit. Thread-safe: no global state.
+ * Time zones: the session's zone (pz_sql_tyenv_t.tz, sql_tz.h: an IANA zone, a POSIX string or
+ * a fixed offset); input may carry its own offset (+02, +05:30, Z, UTC), abbreviation (EST,
+ * CEST) or zone name (Europe/Berlin). Local wall times convert to instants as PostgreSQL's
+ * DetermineTimeZoneOffset does across DST changes. Errors: 22007 invalid format, 22008 field out
+ * of range, 22015 interval out of range, 22023 unsupported unit or unknown zone. Thread-safe: no
+ * global state (the zone cache of sql_tz.c locks itself).
  */
 #ifndef PZ_SQL_DATETIME_H
 #define PZ_SQL_DATETIME_H
 
 #include "sql_types.h"
+#include "sql_tz.h"
 
 #define PZ_DT_USECS_PER_SEC 1000000LL
 #define PZ_DT_USECS_PER_DAY 86400000000LL
@@ -79,5 +83,13 @@ int pz_dt_trunc(const pz_sql_tyenv_t *env, const char *field, const pz_datum_t *
  * infinite. 22023 'unit "x" not recognized' / 0A000 'unit "x" not supported for type date'. */
 int pz_dt_part(const pz_sql_tyenv_t *env, const char *field, const pz_datum_t *in,
                int64_t *num_unscaled, int *num_scale, int *is_inf, pz_sql_err_t *err);
+
+/* The session's zone (UTC when env has none). */
+const pz_tz_t *pz_dt_zone(const pz_sql_tyenv_t *env);
+/* An instant (µs since 2000-01-01 UTC) as wall time in zone z, and back (PostgreSQL's
+ * DetermineTimeZoneOffset for times in a DST gap or overlap). z NULL: no conversion (timestamp
+ * without time zone); infinite values pass unchanged. */
+int64_t pz_dt_to_local(const pz_tz_t *z, int64_t utc_us);
+int64_t pz_dt_from_local(const pz_tz_t *z, int64_t local_us);
 
 #endif

@@ -13,9 +13,8 @@
  * (err set; 0A000 for statements not supported). */
 int pz_sql_ddl(pz_binder_t *b, const pz_ast_stmt_t *s, char *tag);
 
-/* nextval() of a sequence: the next value, stored before it is returned (a conditional put
- * loop, so concurrent sessions never get the same value). */
-int pz_sql_nextval(pz_ex_t *ex, const pz_cat_desc_t *seq, int64_t *out);
+/* Sequence functions at run time: sql_seq.h. */
+#include "sql_seq.h"
 
 /* EXPLAIN [ANALYZE] of a query or DML statement: the plan's lines as rows (sql_explain.c). */
 int pz_sql_explain(pz_binder_t *b, const pz_ast_stmt_t *s, const void *sink, char *tag);

@@ -316,28 +316,27 @@ static int s_conflict(pz_ex_t *ex, const pz_dml_t *m, const s_what_t *w)
 }
 
 /* ON CONFLICT: reads the existing row with this primary key, if any. */
-static int s_existing(pz_ex_t *ex, const pz_dml_t *m, const pz_datum_t *row, pz_datum_t **out)
+/* One GET of key at the newest timestamp: *found, and the value (valid until *reply is freed). */
+static int s_get(pz_ex_t *ex, const uint8_t *key, size_t kl, pz_msg_t **reply,
+                 pz_kv_batch_resp_t *resp)
 {
-    const pz_cat_desc_t *d = &m->table->d;
-    uint8_t key[S_KEY_BYTES];
-    size_t kl;
-    bool hn;
-    *out = NULL;
-    int rc = s_key(ex, d, &d->indexes[0], row, key, &kl, &hn);
-    if (rc != 0) {
-        return rc;
-    }
     pz_kv_req_t r = {.op = PZ_KV_GET, .key = {key, (uint32_t)kl}};
-    pz_msg_t *reply = NULL;
-    pz_kv_batch_resp_t resp;
     pz_hlc_t keep = ex->kv->read_ts;
     ex->kv->read_ts = (pz_hlc_t){0};
-    rc = pz_sql_kv_send(ex->kv, &r, 1, true, &reply, &resp, ex->err);
+    int rc = pz_sql_kv_send(ex->kv, &r, 1, true, reply, resp, ex->err);
     ex->kv->read_ts = keep;
-    if (rc != 0) {
-        return rc;
-    }
-    if (resp.resps[0].found) {
+    return rc;
+}
+
+/* The stored row at primary key key (*out NULL when there is none). */
+static int s_row_at(pz_ex_t *ex, const pz_dml_t *m, const uint8_t *key, size_t kl, pz_datum_t **out)
+{
+    const pz_cat_desc_t *d = &m->table->d;
+    pz_msg_t *reply = NULL;
+    pz_kv_batch_resp_t resp;
+    *out = NULL;
+    int rc = s_get(ex, key, kl, &reply, &resp);
+    if (rc == 0 && resp.resps[0].found) {
         uint32_t *ids = pz_ex_tmp_alloc(ex, sizeof *ids * (size_t)m->n_tcols);
         pz_sql_type_t *ty = pz_ex_tmp_alloc(ex, sizeof *ty * (size_t)m->n_tcols);
         pz_datum_t *old = pz_ex_tmp_alloc(ex, sizeof *old * (size_t)m->n_tcols);
@@ -354,6 +353,40 @@ static int s_existing(pz_ex_t *ex, const pz_dml_t *m, const pz_datum_t *row, pz_
     }
     pz_msg_free(&reply);
     return rc;
+}
+
+/* The stored row that row's values collide with in the ON CONFLICT arbiter (the primary key, or
+ * a unique index read through its entry: its value is the row's primary key). A row with a NULL
+ * in a unique index's columns collides with nothing. */
+static int s_existing(pz_ex_t *ex, const pz_dml_t *m, const pz_datum_t *row, pz_datum_t **out)
+{
+    const pz_cat_desc_t *d = &m->table->d;
+    uint8_t key[S_KEY_BYTES], val[S_KEY_BYTES];
+    size_t kl, vl;
+    bool hn, cond = true;
+    *out = NULL;
+    int rc = m->conflict_index == 0 ? s_key(ex, d, &d->indexes[0], row, key, &kl, &hn)
+                                    : pz_dml_index_entry(ex, d, &d->indexes[m->conflict_index], row,
+                                                         key, &kl, val, &vl, &cond);
+    if (rc != 0 || !cond) {
+        return rc;
+    }
+    if (m->conflict_index == 0) {
+        return s_row_at(ex, m, key, kl, out);
+    }
+    pz_msg_t *reply = NULL;
+    pz_kv_batch_resp_t resp;
+    if ((rc = s_get(ex, key, kl, &reply, &resp)) != 0) {
+        return rc;
+    }
+    size_t pl = pz_rowenc_index_prefix(key, sizeof key, d->id, d->indexes[0].id);
+    bool found = resp.resps[0].found && pl + resp.resps[0].value.len <= sizeof key;
+    if (found) {
+        memcpy(key + pl, resp.resps[0].value.ptr, resp.resps[0].value.len);
+        kl = pl + resp.resps[0].value.len;
+    }
+    pz_msg_free(&reply);
+    return found ? s_row_at(ex, m, key, kl, out) : 0;
 }
 
 static int s_returning(pz_ex_t *ex, const pz_dml_t *m, s_dml_st_t *st, const pz_datum_t *row)
@@ -411,7 +444,7 @@ static int s_unique_taken(pz_ex_t *ex, const pz_dml_t *m, const pz_datum_t *row,
     return rc;
 }
 
-/* A row of this same statement with the row's primary key: DO NOTHING skips the later one;
+/* A row of this same statement with the row's arbiter key: DO NOTHING skips the later one;
  * DO UPDATE may not touch a row twice (PostgreSQL's 21000). *dup true when it was seen. */
 static int s_conflict_own(pz_ex_t *ex, const pz_dml_t *m, s_dml_st_t *st, const pz_datum_t *row,
                           bool *dup)
@@ -419,9 +452,13 @@ static int s_conflict_own(pz_ex_t *ex, const pz_dml_t *m, s_dml_st_t *st, const 
     const pz_cat_desc_t *d = &m->table->d;
     uint8_t key[S_KEY_BYTES];
     size_t kl;
-    bool hn;
-    int rc = s_key(ex, d, &d->indexes[0], row, key, &kl, &hn);
-    if (rc == 0 && !st->seen_init) {
+    bool hn = false;
+    *dup = false;
+    int rc = s_key(ex, d, &d->indexes[m->conflict_index], row, key, &kl, &hn);
+    if (rc != 0 || (hn && m->conflict_index != 0)) {
+        return rc; /* NULLs in a unique index never conflict */
+    }
+    if (!st->seen_init) {
         rc = pz_ht_init(ex, &st->seen, 1);
         st->seen_init = rc == 0;
     }

@@ -8,6 +8,7 @@
 
 #include <unistd.h>
 
+#include "sql_conn.h"
 #include "sql_ddl.h"
 #include "sql_exec.h"
 
@@ -447,12 +448,8 @@ static int s_eval_rest(pz_ex_t *ex, const pz_bx_t *x, const pz_datum_t *row, pz_
         return s_eval_subscript(ex, x, row, out);
     case PZ_BX_TYPEOF:
         return s_eval_typeof(ex, x, out);
-    case PZ_BX_NEXTVAL: {
-        int64_t next = 0;
-        rc = pz_sql_nextval(ex, &((const pz_cat_entry_t *)x->plan)->d, &next);
-        *out = pz_datum_int(PZ_TY_INT8, next);
-        return rc;
-    }
+    case PZ_BX_NEXTVAL: /* nextval, currval, setval, lastval */
+        return pz_sql_seqfn_eval(ex, x, row, pz_sql_conn_seqs(ex->session), out);
     case PZ_BX_SESSION:
         return s_eval_session(ex, x, out);
     default:

@@ -48,19 +48,18 @@ extern const pz_sql_fndef_t pz__fn_json[]; /* sql_func_json.c */
 extern const size_t pz__fn_json_n;
 extern const pz_sql_fndef_t pz__fn_more[]; /* sql_func_more.c */
 extern const size_t pz__fn_more_n;
+extern const pz_sql_fndef_t pz__fn_fmt[]; /* sql_func_fmt.c */
+extern const size_t pz__fn_fmt_n;
 
 static void s_table_init(void)
 {
     const struct {
         const pz_sql_fndef_t *rows;
         size_t n;
-    } parts[] = {{pz__fn_ops, pz__fn_ops_n},
-                 {pz__fn_str, pz__fn_str_n},
-                 {pz__fn_math, pz__fn_math_n},
-                 {pz__fn_time, pz__fn_time_n},
-                 {pz__fn_catalog, pz__fn_catalog_n},
-                 {pz__fn_json, pz__fn_json_n},
-                 {pz__fn_more, pz__fn_more_n}};
+    } parts[] = {{pz__fn_ops, pz__fn_ops_n},         {pz__fn_str, pz__fn_str_n},
+                 {pz__fn_math, pz__fn_math_n},       {pz__fn_time, pz__fn_time_n},
+                 {pz__fn_catalog, pz__fn_catalog_n}, {pz__fn_json, pz__fn_json_n},
+                 {pz__fn_more, pz__fn_more_n},       {pz__fn_fmt, pz__fn_fmt_n}};
     size_t n = 0;
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
         n += parts[i].n;

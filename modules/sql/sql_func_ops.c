@@ -421,9 +421,11 @@ static int s_nilike(pz_sql_fnctx_t *c, int n, const pz_datum_t *v, pz_datum_t *o
     return s_like_op(c, v, true, true, o);
 }
 
-/* Compiles a pattern (NUL-terminated copy). Returns 0 or the 2201B error. */
-int pz__fn_regcomp(pz_sql_fnctx_t *ctx, const pz_datum_t *pat, bool icase, regex_t *re);
-int pz__fn_regcomp(pz_sql_fnctx_t *ctx, const pz_datum_t *pat, bool icase, regex_t *re)
+/* Compiles a pattern (NUL-terminated copy). match_only: the caller only asks whether the text
+ * matches, so ARE's non-capturing groups "(?:" (which SIMILAR TO's similar_to_escape emits) can
+ * become plain groups, which POSIX EREs have. Returns 0 or the 2201B error. */
+static int s_regcomp(pz_sql_fnctx_t *ctx, const pz_datum_t *pat, bool icase, bool match_only,
+                     regex_t *re)
 {
     if (pat->len > S_REGEX_BYTES_MAX) {
         return pz_sql_err_set(ctx->err, "2201B", "invalid regular expression: too long");
@@ -432,8 +434,17 @@ int pz__fn_regcomp(pz_sql_fnctx_t *ctx, const pz_datum_t *pat, bool icase, regex
     if (s == NULL) {
         return PZ_ENOMEM;
     }
-    memcpy(s, pat->v.p, pat->len);
-    s[pat->len] = '\0';
+    size_t n = 0;
+    for (size_t i = 0; i < pat->len; i++) {
+        s[n++] = (char)pat->v.p[i];
+        if (pat->v.p[i] == '\\' && i + 1 < pat->len) {
+            s[n++] = (char)pat->v.p[++i];
+        } else if (match_only && pat->v.p[i] == '(' && i + 2 < pat->len && pat->v.p[i + 1] == '?' &&
+                   pat->v.p[i + 2] == ':') {
+            i += 2;
+        }
+    }
+    s[n] = '\0';
     int rc = regcomp(re, s, REG_EXTENDED | (icase ? REG_ICASE : 0));
     if (rc != 0) {
         char msg[128];
@@ -441,6 +452,12 @@ int pz__fn_regcomp(pz_sql_fnctx_t *ctx, const pz_datum_t *pat, bool icase, regex
         return pz_sql_err_set(ctx->err, "2201B", "invalid regular expression: %s", msg);
     }
     return 0;
+}
+
+int pz__fn_regcomp(pz_sql_fnctx_t *ctx, const pz_datum_t *pat, bool icase, regex_t *re);
+int pz__fn_regcomp(pz_sql_fnctx_t *ctx, const pz_datum_t *pat, bool icase, regex_t *re)
+{
+    return s_regcomp(ctx, pat, icase, false, re);
 }
 
 /* Whether the text matches re (a NUL-terminated copy of it: regexec needs one). */
@@ -461,7 +478,7 @@ static int s_regex_op(pz_sql_fnctx_t *ctx, const pz_datum_t *v, bool icase, bool
                       pz_datum_t *out)
 {
     regex_t re;
-    int rc = pz__fn_regcomp(ctx, &v[1], icase, &re);
+    int rc = s_regcomp(ctx, &v[1], icase, true, &re);
     if (rc != 0) {
         return rc;
     }

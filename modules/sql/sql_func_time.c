@@ -13,6 +13,7 @@
 
 #include "sql_datetime.h"
 #include "sql_numeric.h"
+#include "sql_types.h"
 
 #define DATE PZ_TY_DATE
 #define TIME PZ_TY_TIME
@@ -341,6 +342,70 @@ static int s_to_timestamp(pz_sql_fnctx_t *ctx, int argc, const pz_datum_t *v, pz
     return 0;
 }
 
+/* PostgreSQL's timestamp range (MIN_TIMESTAMP, END_TIMESTAMP): 4714-11-24 BC to 294276 AD. */
+#define S_TS_MIN_US (-211813488000000000LL)
+#define S_TS_MAX_US (9223371331200000000LL - 1)
+/* Longest zone text looked up: PostgreSQL's TZ_STRLEN_MAX. */
+#define S_ZONE_BYTES_MAX 256
+
+/* The zone timezone(text, ...) / AT TIME ZONE names, as PostgreSQL's timestamp_zone looks it up:
+ * an abbreviation first (a fixed offset in *east_s with *z NULL, or the zone defining it), then
+ * a zone name or POSIX string. 22023 'time zone "x" not recognized'. */
+static int s_zone_arg(pz_sql_fnctx_t *ctx, const pz_datum_t *d, const pz_tz_t **z, int32_t *east_s)
+{
+    char name[S_ZONE_BYTES_MAX];
+    int n = (int)(d->len < sizeof name ? d->len : sizeof name - 1);
+    memcpy(name, d->v.p, (size_t)n);
+    name[n] = '\0';
+    *z = NULL;
+    *east_s = 0;
+    if (d->len < sizeof name && (pz_tz_abbrev(name, east_s, z) || (*z = pz_tz_find(name)))) {
+        return 0;
+    }
+    return pz_sql_err_set(ctx->err, "22023", "time zone \"%s\" not recognized", name);
+}
+
+/* The interval of timezone(interval, ...) as seconds east; 22023 with months or days. */
+static int s_zone_iv(pz_sql_fnctx_t *ctx, const pz_datum_t *d, int32_t *east_s)
+{
+    if (d->v.iv.months != 0 || d->v.iv.days != 0) {
+        pz_sbuf_t b = {0};
+        pz_datum_to_text(ctx->env, d, &b);
+        int rc = pz_sql_err_set(ctx->err, "22023",
+                                "interval time zone \"%.*s\" must not include months or days",
+                                (int)b.len, b.p ? b.p : "");
+        pz_sbuf_free(&b);
+        return rc;
+    }
+    *east_s = (int32_t)(d->v.iv.us / PZ_DT_USECS_PER_SEC);
+    return 0;
+}
+
+/* timezone(zone, timestamptz) → timestamp: the instant's wall time in zone;
+ * timezone(zone, timestamp) → timestamptz: the instant at that wall time in zone. */
+static int s_timezone(pz_sql_fnctx_t *ctx, int argc, const pz_datum_t *v, pz_datum_t *out)
+{
+    assert(argc == 2);
+    const pz_tz_t *z = NULL;
+    int32_t east = 0;
+    int rc = v[0].type == IVL ? s_zone_iv(ctx, &v[0], &east) : s_zone_arg(ctx, &v[0], &z, &east);
+    if (rc != 0) {
+        return rc;
+    }
+    int64_t ts = v[1].v.i, r;
+    bool inf = ts == PZ_DT_NOBEGIN || ts == PZ_DT_NOEND;
+    if (v[1].type == TSTZ) {
+        r = inf || z != NULL ? pz_dt_to_local(z, ts) : ts + (int64_t)east * PZ_DT_USECS_PER_SEC;
+    } else {
+        r = inf || z != NULL ? pz_dt_from_local(z, ts) : ts - (int64_t)east * PZ_DT_USECS_PER_SEC;
+    }
+    if (!inf && (r < S_TS_MIN_US || r > S_TS_MAX_US)) {
+        return pz_sql_err_set(ctx->err, "22008", "timestamp out of range");
+    }
+    *out = pz_datum_int(v[1].type == TSTZ ? TS : TSTZ, r);
+    return 0;
+}
+
 /* date(x), and other one-argument casts spelled as functions. */
 static int s_cast_fn(pz_sql_fnctx_t *ctx, int argc, const pz_datum_t *v, pz_datum_t *out)
 {
@@ -408,6 +473,10 @@ const pz_sql_fndef_t pz__fn_time[] = {
     FN("make_date", 3, DATE, 0, s_make_date, 3846, I4, I4, I4),
     FN("make_timestamp", 6, TS, 0, s_make_ts, 3461, I4, I4, I4, I4, I4, F8),
     FN("to_timestamp", 1, TSTZ, 0, s_to_timestamp, 1158, F8),
+    FN("timezone", 2, TS, 0, s_timezone, 1159, TXT, TSTZ),
+    FN("timezone", 2, TSTZ, 0, s_timezone, 2069, TXT, TS),
+    FN("timezone", 2, TS, 0, s_timezone, 1026, IVL, TSTZ),
+    FN("timezone", 2, TSTZ, 0, s_timezone, 2070, IVL, TS),
     FN("date", 1, DATE, 0, s_cast_fn, 2029, TS),
     FN("date", 1, DATE, PZ_FN_STABLE, s_cast_fn, 1178, TSTZ),
 };

@@ -47,7 +47,7 @@ typedef enum {
     PZ_BX_ARRAY,   /* ARRAY[args] */
     PZ_BX_SUBSCRIPT,
     PZ_BX_TYPEOF,  /* pg_typeof(args[0]): its type's name, known at bind time */
-    PZ_BX_NEXTVAL, /* nextval of sequence idx (a KV round trip) */
+    PZ_BX_NEXTVAL, /* a sequence function (sublink: sql_seq.h pz_seqfn_t) of sequence idx */
     PZ_BX_SESSION, /* a session value by idx: current_user, current_database, version ... */
     PZ_BX_SRF      /* a set-returning function in a select list (idx 0 generate_series,
                       1 unnest): the PROJECT node returns one row per element (ProjectSet) */
@@ -193,6 +193,7 @@ typedef struct {
     int n_returning;
     int on_conflict;        /* 1 DO NOTHING, 2 DO UPDATE */
     bool conflict_any;      /* DO NOTHING without a target: any unique index's conflict */
+    int conflict_index;     /* the arbiter: an index of the table's (0: the primary key) */
     pz_bx_t **conflict_set; /* DO UPDATE: new value per table column (NULL: unchanged), over
                                the existing row followed by the excluded row */
     pz_bx_t *conflict_where;

@@ -127,8 +127,7 @@ int pz__sbuf_to_arena(pz_arena_t *a, const pz_sbuf_t *b, const uint8_t **p, uint
 
 pz_sql_tyenv_t pz_sql_tyenv_default(void)
 {
-    pz_sql_tyenv_t env = {.tz_offset_s = 0, .datestyle_iso = true, .extra_float_digits = 1};
-    memcpy(env.tz_name, "UTC", 4);
+    pz_sql_tyenv_t env = {.tz = NULL, .datestyle_iso = true, .extra_float_digits = 1};
     return env;
 }
 

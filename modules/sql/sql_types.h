@@ -33,9 +33,8 @@ void pz_sbuf_free(pz_sbuf_t *b);
 
 /* Session settings the type functions read. */
 typedef struct {
-    int32_t tz_offset_s;  /* the session's TimeZone as a fixed UTC offset (east positive) */
-    char tz_name[64];     /* its name for output where PostgreSQL prints one ("UTC") */
-    bool datestyle_iso;   /* DateStyle ISO, MDY (the default); false: not supported yet */
+    const struct pz_tz *tz; /* the session's TimeZone (sql_tz.h); NULL is UTC */
+    bool datestyle_iso;     /* DateStyle ISO, MDY (the default); false: not supported yet */
     int extra_float_digits; /* PostgreSQL's setting: >= 1 prints shortest round-trip floats */
 } pz_sql_tyenv_t;
 
@@ -85,8 +84,8 @@ bool pz_ty_can_cast(pz_sql_type_t from, pz_sql_type_t to, pz_cast_ctx_t ctx);
  * through the text I/O functions, typmod coercion (varchar(n): explicit casts truncate,
  * assignment errors 22001), int ↔ bool, date ↔ timestamp(tz), and so on. NULL in → NULL out.
  * Returns 0 or PZ_EINVAL (err: 42846 no such cast, or the conversion's own error). */
-int pz_datum_cast(pz_arena_t *a, const pz_sql_tyenv_t *env, const pz_datum_t *in,
-                  pz_sql_type_t to, pz_cast_ctx_t ctx, pz_datum_t *out, pz_sql_err_t *err);
+int pz_datum_cast(pz_arena_t *a, const pz_sql_tyenv_t *env, const pz_datum_t *in, pz_sql_type_t to,
+                  pz_cast_ctx_t ctx, pz_datum_t *out, pz_sql_err_t *err);
 
 /* Type resolution for UNION/CASE/COALESCE/IN/ARRAY (PostgreSQL's "UNION, CASE, and related
  * constructs" rules): the common type of n input types, or PZ_EINVAL with 42804 "X types a and

@@ -28,9 +28,14 @@ positions. Statements where the engine differs from PostgreSQL today are kept ou
 statement here passes against the engine and fails if its answer changes.
 """
 
+import socket
+import struct
+
+import psycopg2
+
 import pz
-from sql_diff import Case, cleanup_sql, run_case
-from sql_servers import Pg15, PzSql
+from sql_diff import Case, cleanup_sql, run_case, run_statement
+from sql_servers import Pg15, PzSql, raw_text
 
 
 CASES = [
@@ -686,6 +691,158 @@ SELECT count(*) FROM information_schema.tables WHERE table_schema = 'other';
 DROP SCHEMA other;
 DROP SCHEMA pg_catalog
 """),
+# Named time zones (sql_tz.c): SET TimeZone to IANA names (any case), POSIX strings and numbers
+# (hours east), their SHOW spelling, DST gaps and overlaps resolved as PostgreSQL resolves them,
+# instants before a zone's table (LMT) and past it (the POSIX footer), zones in literals, and
+# the errors for unknown zones.
+Case("time_zones", r"""
+SET TimeZone='+02'; SHOW TimeZone; SELECT '2024-01-01 12:00'::timestamptz;
+SET TimeZone='+05:30'; SELECT '2024-01-01 12:00'::timestamptz; SHOW TimeZone;
+SET TimeZone=2; SHOW TimeZone;
+SET TIME ZONE -5; SELECT '2024-01-01 12:00'::timestamptz; SHOW TimeZone;
+SET TimeZone='america/new_york'; SHOW TimeZone; SELECT '2024-03-10 02:30'::timestamptz, '2024-11-03 01:30'::timestamptz, '2024-07-01 12:00'::timestamptz;
+SELECT '1800-01-01 00:00'::timestamptz, '2200-07-01 00:00'::timestamptz, '2500-01-01'::timestamptz, '2037-11-01 01:30'::timestamptz, '2038-11-07 01:30'::timestamptz, '2100-03-14 02:30'::timestamptz;
+SET TimeZone='Foo/Bar';
+SET TimeZone='EST'; SHOW TimeZone; SELECT '2024-07-01 12:00'::timestamptz;
+SET TimeZone='PST8PDT'; SELECT '2024-07-01 12:00'::timestamptz;
+SET TimeZone='UTC+3'; SELECT '2024-07-01 12:00'::timestamptz; SHOW TimeZone;
+SET TimeZone='<+04>-04'; SELECT '2024-07-01 12:00'::timestamptz;
+SET TimeZone='CEST';
+SET TimeZone='z';
+SET TimeZone='gmt'; SHOW TimeZone;
+SET TimeZone = 200;
+SET TimeZone = 'America';
+SET TimeZone='Europe/Berlin';
+SELECT '2024-07-01 12:00 Europe/Berlin'::timestamptz, '2024-07-01 12:00 America/New_York'::timestamptz,'2024-07-01 12:00 EST'::timestamptz,'2024-07-01 12:00 CEST'::timestamptz;
+SELECT '2024-07-01 12:00 Europe/Berlin'::timestamp;
+SELECT '2024-07-01 12:00 Foo/Bar'::timestamptz;
+SELECT '2024-07-01 12:00 XYZ'::timestamptz;
+SELECT '2024-07-01 12:00 MSK'::timestamptz;
+SELECT '2024-07-01 12:00 america/new_york'::timestamptz;
+SELECT '2024-07-01 12:00 +05:30'::timestamptz;
+SELECT '2024-07-01 12:00:00.5+05:30'::timestamptz, '2024-07-01T12:00Z'::timestamptz, '2024-07-01 12:00 UTC'::timestamptz, '2024-07-01 Asia/Tokyo'::timestamptz;
+SET TimeZone='America/New_York';
+SELECT date_trunc('day', '2024-03-10 12:00'::timestamptz), date_trunc('hour', '2024-11-03 01:30-05'::timestamptz), '2024-03-09 12:00'::timestamptz + interval '1 day', '2024-03-09 12:00'::timestamptz + interval '24 hours','2024-03-09 02:30'::timestamptz + interval '1 day';
+SELECT '2024-02-10 02:30'::timestamptz + interval '1 month', '2024-03-10 12:00'::timestamptz - '2024-03-09 12:00'::timestamptz;
+SELECT extract(hour from '2024-07-01 12:00+00'::timestamptz), '2024-07-01'::date::timestamptz, '2024-07-01 12:00+00'::timestamptz::date, '2024-07-01 03:00+00'::timestamptz::date, '2024-07-01 12:00+00'::timestamptz::timestamp, '2024-03-10 02:30'::timestamp::timestamptz;
+SET TimeZone='Australia/Sydney'; SELECT '2024-04-07 02:30'::timestamptz, '2024-10-06 02:30'::timestamptz, '2024-01-01 00:00'::timestamptz, '2024-07-01 00:00'::timestamptz, '2090-01-01'::timestamptz, '2090-07-01'::timestamptz;
+SET TimeZone='Asia/Kolkata'; SELECT '2024-07-01 12:00'::timestamptz, '1900-01-01'::timestamptz, '0100-01-01'::timestamptz, '4000-01-01 BC'::timestamptz;
+SET TimeZone='Europe/London'; SELECT '1970-01-01'::timestamptz, '1968-12-01'::timestamptz, '2024-03-31 01:30'::timestamptz, '2024-10-27 01:30'::timestamptz, '294276-12-31 12:00'::timestamptz;
+SET TimeZone='Europe/Moscow'; SELECT '2014-10-26 01:30'::timestamptz, '2011-03-27 02:30'::timestamptz;
+SET TimeZone='Pacific/Apia'; SELECT '2011-12-30 12:00'::timestamptz, '2011-12-29 23:00'::timestamptz;
+RESET TimeZone; SHOW TimeZone;
+"""),
+# AT TIME ZONE / timezone() with names, abbreviations (fixed and MSK's zone-defined one), POSIX
+# strings and intervals; extract(timezone*) in half-hour and 45-minute zones.
+Case("at_time_zone", r"""
+SET TimeZone='Europe/Berlin';
+SELECT '2024-01-01 12:00'::timestamp AT TIME ZONE 'Asia/Tokyo', '2024-01-01 12:00+00'::timestamptz AT TIME ZONE 'Asia/Tokyo', timezone('Europe/Paris', '2024-06-01 12:00'::timestamp);
+SELECT '2024-01-01 12:00'::timestamp AT TIME ZONE 'EST', '2024-01-01 12:00'::timestamp AT TIME ZONE '+05', '2024-01-01 12:00'::timestamp AT TIME ZONE 'UTC+3', '2024-01-01 12:00'::timestamp AT TIME ZONE interval '2 hours';
+SELECT '2024-01-01 12:00'::timestamp AT TIME ZONE 'Foo/Bar';
+SELECT timezone(interval '1 day', now());
+SELECT timezone('MSK', '2024-07-01 12:00'::timestamp), timezone('msk', '2024-07-01 12:00+00'::timestamptz), timezone('america/NEW_york', '2024-07-01 12:00+00'::timestamptz);
+SELECT '2024-03-10 02:30'::timestamp AT TIME ZONE 'America/New_York', '2024-11-03 01:30'::timestamp AT TIME ZONE 'America/New_York', 'infinity'::timestamp AT TIME ZONE 'UTC';
+SELECT now() AT TIME ZONE 'UTC' = now()::timestamp - interval '1 hour' * extract(timezone_hour from now()) ;
+SELECT pg_typeof('2024-01-01'::timestamp AT TIME ZONE 'UTC'), pg_typeof('2024-01-01'::timestamptz AT TIME ZONE 'UTC');
+CREATE TABLE tzt (id int PRIMARY KEY, ts timestamptz, lt timestamp);
+INSERT INTO tzt VALUES (1, '2024-03-31 01:30', '2024-03-31 02:30'), (2, '2024-10-27 02:30', '2024-10-27 02:30'), (3, '1900-06-01 12:00', '1900-06-01 12:00');
+SELECT id, ts, lt AT TIME ZONE 'Europe/Berlin', ts AT TIME ZONE 'America/New_York', ts AT TIME ZONE 'Australia/Lord_Howe' FROM tzt ORDER BY id;
+SET TIME ZONE 'Asia/Kathmandu'; SELECT id, ts, lt::timestamptz FROM tzt ORDER BY id;
+DROP TABLE tzt;
+SET TIME ZONE 'Asia/Kathmandu'; SELECT extract(timezone from now()), extract(timezone_hour from now()), extract(timezone_minute from now()), date_part('timezone', now());
+SET TIME ZONE 'America/St_Johns'; SELECT extract(timezone from '2024-01-01'::timestamptz), extract(timezone_hour from '2024-01-01'::timestamptz), extract(timezone_minute from '2024-01-01'::timestamptz);
+SELECT extract(timezone from '2024-01-01'::timestamp);
+"""),
+# to_char for timestamps, timestamptz (TZ/OF in the session zone) and intervals; format() with
+# positions, widths and quoting; md5; age (borrowing from the earlier month); SIMILAR TO through
+# similar_to_escape and the regex engine.
+Case("format_functions", r"""
+SELECT to_char(timestamp '2024-03-05 14:07:09.123456', 'YYYY-MM-DD HH24:MI:SS.MS.US HH12 AM am P.M. Mon Month MONTH month Day DY dy DDD IW WW Q TZ FMDD FMMonth "text" D ID J CC W Y,YYY IYYY SSSS RM th FMDDth DDTH');
+SELECT to_char(interval '1 year 2 months 3 days 25:04:05', 'YYYY MM DD HH24 HH MI SS'), to_char(date '2024-03-05', 'Day, DD Mon YYYY'), to_char(date '0044-03-15 BC', 'YYYY BC bc B.C. FMYYYY');
+SET TimeZone='America/New_York';
+SELECT to_char(timestamptz '2024-07-01 12:00+00', 'YYYY-MM-DD HH24:MI TZ tz OF TZH:TZM'), to_char(timestamptz '2024-01-01 12:00+00', 'TZ OF'), to_char('infinity'::timestamp, 'YYYY');
+SET TimeZone='Asia/Kolkata'; SELECT to_char(timestamptz '2024-07-01 12:00+00', 'TZ OF FMOF TZH TZM');
+SELECT to_char(timestamp '2024-12-30 00:00', 'IYYY-IW-ID IDDD'), to_char(timestamp '2021-01-03 23:59:59', 'IYYY IW WW W D DDD HH12 PM FF1 FF3 FF6 SSSSS'), to_char(timestamp '2024-03-05 00:30', 'HH12:MI am FMHH12 HH24th');
+SELECT format('Hello %s, %s!', 'World', 42), format('%I.%I', 'public', 'My Table'), format('%L, %L, %L', 'it''s', NULL, 'a\b'), format('%s|%10s|%-10s|', 'x', 'right', 'left'), format('%2$s %1$s %s', 'a', 'b'), format('%*s|%-*s|', 5, 'ab', 4, 'c'), format('100%%'), format('%s', NULL), format(NULL, 1);
+SELECT format('%I', 'select'), format('%I', 'abc_1'), format('%I', 'Abc'), format('%s %s', ARRAY[1,2], 1.50::numeric);
+SELECT format('%s %s', 'one');
+SELECT format('%x', 1);
+SELECT format('%I', NULL);
+SELECT format('%0$s', 'a');
+SELECT format('abc %', 'a');
+SELECT md5('hello'), md5(''), md5('\x0102'::bytea), md5(NULL);
+SELECT age(timestamp '2024-03-31', timestamp '2024-02-29'), age(timestamp '2001-04-10', timestamp '1957-06-13'), age(timestamp '2024-01-31 10:00', timestamp '2024-03-01 12:00'), age(timestamp '2024-01-01', timestamp '2024-01-01');
+SET TimeZone = 'Europe/Berlin'; SELECT age(timestamptz '2024-03-31 12:00+02', timestamptz '2024-03-30 12:00+01'), pg_typeof(age(now())), age(current_date::timestamp) = interval '0';
+SELECT 'abc' SIMILAR TO 'abc', 'abc' SIMILAR TO 'a', 'abc' SIMILAR TO '%(b|d)%', 'abc' SIMILAR TO '(b|c)%', 'abc' NOT SIMILAR TO 'a_c', 'a.c' SIMILAR TO 'a.c', 'abc' SIMILAR TO 'a.c', 'a%c' SIMILAR TO 'a#%c' ESCAPE '#', 'abc' SIMILAR TO 'a#%c' ESCAPE '#', 'aaa' SIMILAR TO 'a{2,3}', 'ab' SIMILAR TO '[a-c]+', 'a$' SIMILAR TO 'a$', NULL SIMILAR TO 'a';
+SELECT similar_to_escape('a%b_c'), similar_to_escape('a#%' , '#');
+SELECT 'abc' SIMILAR TO 'a' ESCAPE 'xy';
+"""),
+# Sequence functions with PostgreSQL's session semantics: currval/lastval before any nextval
+# (55000), after nextval and setval (is_called true and false), bounds (22003), descending
+# sequences, serial columns, argument errors.
+Case("sequence_functions", r"""
+CREATE SEQUENCE sq;
+SELECT currval('sq');
+SELECT lastval();
+SELECT nextval('sq'), currval('sq'), lastval();
+SELECT nextval('sq'), nextval('sq');
+SELECT currval('sq'), lastval();
+SELECT setval('sq', 100);
+SELECT currval('sq'), lastval(), nextval('sq'), currval('sq');
+SELECT setval('sq', 50, false), currval('sq');
+SELECT nextval('sq'), nextval('sq');
+SELECT setval('sq', 0);
+SELECT setval('sq', 9223372036854775807);
+SELECT setval('sq', NULL);
+SELECT setval('sq', 7, NULL);
+SELECT setval('sq', '20'), nextval('sq');
+CREATE SEQUENCE sq2 START 10 INCREMENT -2 MINVALUE -5 MAXVALUE 10;
+SELECT nextval('sq2'), nextval('sq2'), lastval(), currval('sq');
+SELECT setval('sq2', -4), nextval('sq2');
+SELECT nextval('sq2');
+SELECT setval('sq2', 8, true), nextval('sq2'), lastval();
+CREATE TABLE sqt (id serial PRIMARY KEY, v text);
+INSERT INTO sqt (v) VALUES ('a'), ('b');
+SELECT currval('sqt_id_seq'), lastval();
+SELECT setval('sqt_id_seq', 10);
+INSERT INTO sqt (v) VALUES ('c') RETURNING id;
+SELECT setval('sqt_id_seq', (SELECT max(id) FROM sqt) + 5), setval('sqt_id_seq', 30, false);
+INSERT INTO sqt (v) VALUES ('d') RETURNING id, currval('sqt_id_seq');
+SELECT currval('nosuch');
+SELECT setval('sqt', 1);
+SELECT currval('sq', 1);
+SELECT setval('sq');
+SELECT pg_typeof(setval('sq', 5)), pg_typeof(lastval());
+"""),
+# INSERT ... ON CONFLICT on UNIQUE indexes other than the primary key: inferred from columns
+# (any order) or named by ON CONSTRAINT, DO NOTHING and DO UPDATE (with WHERE, changing the key),
+# a row proposed twice (21000), NULLs never conflicting, other constraints still raising 23505.
+Case("on_conflict_unique", r"""
+CREATE TABLE oc (id int PRIMARY KEY, email text UNIQUE, name text, n int DEFAULT 0);
+CREATE UNIQUE INDEX oc_name_n ON oc (name, n);
+INSERT INTO oc VALUES (1, 'a@x', 'alice', 1), (2, 'b@x', 'bob', 1);
+INSERT INTO oc VALUES (3, 'a@x', 'alice2', 1) ON CONFLICT (email) DO NOTHING;
+INSERT INTO oc VALUES (3, 'a@x', 'alice2', 1) ON CONFLICT (email) DO UPDATE SET name = excluded.name, n = oc.n + 10 RETURNING *;
+SELECT * FROM oc ORDER BY id;
+INSERT INTO oc VALUES (4, 'c@x', 'carol', 1) ON CONFLICT (email) DO UPDATE SET name = 'never' RETURNING id, name;
+INSERT INTO oc VALUES (5, 'c@x', 'x', 1), (6, 'c@x', 'y', 1) ON CONFLICT (email) DO NOTHING;
+INSERT INTO oc VALUES (7, 'd@x', 'x', 1), (8, 'd@x', 'y', 1) ON CONFLICT (email) DO UPDATE SET name = excluded.name;
+INSERT INTO oc VALUES (9, NULL, 'n1', 1), (10, NULL, 'n2', 1) ON CONFLICT (email) DO UPDATE SET name = 'dup';
+INSERT INTO oc VALUES (11, NULL, 'n3', 1) ON CONFLICT (email) DO NOTHING RETURNING id;
+SELECT * FROM oc ORDER BY id;
+INSERT INTO oc VALUES (12, 'e@x', 'bob', 1) ON CONFLICT (n, name) DO UPDATE SET email = excluded.email RETURNING *;
+INSERT INTO oc VALUES (13, 'f@x', 'bob', 1) ON CONFLICT ON CONSTRAINT oc_email_key DO NOTHING;
+INSERT INTO oc VALUES (13, 'f@x', 'bob', 1) ON CONFLICT ON CONSTRAINT oc_name_n DO UPDATE SET n = oc.n + 1 RETURNING *;
+INSERT INTO oc VALUES (1, 'zz@x', 'zz', 1) ON CONFLICT ON CONSTRAINT oc_pkey DO UPDATE SET name = excluded.name RETURNING *;
+INSERT INTO oc VALUES (1, 'zz@x', 'zz', 1) ON CONFLICT ON CONSTRAINT nope DO NOTHING;
+INSERT INTO oc VALUES (1, 'zz@x', 'zz', 1) ON CONFLICT (name) DO NOTHING;
+INSERT INTO oc VALUES (20, 'b@x', 'q', 9) ON CONFLICT (email) DO UPDATE SET id = 21 RETURNING *;
+INSERT INTO oc VALUES (22, 'zz@x', 'q', 9) ON CONFLICT (email) DO UPDATE SET email = 'e@x';
+INSERT INTO oc VALUES (1, 'new@x', 'q', 9) ON CONFLICT (email) DO NOTHING;
+INSERT INTO oc VALUES (23, 'a@x', 'w', 2) ON CONFLICT (email) DO UPDATE SET name = excluded.name WHERE oc.n > 100 RETURNING *;
+INSERT INTO oc VALUES (24, 'a@x', 'w', 2) ON CONFLICT (email) DO UPDATE SET name = excluded.name WHERE oc.n < 100 RETURNING *;
+SELECT * FROM oc ORDER BY id;
+"""),
 # After ANALYZE the planner reorders these joins (the FROM order is not the cheapest), reads the
 # small side's matches through lookup joins (NULL and duplicate keys, LEFT, int8 keys against
 # int4 columns, two-column keys), and merge-joins primary-key scans in every join kind.
@@ -973,3 +1130,97 @@ def test_sql_diff_pg15(ctx):
     ctx.note(f"{len(CASES)} cases, {statements} statements compared with PostgreSQL 15")
     pz.check(not failures, f"{len(failures)} statements differ from PostgreSQL 15:\n  "
              + "\n  ".join(failures))
+
+
+def _raw_startup(port, params):
+    """Sends a StartupMessage with params (JDBC sends TimeZone this way) and returns
+    (ParameterStatus TimeZone or None, the ErrorResponse's (SQLSTATE, message) or None)."""
+    body = struct.pack("!I", 196608)
+    for k, v in params:
+        body += k.encode() + b"\0" + v.encode() + b"\0"
+    body += b"\0"
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    s.sendall(struct.pack("!I", len(body) + 4) + body)
+    buf, tz = b"", None
+    try:
+        while True:
+            while len(buf) < 5 or len(buf) < 1 + struct.unpack("!I", buf[1:5])[0]:
+                chunk = s.recv(65536)
+                if not chunk:
+                    return tz, None
+                buf += chunk
+            n = struct.unpack("!I", buf[1:5])[0]
+            t, msg, buf = buf[:1], buf[5:1 + n], buf[1 + n:]
+            if t == b"S":
+                k, v = msg.split(b"\0")[:2]
+                if k == b"TimeZone":
+                    tz = v.decode()
+            elif t == b"E":
+                f = {p[:1]: p[1:].decode() for p in msg.split(b"\0") if p}
+                return tz, (f.get(b"C"), f.get(b"M"))
+            elif t == b"Z":
+                return tz, None
+    finally:
+        s.close()
+
+
+@pz.timeout(120)
+def test_sql_startup_timezone(ctx):
+    """TimeZone from the startup packet, as JDBC (a TimeZone parameter) and libpq/psycopg2
+    (options='-c TimeZone=...') send it: the session reads and prints timestamptz in that zone,
+    ParameterStatus and SHOW report it, and an unknown zone refuses the connection FATAL with
+    PostgreSQL's error — all compared with PostgreSQL 15."""
+    pg = Pg15(ctx).start()
+    ours = PzSql(ctx).start()
+    sql = "SELECT '2024-07-01 12:00+00'::timestamptz, '2024-01-15 09:30'::timestamptz::text"
+    for opts in ("-c TimeZone=Europe/Berlin", "-c timezone=america/new_york -c DateStyle=ISO",
+                 "--TimeZone=Asia/Tokyo", "-c TimeZone=Foo/Bar", "-c TimeZone"):
+        got = []
+        for srv in (pg, ours):
+            try:
+                c = psycopg2.connect(srv.dsn(), options=opts, connect_timeout=10)
+            except psycopg2.OperationalError as e:
+                got.append(("refused", str(e).strip().split("FATAL:")[-1].strip()))
+                continue
+            cur = c.cursor()
+            cur.execute(sql)
+            rows = cur.fetchall()
+            cur.execute("SHOW TimeZone")
+            got.append((rows[0], cur.fetchone()[0], c.get_parameter_status("TimeZone")))
+            c.close()
+        pz.check(got[0] == got[1], f"options {opts!r}: pg {got[0]} pz {got[1]}")
+        ctx.note(f"options {opts!r}: {got[1]}")
+    for params in ((("TimeZone", "Europe/Berlin"),), (("TimeZone", "Etc/UTC"),),
+                   (("TimeZone", "America/Sao_Paulo"), ("extra_float_digits", "3")),
+                   (("TimeZone", "Foo/Bar"),)):
+        a = _raw_startup(pg.port, (("user", Pg15.USER), ("database", Pg15.DBNAME)) + params)
+        b = _raw_startup(ours.port, (("user", PzSql.USER), ("database", PzSql.DBNAME)) + params)
+        pz.check(a == b, f"startup {params}: pg {a} pz {b}")
+
+
+@pz.timeout(120)
+def test_sql_setval_sessions(ctx):
+    """setval reaches every session at once, as PostgreSQL's (CACHE 1) does: a session whose
+    nextval reserved a block of values before another session's setval gets the value after the
+    one set, never a stale one; currval stays per session. The same two-session script runs on
+    PostgreSQL 15 and here, every outcome compared."""
+    pg = Pg15(ctx).start()
+    ours = PzSql(ctx).start()
+    steps = [(0, "CREATE SEQUENCE ss"), (0, "SELECT nextval('ss')"), (1, "SELECT nextval('ss')"),
+             (0, "SELECT nextval('ss')"), (1, "SELECT setval('ss', 100)"),
+             (0, "SELECT nextval('ss'), currval('ss')"), (1, "SELECT currval('ss')"),
+             (1, "SELECT nextval('ss')"), (0, "SELECT setval('ss', 7, false)"),
+             (1, "SELECT nextval('ss'), nextval('ss')"), (0, "SELECT nextval('ss'), currval('ss')"),
+             (1, "SELECT lastval()"), (0, "DROP SEQUENCE ss")]
+    conns = {srv: [srv.connect(), srv.connect()] for srv in (pg, ours)}
+    for c in conns[pg] + conns[ours]:
+        raw_text(c)
+    bad = []
+    for who, sql in steps:
+        a = run_statement(conns[pg][who], sql)
+        b = run_statement(conns[ours][who], sql)
+        if a != b:
+            bad.append(f"session {who}: {sql}: pg {a} pz {b}")
+    for c in conns[pg] + conns[ours]:
+        c.close()
+    pz.check(not bad, "\n".join(bad))
