@@ -29,8 +29,9 @@ JOBS=${PZ_JOBS:-2}
 PY=/usr/bin/python3 # Debian's, which has python3-psycopg2; not whatever python3 is first in PATH
 # The integration subset re-run on the ASan/UBSan build: the KV data path, clean shutdown (where
 # leaks show) and restart after kill -9 (recovery code); start-up errors and the full-disk and
-# txn-kill tests run on the release build only, to keep the whole run near 10 minutes.
-ASAN_IT_PATTERN=${PZ_ASAN_IT_PATTERN:-kv_,sigterm,durability_kill_storage,sql_diff,sql_copy,sql_catalog,pgwire_psycopg2}
+# txn-kill tests, the spilling differential cases (sql_diff_spill: minutes under ASan) and the
+# transaction suites run on the release build only, to keep the whole run near 15 minutes.
+ASAN_IT_PATTERN=${PZ_ASAN_IT_PATTERN:-kv_,sigterm,durability_kill_storage,sql_diff_pg15,sql_copy,sql_catalog,pgwire_psycopg2}
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
