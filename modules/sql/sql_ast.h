@@ -457,6 +457,7 @@ struct pz_ast_stmt {
     int login, superuser; /* -1 unspecified, 0 no, 1 yes */
 
     /* PREPARE name (types) AS stmt (the statement in `inner`) / EXECUTE name (params) */
+    const char *query; /* PREPARE: the query text it was parsed from (a copy in the AST's arena) */
     pz_ast_type_t *prep_types;
     int n_prep_types;
     pz_ast_expr_t **exec_params;

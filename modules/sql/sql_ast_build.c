@@ -1004,6 +1004,14 @@ int pz_ast_build(pz_arena_t *a, const char *query, const _Atomic bool *cancel,
     if (rc == 0) {
         for (int i = 0; i < c.n; i++) {
             pz_ast_stmt_t *st = c.stmts[i];
+            if (st->kind == PZ_AS_PREPARE) { /* its statement is cut from the text later */
+                char *q = pz_arena_alloc(a, c.b.query_len + 1);
+                if (q == NULL) {
+                    return pz_sql_err_set(err, "53200", "out of memory");
+                }
+                memcpy(q, query, c.b.query_len + 1);
+                st->query = q;
+            }
             int end = st->length > 0 ? st->location + st->length : (int)c.b.query_len;
             pz_ast_stmt_t *ins = st->kind == PZ_AS_INSERT ? st : st->inner; /* EXPLAIN's */
             for (int k = 0; ins != NULL && k < n_upsert; k++) {

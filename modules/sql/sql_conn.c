@@ -24,6 +24,7 @@
 #include "sql_ddl.h"
 #include "sql_seq.h"
 #include "sql_shape.h"
+#include "sql_sqlprep.h"
 #include "sql_vtab_int.h"
 #include "sql_stats.h"
 #include "sql_spill.h"
@@ -108,6 +109,7 @@ struct pz_sql_conn {
     pz_sql_seqs_t seqs; /* currval / lastval (sql_seq.h) */
     /* The simple-protocol plan cache (sql_shape.h): entries by shape, least recently used out. */
     struct s_shape_entry *shapes[PZ_SQL_SHAPE_ENTRIES_MAX];
+    pz_sqlpreps_t *sqlpreps; /* PREPARE / EXECUTE (sql_sqlprep.c) */
     uint64_t shape_tick;
     int64_t work_mem_kb; /* work_mem, parsed when set */
 };
@@ -236,6 +238,7 @@ void pz_sql_conn_close(pz_sql_conn_t **c)
         return;
     }
     s_shapes_flush(*c);
+    pz_sqlpreps_free(&(*c)->sqlpreps);
     pz_sql_kv_close(&(*c)->kv);
     free(*c);
     *c = NULL;
@@ -748,6 +751,18 @@ static int s_run(pz_sql_conn_t *c, const pz_ast_stmt_t *s, const pz_sql_sink_t *
     case PZ_AS_EXPLAIN:
         rc = pz_sql_explain(&st.b, s, sink, tag);
         break;
+    case PZ_AS_PREPARE:
+    case PZ_AS_EXECUTE:
+    case PZ_AS_DEALLOCATE: {
+        bool completed = false;
+        s_stmt_end(&st, NULL); /* EXECUTE runs in statement contexts of its own */
+        rc = pz_sqlprep_run(c, &c->sqlpreps, s, s->query ? s->query : "", sink, err, tag,
+                            &completed);
+        if (completed) {
+            tag[0] = '\0'; /* the portal sent CommandComplete */
+        }
+        return rc;
+    }
     default:
         rc = pz_sql_ddl(&st.b, s, tag);
         if (rc == 0) {
@@ -799,7 +814,7 @@ int pz_sql_conn_simple(pz_sql_conn_t *c, const char *query, const pz_sql_sink_t 
     for (int i = 0; rc == 0 && i < n; i++) {
         char tag[64] = "";
         rc = s_run(c, stmts[i], sink, err, tag);
-        if (rc == 0) {
+        if (rc == 0 && tag[0] != '\0') { /* empty: the statement completed itself */
             rc = sink->complete(sink->ctx, tag);
         }
     }
@@ -1137,7 +1152,7 @@ int pz_sql_portal_run(pz_sql_conn_t *c, pz_sql_portal_t *p, uint32_t max_rows,
         char tag[64] = "";
         p->done = true;
         int rc = s_run(c, s, sink, err, tag);
-        return rc ? rc : sink->complete(sink->ctx, tag);
+        return rc || tag[0] == '\0' ? rc : sink->complete(sink->ctx, tag);
     }
     if (c->status == 'E') {
         return pz_sql_err_set(err, "25P02",

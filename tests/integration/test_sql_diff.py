@@ -843,6 +843,31 @@ INSERT INTO oc VALUES (23, 'a@x', 'w', 2) ON CONFLICT (email) DO UPDATE SET name
 INSERT INTO oc VALUES (24, 'a@x', 'w', 2) ON CONFLICT (email) DO UPDATE SET name = excluded.name WHERE oc.n < 100 RETURNING *;
 SELECT * FROM oc ORDER BY id;
 """),
+Case("sql_prepare", r"""
+CREATE TABLE pq (id int PRIMARY KEY, name text, amount numeric(8,2));
+PREPARE ins (int, text, numeric) AS INSERT INTO pq VALUES ($1, $2, $3) RETURNING id, amount;
+EXECUTE ins (1, 'a', 10.5);
+EXECUTE ins (2, 'b', '7');
+EXECUTE ins (3, NULL, 1 + 2);
+EXECUTE ins (1, 'dup', 0);
+EXECUTE ins (4, 'x');
+EXECUTE ins ('x', 'y', 1);
+PREPARE sel AS SELECT id, name FROM pq WHERE id >= $1 ORDER BY id;
+EXECUTE sel (2);
+EXECUTE sel (0);
+PREPARE sel AS SELECT 1;
+PREPARE upd (int) AS UPDATE pq SET amount = amount * 2 WHERE id = $1;
+EXECUTE upd (1);
+SELECT * FROM pq ORDER BY id;
+EXECUTE nosuch;
+DEALLOCATE sel;
+EXECUTE sel (1);
+DEALLOCATE nosuch;
+PREPARE noparams AS SELECT count(*) FROM pq;
+EXECUTE noparams;
+DEALLOCATE ALL;
+EXECUTE noparams
+"""),
 # After ANALYZE the planner reorders these joins (the FROM order is not the cheapest), reads the
 # small side's matches through lookup joins (NULL and duplicate keys, LEFT, int8 keys against
 # int4 columns, two-column keys), and merge-joins primary-key scans in every join kind.
