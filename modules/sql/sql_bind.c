@@ -248,16 +248,53 @@ static const char *s_tyname(pz_sql_type_t t, char *buf, size_t cap)
 
 /* 'name'::regclass: the relation's OID, found now (the type's input function would need the
  * catalog): a pg_catalog / information_schema table's fixed OID, or a user relation's id. */
+/* Splits a relation name as PostgreSQL's regclassin does: [schema.]name, each part "quoted"
+ * (kept as written, "" a quote) or folded to lower case. false when it is not such a name. */
+static bool s_qualified_name(const uint8_t *p, uint32_t n, char *schema, char *name, size_t cap)
+{
+    char *parts[2] = {schema, name};
+    int k = 0;
+    size_t len = 0;
+    schema[0] = name[0] = '\0';
+    for (uint32_t i = 0; i < n; i++) {
+        if (p[i] == '.' && k == 0 && len > 0) {
+            parts[k++][len] = '\0';
+            len = 0;
+            continue;
+        }
+        if (p[i] == '"') {
+            for (i++; i < n && !(p[i] == '"' && (i + 1 >= n || p[i + 1] != '"')); i++) {
+                i += p[i] == '"'; /* "" is one quote */
+                if (len + 1 >= cap) {
+                    return false;
+                }
+                parts[k][len++] = (char)p[i];
+            }
+            if (i >= n) {
+                return false; /* an unterminated quote */
+            }
+            continue;
+        }
+        if (len + 1 >= cap || p[i] == '"') {
+            return false;
+        }
+        parts[k][len++] = (char)(p[i] >= 'A' && p[i] <= 'Z' ? p[i] - 'A' + 'a' : p[i]);
+    }
+    parts[k][len] = '\0';
+    if (k == 0) { /* unqualified: the name only */
+        memcpy(name, schema, len + 1);
+        schema[0] = '\0';
+    }
+    return len > 0;
+}
+
 static int s_regclass(pz_binder_t *b, pz_bx_t *x, pz_bx_t **out)
 {
-    char text[160], *name = text, *schema = NULL;
-    snprintf(text, sizeof text, "%.*s", (int)x->val.len, (const char *)x->val.v.p);
-    char *dot = strchr(text, '.');
-    if (dot != NULL) {
-        *dot = '\0';
-        schema = text;
-        name = dot + 1;
+    char sbuf[80], nbuf[80], *name = nbuf, *schema = NULL;
+    if (!s_qualified_name(x->val.v.p, x->val.len, sbuf, nbuf, sizeof nbuf)) {
+        return pz__bind_err(b, x->location, "42602", "invalid name syntax");
     }
+    schema = sbuf[0] ? sbuf : NULL;
     int n = 0;
     const pz_vt_def_t *defs = pz__vt_defs(&n);
     for (int i = 0; i < n; i++) {
@@ -273,8 +310,14 @@ static int s_regclass(pz_binder_t *b, pz_bx_t *x, pz_bx_t **out)
         }
     }
     pz_cat_entry_t *e = NULL;
-    int rc = pz_bind_relation(b, schema, name, x->location, &e);
+    uint32_t sid = 0;
+    /* A missing schema is named here (3F000), where FROM names the relation (42P01). */
+    int rc = schema != NULL ? pz_bind_schema(b, schema, &sid) : 0;
+    rc = rc ? rc : pz_bind_relation(b, schema, name, x->location, &e);
     if (rc != 0) {
+        if (b->ex->err->position == 0) {
+            b->ex->err->position = x->location;
+        }
         return rc;
     }
     *out = pz__bx_new(b, PZ_BX_CONST, PZ_SQL_TYPE(PZ_TY_REGCLASS));

@@ -868,6 +868,18 @@ EXECUTE noparams;
 DEALLOCATE ALL;
 EXECUTE noparams
 """),
+Case("regclass_names", r"""
+CREATE TABLE "MixedCase" (a int);
+CREATE TABLE lower_t (a int);
+SELECT '"MixedCase"'::regclass = (SELECT oid FROM pg_class WHERE relname = 'MixedCase');
+SELECT 'public."MixedCase"'::regclass = (SELECT oid FROM pg_class WHERE relname = 'MixedCase');
+SELECT 'LOWER_T'::regclass = (SELECT oid FROM pg_class WHERE relname = 'lower_t');
+SELECT 'Public.Lower_T'::regclass = (SELECT oid FROM pg_class WHERE relname = 'lower_t');
+SELECT 'mixedcase'::regclass;
+SELECT '"unterminated'::regclass;
+SELECT 'nosuch.lower_t'::regclass;
+SELECT 'pg_class'::regclass = 1259::oid, 'pg_catalog.pg_type'::regclass = 1247::oid
+"""),
 # After ANALYZE the planner reorders these joins (the FROM order is not the cheapest), reads the
 # small side's matches through lookup joins (NULL and duplicate keys, LEFT, int8 keys against
 # int4 columns, two-column keys), and merge-joins primary-key scans in every join kind.
