@@ -385,46 +385,39 @@ void pz_cat_release(pz_cat_entry_t **e)
     }
 }
 
+typedef struct {
+    int (*fn)(void *arg, const pz_cat_desc_t *d);
+    void *arg;
+    pz_sql_err_t *err;
+} s_each_t;
+
+static int s_each_chunk(void *arg, const pz_kv_resp_t *x)
+{
+    s_each_t *e = arg;
+    int rc = 0;
+    for (uint32_t i = 0; i < x->kvs_len && rc == 0; i++) {
+        pz_arena_t *a = pz_arena_new();
+        pz_cur_t cur;
+        pz_cat_desc_t d;
+        rc = a ? pz__cur_init(x->kvs[i].value.ptr, x->kvs[i].value.len, &cur) : PZ_ENOMEM;
+        rc = rc ? rc : pz_cat_desc_decode_cur(&cur, &d, a, 0);
+        rc = rc ? pz_sql_err_set(e->err, "XX001", "a descriptor is corrupt") : e->fn(e->arg, &d);
+        pz_arena_destroy(&a);
+    }
+    return rc;
+}
+
 int pz_cat_each(pz_cat_t *c, pz_sql_kv_t *kv, int (*fn)(void *arg, const pz_cat_desc_t *d),
                 void *arg, pz_sql_err_t *err)
 {
     (void)c;
-    uint8_t start[4] = {PZ_KEY_SYSTEM_PREFIX, 'd'};
-    uint8_t end[4] = {PZ_KEY_SYSTEM_PREFIX, 'e'};
-    pz_view_t from = {.ptr = start, .len = 2};
-    uint8_t resume[PZ_CAT_KEY_BYTES];
+    uint8_t start[2] = {PZ_KEY_SYSTEM_PREFIX, 'd'};
+    uint8_t end[2] = {PZ_KEY_SYSTEM_PREFIX, 'e'};
     pz_hlc_t keep = kv->read_ts;
-    kv->read_ts = (pz_hlc_t){0};
-    int rc = 0;
-    for (;;) {
-        pz_kv_req_t r = {
-            .op = PZ_KV_SCAN, .key = from, .end_key = {.ptr = end, .len = 2}, .limit = 1000};
-        pz_msg_t *reply = NULL;
-        pz_kv_batch_resp_t resp;
-        rc = pz_sql_kv_send(kv, &r, 1, true, &reply, &resp, err);
-        if (rc != 0) {
-            break;
-        }
-        const pz_kv_resp_t *x = &resp.resps[0];
-        for (uint32_t i = 0; i < x->kvs_len && rc == 0; i++) {
-            pz_arena_t *a = pz_arena_new();
-            pz_cur_t cur;
-            pz_cat_desc_t d;
-            rc = a ? pz__cur_init(x->kvs[i].value.ptr, x->kvs[i].value.len, &cur) : PZ_ENOMEM;
-            rc = rc ? rc : pz_cat_desc_decode_cur(&cur, &d, a, 0);
-            rc = rc ? pz_sql_err_set(err, "XX001", "a descriptor is corrupt") : fn(arg, &d);
-            pz_arena_destroy(&a);
-        }
-        bool more = rc == 0 && x->has_resume && x->resume_key.len < sizeof resume;
-        if (more) {
-            memcpy(resume, x->resume_key.ptr, x->resume_key.len);
-            from = (pz_view_t){.ptr = resume, .len = x->resume_key.len};
-        }
-        pz_msg_free(&reply);
-        if (!more) {
-            break;
-        }
-    }
+    kv->read_ts = (pz_hlc_t){0}; /* the latest descriptors, not the statement's snapshot */
+    s_each_t e = {.fn = fn, .arg = arg, .err = err};
+    int rc = pz_sql_kv_scan_chunks(kv, (pz_view_t){start, 2}, (pz_view_t){end, 2}, 1000,
+                                   s_each_chunk, &e, err);
     kv->read_ts = keep;
     return rc;
 }

@@ -347,17 +347,6 @@ static void s_stmt_end(s_stmt_t *st, pz_pn_t *plan)
     pz_arena_destroy(&st->ex.tmp);
 }
 
-static bool s_holds_rows(const pz_pn_t *pn)
-{
-    if (pn == NULL) {
-        return false;
-    }
-    if (pn->kind == PZ_PN_NLJOIN || pn->kind == PZ_PN_HASHJOIN) {
-        return true;
-    }
-    return s_holds_rows(pn->left) || s_holds_rows(pn->right);
-}
-
 /* Whether a failed statement runs again (and, if so, after clearing the error and backing off):
  * a DML statement whose conditional writes met a concurrent change (40001) wrote nothing and
  * sent no row yet (a DML node does its work at open, before any output), so it is run again on
@@ -389,7 +378,7 @@ static int s_columns(const pz_sql_sink_t *sink, s_stmt_t *st, const pz_pn_t *pla
 static int s_pump(s_stmt_t *st, pz_pn_t *plan, const pz_sql_sink_t *sink, uint64_t max, uint64_t *n,
                   bool *more)
 {
-    bool reset_ok = !s_holds_rows(plan);
+    bool reset_ok = !pz_pn_holds_rows(plan);
     pz_datum_t *row;
     int rc;
     uint64_t got = 0; /* this call's rows: max bounds one Execute, not the portal */

@@ -555,17 +555,6 @@ static int s_copy_from(s_copy_t *cp, pz_binder_t *b, char *tag)
 
 /* ---- COPY TO -------------------------------------------------------------------------------- */
 
-static bool s_holds_rows(const pz_pn_t *pn)
-{
-    if (pn == NULL) {
-        return false;
-    }
-    if (pn->kind == PZ_PN_NLJOIN || pn->kind == PZ_PN_HASHJOIN) {
-        return true;
-    }
-    return s_holds_rows(pn->left) || s_holds_rows(pn->right);
-}
-
 /* The plan whose rows COPY TO sends: the query, or SELECT cols FROM t. */
 static int s_to_plan(s_copy_t *cp, pz_binder_t *b, pz_pn_t **plan)
 {
@@ -646,7 +635,7 @@ static int s_copy_to(s_copy_t *cp, pz_binder_t *b, char *tag)
         rc = line.oom ? pz_sql_err_set(cp->err, "53200", "out of memory")
                       : cp->sink->copy_write(cp->sink->ctx, line.p, line.len);
     }
-    bool reset_ok = !s_holds_rows(plan);
+    bool reset_ok = !pz_pn_holds_rows(plan);
     uint64_t n = 0;
     pz_datum_t *row;
     while (rc == 0 && (rc = pz_pn_next(ex, plan, &row)) == 1) {

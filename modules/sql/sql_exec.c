@@ -555,6 +555,20 @@ static int s_next(pz_ex_t *ex, pz_pn_t *pn, pz_datum_t **row)
     }
 }
 
+bool pz_pn_holds_rows(const pz_pn_t *pn)
+{
+    if (pn == NULL) {
+        return false;
+    }
+    /* A nested loop or hash join returns several rows for one left row it keeps as its child
+     * made it (its values may live in the scratch arena); the lookup and merge joins copy what
+     * they keep into their own memory. */
+    if (pn->kind == PZ_PN_NLJOIN || pn->kind == PZ_PN_HASHJOIN) {
+        return true;
+    }
+    return pz_pn_holds_rows(pn->left) || pz_pn_holds_rows(pn->right);
+}
+
 void pz_pn_close(pz_ex_t *ex, pz_pn_t *pn)
 {
     if (pn == NULL) {

@@ -54,6 +54,9 @@ int pz_pn_open(pz_ex_t *ex, pz_pn_t *pn);
 /* The next row: 1 (and *row set), 0 at the end, negative on error. */
 int pz_pn_next(pz_ex_t *ex, pz_pn_t *pn, pz_datum_t **row);
 void pz_pn_close(pz_ex_t *ex, pz_pn_t *pn);
+/* Whether a plan may hand up a row that still points into the scratch arena of an earlier
+ * row (a join holding its left row): the caller must not reset the scratch between rows. */
+bool pz_pn_holds_rows(const pz_pn_t *pn);
 
 /* The stored bytes of the row a SCAN node returned last (valid until its next call). */
 pz_view_t pz_scan_raw(const pz_pn_t *pn);

@@ -3,7 +3,10 @@
  */
 #include <assert.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "phantomzero/limits.h"
 
 #include "sql_kv.h"
 
@@ -73,4 +76,36 @@ int pz_sql_kv_send(pz_sql_kv_t *kv, const pz_kv_req_t *reqs, uint32_t n, bool re
         kv->read_ts = resp->ts;
     }
     return 0;
+}
+
+int pz_sql_kv_scan_chunks(pz_sql_kv_t *kv, pz_view_t lo, pz_view_t hi, uint32_t limit,
+                          int (*fn)(void *arg, const pz_kv_resp_t *x), void *arg, pz_sql_err_t *err)
+{
+    assert(kv != NULL && fn != NULL && limit > 0);
+    uint8_t *resume = malloc(PZ_KEY_BYTES_MAX);
+    if (resume == NULL) {
+        return pz_sql_err_set(err, "53200", "out of memory");
+    }
+    pz_view_t from = lo;
+    int rc = 0;
+    for (bool more = true; more && rc == 0;) {
+        pz_kv_req_t r = {.op = PZ_KV_SCAN, .key = from, .end_key = hi, .limit = limit};
+        pz_msg_t *reply = NULL;
+        pz_kv_batch_resp_t resp;
+        if ((rc = pz_sql_kv_send(kv, &r, 1, true, &reply, &resp, err)) != 0) {
+            break;
+        }
+        const pz_kv_resp_t *x = &resp.resps[0];
+        rc = fn(arg, x);
+        more = x->has_resume;
+        if (more && x->resume_key.len > PZ_KEY_BYTES_MAX) {
+            rc = pz_sql_err_set(err, "XX000", "a scan's resume key is longer than any key");
+        } else if (more) {
+            memcpy(resume, x->resume_key.ptr, x->resume_key.len);
+            from = (pz_view_t){.ptr = resume, .len = x->resume_key.len};
+        }
+        pz_msg_free(&reply);
+    }
+    free(resume);
+    return rc;
 }

@@ -39,4 +39,14 @@ static inline void pz_sql_kv_stmt_begin(pz_sql_kv_t *kv)
 int pz_sql_kv_send(pz_sql_kv_t *kv, const pz_kv_req_t *reqs, uint32_t n, bool read,
                    pz_msg_t **reply, pz_kv_batch_resp_t *resp, pz_sql_err_t *err);
 
+/* Reads the span [lo, hi) in chunks of at most `limit` keys, each one Scan sent as a read
+ * (pz_sql_kv_send: at kv->read_ts as the caller leaves it between chunks), and calls fn with each
+ * chunk's response, whose keys and values are views valid only during the call. Stops when the
+ * span is done or fn returns nonzero (that code is returned; fn sets err). The resume key is
+ * copied between chunks whatever its length (up to PZ_KEY_BYTES_MAX), so a scan never ends early
+ * on a long key. */
+int pz_sql_kv_scan_chunks(pz_sql_kv_t *kv, pz_view_t lo, pz_view_t hi, uint32_t limit,
+                          int (*fn)(void *arg, const pz_kv_resp_t *x), void *arg,
+                          pz_sql_err_t *err);
+
 #endif

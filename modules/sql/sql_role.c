@@ -212,56 +212,49 @@ int pz_role_get(pz_sql_kv_t *kv, const char *name, pz_arena_t *a, pz_role_t *out
     return rc;
 }
 
+typedef struct {
+    pz_arena_t *a;
+    pz_role_t *arr;
+    int len, cap;
+    pz_sql_err_t *err;
+} s_list_t;
+
+static int s_list_chunk(void *arg, const pz_kv_resp_t *x)
+{
+    s_list_t *l = arg;
+    int rc = 0;
+    for (uint32_t i = 0; i < x->kvs_len && rc == 0; i++) {
+        if (l->len == l->cap) {
+            int ncap = l->cap ? l->cap * 2 : 16;
+            pz_role_t *na = pz_arena_alloc(l->a, sizeof *na * (size_t)ncap);
+            if (na == NULL) {
+                return pz_sql_err_set(l->err, "53200", "out of memory");
+            }
+            if (l->len) {
+                memcpy(na, l->arr, sizeof *na * (size_t)l->len);
+            }
+            l->arr = na;
+            l->cap = ncap;
+        }
+        pz_view_t v = pz_arena_dup(l->a, x->kvs[i].value.ptr, x->kvs[i].value.len);
+        rc = v.ptr == NULL ? pz_sql_err_set(l->err, "53200", "out of memory")
+                           : s_decode(v, l->a, &l->arr[l->len], l->err);
+        l->len += rc == 0;
+    }
+    return rc;
+}
+
 int pz_role_list(pz_sql_kv_t *kv, pz_arena_t *a, pz_role_t **out, int *n, pz_sql_err_t *err)
 {
     uint8_t start[2] = {PZ_KEY_SYSTEM_PREFIX, 'u'}, end[2] = {PZ_KEY_SYSTEM_PREFIX, 'v'};
-    uint8_t resume[S_KEY_BYTES];
-    pz_view_t from = {.ptr = start, .len = 2};
     pz_hlc_t keep = kv->read_ts;
-    kv->read_ts = (pz_hlc_t){0};
-    pz_role_t *arr = NULL;
-    int len = 0, cap = 0, rc = 0;
-    for (;;) {
-        pz_kv_req_t r = {
-            .op = PZ_KV_SCAN, .key = from, .end_key = {.ptr = end, .len = 2}, .limit = 1000};
-        pz_msg_t *reply = NULL;
-        pz_kv_batch_resp_t resp;
-        if ((rc = pz_sql_kv_send(kv, &r, 1, true, &reply, &resp, err)) != 0) {
-            break;
-        }
-        const pz_kv_resp_t *x = &resp.resps[0];
-        for (uint32_t i = 0; i < x->kvs_len && rc == 0; i++) {
-            if (len == cap) {
-                int ncap = cap ? cap * 2 : 16;
-                pz_role_t *na = pz_arena_alloc(a, sizeof *na * (size_t)ncap);
-                if (na == NULL) {
-                    rc = pz_sql_err_set(err, "53200", "out of memory");
-                    break;
-                }
-                if (len) {
-                    memcpy(na, arr, sizeof *na * (size_t)len);
-                }
-                arr = na;
-                cap = ncap;
-            }
-            pz_view_t v = pz_arena_dup(a, x->kvs[i].value.ptr, x->kvs[i].value.len);
-            rc = v.ptr == NULL ? pz_sql_err_set(err, "53200", "out of memory")
-                               : s_decode(v, a, &arr[len], err);
-            len += rc == 0;
-        }
-        bool more = rc == 0 && x->has_resume && x->resume_key.len < sizeof resume;
-        if (more) {
-            memcpy(resume, x->resume_key.ptr, x->resume_key.len);
-            from = (pz_view_t){.ptr = resume, .len = x->resume_key.len};
-        }
-        pz_msg_free(&reply);
-        if (!more) {
-            break;
-        }
-    }
+    kv->read_ts = (pz_hlc_t){0}; /* the latest roles, not the statement's snapshot */
+    s_list_t l = {.a = a, .err = err};
+    int rc = pz_sql_kv_scan_chunks(kv, (pz_view_t){start, 2}, (pz_view_t){end, 2}, 1000,
+                                   s_list_chunk, &l, err);
     kv->read_ts = keep;
-    *out = arr;
-    *n = len;
+    *out = l.arr;
+    *n = l.len;
     return rc;
 }
 

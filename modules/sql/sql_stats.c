@@ -92,47 +92,42 @@ static int s_acc_chunk(s_acc_t *acc, const pz_kv_resp_t *x)
     return rc;
 }
 
-/* Scans the primary index of d at one snapshot into acc. */
+typedef struct {
+    s_acc_t *acc;
+    const pz_cat_desc_t *d;
+    const atomic_bool *cancel;
+    pz_sql_err_t *err;
+} s_scan_t;
+
+static int s_scan_chunk(void *arg, const pz_kv_resp_t *x)
+{
+    s_scan_t *sc = arg;
+    int rc = s_acc_chunk(sc->acc, x);
+    if (rc != 0) {
+        return rc == PZ_ENOMEM
+                   ? pz_sql_err_set(sc->err, "53200", "out of memory")
+                   : pz_sql_err_set(sc->err, "XX001", "a row of table \"%.*s\" is corrupt",
+                                    (int)sc->d->name.len, sc->d->name.ptr);
+    }
+    if (sc->cancel != NULL && atomic_load(sc->cancel)) {
+        return pz_sql_err_set(sc->err, "57014", "statistics collection cancelled");
+    }
+    return 0;
+}
+
+/* Scans the primary index of d at one snapshot (the first chunk's) into acc. */
 static int s_scan_all(pz_sql_kv_t *kv, const pz_cat_desc_t *d, s_acc_t *acc,
                       const atomic_bool *cancel, pz_sql_err_t *err)
 {
-    uint8_t lo[64], hi[64], resume[PZ_CAT_KEY_BYTES * 4];
+    uint8_t lo[64], hi[64];
     size_t ll = pz_rowenc_index_prefix(lo, sizeof lo, d->id, d->indexes[0].id);
     size_t hl = pz_rowenc_prefix_end(hi, sizeof hi, lo, ll);
-    pz_view_t from = {lo, (uint32_t)ll};
-    for (;;) {
-        if (cancel != NULL && atomic_load(cancel)) {
-            return pz_sql_err_set(err, "57014", "statistics collection cancelled");
-        }
-        pz_kv_req_t r = {.op = PZ_KV_SCAN,
-                         .key = from,
-                         .end_key = {hi, (uint32_t)hl},
-                         .limit = PZ_SCAN_KEYS_MAX};
-        pz_msg_t *reply = NULL;
-        pz_kv_batch_resp_t resp;
-        int rc = pz_sql_kv_send(kv, &r, 1, true, &reply, &resp, err);
-        if (rc != 0) {
-            return rc;
-        }
-        const pz_kv_resp_t *x = &resp.resps[0];
-        rc = s_acc_chunk(acc, x);
-        bool more = rc == 0 && x->has_resume && x->resume_key.len <= sizeof resume;
-        if (more) {
-            memcpy(resume, x->resume_key.ptr, x->resume_key.len);
-            from = (pz_view_t){resume, x->resume_key.len};
-        }
-        pz_msg_free(&reply);
-        if (rc != 0) {
-            return rc == PZ_ENOMEM ? pz_sql_err_set(err, "53200", "out of memory")
-                                   : pz_sql_err_set(err, "XX001",
-                                                    "a row of table \"%.*s\" is "
-                                                    "corrupt",
-                                                    (int)d->name.len, d->name.ptr);
-        }
-        if (!more) {
-            return 0;
-        }
+    if (cancel != NULL && atomic_load(cancel)) {
+        return pz_sql_err_set(err, "57014", "statistics collection cancelled");
     }
+    s_scan_t sc = {.acc = acc, .d = d, .cancel = cancel, .err = err};
+    return pz_sql_kv_scan_chunks(kv, (pz_view_t){lo, (uint32_t)ll}, (pz_view_t){hi, (uint32_t)hl},
+                                 PZ_SCAN_KEYS_MAX, s_scan_chunk, &sc, err);
 }
 
 static int s_collect(pz_cat_t *cat, pz_sql_kv_t *kv, const pz_cat_desc_t *d,
