@@ -59,7 +59,13 @@ int pz_sql_kv_send(pz_sql_kv_t *kv, const pz_kv_req_t *reqs, uint32_t n, bool re
         rc = pz_kv_batch_resp_from_msg(*reply, PZ_MSG_KV_BATCH_RESP, resp);
         text = "decoding a KV reply";
     }
-    if (rc == 0 && resp->error.code != 0 && resp->error.code != PZ_ECONDFAILED) {
+    if (rc == 0 && resp->error.code == PZ_ETOOBIG && !read) {
+        /* The engine refused a key or value past its limits (LMDB: 511-byte keys). */
+        rc = pz_sql_err_set(err, "54000", "row or index entry is too large for the storage engine");
+        pz_sql_err_detail(err, "A primary key or index entry, as stored, is longer than the "
+                               "engine's key limit (511 bytes with LMDB, the default engine).");
+        rc = PZ_ETOOBIG;
+    } else if (rc == 0 && resp->error.code != 0 && resp->error.code != PZ_ECONDFAILED) {
         rc = resp->error.code;
         pz_sql_err_code(err, rc, NULL);
         if (resp->error.message.len > 0) {

@@ -13,7 +13,7 @@
  * Failure: the merged commit is atomic, so when it fails nothing of the group applied. With
  * PZ_ENOSPC, PZ_EMAPFULL or PZ_EIO (the store cannot take writes now) every batch of the group
  * gets that error. With any other code the engine refused something in one batch (LMDB refuses
- * keys over its 511-byte limit with PZ_EINVAL), so each batch is retried alone and only the one
+ * keys over its 511-byte limit with PZ_ETOOBIG), so each batch is retried alone and only the one
  * at fault fails: one bad request must not fail its neighbours.
  */
 #include "committer.h"

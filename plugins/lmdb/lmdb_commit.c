@@ -21,7 +21,8 @@
  * snapshots keep the gate busy.
  *
  * Key size: LMDB refuses keys longer than mdb_env_get_maxkeysize() (511 bytes as Debian builds
- * it), far below PZ_KEY_BYTES_MAX (64 KiB). PUT and DEL of a longer key return PZ_EINVAL.
+ * it), far below PZ_KEY_BYTES_MAX (64 KiB). PUT and DEL of a longer key return PZ_ETOOBIG
+ * (SQLSTATE 54000 for the client), malformed ops PZ_EINVAL.
  * Bounds (DEL_RANGE ends, seek keys, approx_size spans) may be longer: they are only compared.
  */
 #include <assert.h>
@@ -34,27 +35,30 @@
 
 #define PZ_LMDB_LAZY_FLAG MDB_NOMETASYNC
 
-static bool s_bytes_ok(const uint8_t *p, size_t len, size_t len_max)
-{
-    return (p != NULL || len == 0) && len <= len_max;
-}
-
-/* Whether the engine can apply op at all; checked for the whole batch before any write. */
-static bool s_op_ok(const pz_engine_t *e, const pz_engine_op_t *op)
+/* Whether the engine can apply op at all; checked for the whole batch before any write.
+ * PZ_ETOOBIG for a key or value past what LMDB stores (a client-visible limit, 54000), PZ_EINVAL
+ * for a malformed op. */
+static int s_op_check(const pz_engine_t *e, const pz_engine_op_t *op)
 {
     assert(e != NULL && op != NULL);
+    bool well_formed =
+        (op->key != NULL || op->key_len == 0) && (op->value != NULL || op->value_len == 0);
+    size_t key_max = op->kind == PZ_ENGINE_DEL_RANGE ? PZ_KEY_BYTES_MAX : e->key_bytes_max;
+    size_t value_max = op->kind == PZ_ENGINE_DEL_RANGE ? PZ_KEY_BYTES_MAX : PZ_VALUE_BYTES_MAX;
     switch (op->kind) {
     case PZ_ENGINE_PUT:
-        return op->key_len > 0 && s_bytes_ok(op->key, op->key_len, e->key_bytes_max) &&
-               s_bytes_ok(op->value, op->value_len, PZ_VALUE_BYTES_MAX);
     case PZ_ENGINE_DEL:
-        return op->key_len > 0 && s_bytes_ok(op->key, op->key_len, e->key_bytes_max);
+        well_formed &= op->key_len > 0;
+        break;
     case PZ_ENGINE_DEL_RANGE:
-        return s_bytes_ok(op->key, op->key_len, PZ_KEY_BYTES_MAX) &&
-               s_bytes_ok(op->value, op->value_len, PZ_KEY_BYTES_MAX);
+        break;
     default:
-        return false;
+        return PZ_EINVAL;
     }
+    if (!well_formed) {
+        return PZ_EINVAL;
+    }
+    return op->key_len <= key_max && op->value_len <= value_max ? PZ_OK : PZ_ETOOBIG;
 }
 
 static int s_batch_validate(const pz_engine_t *e, const pz_engine_batch_t *b)
@@ -64,8 +68,9 @@ static int s_batch_validate(const pz_engine_t *e, const pz_engine_batch_t *b)
         return PZ_EINVAL;
     }
     for (size_t i = 0; i < b->ops_len; i++) {
-        if (!s_op_ok(e, &b->ops[i])) {
-            return PZ_EINVAL;
+        int rc = s_op_check(e, &b->ops[i]);
+        if (rc != PZ_OK) {
+            return rc;
         }
     }
     return PZ_OK;

@@ -115,3 +115,29 @@ def test_sql_crdb_show(ctx):
     pz.eq(sorted(stats), ["['a']", "['b']"], f"SHOW STATISTICS columns: {stats}")
     pz.eq(stats["['a']"][3:6], (200, 200, 0), "SHOW STATISTICS a: rows, distinct, nulls")
     pz.eq(stats["['b']"][3:6], (200, 3, 50), "SHOW STATISTICS b: rows, distinct, nulls")
+
+
+@pz.timeout(120)
+def test_sql_crdb_statistics_chunks_and_key_limit(ctx):
+    """ANALYZE reads a table in chunks (10,000 keys at most a reply), resuming from the last key
+    of each: 12,000 rows with 400-byte primary keys take two chunks and must all be counted.
+    A key past the storage engine's limit (LMDB: 511 bytes) is refused with 54000 and a message
+    that says so, and the table stays as it was."""
+    ours = PzSql(ctx).start()
+    c = ours.connect()
+    _rows(c, "CREATE TABLE lk (k text PRIMARY KEY, v int)")
+    for lo in range(1, 12001, 4000):
+        _rows(c, f"INSERT INTO lk SELECT lpad(g::text, 400, 'k'), g % 7 "
+                 f"FROM generate_series({lo}, {lo + 3999}) g")
+    _rows(c, "ANALYZE lk")
+    stats = {str(r[1]): r for r in _rows(c, "SHOW STATISTICS FOR TABLE lk")}
+    pz.eq(stats["['k']"][3:6], (12000, 12000, 0), "row, distinct and NULL counts of k")
+    pz.eq(stats["['v']"][3:6], (12000, 7, 0), "row, distinct and NULL counts of v")
+    try:
+        _rows(c, "INSERT INTO lk VALUES (repeat('x', 600), 1)")
+        pz.check(False, "a 600-byte key was accepted")
+    except psycopg2.Error as e:
+        pz.eq((e.pgcode, e.pgerror.splitlines()[0]),
+              ("54000", "ERROR:  row or index entry is too large for the storage engine"),
+              "a key past the engine's limit")
+    pz.eq(_rows(c, "SELECT count(*) FROM lk"), [(12000,)], "rows after the refused insert")

@@ -379,7 +379,7 @@ static void test_batch_order_and_atomicity(void **state)
         s_op(PZ_ENGINE_DEL, "a", 1, NULL, 0),
         s_op(PZ_ENGINE_PUT, long_key, sizeof long_key, "1", 1),
     };
-    assert_rc(s_commit(e, bad, 3, false), PZ_EINVAL);
+    assert_rc(s_commit(e, bad, 3, false), PZ_ETOOBIG); /* a limit, not a malformed op */
     bad[2] = s_op(PZ_ENGINE_PUT, "g", 1, NULL, 5); /* NULL value with a length */
     assert_rc(s_commit(e, bad, 3, false), PZ_EINVAL);
     assert_rc(s_get(e, "f", NULL), PZ_ENOTFOUND);
@@ -788,16 +788,17 @@ static void test_key_too_long(void **state)
     pz_engine_op_t op = s_op(PZ_ENGINE_PUT, s_long, KEY_BYTES_MAX_LMDB, "x", 1);
     assert_rc(s_commit(e, &op, 1, false), PZ_OK); /* the longest key LMDB stores */
     assert_rc(s_put(e, "n", "n"), PZ_OK);
+    /* Past the engine's limits: PZ_ETOOBIG (a limit the client is told of, 54000). */
     op.key_len = KEY_BYTES_MAX_LMDB + 1;
-    assert_rc(s_commit(e, &op, 1, false), PZ_EINVAL);
+    assert_rc(s_commit(e, &op, 1, false), PZ_ETOOBIG);
     op.key_len = PZ_KEY_BYTES_MAX; /* the project allows it; this engine cannot store it */
-    assert_rc(s_commit(e, &op, 1, false), PZ_EINVAL);
+    assert_rc(s_commit(e, &op, 1, false), PZ_ETOOBIG);
     op = s_op(PZ_ENGINE_DEL, s_long, KEY_BYTES_MAX_LMDB + 1, NULL, 0);
-    assert_rc(s_commit(e, &op, 1, false), PZ_EINVAL);
+    assert_rc(s_commit(e, &op, 1, false), PZ_ETOOBIG);
     pz_engine_op_t big_val = s_op(PZ_ENGINE_PUT, "v", 1, s_long, PZ_VALUE_BYTES_MAX + 1u);
     big_val.value = malloc(PZ_VALUE_BYTES_MAX + 1u); /* contents never read */
     assert_non_null(big_val.value);
-    assert_rc(s_commit(e, &big_val, 1, false), PZ_EINVAL);
+    assert_rc(s_commit(e, &big_val, 1, false), PZ_ETOOBIG);
     free((void *)big_val.value);
 
     pz_engine_snap_t *s = NULL;

@@ -399,7 +399,7 @@ static void test_refused_batch_fails_alone(void **state)
     t_release(&h);
     t_wait_done(&h, c, 4);
     assert_int_equal(it[0].item.rc, 0);
-    assert_int_equal(it[1].item.rc, PZ_EINVAL);
+    assert_int_equal(it[1].item.rc, PZ_ETOOBIG);
     assert_int_equal(it[2].item.rc, 0);
     assert_true(t_visible(&env, "good1"));
     assert_true(t_visible(&env, "good2"));
