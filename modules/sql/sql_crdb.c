@@ -130,7 +130,8 @@ const char *pz_crdb_rewrite(pz_arena_t *a, const char *query, int *upsert_at, in
     assert(a != NULL && query != NULL && upsert_at != NULL && n_upsert != NULL);
     *n_upsert = 0;
     bool upsert = s_contains_ci(query, "upsert");
-    bool show = s_contains_ci(query, "show");
+    const char *first = query + strspn(query, " \t\r\n");
+    bool show = strncasecmp(first, "show", 4) == 0; /* rewritten only as the whole query */
     if (!upsert && !show) {
         return query;
     }
