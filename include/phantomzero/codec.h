@@ -326,28 +326,29 @@ int pz__cur_skip(pz_cur_t *c, uint64_t n);
     })
 
 /* --- random fill (round-trip tests and fuzz seeds) ----------------------------------------- */
-#define PZ_F_RND(kind, name, T, max) PZ_F_RND_##kind(m, name, T);
-#define PZ_F_RND_U8(m, n, T) (m)->n = (uint8_t)pz__rand_next(seed)
-#define PZ_F_RND_U16(m, n, T) (m)->n = (uint16_t)pz__rand_next(seed)
-#define PZ_F_RND_U32(m, n, T) (m)->n = (uint32_t)pz__rand_next(seed)
-#define PZ_F_RND_U64(m, n, T) (m)->n = pz__rand_next(seed)
-#define PZ_F_RND_I32(m, n, T) (m)->n = (int32_t)pz__rand_next(seed)
-#define PZ_F_RND_I64(m, n, T) (m)->n = (int64_t)pz__rand_next(seed)
-#define PZ_F_RND_BOOL(m, n, T) (m)->n = pz__rand_next(seed) & 1
-#define PZ_F_RND_F64(m, n, T) (m)->n = (double)(pz__rand_next(seed) % 1000000) / 7.0
-#define PZ_F_RND_BYTES(m, n, T) (m)->n = pz__rand_bytes(a, seed)
-#define PZ_F_RND_STR(m, n, T) (m)->n = pz__rand_bytes(a, seed)
-#define PZ_F_RND_STRUCT(m, n, T) T##_fill_random(&(m)->n, a, seed, depth + 1)
-#define PZ_F_RND_OPT(m, n, T)                                                                    \
+#define PZ_F_RND(kind, name, T, max) PZ_F_RND_##kind(m, name, T, max);
+#define PZ_F_RND_U8(m, n, T, max) (m)->n = (uint8_t)pz__rand_next(seed)
+#define PZ_F_RND_U16(m, n, T, max) (m)->n = (uint16_t)pz__rand_next(seed)
+#define PZ_F_RND_U32(m, n, T, max) (m)->n = (uint32_t)pz__rand_next(seed)
+#define PZ_F_RND_U64(m, n, T, max) (m)->n = pz__rand_next(seed)
+#define PZ_F_RND_I32(m, n, T, max) (m)->n = (int32_t)pz__rand_next(seed)
+#define PZ_F_RND_I64(m, n, T, max) (m)->n = (int64_t)pz__rand_next(seed)
+#define PZ_F_RND_BOOL(m, n, T, max) (m)->n = pz__rand_next(seed) & 1
+#define PZ_F_RND_F64(m, n, T, max) (m)->n = (double)(pz__rand_next(seed) % 1000000) / 7.0
+#define PZ_F_RND_BYTES(m, n, T, max) (m)->n = pz__rand_bytes(a, seed)
+#define PZ_F_RND_STR(m, n, T, max) (m)->n = pz__rand_bytes(a, seed)
+#define PZ_F_RND_STRUCT(m, n, T, max) T##_fill_random(&(m)->n, a, seed, depth + 1)
+#define PZ_F_RND_OPT(m, n, T, max)                                                                    \
     do {                                                                                         \
         (m)->has_##n = depth < 3 && (pz__rand_next(seed) & 1);                                   \
         if ((m)->has_##n) {                                                                      \
             T##_fill_random(&(m)->n, a, seed, depth + 1);                                        \
         }                                                                                        \
     } while (0)
-#define PZ_F_RND_ARR(m, n, T)                                                                    \
+#define PZ_F_RND_ARR(m, n, T, max)                                                                    \
     do {                                                                                         \
         uint32_t c_ = depth < 3 ? (uint32_t)(pz__rand_next(seed) % 4) : 0;                       \
+        c_ = c_ > (uint32_t)(max) ? (uint32_t)(max) : c_;                                        \
         (m)->n = c_ ? pz_arena_alloc(a, sizeof(T##_t) * c_) : NULL;                              \
         (m)->n##_len = (m)->n ? c_ : 0;                                                          \
         for (uint32_t i_ = 0; i_ < (m)->n##_len; i_++) {                                         \

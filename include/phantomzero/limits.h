@@ -67,6 +67,32 @@
 /* Replicas of one range. */
 #define PZ_REPLICAS_MAX 16
 
+/* Transactions --------------------------------------------------------------------------- */
+
+/* A transaction id: random bytes, as a UUID. */
+#define PZ_TXN_ID_BYTES 16
+/* Savepoint rollbacks one transaction remembers (each a sequence range); past it 54000. */
+#define PZ_TXN_IGNORED_MAX 256
+/* Lock spans a coordinator keeps per transaction (and END_TXN carries); past it the coordinator
+ * merges neighbouring spans, so a huge transaction resolves wider spans rather than failing. */
+#define PZ_TXN_SPANS_MAX 4096
+/* Read spans a coordinator keeps for refresh; past it they are merged the same way. */
+#define PZ_TXN_READ_SPANS_MAX 4096
+/* Transactions QUERY_TXN reports as waiting on one transaction. */
+#define PZ_TXN_DEPS_MAX 256
+/* A record without a heartbeat for this long is expired: a pusher may abort it. CockroachDB's
+ * TxnLivenessThreshold is 5 s with heartbeats every 1 s. */
+#define PZ_TXN_EXPIRY_MS 5000
+#define PZ_TXN_HEARTBEAT_MS 1000
+/* Transactions one coordinator (txn actor) keeps open. */
+#define PZ_TXN_OPEN_MAX 16384
+/* Priorities: a push succeeds against a lower one. Normal transactions share one value (they
+ * wait for each other; deadlocks are broken by detection); a restart raises it by one step so a
+ * transaction that keeps losing eventually wins. */
+#define PZ_TXN_PRIORITY_LOW 1u
+#define PZ_TXN_PRIORITY_NORMAL 1000u
+#define PZ_TXN_PRIORITY_HIGH 0x7fffffffu
+
 /* Replication and storage ---------------------------------------------------------------- */
 
 /* Batches waiting behind latches at one replica. */

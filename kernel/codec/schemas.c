@@ -21,6 +21,9 @@ PZ_MSG_HELPERS_DEFINE(pz_ping)
 PZ_MSG_HELPERS_DEFINE(pz_kv_batch)
 PZ_MSG_HELPERS_DEFINE(pz_kv_batch_resp)
 PZ_MSG_HELPERS_DEFINE(pz_range_desc)
+PZ_MSG_HELPERS_DEFINE(pz_txn_ctl)
+PZ_MSG_HELPERS_DEFINE(pz_txn_ctl_resp)
+PZ_MSG_HELPERS_DEFINE(pz_kv_txn_record)
 
 /* ---------------------------------------------------------------------------------------- */
 /* KV ops                                                                                    */
@@ -42,6 +45,22 @@ const char *pz_kv_op_name(uint8_t op)
         return "SCAN";
     case PZ_KV_RSCAN:
         return "RSCAN";
+    case PZ_KV_HEARTBEAT_TXN:
+        return "HEARTBEAT_TXN";
+    case PZ_KV_END_TXN:
+        return "END_TXN";
+    case PZ_KV_PUSH_TXN:
+        return "PUSH_TXN";
+    case PZ_KV_QUERY_TXN:
+        return "QUERY_TXN";
+    case PZ_KV_RESOLVE:
+        return "RESOLVE";
+    case PZ_KV_REFRESH:
+        return "REFRESH";
+    case PZ_KV_GC:
+        return "GC";
+    case PZ_KV_SPLIT:
+        return "SPLIT";
     default:
         return NULL;
     }
@@ -54,7 +73,21 @@ bool pz_kv_op_is_write(uint8_t op)
 
 bool pz_kv_op_is_span(uint8_t op)
 {
-    return op == PZ_KV_DEL_RANGE || op == PZ_KV_SCAN || op == PZ_KV_RSCAN;
+    return op == PZ_KV_DEL_RANGE || op == PZ_KV_SCAN || op == PZ_KV_RSCAN || op == PZ_KV_GC;
+}
+
+bool pz_kv_req_is_span(const pz_kv_req_t *r)
+{
+    assert(r != NULL);
+    if (r->op == PZ_KV_RESOLVE || r->op == PZ_KV_REFRESH) {
+        return r->end_key.len > 0;
+    }
+    return pz_kv_op_is_span(r->op);
+}
+
+bool pz_kv_op_is_txn(uint8_t op)
+{
+    return op >= PZ_KV_HEARTBEAT_TXN && op <= PZ_KV_QUERY_TXN;
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -99,8 +132,8 @@ int pz_range_desc_unpack(const uint8_t *buf, size_t len, pz_arena_t *a, pz_range
 const char *pz_msg_type_name(uint16_t type)
 {
     switch (type) {
-#define S_NAME_(name, id, ver, schema)                                                           \
-    case id:                                                                                     \
+#define S_NAME_(name, id, ver, schema)                                                             \
+    case id:                                                                                       \
         return #name;
         PZ_MSGTYPES(S_NAME_)
 #undef S_NAME_
@@ -112,8 +145,8 @@ const char *pz_msg_type_name(uint16_t type)
 uint16_t pz_msg_type_version(uint16_t type)
 {
     switch (type) {
-#define S_VER_(name, id, ver, schema)                                                            \
-    case id:                                                                                     \
+#define S_VER_(name, id, ver, schema)                                                              \
+    case id:                                                                                       \
         return ver;
         PZ_MSGTYPES(S_VER_)
 #undef S_VER_

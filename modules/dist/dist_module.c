@@ -116,7 +116,7 @@ static void s_span(const pz_kv_req_t *r, pz_view_t *start, pz_view_t *end, bool 
 {
     *start = r->key;
     *end = r->end_key;
-    *point = !pz_kv_op_is_span(r->op);
+    *point = !pz_kv_req_is_span(r);
 }
 
 /* Routes f's batch: to its range's replica, or starts a lookup. */

@@ -227,7 +227,7 @@ static bool s_in_range(const s_replica_t *r, const pz_kv_req_t *q)
     if (pz_view_cmp(q->key, r->start) < 0 || pz_view_cmp(q->key, r->end) >= 0) {
         return false;
     }
-    return !pz_kv_op_is_span(q->op) || pz_view_cmp(q->end_key, r->end) <= 0;
+    return !pz_kv_req_is_span(q) || pz_view_cmp(q->end_key, r->end) <= 0;
 }
 
 static void s_run(pz_actor_t *self, s_repl_t *p, s_flight_t *f)
@@ -255,7 +255,7 @@ static pz__latch_guard_t *s_guard(const pz_kv_batch_t *b, void *owner)
     for (uint32_t i = 0; i < b->reqs_len; i++) {
         const pz_kv_req_t *q = &b->reqs[i];
         spans[i] = (pz__latch_span_t){.start = q->key, .write = pz_kv_op_is_write(q->op)};
-        if (pz_kv_op_is_span(q->op)) {
+        if (pz_kv_req_is_span(q)) {
             spans[i].end = q->end_key;
         }
     }

@@ -77,8 +77,7 @@ static bool s_key_ok(pz_view_t k)
         return false;
     }
     size_t zeros = 0;
-    for (const uint8_t *p = k.ptr; (p = memchr(p, 0, (size_t)(k.ptr + k.len - p))) != NULL;
-         p++) {
+    for (const uint8_t *p = k.ptr; (p = memchr(p, 0, (size_t)(k.ptr + k.len - p))) != NULL; p++) {
         zeros++;
     }
     return k.len + zeros + PZ_MVCC_TERM_BYTES + PZ_MVCC_TS_BYTES <= PZ_KEY_BYTES_MAX;
@@ -89,6 +88,9 @@ static const char *s_req_invalid(const pz_kv_req_t *r)
 {
     if (pz_kv_op_name(r->op) == NULL) {
         return "unknown request op";
+    }
+    if (r->op > PZ_KV_RSCAN) {
+        return "request op not supported by this storage yet";
     }
     if (!s_key_ok(r->key)) {
         return "key is empty or too long";
@@ -314,9 +316,11 @@ static int s_build_ops(pz_mvcc_ctx_t *ctx, pz_mvcc_result_t *out)
         if (x->value.len > 0) {
             memcpy(v + 1, x->value.ptr, x->value.len);
         }
-        ops[i] = (pz_engine_op_t){.kind = PZ_ENGINE_PUT, .key = k,
+        ops[i] = (pz_engine_op_t){.kind = PZ_ENGINE_PUT,
+                                  .key = k,
                                   .key_len = pz__mvcc_key_version(k, cap, x->key, ctx->ts),
-                                  .value = v, .value_len = 1 + (size_t)x->value.len};
+                                  .value = v,
+                                  .value_len = 1 + (size_t)x->value.len};
         bytes += ops[i].key_len + ops[i].value_len;
     }
     PZ_ST_ASSERT(i == n);
@@ -352,8 +356,7 @@ static int s_eval(pz_mvcc_ctx_t *ctx, pz_mvcc_result_t *out)
     return rc;
 }
 
-int pz__mvcc_eval(pz_eng_snap_t *snap, const pz_kv_batch_t *b, pz_arena_t *a,
-                  pz_mvcc_result_t *out)
+int pz__mvcc_eval(pz_eng_snap_t *snap, const pz_kv_batch_t *b, pz_arena_t *a, pz_mvcc_result_t *out)
 {
     PZ_ST_ASSERT(snap != NULL && snap->s != NULL && b != NULL && a != NULL && out != NULL);
     memset(out, 0, sizeof *out);

@@ -15,36 +15,36 @@
 #define S_SEEDS 64
 
 /* One round-trip test per message type, from the type table. */
-#define S_ROUNDTRIP_(name, id, ver, schema)                                                      \
-    static void test_roundtrip_##name(void **state)                                              \
-    {                                                                                            \
-        (void)state;                                                                             \
-        size_t longest = 0;                                                                      \
-        for (uint64_t s = 0; s < S_SEEDS; s++) {                                                 \
-            pz_arena_t *a = pz_arena_new();                                                      \
-            assert_non_null(a);                                                                  \
-            uint64_t seed = s * 0x51ED27ull;                                                     \
-            schema##_t in, out;                                                                  \
-            schema##_fill_random(&in, a, &seed, 0);                                              \
-            pz_out_t *o = NULL;                                                                  \
-            assert_int_equal(schema##_to_out(&in, PZ_MSG_##name, &o), 0);                        \
-            assert_int_equal(pz_out_type(o), PZ_MSG_##name);                                     \
-            longest = pz_out_len(o) > longest ? pz_out_len(o) : longest;                         \
-            pz_msg_t *m = t_receive(&o, 0, s + 1);                                               \
-            assert_null(o);                                                                      \
-            assert_int_equal(pz_msg_type(m), PZ_MSG_##name);                                     \
-            assert_int_equal(pz_msg_corr(m), s + 1);                                             \
-            assert_int_equal(pz_msg_envelope(m)->type_version, ver);                             \
-            assert_int_equal(schema##_from_msg(m, PZ_MSG_##name, &out), 0);                      \
-            assert_true(schema##_eq(&in, &out));                                                 \
-            /* A second decode of the same message gives the same value. */                     \
-            assert_int_equal(schema##_from_msg(m, PZ_MSG_##name, &out), 0);                      \
-            assert_true(schema##_eq(&in, &out));                                                 \
-            pz_msg_free(&m);                                                                     \
-            assert_null(m);                                                                      \
-            pz_arena_destroy(&a);                                                                \
-        }                                                                                        \
-        assert_true(longest > 8); /* the random values were not all trivial */                   \
+#define S_ROUNDTRIP_(name, id, ver, schema)                                                        \
+    static void test_roundtrip_##name(void **state)                                                \
+    {                                                                                              \
+        (void)state;                                                                               \
+        size_t longest = 0;                                                                        \
+        for (uint64_t s = 0; s < S_SEEDS; s++) {                                                   \
+            pz_arena_t *a = pz_arena_new();                                                        \
+            assert_non_null(a);                                                                    \
+            uint64_t seed = s * 0x51ED27ull;                                                       \
+            schema##_t in, out;                                                                    \
+            schema##_fill_random(&in, a, &seed, 0);                                                \
+            pz_out_t *o = NULL;                                                                    \
+            assert_int_equal(schema##_to_out(&in, PZ_MSG_##name, &o), 0);                          \
+            assert_int_equal(pz_out_type(o), PZ_MSG_##name);                                       \
+            longest = pz_out_len(o) > longest ? pz_out_len(o) : longest;                           \
+            pz_msg_t *m = t_receive(&o, 0, s + 1);                                                 \
+            assert_null(o);                                                                        \
+            assert_int_equal(pz_msg_type(m), PZ_MSG_##name);                                       \
+            assert_int_equal(pz_msg_corr(m), s + 1);                                               \
+            assert_int_equal(pz_msg_envelope(m)->type_version, ver);                               \
+            assert_int_equal(schema##_from_msg(m, PZ_MSG_##name, &out), 0);                        \
+            assert_true(schema##_eq(&in, &out));                                                   \
+            /* A second decode of the same message gives the same value. */                        \
+            assert_int_equal(schema##_from_msg(m, PZ_MSG_##name, &out), 0);                        \
+            assert_true(schema##_eq(&in, &out));                                                   \
+            pz_msg_free(&m);                                                                       \
+            assert_null(m);                                                                        \
+            pz_arena_destroy(&a);                                                                  \
+        }                                                                                          \
+        assert_true(longest > 8); /* the random values were not all trivial */                     \
     }
 PZ_MSGTYPES(S_ROUNDTRIP_)
 #undef S_ROUNDTRIP_
@@ -150,7 +150,7 @@ static void test_newer_sender_fields_ignored(void **state)
     msgpack_packer pk;
     msgpack_sbuffer_init(&sb);
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    msgpack_pack_array(&pk, 7 + 4);
+    msgpack_pack_array(&pk, 9 + 4);
     msgpack_pack_uint8(&pk, PZ_KV_CPUT);
     s_pack_bin(&pk, "key");
     s_pack_bin(&pk, "end");
@@ -158,6 +158,8 @@ static void test_newer_sender_fields_ignored(void **state)
     s_pack_bin(&pk, "exp");
     msgpack_pack_true(&pk);
     msgpack_pack_uint32(&pk, 99);
+    msgpack_pack_uint8(&pk, PZ_LOCK_EXCLUSIVE);
+    msgpack_pack_nil(&pk);    /* no ext */
     msgpack_pack_str(&pk, 6); /* the future: a string, a nested array with a map, nil, -1 */
     msgpack_pack_str_body(&pk, "future", 6);
     msgpack_pack_array(&pk, 2);
@@ -176,6 +178,8 @@ static void test_newer_sender_fields_ignored(void **state)
     assert_true(pz_view_eq(r.exp_value, pz_view_str("exp")));
     assert_true(r.exp_exists);
     assert_int_equal(r.limit, 99);
+    assert_int_equal(r.lock, PZ_LOCK_EXCLUSIVE);
+    assert_false(r.has_ext);
     msgpack_sbuffer_destroy(&sb);
     pz_arena_destroy(&a);
 }
@@ -189,15 +193,15 @@ static void test_mixed_versions_nested(void **state)
     msgpack_packer pk;
     msgpack_sbuffer_init(&sb);
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    msgpack_pack_array(&pk, 3);     /* batch: header, reqs, future */
-    msgpack_pack_array(&pk, 1);     /* header: ts only */
-    msgpack_pack_array(&pk, 3);     /* hlc with one extra field */
+    msgpack_pack_array(&pk, 3); /* batch: header, reqs, future */
+    msgpack_pack_array(&pk, 1); /* header: ts only */
+    msgpack_pack_array(&pk, 3); /* hlc with one extra field */
     msgpack_pack_uint64(&pk, 1000);
     msgpack_pack_uint32(&pk, 2);
     msgpack_pack_str(&pk, 0);
-    msgpack_pack_array(&pk, 2);     /* reqs */
+    msgpack_pack_array(&pk, 2); /* reqs */
     for (int i = 0; i < 2; i++) {
-        msgpack_pack_array(&pk, 8);
+        msgpack_pack_array(&pk, 10);
         msgpack_pack_uint8(&pk, PZ_KV_GET);
         s_pack_bin(&pk, i ? "b" : "a");
         for (int f = 0; f < 3; f++) {
@@ -205,12 +209,13 @@ static void test_mixed_versions_nested(void **state)
         }
         msgpack_pack_false(&pk);
         msgpack_pack_uint32(&pk, 0);
-        msgpack_pack_uint64(&pk, UINT64_MAX); /* field 8, unknown */
+        msgpack_pack_uint8(&pk, 0);
+        msgpack_pack_nil(&pk);
+        msgpack_pack_uint64(&pk, UINT64_MAX); /* field 10, unknown */
     }
     msgpack_pack_map(&pk, 0);
     pz_msg_t *m = NULL;
-    assert_int_equal(t_receive_bytes(PZ_MSG_KV_BATCH, 0, (const uint8_t *)sb.data, sb.size, &m),
-                     0);
+    assert_int_equal(t_receive_bytes(PZ_MSG_KV_BATCH, 0, (const uint8_t *)sb.data, sb.size, &m), 0);
     pz_kv_batch_t b;
     assert_int_equal(pz_kv_batch_from_msg(m, PZ_MSG_KV_BATCH, &b), 0);
     assert_int_equal(b.header.ts.wall, 1000);
@@ -255,14 +260,14 @@ static void test_type_table(void **state)
 {
     (void)state;
     int rows = 0;
-#define S_CHECK_(name, id, ver, schema)                                                          \
-    assert_string_equal(pz_msg_type_name(id), #name);                                            \
-    assert_int_equal(pz_msg_type_version(id), ver);                                              \
-    assert_int_equal(PZ_MSG_##name, id);                                                         \
+#define S_CHECK_(name, id, ver, schema)                                                            \
+    assert_string_equal(pz_msg_type_name(id), #name);                                              \
+    assert_int_equal(pz_msg_type_version(id), ver);                                                \
+    assert_int_equal(PZ_MSG_##name, id);                                                           \
     rows++;
     PZ_MSGTYPES(S_CHECK_)
 #undef S_CHECK_
-    assert_int_equal(rows, 5);
+    assert_int_equal(rows, 7);
     int known = 0;
     for (uint32_t t = 0; t <= UINT16_MAX; t++) {
         known += pz_msg_type_name((uint16_t)t) != NULL;
@@ -279,17 +284,31 @@ static void test_kv_ops(void **state)
     assert_string_equal(pz_kv_op_name(PZ_KV_DEL_RANGE), "DEL_RANGE");
     assert_string_equal(pz_kv_op_name(PZ_KV_RSCAN), "RSCAN");
     assert_null(pz_kv_op_name(0));
-    assert_null(pz_kv_op_name(8));
+    assert_string_equal(pz_kv_op_name(PZ_KV_END_TXN), "END_TXN");
+    assert_string_equal(pz_kv_op_name(PZ_KV_SPLIT), "SPLIT");
+    assert_null(pz_kv_op_name(16));
     assert_null(pz_kv_op_name(255));
     uint8_t writes[] = {PZ_KV_PUT, PZ_KV_CPUT, PZ_KV_DEL, PZ_KV_DEL_RANGE};
-    uint8_t spans[] = {PZ_KV_DEL_RANGE, PZ_KV_SCAN, PZ_KV_RSCAN};
-    int nw = 0, ns = 0;
+    uint8_t spans[] = {PZ_KV_DEL_RANGE, PZ_KV_SCAN, PZ_KV_RSCAN, PZ_KV_GC};
+    uint8_t txns[] = {PZ_KV_HEARTBEAT_TXN, PZ_KV_END_TXN, PZ_KV_PUSH_TXN, PZ_KV_QUERY_TXN};
+    int nw = 0, ns = 0, nt = 0;
     for (int op = 0; op < 256; op++) {
         nw += pz_kv_op_is_write((uint8_t)op);
         ns += pz_kv_op_is_span((uint8_t)op);
+        nt += pz_kv_op_is_txn((uint8_t)op);
     }
     assert_int_equal(nw, 4);
-    assert_int_equal(ns, 3);
+    assert_int_equal(ns, 4);
+    assert_int_equal(nt, 4);
+    for (size_t i = 0; i < sizeof txns; i++) {
+        assert_true(pz_kv_op_is_txn(txns[i]));
+    }
+    pz_kv_req_t q = {.op = PZ_KV_RESOLVE, .key = pz_view_str("a")};
+    assert_false(pz_kv_req_is_span(&q));
+    q.end_key = pz_view_str("b");
+    assert_true(pz_kv_req_is_span(&q));
+    q.op = PZ_KV_GET;
+    assert_false(pz_kv_req_is_span(&q));
     for (size_t i = 0; i < sizeof writes; i++) {
         assert_true(pz_kv_op_is_write(writes[i]));
     }
@@ -306,7 +325,7 @@ int main(void)
 #define S_TEST_(name, id, ver, schema) cmocka_unit_test(test_roundtrip_##name),
         PZ_MSGTYPES(S_TEST_)
 #undef S_TEST_
-        cmocka_unit_test(test_eq_detects_change),
+            cmocka_unit_test(test_eq_detects_change),
         cmocka_unit_test(test_views_point_into_body),
         cmocka_unit_test(test_older_sender_fields_zero),
         cmocka_unit_test(test_newer_sender_fields_ignored),
