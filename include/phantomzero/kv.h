@@ -113,6 +113,15 @@ enum pz_txn_isolation {
     PZ_ISO_READ_COMMITTED = 1,
 };
 
+/* Why a record is ABORTED: the coordinator turns it into the client's error (a deadlock victim
+ * gets 40P01, the others 40001). */
+enum pz_abort_reason {
+    PZ_ABORT_CLIENT = 1,   /* ROLLBACK, or the coordinator gave up */
+    PZ_ABORT_EXPIRED = 2,  /* no heartbeat for PZ_TXN_EXPIRY_MS: a pusher aborted it */
+    PZ_ABORT_PUSHED = 3,   /* a pusher of higher priority */
+    PZ_ABORT_DEADLOCK = 4, /* chosen to break a deadlock (a PUSH_TXN with ext.force) */
+};
+
 /* PUSH_TXN: what the pusher needs. */
 enum pz_push_type {
     PZ_PUSH_TIMESTAMP = 1, /* a reader: the pushee must commit above push_to */
@@ -176,7 +185,8 @@ PZ_SCHEMA_DECLARE(pz_kv_txn)
     X(STRUCT, txn, pz_kv_txn, _)                                                                 \
     X(U8, status, _, _)                  /* enum pz_txn_status */                                \
     X(STRUCT, last_heartbeat, pz_hlc, _)                                                         \
-    X(ARR, lock_spans, pz_kv_span, PZ_TXN_SPANS_MAX) /* COMMITTED/ABORTED: left to resolve */
+    X(ARR, lock_spans, pz_kv_span, PZ_TXN_SPANS_MAX) /* COMMITTED/ABORTED: left to resolve */ \
+    X(U8, abort_reason, _, _)            /* ABORTED: enum pz_abort_reason */
 PZ_SCHEMA_DECLARE(pz_kv_txn_record)
 
 #define PZ_SCHEMA_pz_kv_header(X)                                                                \
