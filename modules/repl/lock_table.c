@@ -388,6 +388,22 @@ uint32_t pz__lt_due(pz__lt_t *lt, uint64_t now_ms, pz__lt_push_t **out, uint32_t
     return n;
 }
 
+uint32_t pz__lt_drain(pz__lt_t *lt, void **owners, uint32_t cap)
+{
+    uint32_t n = 0;
+    while (lt->q_len > 0 && n < cap) {
+        s_queue_t *q = &lt->q[0];
+        while (q->len > 0 && n < cap) {
+            owners[n++] = q->w[0].owner;
+            s_take(lt, q, 0);
+        }
+        if (q->len == 0) {
+            s_queue_remove(lt, q);
+        }
+    }
+    return n;
+}
+
 uint32_t pz__lt_waiters(const pz__lt_t *lt)
 {
     return lt->waiters;

@@ -91,6 +91,9 @@ uint32_t pz__lt_expired(pz__lt_t *lt, uint64_t now_ms, void **owners, int *codes
  * for the caller to send. Pushes with no waiter left are dropped. */
 uint32_t pz__lt_due(pz__lt_t *lt, uint64_t now_ms, pz__lt_push_t **out, uint32_t cap);
 
+/* Takes any waiters, of every key (shutdown). */
+uint32_t pz__lt_drain(pz__lt_t *lt, void **owners, uint32_t cap);
+
 uint32_t pz__lt_waiters(const pz__lt_t *lt);
 uint32_t pz__lt_pushes(const pz__lt_t *lt);
 

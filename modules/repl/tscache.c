@@ -433,6 +433,11 @@ pz_hlc_t pz__tscache_write_ts(const pz__tscache_t *c, pz_view_t start, pz_view_t
     return pz_hlc_next(r.ts);
 }
 
+void pz__tscache_raise_low_water(pz__tscache_t *c, pz_hlc_t ts)
+{
+    s_raise_low_water(c, ts);
+}
+
 pz_hlc_t pz__tscache_low_water(const pz__tscache_t *c)
 {
     return c->low_water;

@@ -66,6 +66,9 @@ pz_hlc_t pz__tscache_write_ts(const pz__tscache_t *c, pz_view_t start, pz_view_t
                               pz_view_t txn_id);
 
 pz_hlc_t pz__tscache_low_water(const pz__tscache_t *c);
+/* Raises the low-water mark to ts (never lowers it): always safe, e.g. when a read cannot be
+ * recorded for lack of memory. */
+void pz__tscache_raise_low_water(pz__tscache_t *c, pz_hlc_t ts);
 /* Entries held (points, span pieces): for tests and metrics. */
 uint32_t pz__tscache_points(const pz__tscache_t *c);
 uint32_t pz__tscache_spans(const pz__tscache_t *c);

@@ -177,7 +177,8 @@ pz__tw_action_t pz__tw_query_done(pz__tw_t *tw, uint64_t seq, bool finalized,
     }
     p->querying = false;
     if (finalized) {
-        return PZ_TW_ABORTED;
+        /* At storage now: that evaluation answers it (the pushee may be final too). */
+        return p->evaluating ? PZ_TW_WAIT : PZ_TW_ABORTED;
     }
     if (++p->rounds % PZ_TXNWAIT_DEPS_ROUNDS == 0) {
         p->deps_len = 0;
@@ -218,6 +219,19 @@ bool pz__tw_pusher_wins(const pz__txnmeta_t *pusher, const pz__txnmeta_t *pushee
         return pusher->priority > pushee->priority;
     }
     return pz_view_cmp(pz__txnmeta_id(pusher), pz__txnmeta_id(pushee)) > 0;
+}
+
+uint32_t pz__tw_drain(pz__tw_t *tw, void **owners, uint32_t cap)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < tw->len && n < cap;) {
+        if (tw->v[i]->evaluating) {
+            i++;
+        } else {
+            owners[n++] = pz__tw_remove(tw, tw->v[i]->seq);
+        }
+    }
+    return n;
 }
 
 uint32_t pz__tw_len(const pz__tw_t *tw)

@@ -98,6 +98,9 @@ uint32_t pz__tw_deps(const pz__tw_t *tw, pz_view_t txn_id, pz__tw_dep_t *out, ui
 /* The tie-break above: does the pusher win against the pushee? */
 bool pz__tw_pusher_wins(const pz__txnmeta_t *pusher, const pz__txnmeta_t *pushee);
 
+/* Removes every push not at storage now, returning their owners (shutdown). */
+uint32_t pz__tw_drain(pz__tw_t *tw, void **owners, uint32_t cap);
+
 uint32_t pz__tw_len(const pz__tw_t *tw);
 
 #endif
