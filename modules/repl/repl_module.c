@@ -7,11 +7,10 @@
  * created: its descriptor is written, in one durable batch, both store-locally and to meta2
  * (\x03\xff\xff) where dist finds it. Batches that arrive before the load finishes are parked.
  *
- * A batch from dist is checked against its replica (range id and key bounds: a mismatch is
- * answered with PZ_ERANGE_MISMATCH and the current descriptor, so dist can re-route), then waits
- * for its latches (latch.h), and then goes to storage, which evaluates it with MVCC and applies
- * its writes atomically. Latches are released when storage answers: conflicting batches on
- * overlapping keys are serialized, the rest run concurrently.
+ * This file holds the hooks, the replica set and the dispatch of messages and timers; a batch's
+ * path is repl_batch.c, lock waits, pushes and the txnwait queue are repl_wait.c (repl.h).
+ * Config: storage (actor), dist (actor pushes and queries go through), bootstrap, node_id,
+ * timeout_ms.
  */
 #include <assert.h>
 #include <stdio.h>
@@ -23,44 +22,12 @@
 #include "phantomzero/kv.h"
 #include "phantomzero/module.h"
 
-#include "latch.h"
+#include "repl.h"
 
-#define S_PARKED_MAX 4096 /* batches held while the replica set loads */
-#define S_READY_BATCH 64  /* guards granted per release call */
+#define S_LOAD 1 /* timer id: retry loading the replica set */
 
-typedef struct {
-    uint64_t range_id;
-    uint64_t generation;
-    pz_view_t start, end; /* owned */
-    uint8_t *packed;      /* the stored descriptor, for mismatch replies */
-    size_t packed_len;
-} s_replica_t;
-
-typedef enum { S_LOAD = 1, S_BOOTSTRAP = 2, S_BATCH = 3 } s_kind_t;
-
-/* One outstanding storage request. */
-typedef struct {
-    s_kind_t kind;
-    pz_msg_t *req;            /* S_BATCH: the batch from dist (kept) */
-    pz__latch_guard_t *guard; /* S_BATCH */
-} s_flight_t;
-
-typedef struct {
-    char storage[PZ_ADDR_BYTES_MAX];
-    char self_addr[PZ_ADDR_BYTES_MAX];
-    bool bootstrap;
-    int64_t node_id;
-    uint32_t timeout_ms;
-    bool ready;
-    s_replica_t *replicas;
-    uint32_t replicas_len;
-    pz_msg_t *parked[S_PARKED_MAX];
-    uint32_t parked_len;
-    pz__latches_t latches;
-    pz_metric_t *m_batches;
-    pz_metric_t *m_latch_waits;
-    pz_metric_t *m_mismatch;
-} s_repl_t;
+typedef pz__repl_t s_repl_t;
+typedef pz__replica_t s_replica_t;
 
 static void s_replica_free(s_replica_t *r)
 {
@@ -102,7 +69,7 @@ static int s_replica_add(s_repl_t *p, const uint8_t *packed, size_t len)
     return rc;
 }
 
-static const s_replica_t *s_replica_find(const s_repl_t *p, uint64_t range_id)
+const pz__replica_t *pz__repl_replica(const pz__repl_t *p, uint64_t range_id)
 {
     for (uint32_t i = 0; i < p->replicas_len; i++) {
         if (p->replicas[i].range_id == range_id) {
@@ -115,34 +82,14 @@ static const s_replica_t *s_replica_find(const s_repl_t *p, uint64_t range_id)
 /* ---------------------------------------------------------------------------------------- */
 /* Talking to storage                                                                        */
 
-static int s_to_storage(pz_actor_t *self, s_repl_t *p, const pz_kv_batch_t *b, s_flight_t *f)
+static int s_to_storage(pz_actor_t *self, s_repl_t *p, const pz_kv_batch_t *b, pz__repl_flight_t *f)
 {
-    pz_out_t *out = NULL;
-    int rc = pz_kv_batch_to_out(b, PZ_MSG_KV_BATCH, &out);
-    if (rc == 0) {
-        rc = pz_request(self, p->storage, &out, p->timeout_ms, f, NULL);
-    }
-    pz_out_free(&out);
-    return rc;
-}
-
-/* Forwards a dist batch to storage as it is: its body bytes are copied once. */
-static int s_forward_batch(pz_actor_t *self, s_repl_t *p, s_flight_t *f)
-{
-    pz_view_t body = pz_msg_body(f->req);
-    pz_out_t *out = pz_out_new(PZ_MSG_KV_BATCH);
-    /* msgpack_pack_bin_body appends raw bytes: the body is copied as it is. */
-    int rc = out ? msgpack_pack_bin_body(pz_out_packer(out), body.ptr, body.len) : PZ_ENOMEM;
-    if (rc == 0) {
-        rc = pz_request(self, p->storage, &out, p->timeout_ms, f, NULL);
-    }
-    pz_out_free(&out);
-    return rc;
+    return pz__repl_send(self, p->storage, b, p->timeout_ms, f);
 }
 
 static void s_load(pz_actor_t *self, s_repl_t *p)
 {
-    static s_flight_t load = {.kind = S_LOAD};
+    static pz__repl_flight_t load = {.kind = PZ_RF_LOAD};
     uint8_t start[32], end[32];
     size_t slen = pz_key_replica_desc_prefix(start, sizeof start);
     memcpy(end, start, slen);
@@ -158,7 +105,7 @@ static void s_load(pz_actor_t *self, s_repl_t *p)
 
 static int s_bootstrap(pz_actor_t *self, s_repl_t *p)
 {
-    static s_flight_t boot = {.kind = S_BOOTSTRAP};
+    static pz__repl_flight_t boot = {.kind = PZ_RF_BOOTSTRAP};
     pz_replica_desc_t rep = {.node_id = (uint32_t)p->node_id,
                              .store_id = 1,
                              .replica_id = 1,
@@ -194,149 +141,6 @@ static int s_bootstrap(pz_actor_t *self, s_repl_t *p)
 }
 
 /* ---------------------------------------------------------------------------------------- */
-/* Batches                                                                                   */
-
-static void s_flight_free(s_flight_t *f)
-{
-    pz_msg_free(&f->req);
-    free(f);
-}
-
-/* Answers a batch with a KV error in the batch response (not an envelope error): dist reads
- * PZ_ERANGE_MISMATCH from there. */
-static void s_reply_kv_error(pz_actor_t *self, const pz_msg_t *req, int code, const char *why,
-                             const s_replica_t *r)
-{
-    pz_kv_batch_resp_t resp = {.error = {.code = code, .index = -1, .message = pz_view_str(why)}};
-    pz_arena_t *a = NULL;
-    if (r != NULL && (a = pz_arena_new()) != NULL &&
-        pz_range_desc_unpack(r->packed, r->packed_len, a, &resp.error.range) == 0) {
-        resp.error.has_range = true;
-    }
-    pz_out_t *out = NULL;
-    if (pz_kv_batch_resp_to_out(&resp, PZ_MSG_KV_BATCH_RESP, &out) != 0 ||
-        pz_reply(self, req, &out) != 0) {
-        pz_out_free(&out);
-        pz_log(self, PZ_LOG_WARN, "cannot answer %s", pz_msg_sender(req));
-    }
-    pz_arena_destroy(&a);
-}
-
-static bool s_in_range(const s_replica_t *r, const pz_kv_req_t *q)
-{
-    if (pz_view_cmp(q->key, r->start) < 0 || pz_view_cmp(q->key, r->end) >= 0) {
-        return false;
-    }
-    return !pz_kv_req_is_span(q) || pz_view_cmp(q->end_key, r->end) <= 0;
-}
-
-static void s_run(pz_actor_t *self, s_repl_t *p, s_flight_t *f)
-{
-    int rc = s_forward_batch(self, p, f);
-    if (rc != 0) {
-        pz_reply_error(self, f->req, rc, "cannot reach storage");
-        pz__latch_guard_t *ready[S_READY_BATCH];
-        uint32_t n = pz__latch_release(&p->latches, f->guard, ready, S_READY_BATCH);
-        f->guard = NULL;
-        s_flight_free(f);
-        for (uint32_t i = 0; i < n; i++) {
-            s_run(self, p, ready[i]->owner);
-        }
-    }
-}
-
-/* Builds the batch's latch spans; n is bounded by PZ_BATCH_REQS_MAX (the decoder's limit). */
-static pz__latch_guard_t *s_guard(const pz_kv_batch_t *b, void *owner)
-{
-    pz__latch_span_t *spans = calloc(b->reqs_len ? b->reqs_len : 1, sizeof *spans);
-    if (spans == NULL) {
-        return NULL;
-    }
-    for (uint32_t i = 0; i < b->reqs_len; i++) {
-        const pz_kv_req_t *q = &b->reqs[i];
-        spans[i] = (pz__latch_span_t){.start = q->key, .write = pz_kv_op_is_write(q->op)};
-        if (pz_kv_req_is_span(q)) {
-            spans[i].end = q->end_key;
-        }
-    }
-    pz__latch_guard_t *g = pz__latch_guard_new(spans, b->reqs_len, owner);
-    free(spans);
-    return g;
-}
-
-/* Handles one batch from dist. *kept says whether the batch now belongs to a flight (the caller
- * must then not free it). */
-static int s_on_batch(pz_actor_t *self, s_repl_t *p, pz_msg_t *msg, bool *kept)
-{
-    *kept = false;
-    pz_kv_batch_t b;
-    int rc = pz_kv_batch_from_msg(msg, PZ_MSG_KV_BATCH, &b);
-    if (rc != 0) {
-        pz_reply_error(self, msg, rc, "malformed KV batch");
-        return rc;
-    }
-    const s_replica_t *r = s_replica_find(p, b.header.range_id);
-    for (uint32_t i = 0; r && i < b.reqs_len; i++) {
-        if (!s_in_range(r, &b.reqs[i])) {
-            pz_metric_add(p->m_mismatch, 1);
-            s_reply_kv_error(self, msg, PZ_ERANGE_MISMATCH, "key is outside the range", r);
-            return 0;
-        }
-    }
-    if (r == NULL) {
-        pz_metric_add(p->m_mismatch, 1);
-        s_reply_kv_error(self, msg, PZ_ERANGE_MISMATCH, "no replica of the range here", NULL);
-        return 0;
-    }
-    s_flight_t *f = calloc(1, sizeof *f);
-    if (f == NULL || (f->guard = s_guard(&b, f)) == NULL) {
-        free(f);
-        pz_reply_error(self, msg, PZ_ENOMEM, NULL);
-        return PZ_ENOMEM;
-    }
-    f->kind = S_BATCH;
-    rc = pz__latch_acquire(&p->latches, f->guard);
-    if (rc != 0) {
-        pz__latch_guard_free(f->guard);
-        free(f);
-        pz_reply_error(self, msg, rc, "too many batches waiting for latches");
-        return rc;
-    }
-    f->req = msg;
-    *kept = true;
-    pz_metric_add(p->m_batches, 1);
-    if (f->guard->granted) {
-        s_run(self, p, f);
-    } else {
-        pz_metric_add(p->m_latch_waits, 1);
-    }
-    return 0;
-}
-
-static void s_on_batch_done(pz_actor_t *self, s_repl_t *p, s_flight_t *f, pz_msg_t *reply)
-{
-    const char *text = NULL;
-    int err = pz_msg_error(reply, &text);
-    int rc =
-        err ? (pz_reply_error(self, f->req, err, text), 0) : pz_reply_forward(self, f->req, reply);
-    if (rc != 0) {
-        pz_log(self, PZ_LOG_WARN, "cannot answer %s: %s", pz_msg_sender(f->req), pz_strerror(rc));
-    }
-    pz__latch_guard_t *g = f->guard;
-    f->guard = NULL;
-    s_flight_free(f);
-    pz__latch_guard_t *ready[S_READY_BATCH];
-    uint32_t n;
-    do {
-        n = pz__latch_release(&p->latches, g, ready, S_READY_BATCH);
-        g = NULL;
-        for (uint32_t i = 0; i < n; i++) {
-            s_run(self, p, ready[i]->owner);
-        }
-    } while (n == S_READY_BATCH);
-}
-
-/* ---------------------------------------------------------------------------------------- */
 /* Start-up replies                                                                          */
 
 static void s_set_ready(pz_actor_t *self, s_repl_t *p)
@@ -345,7 +149,7 @@ static void s_set_ready(pz_actor_t *self, s_repl_t *p)
     pz_log(self, PZ_LOG_INFO, "ready: %u replica(s)", p->replicas_len);
     for (uint32_t i = 0; i < p->parked_len; i++) {
         bool kept = false;
-        s_on_batch(self, p, p->parked[i], &kept);
+        pz__repl_on_batch(self, p, p->parked[i], &kept);
         if (!kept) {
             pz_msg_free(&p->parked[i]);
         }
@@ -407,6 +211,22 @@ static void s_on_bootstrap(pz_actor_t *self, s_repl_t *p, pz_msg_t *reply)
 /* ---------------------------------------------------------------------------------------- */
 /* Hooks                                                                                     */
 
+static void s_metrics(s_repl_t *p)
+{
+    p->m_batches = pz_metric_counter("pz_repl_batches_total", "KV batches evaluated");
+    p->m_latch_waits =
+        pz_metric_counter("pz_repl_latch_waits_total", "batches that waited for latches");
+    p->m_mismatch =
+        pz_metric_counter("pz_repl_range_mismatch_total", "batches for a range not held here");
+    p->m_lock_waits =
+        pz_metric_counter("pz_repl_lock_waits_total", "batches that waited on an intent");
+    p->m_pushes = pz_metric_counter("pz_repl_pushes_total", "PUSH_TXN sent for waiters");
+    p->m_tscache_bumps =
+        pz_metric_counter("pz_repl_tscache_bumps_total", "write batches moved above a cached read");
+    p->m_deadlocks =
+        pz_metric_counter("pz_repl_deadlock_pushes_total", "pushes forced to break a deadlock");
+}
+
 static int s_init(pz_actor_t *self, const pz_cfg_t *cfg, void **state)
 {
     s_repl_t *p = calloc(1, sizeof *p);
@@ -415,6 +235,7 @@ static int s_init(pz_actor_t *self, const pz_cfg_t *cfg, void **state)
     }
     *state = p;
     snprintf(p->storage, sizeof p->storage, "%s", pz_cfg_str(cfg, "storage", "storage"));
+    snprintf(p->dist, sizeof p->dist, "%s", pz_cfg_str(cfg, "dist", "dist"));
     /* Descriptors name the actor, not a process endpoint: which process runs it is the
      * topology's business (routes now, gossip later), so a restart on another port still works */
     snprintf(p->self_addr, sizeof p->self_addr, "%s", pz_actor_name(self));
@@ -431,11 +252,14 @@ static int s_init(pz_actor_t *self, const pz_cfg_t *cfg, void **state)
         return PZ_ECONFIG;
     }
     p->timeout_ms = (uint32_t)timeout;
-    p->m_batches = pz_metric_counter("pz_repl_batches_total", "KV batches evaluated");
-    p->m_latch_waits =
-        pz_metric_counter("pz_repl_latch_waits_total", "batches that waited for latches");
-    p->m_mismatch =
-        pz_metric_counter("pz_repl_range_mismatch_total", "batches for a range not held here");
+    /* Reads served before this start are unknown: every key reads at least now (tscache.h). */
+    p->tscache = pz__tscache_new(pz_hlc_now(), 0, 0);
+    p->locks = pz__lt_new();
+    p->txnwait = pz__tw_new();
+    if (p->tscache == NULL || p->locks == NULL || p->txnwait == NULL) {
+        return PZ_ENOMEM;
+    }
+    s_metrics(p);
     s_load(self, p);
     return 0;
 }
@@ -451,6 +275,12 @@ static void s_fini(pz_actor_t *self, void *state)
         s_replica_free(&p->replicas[i]);
     }
     free(p->replicas);
+    if (p->locks != NULL && p->txnwait != NULL) {
+        pz__repl_wait_fini(p);
+    }
+    pz__lt_free(&p->locks);
+    pz__tw_free(&p->txnwait);
+    pz__tscache_free(&p->tscache);
     pz__latches_clear(&p->latches);
     free(p);
 }
@@ -459,6 +289,8 @@ static void s_on_timer(pz_actor_t *self, void *state, uint64_t id)
 {
     if (id == S_LOAD) {
         s_load(self, state);
+    } else if (id == PZ_REPL_TICK_TIMER) {
+        pz__repl_tick(self, state);
     }
 }
 
@@ -466,14 +298,24 @@ static int s_on_message(pz_actor_t *self, void *state, pz_msg_t *msg)
 {
     s_repl_t *p = state;
     if (pz_msg_is_reply(msg)) {
-        s_flight_t *f = pz_reply_ctx(self);
+        pz__repl_flight_t *f = pz_reply_ctx(self);
         assert(f != NULL);
-        if (f->kind == S_LOAD) {
+        switch (f->kind) {
+        case PZ_RF_LOAD:
             s_on_load(self, p, msg);
-        } else if (f->kind == S_BOOTSTRAP) {
+            break;
+        case PZ_RF_BOOTSTRAP:
             s_on_bootstrap(self, p, msg);
-        } else {
-            s_on_batch_done(self, p, f, msg);
+            break;
+        case PZ_RF_BATCH:
+            pz__repl_batch_done(self, p, f, msg);
+            break;
+        case PZ_RF_PUSH:
+            pz__repl_push_done(self, p, f, msg);
+            break;
+        case PZ_RF_QUERY:
+            pz__repl_query_done(self, p, f, msg);
+            break;
         }
         return 0;
     }
@@ -482,7 +324,7 @@ static int s_on_message(pz_actor_t *self, void *state, pz_msg_t *msg)
         return PZ_EUNKNOWN_TYPE;
     }
     if (!p->ready) {
-        if (p->parked_len == S_PARKED_MAX) {
+        if (p->parked_len == PZ_REPL_PARKED_MAX) {
             pz_reply_error(self, msg, PZ_ENOTREADY, "replicas are still loading");
             return PZ_ENOTREADY;
         }
@@ -490,7 +332,7 @@ static int s_on_message(pz_actor_t *self, void *state, pz_msg_t *msg)
         return 0;
     }
     bool kept = false;
-    int rc = s_on_batch(self, p, msg, &kept);
+    int rc = pz__repl_on_batch(self, p, msg, &kept);
     if (kept) {
         pz_msg_keep(msg);
     }
