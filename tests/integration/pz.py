@@ -252,8 +252,10 @@ class Cluster:
             return [self.ctx.bin, "start-single-node", f"--store={self.store}",
                     f"--listen-addr=127.0.0.1:{port}", f"--sql-addr=127.0.0.1:{free_port()}",
                     "--log-level=info"]
+        # repl pushes transactions through dist (process A): its route comes along.
         return [self.ctx.bin, "start", f"--config={CONFIGS / 'split-b.cfg'}",
-                f"--store={self.store}", "--set", f"node/listen=tcp://127.0.0.1:{port}"]
+                f"--store={self.store}", "--set", f"node/listen=tcp://127.0.0.1:{port}",
+                "--set", f"routes/dist=tcp://{self.host}"]
 
     def start(self):
         for n in self.nodes:
