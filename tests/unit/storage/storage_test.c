@@ -97,8 +97,7 @@ pz_kv_req_t *st_del(st_batch_t *sb, const char *key)
     return st_add(sb, PZ_KV_DEL, pz_view_str(key));
 }
 
-pz_kv_req_t *st_span(st_batch_t *sb, uint8_t op, const char *key, const char *end,
-                     uint32_t limit)
+pz_kv_req_t *st_span(st_batch_t *sb, uint8_t op, const char *key, const char *end, uint32_t limit)
 {
     pz_kv_req_t *r = st_add(sb, op, pz_view_str(key));
     r->end_key = pz_view_str(end);
@@ -122,7 +121,8 @@ void st_run(st_env_t *env, const st_batch_t *sb, st_result_t *out)
     assert_non_null(out->arena);
     pz_eng_snap_t snap = {0};
     assert_int_equal(pz_engine_snap_open(&env->eng, &snap), 0);
-    out->rc = pz__mvcc_eval(&snap, &sb->b, out->arena, &out->res);
+    pz_mvcc_env_t menv = {.now = sb->now};
+    out->rc = pz__mvcc_eval(&snap, &sb->b, &menv, out->arena, &out->res);
     pz_engine_snap_close(&snap);
     assert_int_equal(out->rc, out->res.resp.error.code);
     if (out->rc == 0 && out->res.ops_len > 0) {

@@ -33,6 +33,7 @@ void st_env_close(st_env_t *env);
 /* A batch under construction; keys and values must outlive it (string literals, test buffers). */
 typedef struct st_batch {
     pz_kv_batch_t b;
+    pz_hlc_t now; /* the storage clock evaluation gets (transaction record ops) */
     pz_kv_req_t reqs[ST_REQS_MAX];
 } st_batch_t;
 
