@@ -120,7 +120,13 @@ static int s_resolve_one(pz_mvcc_ctx_t *ctx, const pz_kv_txn_t *txn, uint8_t sta
     pz_mvcc_intent_t in;
     bool found = false;
     *done = false;
-    int rc = pz__mvcc_intent_load(ctx->snap, prefix, ctx->a, &in, &found);
+    /* Spans of one batch may overlap (END_TXN's lock spans, several RESOLVEs): each intent is
+     * resolved once, the overlay (unused by these ops otherwise) remembers which. */
+    if (pz__ovl_get(&ctx->ov, prefix) != NULL) {
+        return 0;
+    }
+    int rc = pz__ovl_put(&ctx->ov, prefix, false, (pz_view_t){NULL, 0});
+    rc = rc ? rc : pz__mvcc_intent_load(ctx->snap, prefix, ctx->a, &in, &found);
     if (rc != 0 || !found || !pz_view_eq(in.txn.id, txn->id)) {
         return rc;
     }
