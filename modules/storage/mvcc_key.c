@@ -58,6 +58,35 @@ size_t pz__mvcc_key_prefix_after(uint8_t *buf, size_t cap, const uint8_t *prefix
     return body + 4;
 }
 
+size_t pz__mvcc_key_record(uint8_t *buf, size_t cap, pz_view_t anchor, pz_view_t id)
+{
+    PZ_ST_ASSERT(buf != NULL && (id.ptr != NULL || id.len == 0));
+    PZ_ST_ASSERT(cap >= pz__mvcc_record_key_cap(anchor.len, id.len));
+    buf[0] = 0x00;
+    buf[1] = 0x00;
+    buf[2] = PZ_MVCC_LOCAL_RECORD;
+    /* The anchor's terminator ends it: ids of one anchor follow it, and a longer anchor sorts
+     * after every record of its prefix, as user keys do. */
+    size_t n = pz_key_put_bytes(buf, cap, PZ_MVCC_LOCAL_HDR_BYTES, anchor);
+    PZ_ST_ASSERT(n >= PZ_MVCC_LOCAL_HDR_BYTES + anchor.len + PZ_MVCC_TERM_BYTES);
+    if (id.len > 0) {
+        memcpy(buf + n, id.ptr, id.len);
+    }
+    return n + id.len;
+}
+
+size_t pz__mvcc_key_gc(uint8_t *buf, size_t cap, uint64_t range_id)
+{
+    PZ_ST_ASSERT(buf != NULL && cap >= PZ_MVCC_GC_KEY_BYTES);
+    buf[0] = 0x00;
+    buf[1] = 0x00;
+    buf[2] = PZ_MVCC_LOCAL_GC;
+    for (int i = 0; i < 8; i++) {
+        buf[PZ_MVCC_LOCAL_HDR_BYTES + i] = (uint8_t)(range_id >> (56 - 8 * i));
+    }
+    return PZ_MVCC_GC_KEY_BYTES;
+}
+
 /* Length of the prefix (through the terminator) at the start of key, or 0 if malformed. */
 static size_t s_prefix_len(const uint8_t *key, size_t len)
 {

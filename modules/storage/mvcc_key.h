@@ -12,6 +12,14 @@
  * seek to version_key(k, ts) lands on the newest version at or below ts.
  *
  * Engine value = 1 tag byte (PZ_MVCC_TAG_*) + the user value.
+ *
+ * Store-local records live outside the MVCC keyspace, in engine keys that begin 0x00 0x00: no
+ * prefix(k) can start so (escape turns a 0x00 of k into 0x00 0xFF, and the empty key's prefix is
+ * 0x00 0x01), so these keys sort before every MVCC entry and no cursor over user keys meets them:
+ *
+ *   txn record     = 0x00 0x00 'r' escape(anchor) 0x00 0x01 id    ordered by anchor: a range's
+ *                                                                 records form one span
+ *   GC threshold   = 0x00 0x00 'g' BE64(range_id)
  */
 #ifndef PZ_STORAGE_MVCC_KEY_H
 #define PZ_STORAGE_MVCC_KEY_H
@@ -31,7 +39,15 @@
 enum pz_mvcc_tag {
     PZ_MVCC_TAG_TOMBSTONE = 0,
     PZ_MVCC_TAG_VALUE = 1,
+    PZ_MVCC_TAG_LOCK = 2, /* intent history only: a lock (FOR UPDATE) with no new value */
 };
+
+/* The first byte after 0x00 0x00 of each store-local record kind. */
+#define PZ_MVCC_LOCAL_RECORD 'r'
+#define PZ_MVCC_LOCAL_GC 'g'
+/* 0x00 0x00 and the kind byte. */
+#define PZ_MVCC_LOCAL_HDR_BYTES 3u
+#define PZ_MVCC_GC_KEY_BYTES (PZ_MVCC_LOCAL_HDR_BYTES + 8u)
 
 /* Bytes needed for prefix(k) plus a timestamp suffix, for any k of `key_len` bytes. */
 static inline size_t pz__mvcc_key_cap(size_t key_len)
@@ -50,6 +66,17 @@ size_t pz__mvcc_key_put_ts(uint8_t *buf, size_t cap, size_t prefix_len, pz_hlc_t
  * cap >= prefix_len + 2. Returns its length. */
 size_t pz__mvcc_key_prefix_after(uint8_t *buf, size_t cap, const uint8_t *prefix,
                                  size_t prefix_len);
+
+/* Bytes needed for the record key of a transaction anchored at a key of anchor_len bytes. */
+static inline size_t pz__mvcc_record_key_cap(size_t anchor_len, size_t id_len)
+{
+    return PZ_MVCC_LOCAL_HDR_BYTES + 2 * anchor_len + PZ_MVCC_TERM_BYTES + id_len;
+}
+
+/* Writes the record key of transaction id anchored at anchor; returns its length. */
+size_t pz__mvcc_key_record(uint8_t *buf, size_t cap, pz_view_t anchor, pz_view_t id);
+/* Writes the GC threshold key of a range (PZ_MVCC_GC_KEY_BYTES); returns its length. */
+size_t pz__mvcc_key_gc(uint8_t *buf, size_t cap, uint64_t range_id);
 
 /* A decoded engine key. `prefix` points into the engine key. */
 typedef struct pz_mvcc_key {

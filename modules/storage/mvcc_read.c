@@ -11,8 +11,14 @@
  * "iterations before seek"). Reverse, it lands on a key's oldest entry, seeks to the visible
  * version, then seeks below the key's meta record to reach the previous key.
  *
- * Meta records (the reserved unsuffixed key, for intents in the transactions issue) are
- * skipped: nothing writes them yet.
+ * Meta records (a key's intent, mvcc_intent.h) are the first entry of their key, so the seek
+ * that finds the newest version passes them: a point read reports has_meta and leaves the intent
+ * to pz__mvcc_read_key; a forward cursor hands each one it passes to pz__mvcc_see_meta, which
+ * may yield the reader's own value or stop the cursor with a conflict.
+ *
+ * Store-local records (0x00 0x00 ..., mvcc_key.h) sort before every key: a reverse cursor that
+ * runs off the start of the key space compares raw engine keys with its bound before it splits
+ * them, so it never tries to read one as a version.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -96,8 +102,10 @@ static int s_take_version(const pz_eng_iter_t *it, const pz_mvcc_key_t *mk, pz_m
     return s_decode_value(v, len, &ver->live, &ver->value);
 }
 
-/* Positions on key prefix's first version entry; *has is false when the key has none. */
-static int s_first_version(pz_eng_iter_t *it, pz_view_t prefix, pz_mvcc_key_t *mk, bool *has)
+/* Positions on key prefix's first version entry; *has is false when the key has none, *meta
+ * true when a meta record precedes its versions. */
+static int s_first_version(pz_eng_iter_t *it, pz_view_t prefix, pz_mvcc_key_t *mk, bool *has,
+                           bool *meta)
 {
     *has = false;
     int rc = pz_engine_iter_seek_ge(it, prefix.ptr, prefix.len);
@@ -111,6 +119,7 @@ static int s_first_version(pz_eng_iter_t *it, pz_view_t prefix, pz_mvcc_key_t *m
             return 0;
         }
         if (rc == 0) {
+            *meta = true;
             rc = pz_engine_iter_next(it);
         }
     }
@@ -126,7 +135,7 @@ int pz__mvcc_read_at(pz_eng_iter_t *it, pz_mvcc_buf_t *kb, size_t prefix_len, pz
     pz_view_t prefix = {kb->p, (uint32_t)prefix_len};
     pz_mvcc_key_t mk;
     bool has = false;
-    int rc = s_first_version(it, prefix, &mk, &has);
+    int rc = s_first_version(it, prefix, &mk, &has, &out->has_meta);
     if (rc != 0 || !has) {
         return rc;
     }
@@ -184,6 +193,7 @@ static int s_yield(pz_mvcc_cur_t *c, const pz_mvcc_ver_t *ver)
     c->key.ptr = c->ukey.p;
     c->key.len = (uint32_t)len;
     c->ver = *ver;
+    c->ver.own = ver->own || c->key_own;
     return 0;
 }
 
@@ -208,10 +218,44 @@ static int s_skip_fwd(pz_mvcc_cur_t *c)
     return pz_engine_iter_seek_ge(&c->it, c->pfx.p, n);
 }
 
+/* Forward: the current key's meta record. *next says how to go on: 0 to its versions, 1 past
+ * the key (the reader's own tombstone); a yield (the reader's own value) returns with done
+ * false and the key set. */
+static int s_meta_fwd(pz_mvcc_cur_t *c, int *next, bool *yielded)
+{
+    bool shadow = false;
+    pz_mvcc_ver_t ver = {.has_meta = true};
+    int rc = pz__mvcc_see_meta(c->rd, s_view(&c->pfx, c->pfx_len), &ver, &shadow);
+    if (rc != 0) {
+        return rc;
+    }
+    c->key_own = ver.own;
+    *yielded = shadow && ver.live;
+    *next = shadow ? 1 : 0;
+    return *yielded ? s_yield(c, &ver) : 0;
+}
+
+/* Forward: takes the visible version under the iterator; *yielded when it is live. */
+static int s_version_fwd(pz_mvcc_cur_t *c, const pz_mvcc_key_t *mk, bool *yielded)
+{
+    pz_mvcc_ver_t ver = {0};
+    int rc = s_take_version(&c->it, mk, &ver);
+    if (rc != 0) {
+        return rc;
+    }
+    if (pz_hlc_cmp(ver.ts, c->rd->read_ts) > 0) {
+        c->rd->conflict->ts = ver.ts; /* in the uncertainty window (pz__mvcc_read_key) */
+        return PZ_EUNCERTAIN;
+    }
+    *yielded = ver.live;
+    return ver.live ? s_yield(c, &ver) : 0;
+}
+
 /* Forward: from the iterator's position (the first entry of a key, or a version inside the
  * current key after a seek when `within`), settles on the next live key or sets done. */
 static int s_settle_fwd(pz_mvcc_cur_t *c, bool within)
 {
+    bool after_meta = false; /* the entry follows the current key's meta record */
     for (;;) {
         pz_mvcc_key_t mk;
         int rc = s_entry(&c->it, &mk);
@@ -223,15 +267,23 @@ static int s_settle_fwd(pz_mvcc_cur_t *c, bool within)
         if (rc != 0) {
             return rc;
         }
-        bool same = within && pz_view_eq(mk.prefix, s_view(&c->pfx, c->pfx_len));
+        bool same = (within || after_meta) && pz_view_eq(mk.prefix, s_view(&c->pfx, c->pfx_len));
+        after_meta = false;
         if (!same) {
             within = false;
+            c->key_own = false;
             if ((rc = s_copy_prefix(c, mk.prefix)) != 0) {
                 return rc;
             }
         }
+        bool yielded = false;
         if (!mk.has_ts) {
-            rc = pz_engine_iter_next(&c->it); /* meta record: not a version */
+            int next = 0;
+            if ((rc = s_meta_fwd(c, &next, &yielded)) != 0 || yielded) {
+                return rc;
+            }
+            after_meta = next == 0;
+            rc = next == 0 ? pz_engine_iter_next(&c->it) : s_skip_fwd(c);
         } else if (!within && pz_hlc_cmp(mk.ts, c->ts) > 0) {
             /* The key's newest version, above ts: note it and seek to the visible one. */
             pz__mvcc_note_wto(&c->wto, c->ts, mk.ts);
@@ -242,12 +294,8 @@ static int s_settle_fwd(pz_mvcc_cur_t *c, bool within)
             if (!within) {
                 pz__mvcc_note_wto(&c->wto, c->ts, mk.ts);
             }
-            pz_mvcc_ver_t ver = {0};
-            if ((rc = s_take_version(&c->it, &mk, &ver)) != 0) {
+            if ((rc = s_version_fwd(c, &mk, &yielded)) != 0 || yielded) {
                 return rc;
-            }
-            if (ver.live) {
-                return s_yield(c, &ver);
             }
             rc = s_skip_fwd(c); /* a tombstone: the key is dead at ts */
             within = false;
@@ -258,26 +306,36 @@ static int s_settle_fwd(pz_mvcc_cur_t *c, bool within)
     }
 }
 
+/* Reverse: true when the iterator is before the span (raw engine keys compared, so the
+ * store-local records below every key are never split). */
+static bool s_before_span(const pz_mvcc_cur_t *c)
+{
+    const uint8_t *k = NULL;
+    size_t len = 0;
+    pz_engine_iter_key(&c->it, &k, &len);
+    return pz_view_cmp((pz_view_t){k, (uint32_t)len}, s_view(&c->bound, c->bound_len)) < 0;
+}
+
 /* Reverse: from the iterator's position (some entry of a key, or before the span), settles
  * on the previous live key or sets done. */
 static int s_settle_rev(pz_mvcc_cur_t *c)
 {
     for (;;) {
-        pz_mvcc_key_t mk;
-        int rc = s_entry(&c->it, &mk);
-        if (rc == PZ_ENOTFOUND ||
-            (rc == 0 && pz_view_cmp(mk.prefix, s_view(&c->bound, c->bound_len)) < 0)) {
+        if (!pz_engine_iter_valid(&c->it) || s_before_span(c)) {
             c->done = true;
             return 0;
         }
+        pz_mvcc_key_t mk;
+        int rc = s_entry(&c->it, &mk);
         if (rc != 0 || (rc = s_copy_prefix(c, mk.prefix)) != 0) {
             return rc;
         }
         pz_mvcc_ver_t ver;
-        if ((rc = pz__mvcc_read_at(&c->it, &c->pfx, c->pfx_len, c->ts, &ver)) != 0) {
+        if ((rc = pz__mvcc_read_key(c->rd, &c->it, &c->pfx, c->pfx_len, &ver)) != 0) {
             return rc;
         }
         pz__mvcc_note_wto(&c->wto, c->ts, ver.newest);
+        c->key_own = ver.own;
         if (ver.live) {
             return s_yield(c, &ver);
         }
@@ -305,13 +363,16 @@ static int s_cur_bounds(pz_mvcc_cur_t *c, pz_view_t start, pz_view_t end, pz_mvc
     return 0;
 }
 
-int pz__mvcc_cur_open(pz_mvcc_cur_t *c, pz_eng_snap_t *snap, pz_view_t start, pz_view_t end,
-                      pz_hlc_t ts, bool reverse)
+int pz__mvcc_cur_open(pz_mvcc_cur_t *c, const pz_mvcc_rd_t *rd, pz_view_t start, pz_view_t end,
+                      bool reverse)
 {
-    PZ_ST_ASSERT(c != NULL && snap != NULL && start.len > 0 && !pz_hlc_is_zero(ts));
+    PZ_ST_ASSERT(c != NULL && rd != NULL && rd->snap != NULL && start.len > 0);
+    PZ_ST_ASSERT(!pz_hlc_is_zero(rd->read_ts) && pz_hlc_cmp(rd->limit, rd->read_ts) >= 0);
     PZ_ST_ASSERT(pz_view_cmp(start, end) < 0);
+    pz_eng_snap_t *snap = rd->snap;
     memset(c, 0, sizeof *c);
-    c->ts = ts;
+    c->rd = rd;
+    c->ts = rd->limit;
     c->reverse = reverse;
     size_t first_len = 0;
     int rc = s_cur_bounds(c, start, end, &c->pfx, &first_len);

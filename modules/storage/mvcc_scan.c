@@ -51,7 +51,8 @@ static const pz_ovl_node_t *s_clip(const s_merge_t *m, const pz_ovl_node_t *n)
     return in ? n : NULL;
 }
 
-static int s_merge_open(s_merge_t *m, pz_mvcc_ctx_t *ctx, const pz_kv_req_t *q, bool reverse)
+static int s_merge_open(s_merge_t *m, pz_mvcc_ctx_t *ctx, const pz_mvcc_rd_t *rd,
+                        const pz_kv_req_t *q, bool reverse)
 {
     memset(m, 0, sizeof *m);
     m->ov = &ctx->ov;
@@ -60,7 +61,7 @@ static int s_merge_open(s_merge_t *m, pz_mvcc_ctx_t *ctx, const pz_kv_req_t *q, 
     m->reverse = reverse;
     m->on = reverse ? pz__ovl_seek_lt(m->ov, m->end) : pz__ovl_seek_ge(m->ov, m->start);
     m->on = s_clip(m, m->on);
-    return pz__mvcc_cur_open(&m->cur, ctx->snap, m->start, m->end, ctx->ts, reverse);
+    return pz__mvcc_cur_open(&m->cur, rd, m->start, m->end, reverse);
 }
 
 static void s_ovl_advance(s_merge_t *m)
@@ -115,6 +116,12 @@ static int s_merge_advance(s_merge_t *m)
     return pz__mvcc_cur_next(&m->cur);
 }
 
+/* The message of a failed scan: a conflict keeps its own. */
+static const char *s_why(int rc, const char *other)
+{
+    return rc == PZ_EWRITE_INTENT || rc == PZ_EUNCERTAIN ? pz_strerror(rc) : other;
+}
+
 /* Keys this request may return: its limit, the batch's max_keys and what is left of it. */
 static uint64_t s_limit(const pz_mvcc_ctx_t *ctx, const pz_kv_req_t *q)
 {
@@ -150,10 +157,12 @@ static int s_push_kv(pz_mvcc_ctx_t *ctx, pz_kv_resp_t *r, uint32_t *cap, const s
     return rc;
 }
 
-/* Fills r with the span's live keys; returns with r's resume set when it stopped early. */
+/* Fills r with the span's live keys; returns with r's resume set when it stopped early. A
+ * locking scan locks every key it returns that the batch does not write itself. */
 static int s_scan_fill(pz_mvcc_ctx_t *ctx, s_merge_t *m, const pz_kv_req_t *q, uint64_t limit,
                        pz_kv_resp_t *r)
 {
+    bool lock = q->lock != PZ_LOCK_NONE;
     uint32_t cap = 0;
     for (;;) {
         s_ent_t e;
@@ -175,6 +184,13 @@ static int s_scan_fill(pz_mvcc_ctx_t *ctx, s_merge_t *m, const pz_kv_req_t *q, u
         if ((rc = s_push_kv(ctx, r, &cap, &e)) != 0) {
             return rc;
         }
+        if (lock && !m->from_ovl) {
+            const pz_kv_kv_t *kv = &r->kvs[r->kvs_len - 1];
+            rc = pz__mvcc_lock_key(ctx, kv->key, m->cur.ver.own, (pz_hlc_t){0, 0});
+            if (rc != 0) {
+                return rc;
+            }
+        }
         ctx->bytes_used += sz;
         if ((rc = s_merge_advance(m)) != 0) {
             return rc;
@@ -194,15 +210,22 @@ int pz__mvcc_scan(pz_mvcc_ctx_t *ctx, uint32_t i, pz_kv_resp_t *r)
         r->resume_key = reverse ? q->end_key : q->key;
         return 0;
     }
+    pz_mvcc_rd_t rd = ctx->rd;
+    rd.strict = q->lock != PZ_LOCK_NONE;
     s_merge_t m;
-    int rc = s_merge_open(&m, ctx, q, reverse);
+    int rc = s_merge_open(&m, ctx, &rd, q, reverse);
     if (rc == 0) {
         rc = s_scan_fill(ctx, &m, q, limit, r);
+        if (rd.strict) {
+            /* A newer committed version of a locked key moves write_ts above it; the cursor
+             * noted the newest among the keys it passed. */
+            pz__mvcc_note_wto(&ctx->wto, ctx->ts, m.cur.wto);
+        }
         pz__mvcc_cur_close(&m.cur);
     }
     PZ_ST_ASSERT(rc != 0 || r->kvs_len <= limit);
     ctx->keys_left -= r->kvs_len;
-    return rc ? pz__mvcc_set_error(ctx, rc, (int32_t)i, "scan failed") : 0;
+    return rc ? pz__mvcc_set_error(ctx, rc, (int32_t)i, s_why(rc, "scan failed")) : 0;
 }
 
 /* Keys a DEL_RANGE found, in the arena; grown by doubling (most spans hold few keys, so the
@@ -266,9 +289,14 @@ int pz__mvcc_del_range(pz_mvcc_ctx_t *ctx, uint32_t i, pz_kv_resp_t *r)
         r->resume_key = q->key;
         return 0;
     }
+    /* A write: every intent of another transaction in the span conflicts, and the keys are
+     * read at the snapshot without an uncertainty window. */
+    pz_mvcc_rd_t rd = ctx->rd;
+    rd.strict = true;
+    rd.limit = rd.read_ts;
     s_keys_t ks = {0};
     s_merge_t m;
-    int rc = s_merge_open(&m, ctx, q, false);
+    int rc = s_merge_open(&m, ctx, &rd, q, false);
     if (rc == 0) {
         rc = s_collect(ctx, &m, limit, r, &ks);
         pz__mvcc_note_wto(&ctx->wto, ctx->ts, m.cur.wto);
@@ -281,5 +309,5 @@ int pz__mvcc_del_range(pz_mvcc_ctx_t *ctx, uint32_t i, pz_kv_resp_t *r)
     PZ_ST_ASSERT(rc != 0 || ks.len <= limit);
     r->num_deleted = ks.len;
     ctx->keys_left -= ks.len;
-    return rc ? pz__mvcc_set_error(ctx, rc, (int32_t)i, "delete range failed") : 0;
+    return rc ? pz__mvcc_set_error(ctx, rc, (int32_t)i, s_why(rc, "delete range failed")) : 0;
 }

@@ -17,6 +17,10 @@
  * opened), waiting requests are still answered, just late. */
 #define PZ_STORAGE_REAP_BACKSTOP_MS 500u
 
+/* Ranges whose GC threshold the actor caches (mvcc_gc.c); past it the cache starts over (a
+ * miss costs one engine read of the threshold). */
+#define PZ_STORAGE_GC_CACHE_MAX 65536u
+
 /* Loads pz_engine_<name>.so through the kernel and checks every v1.0 method is set; logs the
  * reason and returns PZ_ECONFIG (bad name) or PZ_EABI (refused) otherwise. */
 int pz__engine_load(const pz_actor_t *self, const char *name, const pz_engine_desc_t **out);

@@ -14,6 +14,10 @@
  *      through a mailslot; the actor reaps every finished batch and sends its reply — the
  *      encoded one, or the commit's error.
  *
+ * Evaluation is pure (no kernel calls): the actor hands it the clock (pz_hlc_now(), for
+ * transaction records' heartbeats and expiry) and the range's GC threshold from its cache; when
+ * the cache does not know a range, evaluation reads the threshold and the actor keeps it.
+ *
  * Non-durable batches (header.durable false) take the same path: they must be committed before
  * the reply, or a later batch's snapshot would not see them; they simply do not ask for an
  * fsync, and ride along with a durable group when there is one. Config `sync = false` makes
@@ -45,6 +49,12 @@ typedef struct s_pending {
     pz_hlc_t ts;           /* where the writes were to land */
 } s_pending_t;
 
+/* A range's GC threshold, cached (sorted by range id). */
+typedef struct s_gc_entry {
+    uint64_t range_id;
+    pz_hlc_t threshold;
+} s_gc_entry_t;
+
 typedef struct s_state {
     pz_actor_t *self;
     char name[PZ_NAME_BYTES_MAX];  /* the actor's, for the committer's mailslot */
@@ -55,6 +65,8 @@ typedef struct s_state {
     pz_committer_t *committer;
     pz_mailslot_t *slot; /* committer thread only */
     bool backstop_armed;
+    s_gc_entry_t *gc;
+    uint32_t gc_len, gc_cap;
     pz_metric_t *m_commits, *m_commit_errors, *m_batches_per_commit, *m_fsync_us, *m_busy;
 } s_state_t;
 
@@ -185,6 +197,57 @@ static void s_reap(s_state_t *st)
 /* ---------------------------------------------------------------------------------------- */
 /* Batches (actor thread)                                                                    */
 
+/* The index of range_id in the GC cache, or where it would go. */
+static uint32_t s_gc_find(const s_state_t *st, uint64_t range_id)
+{
+    uint32_t lo = 0, hi = st->gc_len;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (st->gc[mid].range_id < range_id) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    return lo;
+}
+
+static void s_gc_env(const s_state_t *st, uint64_t range_id, pz_mvcc_env_t *env)
+{
+    uint32_t i = s_gc_find(st, range_id);
+    if (i < st->gc_len && st->gc[i].range_id == range_id) {
+        env->gc_known = true;
+        env->gc_threshold = st->gc[i].threshold;
+    }
+}
+
+/* Remembers what evaluation learned of a range's threshold (a failure to grow the cache only
+ * costs a later read). */
+static void s_gc_remember(s_state_t *st, uint64_t range_id, pz_hlc_t t)
+{
+    uint32_t i = s_gc_find(st, range_id);
+    if (i < st->gc_len && st->gc[i].range_id == range_id) {
+        st->gc[i].threshold = t;
+        return;
+    }
+    if (st->gc_len == PZ_STORAGE_GC_CACHE_MAX) {
+        st->gc_len = 0;
+        i = 0;
+    }
+    if (st->gc_len == st->gc_cap) {
+        uint32_t cap = st->gc_cap ? st->gc_cap * 2 : 16;
+        s_gc_entry_t *n = realloc(st->gc, sizeof *n * cap);
+        if (n == NULL) {
+            return;
+        }
+        st->gc = n;
+        st->gc_cap = cap;
+    }
+    memmove(&st->gc[i + 1], &st->gc[i], sizeof *st->gc * (st->gc_len - i));
+    st->gc[i] = (s_gc_entry_t){.range_id = range_id, .threshold = t};
+    st->gc_len++;
+}
+
 /* Queues an evaluated write batch; on failure answers it and frees everything. */
 static void s_submit(s_state_t *st, pz_msg_t *msg, const pz_kv_batch_t *b, pz_arena_t *arena,
                      const pz_mvcc_result_t *res)
@@ -233,9 +296,16 @@ static void s_on_batch(s_state_t *st, pz_msg_t *msg)
         pz_arena_destroy(&arena);
         return;
     }
+    pz_mvcc_env_t env = {.now = pz_hlc_now()};
+    s_gc_env(st, b.header.range_id, &env);
     pz_mvcc_result_t res;
-    (void)pz__mvcc_eval(&snap, &b, arena, &res); /* an error is in res.resp */
-    pz_engine_snap_close(&snap); /* res holds copies, never snapshot memory */
+    (void)pz__mvcc_eval(&snap, &b, &env, arena, &res); /* an error is in res.resp */
+    pz_engine_snap_close(&snap);                       /* res holds copies, never snapshot memory */
+    if (res.gc_known) {
+        /* Raised by a GC before its commit: reads below it fail from now on, which is safe
+         * whether or not the commit succeeds. */
+        s_gc_remember(st, b.header.range_id, res.gc_threshold);
+    }
     if (res.ops_len == 0) {
         s_reply_resp(st, msg, &res.resp);
         pz_arena_destroy(&arena);
@@ -459,6 +529,7 @@ static void s_fini(pz_actor_t *self, void *state)
         close(st->lock_fd); /* releases the flock */
     }
     free(st->store_dir);
+    free(st->gc);
     free(st);
 }
 

@@ -97,8 +97,7 @@ pz_kv_req_t *st_del(st_batch_t *sb, const char *key)
     return st_add(sb, PZ_KV_DEL, pz_view_str(key));
 }
 
-pz_kv_req_t *st_span(st_batch_t *sb, uint8_t op, const char *key, const char *end,
-                     uint32_t limit)
+pz_kv_req_t *st_span(st_batch_t *sb, uint8_t op, const char *key, const char *end, uint32_t limit)
 {
     pz_kv_req_t *r = st_add(sb, op, pz_view_str(key));
     r->end_key = pz_view_str(end);
@@ -122,7 +121,8 @@ void st_run(st_env_t *env, const st_batch_t *sb, st_result_t *out)
     assert_non_null(out->arena);
     pz_eng_snap_t snap = {0};
     assert_int_equal(pz_engine_snap_open(&env->eng, &snap), 0);
-    out->rc = pz__mvcc_eval(&snap, &sb->b, out->arena, &out->res);
+    pz_mvcc_env_t menv = {.now = sb->now};
+    out->rc = pz__mvcc_eval(&snap, &sb->b, &menv, out->arena, &out->res);
     pz_engine_snap_close(&snap);
     assert_int_equal(out->rc, out->res.resp.error.code);
     if (out->rc == 0 && out->res.ops_len > 0) {
@@ -192,4 +192,70 @@ const char *st_str(pz_view_t v)
     }
     b[n] = '\0';
     return b;
+}
+
+void st_txn_init(st_txn_t *x, uint8_t tag, uint64_t read_wall, uint64_t write_wall)
+{
+    memset(x, 0, sizeof *x);
+    memset(x->id, tag, sizeof x->id);
+    x->t.id = st_v(x->id, sizeof x->id);
+    x->t.read_ts = st_ts(read_wall, 0);
+    x->t.write_ts = st_ts(write_wall, 0);
+    x->t.min_ts = x->t.read_ts;
+    x->t.priority = PZ_TXN_PRIORITY_NORMAL;
+    x->t.key = pz_view_str("anchor");
+    x->t.ignored = x->ign;
+}
+
+void st_txn_ignore(st_txn_t *x, uint32_t start, uint32_t end)
+{
+    assert_true(x->t.ignored_len < 4);
+    x->ign[x->t.ignored_len++] = (pz_kv_seq_range_t){.start = start, .end = end};
+}
+
+void st_batch_txn(st_batch_t *sb, const st_txn_t *x)
+{
+    sb->b.header.has_txn = true;
+    sb->b.header.txn = x->t;
+}
+
+void st_run_expect(st_env_t *env, const st_batch_t *sb, int rc, st_result_t *r)
+{
+    st_run(env, sb, r);
+    if (r->rc != rc) {
+        fail_msg("expected %d, got %d (%s)", rc, r->rc, st_str(r->res.resp.error.message));
+    }
+    assert_int_equal(r->commit_rc, 0);
+}
+
+int st_setup(void **state)
+{
+    st_env_t *env = calloc(1, sizeof *env);
+    assert_non_null(env);
+    st_env_open(env, 0, 0);
+    *state = env;
+    return 0;
+}
+
+int st_teardown(void **state)
+{
+    st_env_close(*state);
+    free(*state);
+    return 0;
+}
+
+void st_txn_put(st_env_t *env, const st_txn_t *x, const char *k, const char *v)
+{
+    st_batch_t sb;
+    st_result_t r;
+    st_batch_init(&sb, st_ts(0, 0));
+    st_batch_txn(&sb, x);
+    if (v != NULL) {
+        st_put(&sb, k, v);
+    } else {
+        st_del(&sb, k);
+    }
+    st_run_expect(env, &sb, 0, &r);
+    assert_int_equal(r.res.ops_len, 1);
+    st_result_free(&r);
 }

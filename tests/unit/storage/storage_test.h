@@ -33,6 +33,7 @@ void st_env_close(st_env_t *env);
 /* A batch under construction; keys and values must outlive it (string literals, test buffers). */
 typedef struct st_batch {
     pz_kv_batch_t b;
+    pz_hlc_t now; /* the storage clock evaluation gets (transaction record ops) */
     pz_kv_req_t reqs[ST_REQS_MAX];
 } st_batch_t;
 
@@ -73,6 +74,30 @@ void st_put_at(st_env_t *env, uint64_t wall, const char *key, const char *value)
 void st_del_at(st_env_t *env, uint64_t wall, const char *key);
 /* GET key at wall: returns true and the value (NUL-terminated copy in buf) when found. */
 bool st_get_at(st_env_t *env, uint64_t wall, const char *key, char *buf, size_t cap);
+
+/* A transaction for test batches: id = 16 bytes of `tag`, anchor "anchor", min_ts = read_ts,
+ * priority normal. The struct owns the id and ignored arrays. */
+typedef struct st_txn {
+    pz_kv_txn_t t;
+    uint8_t id[PZ_TXN_ID_BYTES];
+    pz_kv_seq_range_t ign[4];
+} st_txn_t;
+
+void st_txn_init(st_txn_t *x, uint8_t tag, uint64_t read_wall, uint64_t write_wall);
+/* Marks sequences [start, end] as rolled back. */
+void st_txn_ignore(st_txn_t *x, uint32_t start, uint32_t end);
+/* Makes sb a batch of x (copies x->t: later changes to x need another call). */
+void st_batch_txn(st_batch_t *sb, const st_txn_t *x);
+
+/* cmocka fixtures: a fresh store per test in *state (st_env_t). */
+int st_setup(void **state);
+int st_teardown(void **state);
+
+/* Writes k = v in x (v NULL: deletes k) and asserts it succeeded. */
+void st_txn_put(st_env_t *env, const st_txn_t *x, const char *k, const char *v);
+
+/* Runs a one-request batch and asserts the outcome code; the caller frees r. */
+void st_run_expect(st_env_t *env, const st_batch_t *sb, int rc, st_result_t *r);
 
 /* The response view as a NUL-terminated string in a static rotating buffer (assertions). */
 const char *st_str(pz_view_t v);

@@ -126,7 +126,7 @@ static void t_item_make(st_env_t *env, t_item_t *t, const char *key, const char 
     t->r.arena = pz_arena_new();
     pz_eng_snap_t snap = {0};
     assert_int_equal(pz_engine_snap_open(&env->eng, &snap), 0);
-    assert_int_equal(pz__mvcc_eval(&snap, &sb.b, t->r.arena, &t->r.res), 0);
+    assert_int_equal(pz__mvcc_eval(&snap, &sb.b, &(pz_mvcc_env_t){0}, t->r.arena, &t->r.res), 0);
     pz_engine_snap_close(&snap);
     t->item = (pz_commit_item_t){.ops = t->r.res.ops, .ops_len = t->r.res.ops_len,
                                  .ops_bytes = t->r.res.ops_bytes, .durable = durable,
