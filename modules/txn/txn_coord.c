@@ -54,7 +54,6 @@ typedef struct s_op {
     uint32_t attempt;
     bool commit;      /* END: commit (else abort) */
     bool then_commit; /* REFRESH: END_TXN commit follows (else the batch is retried) */
-    bool hb_added;    /* BATCH: a HEARTBEAT_TXN was appended to create the record */
     bool durable;     /* END */
     pz_hlc_t target;  /* REFRESH: where the reads move to */
     int fail_code;    /* END abort after a failed commit: the error the client gets */
@@ -231,6 +230,8 @@ static void s_resolve_all(pz__coord_t *c, pz__txn_t *x, uint8_t status)
     pz_arena_destroy(&a);
 }
 
+static void s_heartbeat_one(pz__coord_t *c, pz__txn_t *x);
+
 /* Records what batch b will write (locks) and read (refresh spans). */
 static int s_track(pz__txn_t *x, const pz_kv_batch_t *b, bool *writes)
 {
@@ -273,11 +274,10 @@ static int s_send_batch(pz__coord_t *c, pz__txn_t *x, s_op_t *op)
         return PZ_EREAD_ONLY;
     }
     pz_arena_t *a = pz_msg_arena(op->client);
-    op->hb_added = false;
     if (writes) {
         x->seq++;
         if (x->anchor == NULL) {
-            /* The first write: its first key anchors the record, created in the same batch. */
+            /* The first write: its first key anchors the record. */
             uint32_t w = 0;
             while (!pz_kv_op_is_write(b.reqs[w].op) && b.reqs[w].lock == PZ_LOCK_NONE) {
                 w++;
@@ -291,16 +291,11 @@ static int s_send_batch(pz__coord_t *c, pz__txn_t *x, s_op_t *op)
             x->anchor_len = (uint32_t)b.reqs[w].key.len;
         }
         if (!x->hb_sent) {
-            pz_kv_req_t *reqs = pz_arena_alloc(a, sizeof *reqs * (b.reqs_len + 1u));
-            if (reqs == NULL) {
-                return PZ_ENOMEM;
-            }
-            memcpy(reqs, b.reqs, sizeof *reqs * b.reqs_len);
-            reqs[b.reqs_len] =
-                (pz_kv_req_t){.op = PZ_KV_HEARTBEAT_TXN, .key = {x->anchor, x->anchor_len}};
-            b.reqs = reqs;
-            b.reqs_len++;
-            op->hb_added = true;
+            /* The record is created by a heartbeat of its own (storage keeps record ops alone
+             * in their batch), sent alongside the first write rather than before it: a pusher
+             * that meets an intent before the record exists treats the transaction as pending
+             * until its min_ts expires, and the record is there long before. */
+            s_heartbeat_one(c, x);
         }
     }
     b.header.has_txn = true;
@@ -404,9 +399,6 @@ static void s_answer_commit(pz__coord_t *c, pz__txn_t *x, s_op_t *op)
     pz_kv_batch_resp_t r;
     int rc = pz_kv_batch_resp_from_msg(op->held, PZ_MSG_KV_BATCH_RESP, &r);
     if (rc == 0) {
-        if (op->hb_added && r.resps_len > 0) {
-            r.resps_len--;
-        }
         r.has_txn = false;
         r.ts = x->write_ts;
         pz_out_t *out = NULL;
@@ -508,12 +500,9 @@ static void s_on_end_reply(pz__coord_t *c, s_op_t *op, pz__txn_t *x, pz_msg_t *r
 /* ---------------------------------------------------------------------------------------- */
 /* Batches and refreshes                                                                     */
 
-/* Replies to the client's batch with the answer from below (the record's creation stripped). */
+/* Replies to the client's batch with the answer from below. */
 static void s_answer_batch(pz__coord_t *c, s_op_t *op, pz_kv_batch_resp_t *r)
 {
-    if (op->hb_added && r->error.code == 0 && r->resps_len > 0) {
-        r->resps_len--;
-    }
     pz_out_t *out = NULL;
     int rc = pz_kv_batch_resp_to_out(r, PZ_MSG_KV_BATCH_RESP, &out);
     rc = rc ? rc : pz_reply(c->self, op->client, &out);
@@ -561,9 +550,6 @@ static void s_on_batch_reply(pz__coord_t *c, s_op_t *op, pz__txn_t *x, pz_msg_t 
     if (err == 0 && pz_kv_batch_resp_from_msg(reply, PZ_MSG_KV_BATCH_RESP, &r) != 0) {
         err = PZ_EPROTO;
         text = "malformed batch reply";
-    }
-    if (op->hb_added) {
-        x->hb_sent = true; /* sent; if it did not land, the next heartbeat creates the record */
     }
     if (err != 0) {
         if (x->implicit) {
