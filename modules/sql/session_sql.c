@@ -249,7 +249,7 @@ static int s_fail(s_sess_t *s, const pz_sql_err_t *err)
 {
     s_error(s, err);
     s->skip_to_sync = true;
-    pz_sql_conn_failed(s->conn);
+    pz_sql_conn_failed(s->conn, err);
     return 0;
 }
 

@@ -228,6 +228,7 @@ struct pz_ast_select {
     int n_values;
     int n_values_cols;
     int locking; /* 0 none, 1 FOR UPDATE, 2 FOR NO KEY UPDATE, 3 FOR SHARE, 4 FOR KEY SHARE */
+    bool lock_nowait; /* ... NOWAIT */
     int location;
 };
 

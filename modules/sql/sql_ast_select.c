@@ -3,7 +3,7 @@
  * items, WITH, windows and target lists into the project's AST (sql_ast.h).
  *
  * As everywhere in the translator, a clause is carried exactly or refused with 0A000 naming it:
- * SELECT INTO, GROUPING SETS, FOR UPDATE OF, NOWAIT, WITH TIES, TABLESAMPLE...
+ * SELECT INTO, GROUPING SETS, FOR UPDATE OF, SKIP LOCKED, WITH TIES, TABLESAMPLE...
  */
 #include <assert.h>
 #include <string.h>
@@ -336,9 +336,7 @@ static int s_locking(pz__ab_t *b, PgQuery__Node **items, size_t n, pz_ast_select
     if (l->wait_policy == PG_QUERY__LOCK_WAIT_POLICY__LockWaitSkip) {
         return pz__ab_refuse(b, -1, "SKIP LOCKED is not supported");
     }
-    if (l->wait_policy == PG_QUERY__LOCK_WAIT_POLICY__LockWaitError) {
-        return pz__ab_refuse(b, -1, "NOWAIT is not supported");
-    }
+    sel->lock_nowait = l->wait_policy == PG_QUERY__LOCK_WAIT_POLICY__LockWaitError;
     switch (l->strength) {
     case PG_QUERY__LOCK_CLAUSE_STRENGTH__LCS_FORUPDATE:
         sel->locking = 1;

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "sql_bind.h"
+#include "sql_txn.h"
 #include "sql_conn.h"
 #include "sql_copy.h"
 #include "sql_ddl.h"
@@ -101,7 +102,7 @@ struct pz_sql_conn {
     int n_search_path;
     char settings[S_N_SETTINGS][128];
     char status;
-    bool txn_wrote;
+    pz_sql_txn_t txn;  /* the transaction block (sql_txn.c) */
     const atomic_bool *cancel; /* the server stopping */
     atomic_bool *user_cancel;  /* a CancelRequest */
     uint64_t rand_seed;
@@ -239,6 +240,7 @@ void pz_sql_conn_close(pz_sql_conn_t **c)
     }
     s_shapes_flush(*c);
     pz_sqlpreps_free(&(*c)->sqlpreps);
+    pz_sql_txn_abandon(&(*c)->txn, &(*c)->kv, &(*c)->status);
     pz_sql_kv_close(&(*c)->kv);
     free(*c);
     *c = NULL;
@@ -254,11 +256,9 @@ char pz_sql_conn_status(const pz_sql_conn_t *c)
     return c->status;
 }
 
-void pz_sql_conn_failed(pz_sql_conn_t *c)
+void pz_sql_conn_failed(pz_sql_conn_t *c, const pz_sql_err_t *err)
 {
-    if (c->status == 'T') {
-        c->status = 'E';
-    }
+    pz_sql_txn_failed(&c->txn, &c->status, err);
 }
 
 const pz_sql_tyenv_t *pz_sql_conn_env(const pz_sql_conn_t *c)
@@ -282,6 +282,29 @@ typedef struct {
     pz_binder_t b;
     pz_cte_buf_t *ctes[64];
 } s_stmt_t;
+
+/* A time setting in milliseconds, PostgreSQL's way: a number with an optional unit (us, ms, s,
+ * min, h, d; none = ms). Unparsable text counts as 0 (off). */
+static int64_t s_setting_ms(const char *v)
+{
+    char *end = NULL;
+    double n = strtod(v, &end);
+    while (end != NULL && *end == ' ') {
+        end++;
+    }
+    static const struct {
+        const char *unit;
+        double ms;
+    } units[] = {{"", 1}, {"ms", 1}, {"us", 0.001}, {"s", 1000}, {"min", 60000},
+                 {"h", 3600000}, {"d", 86400000}};
+    for (size_t i = 0; end != NULL && end != v && i < sizeof units / sizeof units[0]; i++) {
+        if (strcasecmp(end, units[i].unit) == 0) {
+            double ms = n * units[i].ms;
+            return ms > 0 && ms < (double)INT32_MAX ? (int64_t)ms : 0;
+        }
+    }
+    return 0;
+}
 
 static int s_stmt_begin(pz_sql_conn_t *c, s_stmt_t *st, pz_sql_err_t *err)
 {
@@ -319,7 +342,8 @@ static int s_stmt_begin(pz_sql_conn_t *c, s_stmt_t *st, pz_sql_err_t *err)
     ex->work_mem_kb = c->work_mem_kb;
     ex->user = c->user;
     ex->database = c->db;
-    int64_t timeout = atoll(s_get(c, "statement_timeout"));
+    c->kv.lock_timeout_ms = (uint32_t)s_setting_ms(s_get(c, "lock_timeout"));
+    int64_t timeout = s_setting_ms(s_get(c, "statement_timeout"));
     if (timeout > 0) {
         struct timespec ts;
         clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -419,9 +443,22 @@ static void s_tag(const pz_ast_stmt_t *s, const pz_pn_t *plan, uint64_t n, char 
     }
 }
 
+/* SELECT ... FOR UPDATE/SHARE in a transaction: the statement's reads lock what they return
+ * (every table of the FROM list, as PostgreSQL without OF; FOR SHARE locks exclusively, which is
+ * stronger), and NOWAIT fails at once on a held lock. Outside a block a statement is its own
+ * transaction, so its locks would end with it: nothing to do. */
+static void s_lock_mode(pz_sql_conn_t *c, const pz_ast_stmt_t *s)
+{
+    const pz_ast_select_t *q = s != NULL && s->kind == PZ_AS_SELECT ? s->select : NULL;
+    bool lock = q != NULL && q->locking != 0 && c->kv.in_txn;
+    c->kv.lock = lock ? PZ_LOCK_EXCLUSIVE : PZ_LOCK_NONE;
+    c->kv.wait_policy = lock && q->lock_nowait ? PZ_WAIT_ERROR : PZ_WAIT_BLOCK;
+}
+
 static int s_query(pz_sql_conn_t *c, s_stmt_t *st, const pz_ast_stmt_t *s,
                    const pz_sql_sink_t *sink, char *tag)
 {
+    s_lock_mode(c, s);
     pz_pn_t *plan = NULL;
     int rc = pz_bind_stmt(&st->b, s, &plan);
     if (rc == 0 && st->b.n_params > 0) {
@@ -438,10 +475,8 @@ static int s_query(pz_sql_conn_t *c, s_stmt_t *st, const pz_ast_stmt_t *s,
     rc = rc ? rc : s_pump(st, plan, sink, 0, &n, &more);
     if (rc == 0) {
         s_tag(s, plan, n, tag);
-        if (s->kind != PZ_AS_SELECT) {
-            c->txn_wrote |= c->status != 'I';
-        }
     }
+    s_lock_mode(c, NULL);
     if (plan != NULL) {
         pz_pn_close(&st->ex, plan);
     }
@@ -642,43 +677,18 @@ static int s_show(pz_sql_conn_t *c, const pz_ast_stmt_t *s, const pz_sql_sink_t 
 static int s_txn(pz_sql_conn_t *c, const pz_ast_stmt_t *s, const pz_sql_sink_t *sink,
                  pz_sql_err_t *err, char *tag)
 {
-    switch (s->txn) {
-    case PZ_TXN_BEGIN:
-        if (c->status != 'I' && sink->notice) {
-            pz_sql_err_t w = {0};
-            pz_sql_err_set(&w, "25001", "there is already a transaction in progress");
-            sink->notice(sink->ctx, &w);
-        }
-        if (c->status == 'I') {
-            c->txn_ts_us = s_now_us();
-            c->txn_wrote = false;
-        }
-        c->status = c->status == 'I' ? 'T' : c->status;
-        snprintf(tag, 64, "BEGIN");
-        return 0;
-    case PZ_TXN_COMMIT:
-        snprintf(tag, 64, c->status == 'E' ? "ROLLBACK" : "COMMIT");
-        c->status = 'I';
-        return 0;
-    case PZ_TXN_ROLLBACK:
-        if (c->txn_wrote && sink->notice) {
-            pz_sql_err_t w = {0};
-            pz_sql_err_set(&w, "01000",
-                           "ROLLBACK could not undo the statements of this "
-                           "transaction block: each statement was already applied");
-            pz_sql_err_detail(&w, "Multi-statement transactions are not implemented yet; every "
-                                  "statement commits on its own.");
-            sink->notice(sink->ctx, &w);
-        }
-        c->status = 'I';
-        snprintf(tag, 64, "ROLLBACK");
-        return 0;
-    case PZ_TXN_SET:
-        snprintf(tag, 64, "SET");
-        return 0;
-    default:
-        return pz_sql_err_set(err, "0A000", "savepoints are not supported yet");
+    char was = c->status;
+    pz_sql_txn_defaults_t d = {
+        .isolation = s_get(c, "default_transaction_isolation"),
+        .read_only = strcasecmp(s_get(c, "default_transaction_read_only"), "on") == 0};
+    int rc = pz_sql_txn_run(&c->txn, &c->kv, &c->status, s, &d, sink, err, tag);
+    if (was == 'I' && c->status == 'T') {
+        c->txn_ts_us = s_now_us();
     }
+    int i = s_setting_idx("transaction_isolation");
+    const char *iso = c->status == 'I' ? d.isolation : pz_sql_txn_isolation_name(&c->txn);
+    snprintf(c->settings[i], sizeof c->settings[i], "%s", iso);
+    return rc;
 }
 
 /* ---- dispatch ------------------------------------------------------------------------------- */
@@ -692,6 +702,12 @@ static int s_run(pz_sql_conn_t *c, const pz_ast_stmt_t *s, const pz_sql_sink_t *
                               "current transaction is aborted, commands ignored "
                               "until end of transaction block");
     }
+    if (c->status == 'T' && s->kind != PZ_AS_TXN) {
+        int src = pz_sql_txn_step(&c->txn, &c->kv, err);
+        if (src != 0) {
+            return src;
+        }
+    }
     s_stmt_t st;
     int rc = s_stmt_begin(c, &st, err);
     if (rc != 0) {
@@ -703,7 +719,8 @@ static int s_run(pz_sql_conn_t *c, const pz_ast_stmt_t *s, const pz_sql_sink_t *
     case PZ_AS_UPDATE:
     case PZ_AS_DELETE:
         rc = s_query(c, &st, s, sink, tag);
-        for (int attempt = 1; rc != 0 && s_retry(s, err, attempt); attempt++) {
+        for (int attempt = 1; rc != 0 && c->status == 'I' && s_retry(s, err, attempt);
+             attempt++) {
             s_stmt_end(&st, NULL);
             rc = s_stmt_begin(c, &st, err);
             rc = rc ? rc : s_query(c, &st, s, sink, tag);
@@ -735,7 +752,6 @@ static int s_run(pz_sql_conn_t *c, const pz_ast_stmt_t *s, const pz_sql_sink_t *
         break;
     case PZ_AS_COPY: /* sql_copy.c */
         rc = pz__sql_copy(c, &st.b, s, sink, tag);
-        c->txn_wrote |= s->copy_from && c->status != 'I';
         break;
     case PZ_AS_EXPLAIN:
         rc = pz_sql_explain(&st.b, s, sink, tag);
@@ -753,9 +769,11 @@ static int s_run(pz_sql_conn_t *c, const pz_ast_stmt_t *s, const pz_sql_sink_t *
         return rc;
     }
     default:
+        /* DDL commits on its own, outside the block (the catalog is not transactional yet). */
+        c->kv.no_txn = true;
         rc = pz_sql_ddl(&st.b, s, tag);
+        c->kv.no_txn = false;
         if (rc == 0) {
-            c->txn_wrote |= c->status != 'I';
             rc = s_resolve_search_path(c, err); /* CREATE/DROP SCHEMA changes it */
         }
         break;
@@ -786,7 +804,7 @@ int pz_sql_conn_simple(pz_sql_conn_t *c, const char *query, const pz_sql_sink_t 
     int cached_rc = 0;
     if (s_shape_simple(c, query, sink, err, &cached_rc)) {
         if (cached_rc != 0) {
-            pz_sql_conn_failed(c);
+            pz_sql_conn_failed(c, err);
         }
         return cached_rc;
     }
@@ -808,7 +826,7 @@ int pz_sql_conn_simple(pz_sql_conn_t *c, const char *query, const pz_sql_sink_t 
         }
     }
     if (rc != 0) {
-        pz_sql_conn_failed(c);
+        pz_sql_conn_failed(c, err);
     }
     pz_arena_destroy(&a);
     return rc;
@@ -1116,9 +1134,17 @@ static int s_portal_start(pz_sql_conn_t *c, pz_sql_portal_t *p, pz_sql_err_t *er
     p->st.ex.err = err;
     p->st.ex.fn.err = err;
     p->started = true;
+    if (c->status == 'T') {
+        int rc = pz_sql_txn_step(&c->txn, &c->kv, err);
+        if (rc != 0) {
+            return rc;
+        }
+    }
     pz_sql_kv_stmt_begin(&c->kv);
+    s_lock_mode(c, p->prep->stmt);
     int rc = pz_pn_open(&p->st.ex, p->plan);
-    for (int attempt = 1; rc != 0 && s_retry(p->prep->stmt, err, attempt); attempt++) {
+    for (int attempt = 1; rc != 0 && c->status == 'I' && s_retry(p->prep->stmt, err, attempt);
+         attempt++) {
         pz_pn_close(&p->st.ex, p->plan);
         pz_sql_kv_stmt_begin(&c->kv);
         rc = pz_pn_open(&p->st.ex, p->plan);
@@ -1158,7 +1184,9 @@ int pz_sql_portal_run(pz_sql_conn_t *c, pz_sql_portal_t *p, uint32_t max_rows,
     p->st.ex.fn.err = err;
     bool more = false;
     uint64_t before = p->n;
+    s_lock_mode(c, s);
     rc = rc ? rc : s_pump(&p->st, p->plan, sink, max_rows, &p->n, &more);
+    s_lock_mode(c, NULL);
     if (rc != 0) {
         p->done = true;
         return rc;
@@ -1168,9 +1196,6 @@ int pz_sql_portal_run(pz_sql_conn_t *c, pz_sql_portal_t *p, uint32_t max_rows,
         return 0;
     }
     p->done = true;
-    if (s->kind != PZ_AS_SELECT) {
-        c->txn_wrote |= c->status != 'I';
-    }
     char tag[64];
     s_tag(s, p->plan, p->n - before, tag); /* the rows of this Execute, as PostgreSQL counts */
     return sink->complete(sink->ctx, tag);

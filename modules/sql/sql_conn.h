@@ -80,7 +80,7 @@ struct pz_sql_seqs *pz_sql_conn_seqs(const void *session);
 /* ReadyForQuery's status: 'I' idle, 'T' in a transaction block, 'E' in a failed one. */
 char pz_sql_conn_status(const pz_sql_conn_t *c);
 /* A failed statement inside a transaction block makes it 'E' until ROLLBACK. */
-void pz_sql_conn_failed(pz_sql_conn_t *c);
+void pz_sql_conn_failed(pz_sql_conn_t *c, const pz_sql_err_t *err);
 /* The session's type settings (time zone, float digits) for formatting rows. */
 const pz_sql_tyenv_t *pz_sql_conn_env(const pz_sql_conn_t *c);
 

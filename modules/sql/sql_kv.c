@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "phantomzero/keys.h"
 #include "phantomzero/limits.h"
 
 #include "sql_kv.h"
@@ -37,13 +38,38 @@ int pz_sql_kv_send(pz_sql_kv_t *kv, const pz_kv_req_t *reqs, uint32_t n, bool re
 {
     assert(kv != NULL && kv->client != NULL && reply != NULL && resp != NULL);
     assert(n > 0 && n <= PZ_BATCH_REQS_MAX);
-    pz_kv_batch_t b = {.header = {.durable = true}, .reqs = (pz_kv_req_t *)reqs, .reqs_len = n};
-    if (read) {
+    pz_kv_batch_t b = {.header = {.durable = true,
+                                  .lock_timeout_ms = kv->lock_timeout_ms,
+                                  .wait_policy = kv->wait_policy},
+                       .reqs = (pz_kv_req_t *)reqs,
+                       .reqs_len = n};
+    /* The system keyspace (catalog, sequences, statistics, roles) is not part of transactions
+     * (sql_txn.h): only table data is. */
+    bool txn = kv->in_txn && !kv->no_txn && reqs[0].key.len > 0 &&
+               reqs[0].key.ptr[0] >= PZ_KEY_TABLE_PREFIX;
+    if (txn) {
+        b.header.has_txn = true;
+        b.header.txn.id = (pz_view_t){kv->txn_id, PZ_TXN_ID_BYTES};
+    } else if (read) {
         b.header.ts = kv->read_ts;
+    }
+    pz_kv_req_t *locked = NULL;
+    if (txn && read && kv->lock != PZ_LOCK_NONE) {
+        /* FOR UPDATE: every read of the statement locks what it returns. */
+        locked = malloc(sizeof *locked * n);
+        if (locked == NULL) {
+            return pz_sql_err_set(err, "53200", "out of memory");
+        }
+        memcpy(locked, reqs, sizeof *locked * n);
+        for (uint32_t i = 0; i < n; i++) {
+            locked[i].lock = kv->lock;
+        }
+        b.reqs = locked;
     }
     pz_out_t *out = NULL;
     *reply = NULL;
     int rc = pz_kv_batch_to_out(&b, PZ_MSG_KV_BATCH, &out);
+    free(locked);
     if (rc != 0) {
         return s_fail(err, rc, "encoding a KV batch");
     }
@@ -78,8 +104,50 @@ int pz_sql_kv_send(pz_sql_kv_t *kv, const pz_kv_req_t *reqs, uint32_t n, bool re
         pz_msg_free(reply);
         return rc < 0 ? rc : PZ_EINTERNAL;
     }
-    if (read && pz_hlc_is_zero(kv->read_ts)) {
+    if (read && !txn && pz_hlc_is_zero(kv->read_ts)) {
         kv->read_ts = resp->ts;
+    }
+    return 0;
+}
+
+int pz_sql_kv_txn_ctl(pz_sql_kv_t *kv, pz_txn_ctl_t *q, pz_msg_t **reply, pz_txn_ctl_resp_t *resp,
+                      pz_sql_err_t *err)
+{
+    assert(kv != NULL && q != NULL && reply != NULL && resp != NULL);
+    if (q->op != PZ_TXC_BEGIN) {
+        q->id = (pz_view_t){kv->txn_id, PZ_TXN_ID_BYTES};
+    }
+    pz_out_t *out = NULL;
+    *reply = NULL;
+    int rc = pz_txn_ctl_to_out(q, PZ_MSG_TXN_CTL, &out);
+    if (rc != 0) {
+        return s_fail(err, rc, "encoding a transaction request");
+    }
+    rc = pz_client_call(kv->client, kv->to, &out, kv->timeout_ms, reply);
+    pz_out_free(&out);
+    if (rc != 0) {
+        /* A COMMIT whose answer is lost may have committed. */
+        return s_fail(err, q->op == PZ_TXC_COMMIT && rc == PZ_ETIMEDOUT ? PZ_EAMBIGUOUS : rc,
+                      "the transaction coordinator did not answer");
+    }
+    const char *text = NULL;
+    rc = pz_msg_error(*reply, &text);
+    if (rc == 0) {
+        rc = pz_txn_ctl_resp_from_msg(*reply, PZ_MSG_TXN_CTL_RESP, resp);
+        text = "decoding a transaction reply";
+        if (rc == 0 && resp->error.code != 0) {
+            rc = resp->error.code;
+            pz_sql_err_code(err, rc, NULL);
+            if (resp->error.message.len > 0) {
+                snprintf(err->message, sizeof err->message, "%.*s", (int)resp->error.message.len,
+                         (const char *)resp->error.message.ptr);
+            }
+        }
+    }
+    if (rc != 0) {
+        pz_sql_err_code(err, rc < 0 ? rc : PZ_EINTERNAL, text);
+        pz_msg_free(reply);
+        return rc < 0 ? rc : PZ_EINTERNAL;
     }
     return 0;
 }

@@ -20,6 +20,14 @@ typedef struct {
     uint32_t timeout_ms; /* per batch */
     pz_hlc_t read_ts;    /* the statement's snapshot; zero until its first read */
     uint64_t batches;    /* sent, for EXPLAIN ANALYZE */
+    /* The open transaction (sql_txn.c): batches carry its id and the coordinator fills in the
+     * rest. Work that must not be part of it (sequences, DDL) sets no_txn around its batches. */
+    bool in_txn;
+    bool no_txn;
+    uint8_t txn_id[PZ_TXN_ID_BYTES];
+    uint32_t lock_timeout_ms; /* lock_timeout (0: wait until statement_timeout) */
+    uint8_t wait_policy;      /* FOR UPDATE NOWAIT: PZ_WAIT_ERROR for the statement */
+    uint8_t lock;             /* FOR UPDATE/SHARE: reads lock what they return */
 } pz_sql_kv_t;
 
 /* Opens an in-process client to actor `to`. Returns 0 or PZ_EUNAVAILABLE. */
@@ -38,6 +46,13 @@ static inline void pz_sql_kv_stmt_begin(pz_sql_kv_t *kv)
  * return; PZ_ECONDFAILED returns 0 with resp->error set, for the caller to name the constraint. */
 int pz_sql_kv_send(pz_sql_kv_t *kv, const pz_kv_req_t *reqs, uint32_t n, bool read,
                    pz_msg_t **reply, pz_kv_batch_resp_t *resp, pz_sql_err_t *err);
+
+/* One transaction control request to the coordinator (kv.h: TXN_CTL); q->id is filled from
+ * kv for every op but BEGIN. On 0, *resp is the answer (views into *reply, which the caller
+ * frees). An error answer becomes err (its SQLSTATE: 40001, 40P01, 40003, ...) and a negative
+ * return, with *reply already freed. */
+int pz_sql_kv_txn_ctl(pz_sql_kv_t *kv, pz_txn_ctl_t *q, pz_msg_t **reply,
+                      pz_txn_ctl_resp_t *resp, pz_sql_err_t *err);
 
 /* Reads the span [lo, hi) in chunks of at most `limit` keys, each one Scan sent as a read
  * (pz_sql_kv_send: at kv->read_ts as the caller leaves it between chunks), and calls fn with each

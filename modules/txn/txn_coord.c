@@ -52,12 +52,13 @@ typedef struct s_op {
     pz_msg_t *held;    /* implicit transactions: the batch reply, sent after the commit */
     pz_arena_t *arena; /* what the requests built here point into */
     uint32_t attempt;
-    bool commit;      /* END: commit (else abort) */
-    bool then_commit; /* REFRESH: END_TXN commit follows (else the batch is retried) */
-    bool hb_added;    /* BATCH: a HEARTBEAT_TXN was appended to create the record */
-    bool durable;     /* END */
-    pz_hlc_t target;  /* REFRESH: where the reads move to */
-    int fail_code;    /* END abort after a failed commit: the error the client gets */
+    bool commit;        /* END: commit (else abort) */
+    bool then_commit;   /* REFRESH: END_TXN commit follows (else the batch is retried) */
+    bool durable;       /* END */
+    pz_hlc_t target;    /* REFRESH: where the reads move to */
+    int fail_code;      /* END abort after a failed commit: the error the client gets */
+    pz_kv_req_t *rreqs; /* RESOLVE: the requests sent (in arena), to continue them */
+    uint32_t rn;
     const char *fail_text;
 } s_op_t;
 
@@ -189,34 +190,87 @@ static int s_send(pz__coord_t *c, pz_kv_batch_t *b, s_op_t *op)
 
 /* Resolves spans of x's intents with status, in the background (best effort: an intent left
  * behind is resolved by whoever meets it, from the record). */
+/* Sends one RESOLVE batch of n spans for the transaction `meta` (status, commit timestamp).
+ * Everything the batch needs is copied into the op's arena, because a RESOLVE that stops early
+ * (10,000 intents) is continued from its resume key after the transaction is forgotten. */
+static int s_send_resolve(pz__coord_t *c, const pz_kv_txn_t *meta, const pz_kv_span_t *spans,
+                          uint32_t n, uint8_t status)
+{
+    s_op_t *op = calloc(1, sizeof *op);
+    pz_arena_t *a = op ? (op->arena = pz_arena_new()) : NULL;
+    pz_kv_req_t *reqs = a ? pz_arena_alloc(a, sizeof *reqs * n) : NULL;
+    if (reqs == NULL) {
+        s_op_free(op);
+        return PZ_ENOMEM;
+    }
+    op->kind = S_OP_RESOLVE;
+    memcpy(op->id, meta->id.ptr, PZ_TXN_ID_BYTES);
+    pz_kv_req_ext_t ext = {.status = status, .has_pushee = true, .pushee = *meta};
+    ext.pushee.id = pz_arena_dup(a, meta->id.ptr, meta->id.len);
+    ext.pushee.key = pz_arena_dup(a, meta->key.ptr, meta->key.len);
+    if (meta->ignored_len > 0) {
+        ext.pushee.ignored = pz_arena_alloc(a, sizeof *meta->ignored * meta->ignored_len);
+        if (ext.pushee.ignored != NULL) {
+            memcpy(ext.pushee.ignored, meta->ignored, sizeof *meta->ignored * meta->ignored_len);
+        }
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        reqs[i] =
+            (pz_kv_req_t){.op = PZ_KV_RESOLVE,
+                          .key = pz_arena_dup(a, spans[i].key.ptr, spans[i].key.len),
+                          .end_key = pz_arena_dup(a, spans[i].end_key.ptr, spans[i].end_key.len),
+                          .has_ext = true,
+                          .ext = ext};
+    }
+    op->rreqs = reqs;
+    op->rn = n;
+    pz_kv_batch_t b = {.header = {.ts = meta->write_ts}, .reqs = reqs, .reqs_len = n};
+    int rc = s_send(c, &b, op);
+    if (rc != 0) {
+        s_op_free(op);
+    }
+    return rc;
+}
+
+/* Resolves spans of x's intents with status, in the background (best effort: an intent left
+ * behind is resolved by whoever meets it, from the record). */
 static void s_resolve_async(pz__coord_t *c, const pz__txn_t *x, const pz_kv_span_t *spans,
                             uint32_t n, uint8_t status)
 {
-    for (uint32_t at = 0; at < n; at += S_RESOLVE_SPANS_MAX) {
+    pz_arena_t *a = pz_arena_new();
+    pz_kv_txn_t meta;
+    int rc = a ? pz__txn_meta(x, a, &meta) : PZ_ENOMEM;
+    for (uint32_t at = 0; rc == 0 && at < n; at += S_RESOLVE_SPANS_MAX) {
         uint32_t k = n - at < S_RESOLVE_SPANS_MAX ? n - at : S_RESOLVE_SPANS_MAX;
-        s_op_t *op = s_op_new(S_OP_RESOLVE, x, NULL);
-        pz_arena_t *a = op ? op->arena : NULL;
-        pz_kv_txn_t meta;
-        pz_kv_req_t *reqs = a ? pz_arena_alloc(a, sizeof *reqs * k) : NULL;
-        pz_kv_req_ext_t *ext = a ? pz_arena_alloc(a, sizeof *ext) : NULL;
-        int rc = reqs && ext ? pz__txn_meta(x, a, &meta) : PZ_ENOMEM;
-        if (rc == 0) {
-            *ext = (pz_kv_req_ext_t){.status = status, .has_pushee = true, .pushee = meta};
-            for (uint32_t i = 0; i < k; i++) {
-                reqs[i] = (pz_kv_req_t){.op = PZ_KV_RESOLVE,
-                                        .key = spans[at + i].key,
-                                        .end_key = spans[at + i].end_key,
-                                        .has_ext = true,
-                                        .ext = *ext};
-            }
-            pz_kv_batch_t b = {
-                .header = {.ts = x->write_ts, .durable = false}, .reqs = reqs, .reqs_len = k};
-            rc = s_send(c, &b, op);
+        rc = s_send_resolve(c, &meta, spans + at, k, status);
+    }
+    if (rc != 0) {
+        pz_log(c->self, PZ_LOG_WARN, "cannot resolve intents: %s", pz_strerror(rc));
+    }
+    pz_arena_destroy(&a);
+}
+
+/* A RESOLVE batch answered: the spans that stopped early go on from their resume keys. */
+static void s_on_resolve_reply(pz__coord_t *c, s_op_t *op, pz_msg_t *reply)
+{
+    pz_kv_batch_resp_t r;
+    if (pz_msg_error(reply, NULL) != 0 ||
+        pz_kv_batch_resp_from_msg(reply, PZ_MSG_KV_BATCH_RESP, &r) != 0 || r.error.code != 0 ||
+        r.resps_len != op->rn) {
+        pz_log(c->self, PZ_LOG_DEBUG, "intent resolution failed; left to readers");
+        return;
+    }
+    pz_kv_span_t *more = pz_arena_alloc(op->arena, sizeof *more * op->rn);
+    uint32_t n = 0;
+    for (uint32_t i = 0; more != NULL && i < op->rn; i++) {
+        if (r.resps[i].has_resume && op->rreqs[i].end_key.len > 0) {
+            more[n++] =
+                (pz_kv_span_t){.key = r.resps[i].resume_key, .end_key = op->rreqs[i].end_key};
         }
-        if (rc != 0) {
-            pz_log(c->self, PZ_LOG_WARN, "cannot resolve intents: %s", pz_strerror(rc));
-            s_op_free(op);
-        }
+    }
+    if (n > 0) {
+        const pz_kv_req_ext_t *e = &op->rreqs[0].ext;
+        (void)s_send_resolve(c, &e->pushee, more, n, e->status);
     }
 }
 
@@ -230,6 +284,8 @@ static void s_resolve_all(pz__coord_t *c, pz__txn_t *x, uint8_t status)
     }
     pz_arena_destroy(&a);
 }
+
+static void s_heartbeat_one(pz__coord_t *c, pz__txn_t *x);
 
 /* Records what batch b will write (locks) and read (refresh spans). */
 static int s_track(pz__txn_t *x, const pz_kv_batch_t *b, bool *writes)
@@ -273,11 +329,10 @@ static int s_send_batch(pz__coord_t *c, pz__txn_t *x, s_op_t *op)
         return PZ_EREAD_ONLY;
     }
     pz_arena_t *a = pz_msg_arena(op->client);
-    op->hb_added = false;
     if (writes) {
         x->seq++;
         if (x->anchor == NULL) {
-            /* The first write: its first key anchors the record, created in the same batch. */
+            /* The first write: its first key anchors the record. */
             uint32_t w = 0;
             while (!pz_kv_op_is_write(b.reqs[w].op) && b.reqs[w].lock == PZ_LOCK_NONE) {
                 w++;
@@ -291,16 +346,11 @@ static int s_send_batch(pz__coord_t *c, pz__txn_t *x, s_op_t *op)
             x->anchor_len = (uint32_t)b.reqs[w].key.len;
         }
         if (!x->hb_sent) {
-            pz_kv_req_t *reqs = pz_arena_alloc(a, sizeof *reqs * (b.reqs_len + 1u));
-            if (reqs == NULL) {
-                return PZ_ENOMEM;
-            }
-            memcpy(reqs, b.reqs, sizeof *reqs * b.reqs_len);
-            reqs[b.reqs_len] =
-                (pz_kv_req_t){.op = PZ_KV_HEARTBEAT_TXN, .key = {x->anchor, x->anchor_len}};
-            b.reqs = reqs;
-            b.reqs_len++;
-            op->hb_added = true;
+            /* The record is created by a heartbeat of its own (storage keeps record ops alone
+             * in their batch), sent alongside the first write rather than before it: a pusher
+             * that meets an intent before the record exists treats the transaction as pending
+             * until its min_ts expires, and the record is there long before. */
+            s_heartbeat_one(c, x);
         }
     }
     b.header.has_txn = true;
@@ -404,9 +454,6 @@ static void s_answer_commit(pz__coord_t *c, pz__txn_t *x, s_op_t *op)
     pz_kv_batch_resp_t r;
     int rc = pz_kv_batch_resp_from_msg(op->held, PZ_MSG_KV_BATCH_RESP, &r);
     if (rc == 0) {
-        if (op->hb_added && r.resps_len > 0) {
-            r.resps_len--;
-        }
         r.has_txn = false;
         r.ts = x->write_ts;
         pz_out_t *out = NULL;
@@ -508,12 +555,9 @@ static void s_on_end_reply(pz__coord_t *c, s_op_t *op, pz__txn_t *x, pz_msg_t *r
 /* ---------------------------------------------------------------------------------------- */
 /* Batches and refreshes                                                                     */
 
-/* Replies to the client's batch with the answer from below (the record's creation stripped). */
+/* Replies to the client's batch with the answer from below. */
 static void s_answer_batch(pz__coord_t *c, s_op_t *op, pz_kv_batch_resp_t *r)
 {
-    if (op->hb_added && r->error.code == 0 && r->resps_len > 0) {
-        r->resps_len--;
-    }
     pz_out_t *out = NULL;
     int rc = pz_kv_batch_resp_to_out(r, PZ_MSG_KV_BATCH_RESP, &out);
     rc = rc ? rc : pz_reply(c->self, op->client, &out);
@@ -561,9 +605,6 @@ static void s_on_batch_reply(pz__coord_t *c, s_op_t *op, pz__txn_t *x, pz_msg_t 
     if (err == 0 && pz_kv_batch_resp_from_msg(reply, PZ_MSG_KV_BATCH_RESP, &r) != 0) {
         err = PZ_EPROTO;
         text = "malformed batch reply";
-    }
-    if (op->hb_added) {
-        x->hb_sent = true; /* sent; if it did not land, the next heartbeat creates the record */
     }
     if (err != 0) {
         if (x->implicit) {
@@ -934,6 +975,11 @@ void pz__coord_on_reply(pz__coord_t *c, void *ctx, pz_msg_t *reply)
 {
     s_op_t *op = ctx;
     assert(op != NULL);
+    if (op->kind == S_OP_RESOLVE) {
+        s_on_resolve_reply(c, op, reply);
+        s_op_free(op);
+        return;
+    }
     pz__txn_t *x = s_txn(c, op->id);
     if (x == NULL) {
         /* Background work of a transaction already forgotten (a resolve, a late heartbeat). */

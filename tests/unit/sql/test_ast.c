@@ -835,7 +835,7 @@ static void test_refused(void **state)
          "GROUPING SETS is not supported", 26},
         {"SELECT a FROM t GROUP BY ROLLUP (a)", "0A000", "ROLLUP is not supported", 26},
         {"SELECT * FROM t FOR UPDATE OF t", "0A000", "FOR UPDATE/SHARE OF is not supported", -1},
-        {"SELECT * FROM t FOR UPDATE NOWAIT", "0A000", "NOWAIT is not supported", -1},
+        {"SELECT * FROM t FOR UPDATE SKIP LOCKED", "0A000", "SKIP LOCKED is not supported", -1},
         {"SELECT * FROM t FOR SHARE SKIP LOCKED", "0A000", "SKIP LOCKED is not supported", -1},
         {"SELECT * FROM t ORDER BY a USING <", "0A000", "ORDER BY USING is not supported", 34},
         {"SELECT * FROM t TABLESAMPLE system (1)", "0A000", "TABLESAMPLE is not supported", -1},

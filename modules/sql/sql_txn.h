@@ -1,0 +1,54 @@
+/*
+ * sql_txn.h — a session's transaction block, over the coordinator (kv.h TXN_CTL).
+ *
+ * BEGIN opens a transaction at the coordinator at once, and every statement until COMMIT or
+ * ROLLBACK sends its table reads and writes as part of it (sql_kv.c puts its id on the batches).
+ * What stays outside, as in PostgreSQL for sequences: the system keyspace — catalog changes
+ * (DDL), sequences, statistics and roles commit on their own.
+ *
+ * Status, as ReadyForQuery reports it: 'I' idle, 'T' in a block, 'E' in a failed block (only
+ * ROLLBACK, COMMIT — which rolls back — and ROLLBACK TO SAVEPOINT are accepted).
+ */
+#ifndef PZ_SQL_TXN_H
+#define PZ_SQL_TXN_H
+
+#include "sql_ast.h"
+#include "sql_conn.h"
+#include "sql_kv.h"
+
+/* Savepoints one block keeps (PostgreSQL has no fixed bound; each here is 68 bytes). */
+#define PZ_SQL_SAVEPOINTS_MAX 64
+
+typedef struct pz_sql_txn {
+    uint8_t isolation; /* PZ_ISO_* of the open block */
+    bool read_only;
+    bool retryable;    /* the block failed with 40001/40P01 */
+    uint32_t stmts;    /* statements run in the block (SET TRANSACTION comes before any) */
+    int n_sp;
+    struct {
+        char name[64];
+        uint32_t seq;
+    } sp[PZ_SQL_SAVEPOINTS_MAX];
+} pz_sql_txn_t;
+
+/* Defaults for BEGIN without options (the session's default_transaction_* settings). */
+typedef struct {
+    const char *isolation; /* "serializable", "read committed", ... */
+    bool read_only;
+} pz_sql_txn_defaults_t;
+
+/* Runs a transaction statement (BEGIN, COMMIT, ROLLBACK, SAVEPOINT, RELEASE, ROLLBACK TO,
+ * SET TRANSACTION) against kv's coordinator, moving *status. Writes the command tag. */
+int pz_sql_txn_run(pz_sql_txn_t *t, pz_sql_kv_t *kv, char *status, const pz_ast_stmt_t *s,
+                   const pz_sql_txn_defaults_t *dflt, const pz_sql_sink_t *sink,
+                   pz_sql_err_t *err, char *tag);
+/* Before a statement of the block: READ COMMITTED takes a fresh snapshot. */
+int pz_sql_txn_step(pz_sql_txn_t *t, pz_sql_kv_t *kv, pz_sql_err_t *err);
+/* A statement of the block failed with err: the block is failed ('E'). */
+void pz_sql_txn_failed(pz_sql_txn_t *t, char *status, const pz_sql_err_t *err);
+/* The session ends (or the block must go): roll back whatever is open. */
+void pz_sql_txn_abandon(pz_sql_txn_t *t, pz_sql_kv_t *kv, char *status);
+/* The isolation level's name as SHOW transaction_isolation prints it. */
+const char *pz_sql_txn_isolation_name(const pz_sql_txn_t *t);
+
+#endif
