@@ -189,7 +189,9 @@ static void s_resolve_key(void *ctx, uint64_t range_id, pz_view_t key)
         pz_log(c->self, PZ_LOG_WARN, "cannot resolve an intent: out of memory");
         return; /* its waiters time out */
     }
-    memcpy(ign, t->ignored, sizeof *ign * t->ignored_len);
+    if (t->ignored_len > 0) {
+        memcpy(ign, t->ignored, sizeof *ign * t->ignored_len);
+    }
     pz_kv_txn_t pushee = *t;
     pushee.id = pz_arena_dup(a, t->id.ptr, t->id.len);
     pushee.key = pz_arena_dup(a, t->key.ptr, t->key.len);
