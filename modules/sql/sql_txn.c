@@ -161,13 +161,10 @@ static int s_rollback_to(pz_sql_txn_t *t, pz_sql_kv_t *kv, char *status, const c
         q.op = PZ_TXC_RESTART;
         rc = s_ctl(kv, &q, &r, err);
         if (rc != 0) {
-            /* The coordinator dropped it (aborted): start over with the same options. */
+            /* The coordinator dropped it (aborted): start over with the same options; the
+             * savepoints up to i stay (s_begin leaves the array, n_sp is set below). */
             pz_sql_err_clear(err);
-            int keep = t->n_sp;
-            pz_sql_txn_t saved = *t;
-            rc = s_begin(t, kv, saved.isolation, saved.read_only, err);
-            memcpy(t->sp, saved.sp, sizeof t->sp);
-            t->n_sp = keep;
+            rc = s_begin(t, kv, t->isolation, t->read_only, err);
         }
     } else {
         rc = s_ctl(kv, &q, &r, err);

@@ -62,7 +62,7 @@ typedef struct s_op {
     const char *fail_text;
 } s_op_t;
 
-static s_op_t *s_op_new(s_kind_t kind, const pz__txn_t *x, pz_msg_t *client)
+static s_op_t *s_op_new(s_kind_t kind, const uint8_t *id, pz_msg_t *client)
 {
     s_op_t *op = calloc(1, sizeof *op);
     if (op != NULL && (op->arena = pz_arena_new()) == NULL) {
@@ -71,7 +71,7 @@ static s_op_t *s_op_new(s_kind_t kind, const pz__txn_t *x, pz_msg_t *client)
     }
     if (op != NULL) {
         op->kind = kind;
-        memcpy(op->id, x->id, PZ_TXN_ID_BYTES);
+        memcpy(op->id, id, PZ_TXN_ID_BYTES);
         op->client = client;
     }
     return op;
@@ -181,39 +181,37 @@ static int s_send(pz__coord_t *c, pz_kv_batch_t *b, s_op_t *op)
 {
     pz_out_t *out = NULL;
     int rc = pz_kv_batch_to_out(b, PZ_MSG_KV_BATCH, &out);
-    /* The low bit tags the ctx as the coordinator's (txn_module.c). */
     rc = rc ? rc
-            : pz_request(c->self, c->next, &out, c->timeout_ms, (void *)((uintptr_t)op | 1u), NULL);
+            : pz_request(c->self, c->next, &out, c->timeout_ms,
+                         (void *)((uintptr_t)op | PZ__TXN_CTX_COORD), NULL);
     pz_out_free(&out);
     return rc;
 }
 
-/* Resolves spans of x's intents with status, in the background (best effort: an intent left
- * behind is resolved by whoever meets it, from the record). */
 /* Sends one RESOLVE batch of n spans for the transaction `meta` (status, commit timestamp).
  * Everything the batch needs is copied into the op's arena, because a RESOLVE that stops early
  * (10,000 intents) is continued from its resume key after the transaction is forgotten. */
 static int s_send_resolve(pz__coord_t *c, const pz_kv_txn_t *meta, const pz_kv_span_t *spans,
                           uint32_t n, uint8_t status)
 {
-    s_op_t *op = calloc(1, sizeof *op);
-    pz_arena_t *a = op ? (op->arena = pz_arena_new()) : NULL;
+    assert(meta->id.len == PZ_TXN_ID_BYTES);
+    s_op_t *op = s_op_new(S_OP_RESOLVE, meta->id.ptr, NULL);
+    pz_arena_t *a = op ? op->arena : NULL;
     pz_kv_req_t *reqs = a ? pz_arena_alloc(a, sizeof *reqs * n) : NULL;
-    if (reqs == NULL) {
-        s_op_free(op);
-        return PZ_ENOMEM;
-    }
-    op->kind = S_OP_RESOLVE;
-    memcpy(op->id, meta->id.ptr, PZ_TXN_ID_BYTES);
     pz_kv_req_ext_t ext = {.status = status, .has_pushee = true, .pushee = *meta};
-    ext.pushee.id = pz_arena_dup(a, meta->id.ptr, meta->id.len);
-    ext.pushee.key = pz_arena_dup(a, meta->key.ptr, meta->key.len);
-    if (meta->ignored_len > 0) {
+    ext.pushee.ignored = NULL;
+    if (reqs != NULL && meta->ignored_len > 0) {
         ext.pushee.ignored = pz_arena_alloc(a, sizeof *meta->ignored * meta->ignored_len);
         if (ext.pushee.ignored != NULL) {
             memcpy(ext.pushee.ignored, meta->ignored, sizeof *meta->ignored * meta->ignored_len);
         }
     }
+    if (reqs == NULL || (meta->ignored_len > 0 && ext.pushee.ignored == NULL)) {
+        s_op_free(op);
+        return PZ_ENOMEM;
+    }
+    ext.pushee.id = pz_arena_dup(a, meta->id.ptr, meta->id.len);
+    ext.pushee.key = pz_arena_dup(a, meta->key.ptr, meta->key.len);
     for (uint32_t i = 0; i < n; i++) {
         reqs[i] =
             (pz_kv_req_t){.op = PZ_KV_RESOLVE,
@@ -287,8 +285,11 @@ static void s_resolve_all(pz__coord_t *c, pz__txn_t *x, uint8_t status)
 
 static void s_heartbeat_one(pz__coord_t *c, pz__txn_t *x);
 
-/* Records what batch b will write (locks) and read (refresh spans). */
-static int s_track(pz__txn_t *x, const pz_kv_batch_t *b, bool *writes)
+/* Records what batch b will write or lock (before it is sent: its intents may land even if the
+ * batch fails) and, with reads, what it read (after it succeeded: a refresh re-checks earlier
+ * reads, and the read that met an uncertain value must not be among them or it could never
+ * pass). */
+static int s_track(pz__txn_t *x, const pz_kv_batch_t *b, bool reads, bool *writes)
 {
     *writes = false;
     for (uint32_t i = 0; i < b->reqs_len; i++) {
@@ -301,10 +302,10 @@ static int s_track(pz__txn_t *x, const pz_kv_batch_t *b, bool *writes)
             return PZ_EINVAL; /* record ops, RESOLVE, GC, SPLIT are the coordinator's own */
         }
         int rc = 0;
-        if (w || q->lock != PZ_LOCK_NONE) {
+        if (!reads && (w || q->lock != PZ_LOCK_NONE)) {
             rc = pz__spans_add(&x->locks, q->key, end);
         }
-        if (rc == 0 && r) {
+        if (rc == 0 && r && reads) {
             rc = pz__spans_add(&x->reads, q->key, end);
         }
         if (rc != 0) {
@@ -321,7 +322,7 @@ static int s_send_batch(pz__coord_t *c, pz__txn_t *x, s_op_t *op)
     pz_kv_batch_t b;
     int rc = pz_kv_batch_from_msg(op->client, PZ_MSG_KV_BATCH, &b);
     bool writes = false;
-    rc = rc ? rc : s_track(x, &b, &writes);
+    rc = rc ? rc : s_track(x, &b, false, &writes);
     if (rc != 0) {
         return rc;
     }
@@ -359,11 +360,18 @@ static int s_send_batch(pz__coord_t *c, pz__txn_t *x, s_op_t *op)
     return rc ? rc : s_send(c, &b, op);
 }
 
-/* Sends REFRESH for every read span of x from x->read_ts to op->target. */
+static void s_refreshed(pz__coord_t *c, s_op_t *op, pz__txn_t *x);
+
+/* Sends REFRESH for every read span of x from x->read_ts to op->target; with nothing read yet
+ * there is nothing to check and the transaction moves up at once. */
 static int s_send_refresh(pz__coord_t *c, pz__txn_t *x, s_op_t *op)
 {
     pz_arena_t *a = op->arena;
     uint32_t n = x->reads.len;
+    if (n == 0) {
+        s_refreshed(c, op, x);
+        return 0;
+    }
     pz_kv_span_t *v = pz__spans_view(&x->reads, a);
     pz_kv_req_t *reqs = pz_arena_alloc(a, sizeof *reqs * (n ? n : 1));
     pz_kv_batch_t b = {.reqs = reqs, .reqs_len = n};
@@ -573,6 +581,16 @@ static void s_answer_batch(pz__coord_t *c, s_op_t *op, pz_kv_batch_resp_t *r)
 static void s_batch_done(pz__coord_t *c, s_op_t *op, pz__txn_t *x, pz_msg_t *reply,
                          pz_kv_batch_resp_t *r)
 {
+    pz_kv_batch_t b;
+    bool writes;
+    if (r->error.code == 0 && (pz_kv_batch_from_msg(op->client, PZ_MSG_KV_BATCH, &b) != 0 ||
+                               s_track(x, &b, true, &writes) != 0)) {
+        /* Unrecorded reads could not be refreshed: the transaction cannot go on safely. */
+        r->error.code = PZ_ENOMEM;
+        r->error.index = -1;
+        r->error.message = pz_view_str("cannot record the transaction's reads");
+        r->resps_len = 0;
+    }
     if (r->error.code == PZ_ETXN_ABORTED) {
         x->status = PZ_TXN_ABORTED;
         x->abort_reason = r->error.has_record ? r->error.record.abort_reason : 0;
@@ -638,6 +656,26 @@ static void s_on_batch_reply(pz__coord_t *c, s_op_t *op, pz__txn_t *x, pz_msg_t 
     s_batch_done(c, op, x, reply, &r);
 }
 
+/* The reads of x are valid at op->target: move up and go on (END_TXN, or the batch again). */
+static void s_refreshed(pz__coord_t *c, s_op_t *op, pz__txn_t *x)
+{
+    x->read_ts = op->target;
+    if (pz_hlc_cmp(x->write_ts, op->target) < 0) {
+        x->write_ts = op->target;
+    }
+    int rc;
+    if (op->then_commit) {
+        op->kind = S_OP_END;
+        rc = s_send_end(c, x, op);
+    } else {
+        op->kind = S_OP_BATCH;
+        rc = s_send_batch(c, x, op);
+    }
+    if (rc != 0) {
+        s_abort_after(c, x, op, rc, "the transaction could not continue");
+    }
+}
+
 static void s_on_refresh_reply(pz__coord_t *c, s_op_t *op, pz__txn_t *x, pz_msg_t *reply)
 {
     const char *text = NULL;
@@ -647,21 +685,7 @@ static void s_on_refresh_reply(pz__coord_t *c, s_op_t *op, pz__txn_t *x, pz_msg_
         err = PZ_EPROTO;
     }
     if (err == 0 && r.error.code == 0) {
-        x->read_ts = op->target;
-        if (pz_hlc_cmp(x->write_ts, op->target) < 0) {
-            x->write_ts = op->target;
-        }
-        int rc;
-        if (op->then_commit) {
-            op->kind = S_OP_END;
-            rc = s_send_end(c, x, op);
-        } else {
-            op->kind = S_OP_BATCH;
-            rc = s_send_batch(c, x, op);
-        }
-        if (rc != 0) {
-            s_abort_after(c, x, op, rc, "the transaction could not continue");
-        }
+        s_refreshed(c, op, x);
         return;
     }
     pz_metric_add(c->m_refresh_fails, 1);
@@ -681,7 +705,7 @@ static void s_on_refresh_reply(pz__coord_t *c, s_op_t *op, pz__txn_t *x, pz_msg_
 
 static void s_heartbeat_one(pz__coord_t *c, pz__txn_t *x)
 {
-    s_op_t *op = s_op_new(S_OP_HEARTBEAT, x, NULL);
+    s_op_t *op = s_op_new(S_OP_HEARTBEAT, x->id, NULL);
     pz_kv_req_t *req = op ? pz_arena_alloc(op->arena, sizeof *req) : NULL;
     pz_kv_batch_t b = {.reqs = req, .reqs_len = 1, .header = {.has_txn = true}};
     int rc = req ? pz__txn_meta(x, op->arena, &b.header.txn) : PZ_ENOMEM;
@@ -801,7 +825,7 @@ static void s_on_end(pz__coord_t *c, pz_msg_t *msg, pz__txn_t *x, bool commit, b
         s_forget(c, x);
         return;
     }
-    s_op_t *op = s_op_new(S_OP_END, x, pz_msg_keep(msg));
+    s_op_t *op = s_op_new(S_OP_END, x->id, pz_msg_keep(msg));
     if (op == NULL) {
         s_ctl_reply(c, msg, x, PZ_ENOMEM, NULL, 0);
         return;
@@ -935,7 +959,7 @@ int pz__coord_on_txn_batch(pz__coord_t *c, pz_msg_t *msg, const pz_kv_batch_t *b
         s_batch_fail(c, msg, PZ_EINVAL, x->ending ? "the transaction is ending" : "empty batch");
         return 0;
     }
-    s_op_t *op = s_op_new(S_OP_BATCH, x, pz_msg_keep(msg));
+    s_op_t *op = s_op_new(S_OP_BATCH, x->id, pz_msg_keep(msg));
     if (op == NULL) {
         pz_msg_free(&msg);
         return PZ_ENOMEM;
@@ -953,7 +977,7 @@ int pz__coord_on_txn_batch(pz__coord_t *c, pz_msg_t *msg, const pz_kv_batch_t *b
 void pz__coord_implicit(pz__coord_t *c, pz_msg_t *req)
 {
     pz__txn_t *x = s_begin_txn(c, PZ_ISO_SERIALIZABLE, 0, (pz_hlc_t){0});
-    s_op_t *op = x ? s_op_new(S_OP_BATCH, x, req) : NULL;
+    s_op_t *op = x ? s_op_new(S_OP_BATCH, x->id, req) : NULL;
     if (op == NULL) {
         s_batch_fail(c, req, PZ_ELIMIT, "too many open transactions on this node");
         pz_msg_free(&req);

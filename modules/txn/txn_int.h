@@ -114,6 +114,10 @@ typedef struct pz__coord {
     pz_metric_t *m_open;
 } pz__coord_t;
 
+/* Replies to the coordinator's own requests carry their op as ctx with this low bit set; a plain
+ * batch's ctx is the client's message (at least 2-byte aligned), so one pointer tells which. */
+#define PZ__TXN_CTX_COORD ((uintptr_t)1)
+
 /* Timer ids of the txn actor. */
 enum { PZ__TXN_TIMER_HEARTBEAT = 1 };
 

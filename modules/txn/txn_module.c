@@ -15,10 +15,6 @@
 #include "phantomzero/module.h"
 #include "txn_int.h"
 
-/* Replies to the coordinator's requests carry a tagged ctx (low bit set: txn_coord.c's op);
- * a plain batch's ctx is the client's message, which is at least 2-byte aligned. */
-#define S_CTX_COORD 1u
-
 typedef pz__coord_t s_txn_t;
 
 static int s_init(pz_actor_t *self, const pz_cfg_t *cfg, void **state)
@@ -117,8 +113,8 @@ static int s_on_reply(pz_actor_t *self, s_txn_t *t, pz_msg_t *reply)
     if (ctx == NULL) {
         return PZ_EINTERNAL;
     }
-    if ((uintptr_t)ctx & S_CTX_COORD) {
-        pz__coord_on_reply(t, (void *)((uintptr_t)ctx & ~(uintptr_t)S_CTX_COORD), reply);
+    if ((uintptr_t)ctx & PZ__TXN_CTX_COORD) {
+        pz__coord_on_reply(t, (void *)((uintptr_t)ctx & ~(uintptr_t)PZ__TXN_CTX_COORD), reply);
         return 0;
     }
     pz_msg_t *req = ctx;
