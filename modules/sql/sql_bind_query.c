@@ -976,12 +976,9 @@ int pz__bind_select(pz_binder_t *b, const pz_ast_select_t *q, pz_pn_t **out)
         rc = s_values(b, q, out);
         rc = rc ? rc : s_outer_order(b, q, out);
     } else if (rc == 0) {
-        if (q->locking != 0) {
-            rc = pz__bind_err(b, q->location, "0A000",
-                              "SELECT FOR UPDATE/SHARE is not supported until transactions land");
-        } else {
-            rc = s_plain(b, q, out);
-        }
+        /* FOR UPDATE/SHARE binds as a plain query: the session makes its reads lock
+         * (sql_conn.c, s_lock_mode). */
+        rc = s_plain(b, q, out);
     }
     b->scope = outer;
     b->ctes = keep_ctes;
