@@ -24,6 +24,7 @@
 #include "phantomzero/module.h"
 
 #include "latch.h"
+#include "repl_split.h"
 
 #define S_PARKED_MAX 4096 /* batches held while the replica set loads */
 #define S_READY_BATCH 64  /* guards granted per release call */
@@ -34,15 +35,20 @@ typedef struct {
     pz_view_t start, end; /* owned */
     uint8_t *packed;      /* the stored descriptor, for mismatch replies */
     size_t packed_len;
+    uint64_t bytes; /* written since load or the last split (automatic splits) */
+    bool splitting; /* a split of it is running */
 } s_replica_t;
 
-typedef enum { S_LOAD = 1, S_BOOTSTRAP = 2, S_BATCH = 3 } s_kind_t;
+typedef enum { S_LOAD = 1, S_BOOTSTRAP = 2, S_BATCH = 3, S_SPLIT = 4 } s_kind_t;
 
 /* One outstanding storage request. */
 typedef struct {
     s_kind_t kind;
     pz_msg_t *req;            /* S_BATCH: the batch from dist (kept) */
-    pz__latch_guard_t *guard; /* S_BATCH */
+    pz__latch_guard_t *guard; /* S_BATCH, S_SPLIT */
+    pz__split_t *split;       /* S_SPLIT (repl_split.h) */
+    uint64_t range_id;        /* S_BATCH: its range, and the bytes it writes (auto split) */
+    uint64_t write_bytes;
 } s_flight_t;
 
 typedef struct {
@@ -51,6 +57,7 @@ typedef struct {
     bool bootstrap;
     int64_t node_id;
     uint32_t timeout_ms;
+    uint64_t range_max_bytes; /* a range that grows past it is split (range_max_bytes) */
     bool ready;
     s_replica_t *replicas;
     uint32_t replicas_len;
@@ -196,6 +203,12 @@ static int s_bootstrap(pz_actor_t *self, s_repl_t *p)
 /* ---------------------------------------------------------------------------------------- */
 /* Batches                                                                                   */
 
+/* Splits (repl_split.c), defined in their own section below. */
+static void s_split_granted(pz_actor_t *self, s_repl_t *p, s_flight_t *f);
+static int s_split_begin(pz_actor_t *self, s_repl_t *p, uint64_t range_id, pz_msg_t *req,
+                         pz_view_t key);
+static void s_account(pz_actor_t *self, s_repl_t *p, const s_flight_t *f);
+
 static void s_flight_free(s_flight_t *f)
 {
     pz_msg_free(&f->req);
@@ -232,6 +245,10 @@ static bool s_in_range(const s_replica_t *r, const pz_kv_req_t *q)
 
 static void s_run(pz_actor_t *self, s_repl_t *p, s_flight_t *f)
 {
+    if (f->kind == S_SPLIT) {
+        s_split_granted(self, p, f);
+        return;
+    }
     int rc = s_forward_batch(self, p, f);
     if (rc != 0) {
         pz_reply_error(self, f->req, rc, "cannot reach storage");
@@ -288,6 +305,10 @@ static int s_on_batch(pz_actor_t *self, s_repl_t *p, pz_msg_t *msg, bool *kept)
         s_reply_kv_error(self, msg, PZ_ERANGE_MISMATCH, "no replica of the range here", NULL);
         return 0;
     }
+    if (b.reqs_len == 1 && b.reqs[0].op == PZ_KV_SPLIT) {
+        *kept = true; /* the split owns msg from here, and may answer and free it at once */
+        return s_split_begin(self, p, r->range_id, pz_msg_keep(msg), b.reqs[0].key);
+    }
     s_flight_t *f = calloc(1, sizeof *f);
     if (f == NULL || (f->guard = s_guard(&b, f)) == NULL) {
         free(f);
@@ -295,6 +316,11 @@ static int s_on_batch(pz_actor_t *self, s_repl_t *p, pz_msg_t *msg, bool *kept)
         return PZ_ENOMEM;
     }
     f->kind = S_BATCH;
+    f->range_id = r->range_id;
+    for (uint32_t i = 0; i < b.reqs_len; i++) {
+        bool w = pz_kv_op_is_write(b.reqs[i].op);
+        f->write_bytes += w ? (uint64_t)b.reqs[i].key.len + b.reqs[i].value.len : 0;
+    }
     rc = pz__latch_acquire(&p->latches, f->guard);
     if (rc != 0) {
         pz__latch_guard_free(f->guard);
@@ -313,6 +339,8 @@ static int s_on_batch(pz_actor_t *self, s_repl_t *p, pz_msg_t *msg, bool *kept)
     return 0;
 }
 
+static void s_release(pz_actor_t *self, s_repl_t *p, pz__latch_guard_t *g);
+
 static void s_on_batch_done(pz_actor_t *self, s_repl_t *p, s_flight_t *f, pz_msg_t *reply)
 {
     const char *text = NULL;
@@ -322,9 +350,18 @@ static void s_on_batch_done(pz_actor_t *self, s_repl_t *p, s_flight_t *f, pz_msg
     if (rc != 0) {
         pz_log(self, PZ_LOG_WARN, "cannot answer %s: %s", pz_msg_sender(f->req), pz_strerror(rc));
     }
+    if (err == 0) {
+        s_account(self, p, f);
+    }
     pz__latch_guard_t *g = f->guard;
     f->guard = NULL;
     s_flight_free(f);
+    s_release(self, p, g);
+}
+
+/* Releases a guard and runs the batches that were waiting for it. */
+static void s_release(pz_actor_t *self, s_repl_t *p, pz__latch_guard_t *g)
+{
     pz__latch_guard_t *ready[S_READY_BATCH];
     uint32_t n;
     do {
@@ -334,6 +371,160 @@ static void s_on_batch_done(pz_actor_t *self, s_repl_t *p, s_flight_t *f, pz_msg
             s_run(self, p, ready[i]->owner);
         }
     } while (n == S_READY_BATCH);
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Splits (repl_split.h): a SPLIT batch, or a range past range_max_bytes                     */
+
+static uint64_t s_max_range_id(const s_repl_t *p)
+{
+    uint64_t m = 0;
+    for (uint32_t i = 0; i < p->replicas_len; i++) {
+        m = p->replicas[i].range_id > m ? p->replicas[i].range_id : m;
+    }
+    return m;
+}
+
+static pz__split_io_t s_split_io(pz_actor_t *self, s_repl_t *p, s_flight_t *f)
+{
+    const s_replica_t *r = s_replica_find(p, pz__split_range_id(f->split));
+    return (pz__split_io_t){.self = self,
+                            .storage = p->storage,
+                            .timeout_ms = p->timeout_ms,
+                            .ctx = f,
+                            .max_range_id = s_max_range_id(p),
+                            .packed = r ? r->packed : NULL,
+                            .packed_len = r ? r->packed_len : 0};
+}
+
+/* Installs a descriptor: replaces the replica with the same id, or adds it. */
+static int s_replica_put(s_repl_t *p, const uint8_t *packed, size_t len, uint64_t bytes)
+{
+    int rc = s_replica_add(p, packed, len);
+    if (rc != 0) {
+        return rc;
+    }
+    s_replica_t *n = &p->replicas[p->replicas_len - 1];
+    n->bytes = bytes;
+    for (uint32_t i = 0; i + 1 < p->replicas_len; i++) {
+        if (p->replicas[i].range_id == n->range_id) {
+            s_replica_free(&p->replicas[i]);
+            p->replicas[i] = *n;
+            p->replicas_len--;
+            break;
+        }
+    }
+    return 0;
+}
+
+static void s_split_done(pz_actor_t *self, s_repl_t *p, s_flight_t *f)
+{
+    uint64_t id = pz__split_range_id(f->split);
+    s_replica_t *old = (s_replica_t *)s_replica_find(p, id);
+    uint64_t half = old ? old->bytes / 2 : 0;
+    const uint8_t *l, *r;
+    size_t ll, rl;
+    int rc = pz__split_rc(f->split);
+    if (pz__split_result(f->split, &l, &ll, &r, &rl)) {
+        /* Both descriptors are stored: if this fails, a restart loads them. */
+        if ((rc = s_replica_put(p, l, ll, half)) == 0) {
+            rc = s_replica_put(p, r, rl, half);
+        }
+        pz_log(self, rc ? PZ_LOG_ERROR : PZ_LOG_INFO, "split range %llu: %s",
+               (unsigned long long)id, rc ? pz_strerror(rc) : "done");
+    } else if (old != NULL) {
+        old->splitting = false;
+        if (rc != 0) {
+            old->bytes = 0; /* an automatic split that failed waits for as many bytes again */
+        }
+    }
+    pz__split_io_t io = s_split_io(self, p, f);
+    pz__split_answer(f->split, &io);
+    pz__latch_guard_t *g = f->guard;
+    pz__split_free(f->split);
+    free(f);
+    if (g != NULL) {
+        s_release(self, p, g);
+    }
+}
+
+/* Acts on a step of a split: acquires its latches, or finishes it. */
+static void s_split_step(pz_actor_t *self, s_repl_t *p, s_flight_t *f, pz__split_step_t st)
+{
+    if (st == PZ__SPLIT_LATCH) {
+        pz__split_io_t io = s_split_io(self, p, f);
+        pz__latch_span_t spans[2];
+        uint32_t n = pz__split_spans(f->split, &io, spans);
+        f->guard = n ? pz__latch_guard_new(spans, n, f) : NULL;
+        int rc = n == 0 ? PZ_ERANGE_MISMATCH : f->guard ? 0 : PZ_ENOMEM;
+        if (rc == 0 && (rc = pz__latch_acquire(&p->latches, f->guard)) == 0 && !f->guard->granted) {
+            return; /* s_run calls s_split_granted */
+        }
+        if (rc != 0) {
+            pz__latch_guard_free(f->guard);
+            f->guard = NULL;
+            pz__split_abort(f->split, rc);
+            st = PZ__SPLIT_DONE;
+        } else {
+            st = pz__split_run(f->split, &io);
+        }
+    }
+    if (st == PZ__SPLIT_DONE) {
+        s_split_done(self, p, f);
+    }
+}
+
+static void s_split_granted(pz_actor_t *self, s_repl_t *p, s_flight_t *f)
+{
+    pz__split_io_t io = s_split_io(self, p, f);
+    s_split_step(self, p, f, pz__split_run(f->split, &io));
+}
+
+static void s_split_reply(pz_actor_t *self, s_repl_t *p, s_flight_t *f, pz_msg_t *reply)
+{
+    pz__split_io_t io = s_split_io(self, p, f);
+    s_split_step(self, p, f, pz__split_on_reply(f->split, &io, reply));
+}
+
+/* Starts a split of range_id: at key for a SPLIT batch (req, owned from here), else automatic. */
+static int s_split_begin(pz_actor_t *self, s_repl_t *p, uint64_t range_id, pz_msg_t *req,
+                         pz_view_t key)
+{
+    s_flight_t *f = calloc(1, sizeof *f);
+    pz__split_t *s = !f    ? NULL
+                     : req ? pz__split_new(range_id, req, key)
+                           : pz__split_new_auto(range_id);
+    if (s == NULL) {
+        free(f);
+        if (req != NULL) {
+            pz_reply_error(self, req, PZ_ENOMEM, NULL);
+            pz_msg_free(&req);
+        }
+        return PZ_ENOMEM;
+    }
+    *f = (s_flight_t){.kind = S_SPLIT, .split = s};
+    s_replica_t *r = (s_replica_t *)s_replica_find(p, range_id);
+    if (r != NULL) {
+        r->splitting = true;
+    }
+    pz__split_io_t io = s_split_io(self, p, f);
+    s_split_step(self, p, f, pz__split_start(s, &io));
+    return 0;
+}
+
+/* Counts a batch's written bytes against its range; past range_max_bytes, splits it. */
+static void s_account(pz_actor_t *self, s_repl_t *p, const s_flight_t *f)
+{
+    s_replica_t *r = (s_replica_t *)s_replica_find(p, f->range_id);
+    if (r == NULL || f->write_bytes == 0) {
+        return;
+    }
+    r->bytes += f->write_bytes;
+    if (r->bytes > p->range_max_bytes && !r->splitting) {
+        pz_log(self, PZ_LOG_INFO, "range %llu passed %llu bytes: splitting it",
+               (unsigned long long)r->range_id, (unsigned long long)p->range_max_bytes);
+        s_split_begin(self, p, r->range_id, NULL, (pz_view_t){0});
+    }
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -426,10 +617,17 @@ static int s_init(pz_actor_t *self, const pz_cfg_t *cfg, void **state)
     if (rc == 0) {
         rc = pz_cfg_int(cfg, "timeout_ms", PZ_REQUEST_TIMEOUT_MS_DEFAULT, &timeout);
     }
-    if (rc != 0 || timeout <= 0 || p->node_id <= 0 || p->node_id > UINT32_MAX) {
-        pz_log(self, PZ_LOG_ERROR, "bad repl settings (bootstrap, node_id, timeout_ms)");
+    int64_t range_max = 0;
+    if (rc == 0) {
+        rc = pz_cfg_int(cfg, "range_max_bytes", PZ_RANGE_BYTES_MAX_DEFAULT, &range_max);
+    }
+    if (rc != 0 || timeout <= 0 || p->node_id <= 0 || p->node_id > UINT32_MAX ||
+        range_max < PZ_RANGE_BYTES_MAX_MIN) {
+        pz_log(self, PZ_LOG_ERROR,
+               "bad repl settings (bootstrap, node_id, timeout_ms, range_max_bytes)");
         return PZ_ECONFIG;
     }
+    p->range_max_bytes = (uint64_t)range_max;
     p->timeout_ms = (uint32_t)timeout;
     p->m_batches = pz_metric_counter("pz_repl_batches_total", "KV batches evaluated");
     p->m_latch_waits =
@@ -472,6 +670,8 @@ static int s_on_message(pz_actor_t *self, void *state, pz_msg_t *msg)
             s_on_load(self, p, msg);
         } else if (f->kind == S_BOOTSTRAP) {
             s_on_bootstrap(self, p, msg);
+        } else if (f->kind == S_SPLIT) {
+            s_split_reply(self, p, f, msg);
         } else {
             s_on_batch_done(self, p, f, msg);
         }
