@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "internal.h"
+#include "phantomzero/keys.h"
 #include "phantomzero/kv.h"
 
 typedef struct {
@@ -121,6 +122,17 @@ static void s_print_bytes(pz_view_t v)
     fwrite(v.ptr, 1, v.len, stdout);
 }
 
+/* SPLIT: one line per range, "<id>\t<start>\t<end>", keys escaped as pz_key_format does. */
+static void s_print_ranges(const pz_kv_resp_ext_t *x)
+{
+    static char s[4 * PZ_KEY_BYTES_MAX + 1], e[4 * PZ_KEY_BYTES_MAX + 1];
+    for (uint32_t i = 0; i < x->ranges_len; i++) {
+        pz_key_format(x->ranges[i].start_key, s, sizeof s);
+        pz_key_format(x->ranges[i].end_key, e, sizeof e);
+        printf("%llu\t%s\t%s\n", (unsigned long long)x->ranges[i].range_id, s, e);
+    }
+}
+
 static int s_print(const s_args_t *a, uint8_t op, const pz_kv_batch_resp_t *r)
 {
     if (r->error.code == PZ_ECONDFAILED) {
@@ -145,6 +157,8 @@ static int s_print(const s_args_t *a, uint8_t op, const pz_kv_batch_resp_t *r)
         putchar('\n');
     } else if (op == PZ_KV_DEL_RANGE) {
         printf("%llu\n", (unsigned long long)x->num_deleted);
+    } else if (op == PZ_KV_SPLIT && x->has_ext) {
+        s_print_ranges(&x->ext);
     } else if (op == PZ_KV_SCAN || op == PZ_KV_RSCAN) {
         for (uint32_t i = 0; i < x->kvs_len; i++) {
             s_print_bytes(x->kvs[i].key);
@@ -168,7 +182,8 @@ static int s_op(const char *name, const s_args_t *a, pz_kv_req_t *req)
                {"cput", PZ_KV_CPUT, 2},
                {"del", PZ_KV_DEL, 1},
                {"delrange", PZ_KV_DEL_RANGE, 2},
-               {"scan", PZ_KV_SCAN, 2}};
+               {"scan", PZ_KV_SCAN, 2},
+               {"split", PZ_KV_SPLIT, 1}};
     for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
         if (strcmp(ops[i].name, name) != 0) {
             continue;
@@ -214,7 +229,7 @@ static int s_ping(const s_args_t *a)
 int pz__cli_kv(int argc, char **argv)
 {
     if (argc < 2) {
-        fprintf(stderr, "usage: phantomzero kv ping|put|get|cput|del|delrange|scan ...\n");
+        fprintf(stderr, "usage: phantomzero kv ping|put|get|cput|del|delrange|scan|split ...\n");
         return PZ_EXIT_USAGE;
     }
     s_args_t a;

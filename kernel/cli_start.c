@@ -75,6 +75,14 @@ static int s_apply_flags(zconfig_t *cfg, int argc, char **argv)
                 return PZ_EXIT_USAGE;
             }
             zconfig_put(cfg, "modules/sql/listen_sql", v);
+        } else if ((v = pz__flag(argc, argv, &i, "range-max-bytes")) != NULL) {
+            /* Automatic splits (modules/repl/repl_split.h): tests set a few KiB. */
+            if (zconfig_locate(cfg, "modules/repl") == NULL) {
+                fprintf(stderr, "phantomzero %s: --range-max-bytes: this topology runs no repl\n",
+                        argv[0]);
+                return PZ_EXIT_USAGE;
+            }
+            zconfig_put(cfg, "modules/repl/range_max_bytes", v);
         } else if ((v = pz__flag(argc, argv, &i, "module-dir")) != NULL) {
             zconfig_put(cfg, "node/module_dir", v);
         } else if ((v = pz__flag(argc, argv, &i, "log-level")) != NULL) {

@@ -47,13 +47,14 @@ static void s_usage(FILE *f)
             "(default 127.0.0.1:26357)\n"
             "      --sql-addr=HOST:PORT      PostgreSQL wire protocol (default 127.0.0.1:26257)\n"
             "      --threads=N --log-level=debug|info|warn|error --module-dir=DIR\n"
+            "      --range-max-bytes=N       split a range that grows past N bytes (512 MiB)\n"
             "  start --config=FILE           run the modules a topology file names\n"
             "      --store=DIR --listen-addr=HOST:PORT --sql-addr=HOST:PORT\n"
             "      --set path=value (repeatable)\n"
             "  kv <op> [--host=HOST:PORT]    debug KV client (default host 127.0.0.1:26357)\n"
             "      ping | put KEY VALUE [--no-sync] | get KEY | del KEY\n"
             "      cput KEY VALUE (--expect=OLD | --expect-absent) | delrange START END\n"
-            "      scan START END [--limit=N] [--reverse]\n");
+            "      scan START END [--limit=N] [--reverse] | split KEY\n");
 }
 
 /* Arenas (codec.h) take 1 MiB chunks; glibc serves blocks that size with mmap and hands them back

@@ -105,5 +105,10 @@
 #define PZ_RANGE_CACHE_MAX 65536
 /* Requests a dist actor holds while it looks up a range descriptor. */
 #define PZ_DIST_WAITERS_MAX 16384
+/* A range that grows past this many bytes written (keys + values) is split near its middle
+ * (repl config `range_max_bytes`, flag --range-max-bytes): CockroachDB's default range size.
+ * The minimum keeps a test's tiny setting from splitting on every write. */
+#define PZ_RANGE_BYTES_MAX_DEFAULT (512ll * 1024 * 1024)
+#define PZ_RANGE_BYTES_MAX_MIN 1024
 
 #endif

@@ -5,6 +5,7 @@
  *   repl_batch.c   a batch's path: range check, latches, timestamp cache, storage, the answer
  *   repl_wait.c    what happens when a batch meets an intent: lock waits, pushes, resolves,
  *                  and the txnwait queue for pushes that cannot succeed yet (deadlocks)
+ *   repl_split.c   range splits: a SPLIT batch, or a range grown past range_max_bytes
  */
 #ifndef PZ_REPL_H
 #define PZ_REPL_H
@@ -37,6 +38,8 @@ typedef struct {
     pz_view_t start, end; /* owned */
     uint8_t *packed;      /* the stored descriptor, for mismatch replies */
     size_t packed_len;
+    uint64_t bytes; /* written since load or the last split (automatic splits) */
+    bool splitting; /* a split of it is running */
 } pz__replica_t;
 
 typedef enum {
@@ -45,7 +48,10 @@ typedef enum {
     PZ_RF_BATCH = 3, /* a batch from dist, or one of repl's own (RESOLVE) */
     PZ_RF_PUSH = 4,  /* a PUSH_TXN repl sent for waiters (through dist) */
     PZ_RF_QUERY = 5, /* a QUERY_TXN repl sent for a parked push's pusher (through dist) */
+    PZ_RF_SPLIT = 6, /* a split: its latches and its storage requests */
 } pz__rf_kind_t;
+
+struct pz__split; /* repl_split.h */
 
 /* One batch on its way through repl, or one request repl sent. */
 typedef struct pz__repl_flight {
@@ -59,6 +65,7 @@ typedef struct pz__repl_flight {
     uint64_t wait_start_ms; /* the first lock wait (lock_timeout_ms counts from it) */
     uint64_t tw_seq;        /* a PUSH_TXN parked in (or re-evaluated from) txnwait */
     pz__lt_push_t *push;    /* PUSH: the lock table's push */
+    struct pz__split *split; /* SPLIT (owned) */
 } pz__repl_flight_t;
 
 typedef struct {
@@ -68,6 +75,7 @@ typedef struct {
     bool bootstrap;
     int64_t node_id;
     uint32_t timeout_ms;
+    uint64_t range_max_bytes; /* a range that grows past it is split */
     bool ready;
     pz__replica_t *replicas;
     uint32_t replicas_len;
@@ -91,6 +99,8 @@ typedef struct {
 #define PZ_REPL_TICK_TIMER 2u /* timer id; 1 is the replica-set load retry */
 
 const pz__replica_t *pz__repl_replica(const pz__repl_t *p, uint64_t range_id);
+/* Installs a descriptor (packed, copied): replaces the replica with its id, or adds it. */
+int pz__repl_replica_put(pz__repl_t *p, const uint8_t *packed, size_t len, uint64_t bytes);
 
 /* repl_batch.c */
 /* Handles one batch from dist; *kept: the batch now belongs to a flight. */
@@ -134,5 +144,18 @@ void pz__repl_tick(pz_actor_t *self, pz__repl_t *p);
 void pz__repl_arm_tick(pz_actor_t *self, pz__repl_t *p);
 /* Shutdown: frees every waiting batch. */
 void pz__repl_wait_fini(pz__repl_t *p);
+
+/* repl_split.c */
+/* Starts a split of range_id: at key for a SPLIT batch (req, owned from here: answered and freed
+ * by the split), or automatic (req NULL: at the middle of the range's data). */
+int pz__repl_split_begin(pz_actor_t *self, pz__repl_t *p, uint64_t range_id, pz_msg_t *req,
+                         pz_view_t key);
+/* f, a split flight, was granted its latches. */
+void pz__repl_split_granted(pz_actor_t *self, pz__repl_t *p, pz__repl_flight_t *f);
+/* Storage answered one of f's requests. */
+void pz__repl_split_reply(pz_actor_t *self, pz__repl_t *p, pz__repl_flight_t *f, pz_msg_t *reply);
+/* A batch of range_id applied write_bytes: past range_max_bytes, the range splits. */
+void pz__repl_split_account(pz_actor_t *self, pz__repl_t *p, uint64_t range_id,
+                            uint64_t write_bytes);
 
 #endif

@@ -265,9 +265,32 @@ static void s_record_reads(pz__repl_t *p, const pz_kv_batch_t *b, const pz_kv_ba
 /* ---------------------------------------------------------------------------------------- */
 /* Running a batch                                                                            */
 
+/* Are all of b's keys in its range? A batch that waited for latches may have waited behind a
+ * split that moved some of them to the new range. */
+static bool s_batch_in_range(const pz__repl_t *p, const pz_kv_batch_t *b)
+{
+    const pz__replica_t *r = pz__repl_replica(p, b->header.range_id);
+    for (uint32_t i = 0; r != NULL && i < b->reqs_len; i++) {
+        if (!s_in_range(r, &b->reqs[i])) {
+            return false;
+        }
+    }
+    return r != NULL;
+}
+
 static void s_run(pz_actor_t *self, pz__repl_t *p, pz__repl_flight_t *f)
 {
     assert(f->guard != NULL && f->guard->granted);
+    if (f->kind == PZ_RF_SPLIT) {
+        pz__repl_split_granted(self, p, f);
+        return;
+    }
+    if (f->req != NULL && !s_batch_in_range(p, &f->b)) {
+        pz_metric_add(p->m_mismatch, 1);
+        pz__repl_unlatch(self, p, f);
+        pz__repl_fail(self, f, PZ_ERANGE_MISMATCH, "the range split while the batch waited", NULL);
+        return;
+    }
     s_apply_tscache(p, f);
     int rc = s_forward_batch(self, p, f);
     if (rc != 0) {
@@ -302,14 +325,6 @@ void pz__repl_start(pz_actor_t *self, pz__repl_t *p, pz__repl_flight_t *f)
     }
 }
 
-/* SPLIT (admin, kv.h) is dispatched here: repl_split.c takes it from this point. Until it does,
- * a SPLIT goes to storage like any batch, which refuses it. Returns true when handled. */
-static bool s_dispatch_split(pz_actor_t *self, pz__repl_t *p, pz_msg_t *msg, const pz_kv_batch_t *b)
-{
-    (void)self, (void)p, (void)msg, (void)b;
-    return false;
-}
-
 int pz__repl_on_batch(pz_actor_t *self, pz__repl_t *p, pz_msg_t *msg, bool *kept)
 {
     *kept = false;
@@ -318,9 +333,6 @@ int pz__repl_on_batch(pz_actor_t *self, pz__repl_t *p, pz_msg_t *msg, bool *kept
     if (rc != 0) {
         pz_reply_error(self, msg, rc, "malformed KV batch");
         return rc;
-    }
-    if (b.reqs_len == 1 && b.reqs[0].op == PZ_KV_SPLIT && s_dispatch_split(self, p, msg, &b)) {
-        return 0;
     }
     const pz__replica_t *r = pz__repl_replica(p, b.header.range_id);
     for (uint32_t i = 0; r && i < b.reqs_len; i++) {
@@ -334,6 +346,10 @@ int pz__repl_on_batch(pz_actor_t *self, pz__repl_t *p, pz_msg_t *msg, bool *kept
         pz_metric_add(p->m_mismatch, 1);
         s_reply_kv_error(self, msg, PZ_ERANGE_MISMATCH, "no replica of the range here", NULL);
         return 0;
+    }
+    if (b.reqs_len == 1 && b.reqs[0].op == PZ_KV_SPLIT) {
+        *kept = true; /* the split owns msg from here, and may answer and free it at once */
+        return pz__repl_split_begin(self, p, r->range_id, msg, b.reqs[0].key);
     }
     pz__repl_flight_t *f = calloc(1, sizeof *f);
     if (f == NULL || (f->guard = s_guard(&b, r, f)) == NULL) {
@@ -407,6 +423,18 @@ static bool s_is_op(const pz_kv_batch_t *b, uint8_t op)
     return b->reqs_len == 1 && b->reqs[0].op == op;
 }
 
+/* The bytes a batch writes, counted toward its range's automatic split. */
+static uint64_t s_write_bytes(const pz_kv_batch_t *b)
+{
+    uint64_t n = 0;
+    for (uint32_t i = 0; i < b->reqs_len; i++) {
+        if (pz_kv_op_is_write(b->reqs[i].op)) {
+            n += (uint64_t)b->reqs[i].key.len + b->reqs[i].value.len;
+        }
+    }
+    return n;
+}
+
 /* Handles a decoded answer; returns true when f was kept (waiting or parked). */
 static bool s_on_resp(pz_actor_t *self, pz__repl_t *p, pz__repl_flight_t *f, pz_msg_t *reply,
                       pz_kv_batch_resp_t *r)
@@ -462,6 +490,7 @@ void pz__repl_batch_done(pz_actor_t *self, pz__repl_t *p, pz__repl_flight_t *f, 
     pz__repl_unlatch(self, p, f);
     if (rc == 0 && r.error.code == 0) {
         s_after_success(self, p, &f->b);
+        pz__repl_split_account(self, p, f->b.header.range_id, s_write_bytes(&f->b));
     } else if (f->req == NULL && f->b.reqs_len == 1) {
         /* repl's own RESOLVE failed: its waiters would only meet the intent again (and push,
          * and resolve, in a loop): they fail with the reason. */

@@ -9,8 +9,9 @@
  *
  * This file holds the hooks, the replica set and the dispatch of messages and timers; a batch's
  * path is repl_batch.c, lock waits, pushes and the txnwait queue are repl_wait.c (repl.h).
+ * Ranges split (repl_split.c) on a SPLIT batch or when one grows past range_max_bytes.
  * Config: storage (actor), dist (actor pushes and queries go through), bootstrap, node_id,
- * timeout_ms.
+ * timeout_ms, range_max_bytes.
  */
 #include <assert.h>
 #include <stdio.h>
@@ -67,6 +68,25 @@ static int s_replica_add(s_repl_t *p, const uint8_t *packed, size_t len)
     }
     pz_arena_destroy(&a);
     return rc;
+}
+
+int pz__repl_replica_put(pz__repl_t *p, const uint8_t *packed, size_t len, uint64_t bytes)
+{
+    int rc = s_replica_add(p, packed, len);
+    if (rc != 0) {
+        return rc;
+    }
+    s_replica_t *n = &p->replicas[p->replicas_len - 1];
+    n->bytes = bytes;
+    for (uint32_t i = 0; i + 1 < p->replicas_len; i++) {
+        if (p->replicas[i].range_id == n->range_id) {
+            s_replica_free(&p->replicas[i]);
+            p->replicas[i] = *n;
+            p->replicas_len--;
+            break;
+        }
+    }
+    return 0;
 }
 
 const pz__replica_t *pz__repl_replica(const pz__repl_t *p, uint64_t range_id)
@@ -247,10 +267,17 @@ static int s_init(pz_actor_t *self, const pz_cfg_t *cfg, void **state)
     if (rc == 0) {
         rc = pz_cfg_int(cfg, "timeout_ms", PZ_REQUEST_TIMEOUT_MS_DEFAULT, &timeout);
     }
-    if (rc != 0 || timeout <= 0 || p->node_id <= 0 || p->node_id > UINT32_MAX) {
-        pz_log(self, PZ_LOG_ERROR, "bad repl settings (bootstrap, node_id, timeout_ms)");
+    int64_t range_max = 0;
+    if (rc == 0) {
+        rc = pz_cfg_int(cfg, "range_max_bytes", PZ_RANGE_BYTES_MAX_DEFAULT, &range_max);
+    }
+    if (rc != 0 || timeout <= 0 || p->node_id <= 0 || p->node_id > UINT32_MAX ||
+        range_max < PZ_RANGE_BYTES_MAX_MIN) {
+        pz_log(self, PZ_LOG_ERROR,
+               "bad repl settings (bootstrap, node_id, timeout_ms, range_max_bytes)");
         return PZ_ECONFIG;
     }
+    p->range_max_bytes = (uint64_t)range_max;
     p->timeout_ms = (uint32_t)timeout;
     /* Reads served before this start are unknown: every key reads at least now (tscache.h). */
     p->tscache = pz__tscache_new(pz_hlc_now(), 0, 0);
@@ -315,6 +342,9 @@ static int s_on_message(pz_actor_t *self, void *state, pz_msg_t *msg)
             break;
         case PZ_RF_QUERY:
             pz__repl_query_done(self, p, f, msg);
+            break;
+        case PZ_RF_SPLIT:
+            pz__repl_split_reply(self, p, f, msg);
             break;
         }
         return 0;
