@@ -44,12 +44,13 @@ class PzSql:
 
     USER, DBNAME = "root", "defaultdb"
 
-    def __init__(self, ctx, name="pz"):
+    def __init__(self, ctx, name="pz", extra_args=()):
         self.ctx = ctx
         zport, self.port = free_port(), free_port()
         self.node = ctx.node(name, [ctx.bin, "start-single-node", f"--store={ctx.dir / name}",
                                     f"--listen-addr=127.0.0.1:{zport}",
-                                    f"--sql-addr=127.0.0.1:{self.port}", "--log-level=warn"],
+                                    f"--sql-addr=127.0.0.1:{self.port}", "--log-level=warn",
+                                    *extra_args],
                              host=f"127.0.0.1:{zport}")
 
     def start(self):
