@@ -102,7 +102,7 @@ struct pz_sql_conn {
     int n_search_path;
     char settings[S_N_SETTINGS][128];
     char status;
-    pz_sql_txn_t txn;  /* the transaction block (sql_txn.c) */
+    pz_sql_txn_t txn;          /* the transaction block (sql_txn.c) */
     const atomic_bool *cancel; /* the server stopping */
     atomic_bool *user_cancel;  /* a CancelRequest */
     uint64_t rand_seed;
@@ -295,8 +295,8 @@ static int64_t s_setting_ms(const char *v)
     static const struct {
         const char *unit;
         double ms;
-    } units[] = {{"", 1}, {"ms", 1}, {"us", 0.001}, {"s", 1000}, {"min", 60000},
-                 {"h", 3600000}, {"d", 86400000}};
+    } units[] = {{"", 1},        {"ms", 1},      {"us", 0.001},  {"s", 1000},
+                 {"min", 60000}, {"h", 3600000}, {"d", 86400000}};
     for (size_t i = 0; end != NULL && end != v && i < sizeof units / sizeof units[0]; i++) {
         if (strcasecmp(end, units[i].unit) == 0) {
             double ms = n * units[i].ms;
@@ -455,6 +455,30 @@ static void s_lock_mode(pz_sql_conn_t *c, const pz_ast_stmt_t *s)
     c->kv.wait_policy = lock && q->lock_nowait ? PZ_WAIT_ERROR : PZ_WAIT_BLOCK;
 }
 
+/* Opens a statement's plan; a write statement outside a block does its work (at open) inside
+ * an implicit transaction that commits before the first row is sent. Without it the statement's
+ * reads and its conditional writes happen at different timestamps with nothing tying them
+ * together: two concurrent `INSERT ... WHERE NOT EXISTS (SELECT ...)` both inserted (write skew,
+ * test_sql_txn). */
+static int s_open(pz_sql_conn_t *c, pz_ex_t *ex, pz_pn_t *plan, const pz_ast_stmt_t *s)
+{
+    bool implicit = c->status == 'I' && !c->kv.in_txn &&
+                    (s->kind == PZ_AS_INSERT || s->kind == PZ_AS_UPDATE || s->kind == PZ_AS_DELETE);
+    if (implicit) {
+        bool ro = strcasecmp(s_get(c, "default_transaction_read_only"), "on") == 0;
+        int rc = pz_sql_txn_implicit_begin(&c->txn, &c->kv, ro, ex->err);
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    int rc = pz_pn_open(ex, plan);
+    if (implicit) {
+        int erc = pz_sql_txn_implicit_end(&c->txn, &c->kv, rc == 0, ex->err);
+        rc = rc ? rc : erc;
+    }
+    return rc;
+}
+
 static int s_query(pz_sql_conn_t *c, s_stmt_t *st, const pz_ast_stmt_t *s,
                    const pz_sql_sink_t *sink, char *tag)
 {
@@ -465,7 +489,7 @@ static int s_query(pz_sql_conn_t *c, s_stmt_t *st, const pz_ast_stmt_t *s,
         rc = pz_sql_err_set(st->ex.err, "08P01", "there is no parameter $1");
         st->ex.err->position = 0;
     }
-    rc = rc ? rc : pz_pn_open(&st->ex, plan);
+    rc = rc ? rc : s_open(c, &st->ex, plan, s);
     bool rows = s->kind == PZ_AS_SELECT || s->n_returning > 0;
     if (rc == 0 && rows) {
         rc = s_columns(sink, st, plan);
@@ -719,8 +743,7 @@ static int s_run(pz_sql_conn_t *c, const pz_ast_stmt_t *s, const pz_sql_sink_t *
     case PZ_AS_UPDATE:
     case PZ_AS_DELETE:
         rc = s_query(c, &st, s, sink, tag);
-        for (int attempt = 1; rc != 0 && c->status == 'I' && s_retry(s, err, attempt);
-             attempt++) {
+        for (int attempt = 1; rc != 0 && c->status == 'I' && s_retry(s, err, attempt); attempt++) {
             s_stmt_end(&st, NULL);
             rc = s_stmt_begin(c, &st, err);
             rc = rc ? rc : s_query(c, &st, s, sink, tag);
@@ -1142,12 +1165,13 @@ static int s_portal_start(pz_sql_conn_t *c, pz_sql_portal_t *p, pz_sql_err_t *er
     }
     pz_sql_kv_stmt_begin(&c->kv);
     s_lock_mode(c, p->prep->stmt);
-    int rc = pz_pn_open(&p->st.ex, p->plan);
+    int rc = s_open(c, &p->st.ex, p->plan, p->prep->stmt);
     for (int attempt = 1; rc != 0 && c->status == 'I' && s_retry(p->prep->stmt, err, attempt);
          attempt++) {
         pz_pn_close(&p->st.ex, p->plan);
+        pz_ex_rerun(&p->st.ex);
         pz_sql_kv_stmt_begin(&c->kv);
-        rc = pz_pn_open(&p->st.ex, p->plan);
+        rc = s_open(c, &p->st.ex, p->plan, p->prep->stmt);
     }
     return rc;
 }

@@ -54,6 +54,14 @@ int pz_ex_hold(pz_ex_t *ex, pz_cat_entry_t *e)
     return 0;
 }
 
+void pz_ex_rerun(pz_ex_t *ex)
+{
+    ex->run++;
+    for (int i = 0; i < ex->n_ctes; i++) {
+        ex->ctes[i] = NULL;
+    }
+}
+
 void pz_ex_release_held(pz_ex_t *ex)
 {
     while (ex->n_held > 0) {

@@ -653,7 +653,7 @@ int pz_bx_subplan_eval(pz_ex_t *ex, const pz_bx_t *x, const pz_datum_t *row, pz_
     pz_pn_t *plan = x->plan;
     pz_datum_t *rows = plan->sub_rows;
     uint32_t n = plan->sub_n;
-    if (x->correlated || !plan->sub_done) {
+    if (x->correlated || !plan->sub_done || plan->sub_run != ex->run) {
         if (ex->n_outer >= PZ_SQL_OUTER_MAX) {
             return pz_sql_err_set(ex->err, "54001", "subqueries nest too deeply");
         }
@@ -669,6 +669,7 @@ int pz_bx_subplan_eval(pz_ex_t *ex, const pz_bx_t *x, const pz_datum_t *row, pz_
         }
         if (!x->correlated) {
             plan->sub_done = true;
+            plan->sub_run = ex->run;
             plan->sub_rows = rows;
             plan->sub_n = n;
         }

@@ -47,6 +47,9 @@ struct pz_ex {
     int64_t work_mem_kb;
     struct pz_spill_env *spill;
     struct pz_spill_stat *spill_stats; /* EXPLAIN ANALYZE's per-node memory / disk figures */
+    /* Runs of the plan so far (pz_ex_rerun): what one run cached — uncorrelated subquery rows,
+     * materialized WITH queries — is not reused by the next. */
+    uint32_t run;
 };
 
 /* Opens a plan node (and its children) for reading. Returns 0 or an error (ex->err set). */
@@ -87,6 +90,9 @@ void pz_ex_release_held(pz_ex_t *ex);
 pz_datum_t *pz_ex_keep_row(pz_ex_t *ex, const pz_datum_t *row, int n);
 /* 57014 when cancelled or past statement_timeout. */
 int pz_ex_check_cancel(pz_ex_t *ex);
+/* Before the same plan opens again (a server-side retry): forgets the previous run's cached
+ * subquery results and materialized WITH queries, which read an older snapshot. */
+void pz_ex_rerun(pz_ex_t *ex);
 
 /* Aggregates and window functions (sql_agg.c). An aggregate's running state. */
 typedef struct pz_agg_state pz_agg_state_t;

@@ -265,6 +265,7 @@ struct pz_pn {
     bool sub_done;
     pz_datum_t *sub_rows; /* first column of each row */
     uint32_t sub_n;
+    uint32_t sub_run; /* the pz_ex_t run that cached them */
 
     /* Added with table statistics and the cost-based planner (sql_cost.c, sql_bind_join.c). */
     pz_cat_stats_t *stats; /* SCAN: the table's statistics, NULL when never collected */

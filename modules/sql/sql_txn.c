@@ -255,6 +255,27 @@ int pz_sql_txn_run(pz_sql_txn_t *t, pz_sql_kv_t *kv, char *status, const pz_ast_
     }
 }
 
+int pz_sql_txn_implicit_begin(pz_sql_txn_t *t, pz_sql_kv_t *kv, bool read_only, pz_sql_err_t *err)
+{
+    assert(!kv->in_txn);
+    return s_begin(t, kv, PZ_ISO_SERIALIZABLE, read_only, err);
+}
+
+int pz_sql_txn_implicit_end(pz_sql_txn_t *t, pz_sql_kv_t *kv, bool commit, pz_sql_err_t *err)
+{
+    assert(kv->in_txn);
+    char status = 'T';
+    if (!commit) {
+        pz_sql_txn_abandon(t, kv, &status);
+        return 0;
+    }
+    pz_txn_ctl_t q = {.op = PZ_TXC_COMMIT, .durable = true};
+    pz_txn_ctl_resp_t r;
+    int rc = s_ctl(kv, &q, &r, err);
+    s_end_local(t, kv, &status);
+    return rc;
+}
+
 int pz_sql_txn_step(pz_sql_txn_t *t, pz_sql_kv_t *kv, pz_sql_err_t *err)
 {
     t->stmts++;

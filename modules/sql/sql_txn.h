@@ -42,6 +42,12 @@ typedef struct {
 int pz_sql_txn_run(pz_sql_txn_t *t, pz_sql_kv_t *kv, char *status, const pz_ast_stmt_t *s,
                    const pz_sql_txn_defaults_t *dflt, const pz_sql_sink_t *sink,
                    pz_sql_err_t *err, char *tag);
+/* A write statement outside a block runs as its own SERIALIZABLE transaction (CockroachDB's
+ * implicit transaction): begin it before the statement's plan opens, and end it right after —
+ * before any row reaches the client, so a commit that fails with 40001 can be retried by the
+ * server. end with commit = false rolls back (err untouched). */
+int pz_sql_txn_implicit_begin(pz_sql_txn_t *t, pz_sql_kv_t *kv, bool read_only, pz_sql_err_t *err);
+int pz_sql_txn_implicit_end(pz_sql_txn_t *t, pz_sql_kv_t *kv, bool commit, pz_sql_err_t *err);
 /* Before a statement of the block: READ COMMITTED takes a fresh snapshot. */
 int pz_sql_txn_step(pz_sql_txn_t *t, pz_sql_kv_t *kv, pz_sql_err_t *err);
 /* A statement of the block failed with err: the block is failed ('E'). */
