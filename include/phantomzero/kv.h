@@ -139,6 +139,9 @@ enum pz_lock_strength {
 enum pz_wait_policy {
     PZ_WAIT_BLOCK = 0, /* wait (up to header.lock_timeout_ms when set) */
     PZ_WAIT_ERROR = 1, /* NOWAIT: fail at once with PZ_ELOCK_NOWAIT */
+    /* Internal, non-transactional reads only (a split's middle-key scan): foreign intents are
+     * passed over as if absent and nothing is uncertain — no consistency, never a conflict. */
+    PZ_WAIT_INCONSISTENT = 2,
 };
 
 /* "GET" ... or NULL. */

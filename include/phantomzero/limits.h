@@ -82,6 +82,10 @@
 #define PZ_TXN_DEPS_MAX 256
 /* A record without a heartbeat for this long is expired: a pusher may abort it. CockroachDB's
  * TxnLivenessThreshold is 5 s with heartbeats every 1 s. */
+/* The anchor (the key whose range holds the record) is the first written key cut to this many
+ * bytes: the record's engine key escapes the anchor (up to twice its length) and must stay under
+ * LMDB's 511-byte key limit, which the written key itself may come close to. */
+#define PZ_TXN_ANCHOR_BYTES_MAX 200
 #define PZ_TXN_EXPIRY_MS 5000
 #define PZ_TXN_HEARTBEAT_MS 1000
 /* Transactions one coordinator (txn actor) keeps open. */

@@ -117,9 +117,13 @@ void pz__split_abort(pz__split_t *s, int rc)
 static int s_send(pz__split_t *s, const pz__split_io_t *io, pz_kv_req_t *reqs, uint32_t n,
                   pz_hlc_t ts)
 {
-    pz_kv_batch_t b = {.header = {.ts = ts, .durable = s->state == S_WRITE, .range_id = 0},
-                       .reqs = reqs,
-                       .reqs_len = n};
+    /* The middle-key scan must not fail on the intents of running transactions: it only
+     * samples keys (S_FIND reads inconsistently). */
+    uint8_t policy = s->state == S_FIND ? PZ_WAIT_INCONSISTENT : PZ_WAIT_BLOCK;
+    pz_kv_batch_t b = {
+        .header = {.ts = ts, .durable = s->state == S_WRITE, .range_id = 0, .wait_policy = policy},
+        .reqs = reqs,
+        .reqs_len = n};
     pz_out_t *out = NULL;
     int rc = pz_kv_batch_to_out(&b, PZ_MSG_KV_BATCH, &out);
     if (rc == 0) {

@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "sql_exec.h"
+#include "sql_limits.h"
 #include "sql_rowenc.h"
 
 #define S_KEY_BYTES 4096u
@@ -39,9 +40,25 @@ typedef struct pz_dml_writes {
     bool seen_init;         /* INSERT ON CONFLICT: the primary keys this statement inserts */
 } s_dml_st_t;
 
+/* The key's length as the engine stores it (each 0x00 escaped to two bytes). */
+static uint32_t s_stored_len(pz_view_t k)
+{
+    uint32_t n = k.len;
+    for (uint32_t i = 0; i < k.len; i++) {
+        n += k.ptr[i] == 0;
+    }
+    return n;
+}
+
 static int s_req(pz_ex_t *ex, s_dml_st_t *st, pz_kv_req_t r, const pz_cat_index_t *ix,
                  const pz_datum_t *row)
 {
+    if (pz_kv_op_is_write(r.op) && s_stored_len(r.key) > PZ_SQL_KEY_STORED_BYTES_MAX) {
+        pz_sql_err_set(ex->err, "54000", "row or index entry is too large for the storage engine");
+        pz_sql_err_detail(ex->err, "A primary key or index entry, as stored, is longer than the "
+                                   "engine's key limit (511 bytes with LMDB, the default engine).");
+        return PZ_ETOOBIG;
+    }
     if (st->n >= PZ_BATCH_REQS_MAX) {
         pz_sql_err_set(ex->err, "54000", "statement writes more than %u keys",
                        (unsigned)PZ_BATCH_REQS_MAX);

@@ -13,6 +13,11 @@
  * text and bind parameters a client sends in practice; COPY data arrives in CopyData messages,
  * each far smaller. */
 #define PZ_SQL_MSG_BYTES_MAX (16u * 1024u * 1024u)
+/* The longest key a row or index entry may have, as the default engine stores it: LMDB's
+ * 511-byte keys less MVCC's 2-byte terminator and 12-byte timestamp, counting each 0x00 byte
+ * twice (it is escaped). Checked before writing: inside a transaction the engine would only
+ * refuse the key when the intent resolves at commit, too late for a clear 54000. */
+#define PZ_SQL_KEY_STORED_BYTES_MAX 497u
 /* The startup packet, length word included: PostgreSQL's MAX_STARTUP_PACKET_LENGTH. */
 #define PZ_SQL_STARTUP_BYTES_MAX 10000u
 /* Startup parameters kept (name/value pairs); PostgreSQL has no bound, but 10000 bytes of packet

@@ -251,6 +251,7 @@ static void s_reader(pz_mvcc_ctx_t *ctx)
     ctx->rd = (pz_mvcc_rd_t){.txn = t, .snap = ctx->snap, .a = ctx->a, .conflict = &ctx->conflict};
     ctx->rd.read_ts = t != NULL ? t->read_ts : ctx->ts;
     ctx->rd.limit = ctx->rd.read_ts;
+    ctx->rd.inconsistent = t == NULL && ctx->b->header.wait_policy == PZ_WAIT_INCONSISTENT;
     if (t != NULL && pz_hlc_cmp(t->uncertainty_limit, ctx->rd.limit) > 0) {
         ctx->rd.limit = t->uncertainty_limit;
     }

@@ -144,7 +144,8 @@ int pz__mvcc_see_meta(const pz_mvcc_rd_t *rd, pz_view_t prefix, pz_mvcc_ver_t *v
         }
         return 0;
     }
-    if (!rd->strict && (s_lock_only(&in) || pz_hlc_cmp(in.txn.write_ts, rd->limit) > 0)) {
+    if (rd->inconsistent ||
+        (!rd->strict && (s_lock_only(&in) || pz_hlc_cmp(in.txn.write_ts, rd->limit) > 0))) {
         return 0;
     }
     return s_conflict(rd, prefix, &in);

@@ -62,6 +62,7 @@ typedef struct pz_mvcc_rd {
     pz_hlc_t limit;         /* >= read_ts: foreign intents at or below it conflict, and a
                              * version in (read_ts, limit] is uncertain */
     bool strict;            /* writes and locking reads: every foreign intent conflicts */
+    bool inconsistent;      /* PZ_WAIT_INCONSISTENT: foreign intents are passed over */
     pz_eng_snap_t *snap;
     pz_arena_t *a;
     pz_mvcc_conflict_t *conflict;

@@ -339,12 +339,14 @@ static int s_send_batch(pz__coord_t *c, pz__txn_t *x, s_op_t *op)
                 w++;
             }
             assert(w < b.reqs_len);
-            x->anchor = malloc(b.reqs[w].key.len);
+            uint32_t len = b.reqs[w].key.len;
+            len = len > PZ_TXN_ANCHOR_BYTES_MAX ? PZ_TXN_ANCHOR_BYTES_MAX : len;
+            x->anchor = malloc(len);
             if (x->anchor == NULL) {
                 return PZ_ENOMEM;
             }
-            memcpy(x->anchor, b.reqs[w].key.ptr, b.reqs[w].key.len);
-            x->anchor_len = (uint32_t)b.reqs[w].key.len;
+            memcpy(x->anchor, b.reqs[w].key.ptr, len);
+            x->anchor_len = len;
         }
         if (!x->hb_sent) {
             /* The record is created by a heartbeat of its own (storage keeps record ops alone
