@@ -102,7 +102,7 @@ struct pz_sql_conn {
     int n_search_path;
     char settings[S_N_SETTINGS][128];
     char status;
-    pz_sql_txn_t txn;  /* the transaction block (sql_txn.c) */
+    pz_sql_txn_t txn;          /* the transaction block (sql_txn.c) */
     const atomic_bool *cancel; /* the server stopping */
     atomic_bool *user_cancel;  /* a CancelRequest */
     uint64_t rand_seed;
@@ -295,8 +295,8 @@ static int64_t s_setting_ms(const char *v)
     static const struct {
         const char *unit;
         double ms;
-    } units[] = {{"", 1}, {"ms", 1}, {"us", 0.001}, {"s", 1000}, {"min", 60000},
-                 {"h", 3600000}, {"d", 86400000}};
+    } units[] = {{"", 1},        {"ms", 1},      {"us", 0.001},  {"s", 1000},
+                 {"min", 60000}, {"h", 3600000}, {"d", 86400000}};
     for (size_t i = 0; end != NULL && end != v && i < sizeof units / sizeof units[0]; i++) {
         if (strcasecmp(end, units[i].unit) == 0) {
             double ms = n * units[i].ms;
@@ -696,8 +696,11 @@ static int s_txn(pz_sql_conn_t *c, const pz_ast_stmt_t *s, const pz_sql_sink_t *
 static int s_run(pz_sql_conn_t *c, const pz_ast_stmt_t *s, const pz_sql_sink_t *sink,
                  pz_sql_err_t *err, char *tag)
 {
+    /* A failed block takes only what ends it or undoes the failure: ROLLBACK, COMMIT (which
+     * rolls back) and ROLLBACK TO SAVEPOINT (sql_txn.c), as in PostgreSQL. */
     if (c->status == 'E' &&
-        !(s->kind == PZ_AS_TXN && (s->txn == PZ_TXN_ROLLBACK || s->txn == PZ_TXN_COMMIT))) {
+        !(s->kind == PZ_AS_TXN &&
+          (s->txn == PZ_TXN_ROLLBACK || s->txn == PZ_TXN_COMMIT || s->txn == PZ_TXN_ROLLBACK_TO))) {
         return pz_sql_err_set(err, "25P02",
                               "current transaction is aborted, commands ignored "
                               "until end of transaction block");
@@ -719,8 +722,7 @@ static int s_run(pz_sql_conn_t *c, const pz_ast_stmt_t *s, const pz_sql_sink_t *
     case PZ_AS_UPDATE:
     case PZ_AS_DELETE:
         rc = s_query(c, &st, s, sink, tag);
-        for (int attempt = 1; rc != 0 && c->status == 'I' && s_retry(s, err, attempt);
-             attempt++) {
+        for (int attempt = 1; rc != 0 && c->status == 'I' && s_retry(s, err, attempt); attempt++) {
             s_stmt_end(&st, NULL);
             rc = s_stmt_begin(c, &st, err);
             rc = rc ? rc : s_query(c, &st, s, sink, tag);
