@@ -350,6 +350,9 @@ static int s_stmt_begin(pz_sql_conn_t *c, s_stmt_t *st, pz_sql_err_t *err)
         ex->deadline_ms =
             (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u + (uint64_t)timeout;
     }
+    /* Lock waits end at the statement's deadline or a cancel, not at a batch timeout. */
+    c->kv.deadline_ms = ex->deadline_ms;
+    c->kv.cancel = c->user_cancel;
     pz_binder_t *b = &st->b;
     b->ex = ex;
     b->db_id = c->db_id;
