@@ -27,11 +27,11 @@ typedef struct {
     bool in_txn;
     bool no_txn;
     uint8_t txn_id[PZ_TXN_ID_BYTES];
-    uint32_t lock_timeout_ms; /* lock_timeout (0: wait until statement_timeout) */
-    uint64_t deadline_ms;     /* statement_timeout: monotonic ms, 0 none (lock waits end there) */
+    uint32_t lock_timeout_ms;  /* lock_timeout (0: wait until statement_timeout) */
+    uint64_t deadline_ms;      /* statement_timeout: monotonic ms, 0 none (lock waits end there) */
     const atomic_bool *cancel; /* a CancelRequest for the statement (NULL: none) */
-    uint8_t wait_policy;      /* FOR UPDATE NOWAIT: PZ_WAIT_ERROR for the statement */
-    uint8_t lock;             /* FOR UPDATE/SHARE: reads lock what they return */
+    uint8_t wait_policy;       /* FOR UPDATE NOWAIT: PZ_WAIT_ERROR for the statement */
+    uint8_t lock;              /* FOR UPDATE/SHARE: reads lock what they return */
 } pz_sql_kv_t;
 
 /* Opens an in-process client to actor `to`. Returns 0 or PZ_EUNAVAILABLE. */
@@ -61,8 +61,8 @@ int pz_sql_kv_send(pz_sql_kv_t *kv, const pz_kv_req_t *reqs, uint32_t n, bool re
  * kv for every op but BEGIN. On 0, *resp is the answer (views into *reply, which the caller
  * frees). An error answer becomes err (its SQLSTATE: 40001, 40P01, 40003, ...) and a negative
  * return, with *reply already freed. */
-int pz_sql_kv_txn_ctl(pz_sql_kv_t *kv, pz_txn_ctl_t *q, pz_msg_t **reply,
-                      pz_txn_ctl_resp_t *resp, pz_sql_err_t *err);
+int pz_sql_kv_txn_ctl(pz_sql_kv_t *kv, pz_txn_ctl_t *q, pz_msg_t **reply, pz_txn_ctl_resp_t *resp,
+                      pz_sql_err_t *err);
 
 /* Reads the span [lo, hi) in chunks of at most `limit` keys, each one Scan sent as a read
  * (pz_sql_kv_send: at kv->read_ts as the caller leaves it between chunks), and calls fn with each
