@@ -281,14 +281,18 @@ static bool s_waits_on(const s_queue_t *q, const pz__lt_waiter_t *w, const pz__l
            pz__txnmeta_same(&q->holder, &p->holder);
 }
 
-uint32_t pz__lt_take_push_waiters(pz__lt_t *lt, const pz__lt_push_t *p, void **owners, uint32_t cap)
+/* Takes every waiter that match(q, w, arg) selects out of its queue (queues left empty go). */
+static uint32_t s_take_matching(pz__lt_t *lt,
+                                bool (*match)(const s_queue_t *, const pz__lt_waiter_t *,
+                                              const void *),
+                                const void *arg, void **owners, uint32_t cap)
 {
-    assert(lt != NULL && p != NULL);
+    assert(lt != NULL && match != NULL && (owners != NULL || cap == 0));
     uint32_t n = 0;
     for (uint32_t i = 0; i < lt->q_len && n < cap;) {
         s_queue_t *q = &lt->q[i];
         for (uint32_t j = 0; j < q->len && n < cap;) {
-            if (s_waits_on(q, &q->w[j], p)) {
+            if (match(q, &q->w[j], arg)) {
                 owners[n++] = q->w[j].owner;
                 s_take(lt, q, j);
             } else {
@@ -302,6 +306,30 @@ uint32_t pz__lt_take_push_waiters(pz__lt_t *lt, const pz__lt_push_t *p, void **o
         }
     }
     return n;
+}
+
+static bool s_match_push(const s_queue_t *q, const pz__lt_waiter_t *w, const void *arg)
+{
+    return s_waits_on(q, w, arg);
+}
+
+uint32_t pz__lt_take_push_waiters(pz__lt_t *lt, const pz__lt_push_t *p, void **owners, uint32_t cap)
+{
+    assert(p != NULL);
+    return s_take_matching(lt, s_match_push, p, owners, cap);
+}
+
+static bool s_match_pusher(const s_queue_t *q, const pz__lt_waiter_t *w, const void *arg)
+{
+    (void)q;
+    const pz_view_t *id = arg;
+    return pz_view_eq(pz__txnmeta_id(&w->pusher), *id);
+}
+
+uint32_t pz__lt_take_pusher_waiters(pz__lt_t *lt, pz_view_t pusher_id, void **owners, uint32_t cap)
+{
+    assert(pusher_id.len > 0);
+    return s_take_matching(lt, s_match_pusher, &pusher_id, owners, cap);
 }
 
 bool pz__lt_push_has_waiters(const pz__lt_t *lt, const pz__lt_push_t *p)

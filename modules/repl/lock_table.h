@@ -78,6 +78,10 @@ void pz__lt_held_keys(const pz__lt_t *lt, pz_view_t holder_id,
 uint32_t pz__lt_take_push_waiters(pz__lt_t *lt, const pz__lt_push_t *p, void **owners,
                                   uint32_t cap);
 
+/* Takes every waiter whose own transaction is pusher_id (non-empty) out of its queue: that
+ * transaction was aborted, so none of its batches may run again. */
+uint32_t pz__lt_take_pusher_waiters(pz__lt_t *lt, pz_view_t pusher_id, void **owners,
+                                    uint32_t cap);
 /* A push's reply came. retry_at_ms 0: the push is over and p is freed. Otherwise it is sent
  * again at retry_at_ms if any of its waiters is still there then (pz__lt_due). */
 void pz__lt_push_done(pz__lt_t *lt, pz__lt_push_t *p, uint64_t retry_at_ms);

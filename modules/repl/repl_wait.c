@@ -102,6 +102,27 @@ static void s_fail_waiters(pz_actor_t *self, pz__repl_t *p, const pz__lt_push_t 
     } while (n == PZ_REPL_TAKE_BATCH);
 }
 
+/* The push aborted the holder (a deadlock broken, an expired or lower-priority holder): that
+ * transaction's own batches waiting here must not run again once its locks are gone, or the
+ * victim's statement would go on (or fail with a misleading 40001) before its coordinator learns
+ * of the abort. They fail now with PZ_ETXN_ABORTED and the record, whose abort reason the
+ * coordinator turns into the client's error (40P01 for a deadlock). */
+static void s_fail_aborted(pz_actor_t *self, pz__repl_t *p, const pz_kv_txn_record_t *record)
+{
+    assert(record->status == PZ_TXN_ABORTED);
+    if (record->txn.id.len == 0) {
+        return;
+    }
+    void *owners[PZ_REPL_TAKE_BATCH];
+    uint32_t n;
+    do {
+        n = pz__lt_take_pusher_waiters(p->locks, record->txn.id, owners, PZ_REPL_TAKE_BATCH);
+        for (uint32_t i = 0; i < n; i++) {
+            pz__repl_fail(self, owners[i], PZ_ETXN_ABORTED, "the transaction was aborted", record);
+        }
+    } while (n == PZ_REPL_TAKE_BATCH);
+}
+
 void pz__repl_wake(pz_actor_t *self, pz__repl_t *p, uint64_t range_id, pz_view_t start,
                    pz_view_t end, int fail_code)
 {
@@ -235,6 +256,9 @@ void pz__repl_push_done(pz_actor_t *self, pz__repl_t *p, pz__repl_flight_t *f, p
         rec = &r.error.record;
     }
     if (code == 0 && rec != NULL && s_push_ok(push, rec)) {
+        if (rec->status == PZ_TXN_ABORTED) {
+            s_fail_aborted(self, p, rec);
+        }
         s_resolve_ctx_t c = {.self = self, .p = p, .record = rec};
         pz__lt_held_keys(p->locks, pz__txnmeta_id(&push->holder), s_resolve_key, &c);
         pz__lt_push_done(p->locks, push, 0);

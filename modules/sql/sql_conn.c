@@ -350,6 +350,9 @@ static int s_stmt_begin(pz_sql_conn_t *c, s_stmt_t *st, pz_sql_err_t *err)
         ex->deadline_ms =
             (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u + (uint64_t)timeout;
     }
+    /* Lock waits end at the statement's deadline or a cancel, not at a batch timeout. */
+    c->kv.deadline_ms = ex->deadline_ms;
+    c->kv.cancel = c->user_cancel;
     pz_binder_t *b = &st->b;
     b->ex = ex;
     b->db_id = c->db_id;
@@ -720,8 +723,11 @@ static int s_txn(pz_sql_conn_t *c, const pz_ast_stmt_t *s, const pz_sql_sink_t *
 static int s_run(pz_sql_conn_t *c, const pz_ast_stmt_t *s, const pz_sql_sink_t *sink,
                  pz_sql_err_t *err, char *tag)
 {
+    /* A failed block takes only what ends it or undoes the failure: ROLLBACK, COMMIT (which
+     * rolls back) and ROLLBACK TO SAVEPOINT (sql_txn.c), as in PostgreSQL. */
     if (c->status == 'E' &&
-        !(s->kind == PZ_AS_TXN && (s->txn == PZ_TXN_ROLLBACK || s->txn == PZ_TXN_COMMIT))) {
+        !(s->kind == PZ_AS_TXN &&
+          (s->txn == PZ_TXN_ROLLBACK || s->txn == PZ_TXN_COMMIT || s->txn == PZ_TXN_ROLLBACK_TO))) {
         return pz_sql_err_set(err, "25P02",
                               "current transaction is aborted, commands ignored "
                               "until end of transaction block");

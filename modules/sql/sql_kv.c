@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "phantomzero/keys.h"
 #include "phantomzero/limits.h"
@@ -33,43 +34,56 @@ static int s_fail(pz_sql_err_t *err, int code, const char *what)
     return pz_sql_err_code(err, code, what);
 }
 
-int pz_sql_kv_send(pz_sql_kv_t *kv, const pz_kv_req_t *reqs, uint32_t n, bool read,
-                   pz_msg_t **reply, pz_kv_batch_resp_t *resp, pz_sql_err_t *err)
+/* One slice of a lock wait below (header.lock_timeout_ms, sql_kv.h): well under each hop's
+ * request timeout (PZ_REQUEST_TIMEOUT_MS_DEFAULT) so a slice ends in repl with a clean
+ * PZ_ELOCK_TIMEOUT (nothing applied) rather than a hop's timeout (the batch's fate unknown), and
+ * short enough that a cancel is seen within about half a second. */
+#define S_LOCK_WAIT_SLICE_MS 500u
+
+/* What bounds the next slice: the slice itself, lock_timeout, or statement_timeout. */
+typedef enum { S_BOUND_SLICE, S_BOUND_LOCK, S_BOUND_STMT } s_bound_t;
+
+static uint64_t s_now_ms(void)
 {
-    assert(kv != NULL && kv->client != NULL && reply != NULL && resp != NULL);
-    assert(n > 0 && n <= PZ_BATCH_REQS_MAX);
-    pz_kv_batch_t b = {.header = {.durable = true,
-                                  .lock_timeout_ms = kv->lock_timeout_ms,
-                                  .wait_policy = kv->wait_policy},
-                       .reqs = (pz_kv_req_t *)reqs,
-                       .reqs_len = n};
-    /* The system keyspace (catalog, sequences, statistics, roles) is not part of transactions
-     * (sql_txn.h): only table data is. */
-    bool txn = kv->in_txn && !kv->no_txn && reqs[0].key.len > 0 &&
-               reqs[0].key.ptr[0] >= PZ_KEY_TABLE_PREFIX;
-    if (txn) {
-        b.header.has_txn = true;
-        b.header.txn.id = (pz_view_t){kv->txn_id, PZ_TXN_ID_BYTES};
-    } else if (read) {
-        b.header.ts = kv->read_ts;
-    }
-    pz_kv_req_t *locked = NULL;
-    if (txn && read && kv->lock != PZ_LOCK_NONE) {
-        /* FOR UPDATE: every read of the statement locks what it returns. */
-        locked = malloc(sizeof *locked * n);
-        if (locked == NULL) {
-            return pz_sql_err_set(err, "53200", "out of memory");
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* The wait bound of a send at now_ms for a batch first sent at start_ms: the smallest of the
+ * slice, what lock_timeout leaves and what statement_timeout leaves (at least 1 ms: 0 would
+ * mean no bound). */
+static s_bound_t s_wait_bound(const pz_sql_kv_t *kv, uint64_t start_ms, uint64_t now_ms,
+                              uint32_t *bound_ms)
+{
+    assert(start_ms <= now_ms);
+    s_bound_t why = S_BOUND_SLICE;
+    uint64_t ms = S_LOCK_WAIT_SLICE_MS;
+    if (kv->lock_timeout_ms > 0) {
+        uint64_t end = start_ms + kv->lock_timeout_ms;
+        uint64_t left = end > now_ms ? end - now_ms : 1;
+        if (left <= ms) {
+            ms = left, why = S_BOUND_LOCK;
         }
-        memcpy(locked, reqs, sizeof *locked * n);
-        for (uint32_t i = 0; i < n; i++) {
-            locked[i].lock = kv->lock;
-        }
-        b.reqs = locked;
     }
+    if (kv->deadline_ms > 0) {
+        uint64_t left = kv->deadline_ms > now_ms ? kv->deadline_ms - now_ms : 1;
+        if (left < ms) {
+            ms = left, why = S_BOUND_STMT;
+        }
+    }
+    *bound_ms = (uint32_t)ms;
+    assert(*bound_ms > 0);
+    return why;
+}
+
+/* Sends b once and decodes the answer (pz_sql_kv_send's contract, without the wait loop). */
+static int s_send_once(pz_sql_kv_t *kv, const pz_kv_batch_t *b, bool read, pz_msg_t **reply,
+                       pz_kv_batch_resp_t *resp, pz_sql_err_t *err)
+{
     pz_out_t *out = NULL;
     *reply = NULL;
-    int rc = pz_kv_batch_to_out(&b, PZ_MSG_KV_BATCH, &out);
-    free(locked);
+    int rc = pz_kv_batch_to_out(b, PZ_MSG_KV_BATCH, &out);
     if (rc != 0) {
         return s_fail(err, rc, "encoding a KV batch");
     }
@@ -103,6 +117,70 @@ int pz_sql_kv_send(pz_sql_kv_t *kv, const pz_kv_req_t *reqs, uint32_t n, bool re
         pz_sql_err_code(err, rc, text);
         pz_msg_free(reply);
         return rc < 0 ? rc : PZ_EINTERNAL;
+    }
+    return 0;
+}
+
+/* Sends b until it is answered by something other than the end of a wait slice (sql_kv.h). */
+static int s_send_waiting(pz_sql_kv_t *kv, pz_kv_batch_t *b, bool read, pz_msg_t **reply,
+                          pz_kv_batch_resp_t *resp, pz_sql_err_t *err)
+{
+    uint64_t start_ms = s_now_ms();
+    for (;;) {
+        uint32_t bound_ms = 0;
+        s_bound_t why = s_wait_bound(kv, start_ms, s_now_ms(), &bound_ms);
+        b->header.lock_timeout_ms = bound_ms;
+        int rc = s_send_once(kv, b, read, reply, resp, err);
+        if (rc != PZ_ELOCK_TIMEOUT || why == S_BOUND_LOCK) {
+            return rc;
+        }
+        pz_sql_err_clear(err);
+        if (kv->cancel != NULL && atomic_load_explicit(kv->cancel, memory_order_relaxed)) {
+            pz_sql_err_set(err, "57014", "canceling statement due to user request");
+            return PZ_ETIMEDOUT;
+        }
+        if (why == S_BOUND_STMT || (kv->deadline_ms != 0 && s_now_ms() >= kv->deadline_ms)) {
+            pz_sql_err_set(err, "57014", "canceling statement due to statement timeout");
+            return PZ_ETIMEDOUT;
+        }
+    }
+}
+
+int pz_sql_kv_send(pz_sql_kv_t *kv, const pz_kv_req_t *reqs, uint32_t n, bool read,
+                   pz_msg_t **reply, pz_kv_batch_resp_t *resp, pz_sql_err_t *err)
+{
+    assert(kv != NULL && kv->client != NULL && reply != NULL && resp != NULL);
+    assert(n > 0 && n <= PZ_BATCH_REQS_MAX);
+    pz_kv_batch_t b = {.header = {.durable = true, .wait_policy = kv->wait_policy},
+                       .reqs = (pz_kv_req_t *)reqs,
+                       .reqs_len = n};
+    /* The system keyspace (catalog, sequences, statistics, roles) is not part of transactions
+     * (sql_txn.h): only table data is. */
+    bool txn = kv->in_txn && !kv->no_txn && reqs[0].key.len > 0 &&
+               reqs[0].key.ptr[0] >= PZ_KEY_TABLE_PREFIX;
+    if (txn) {
+        b.header.has_txn = true;
+        b.header.txn.id = (pz_view_t){kv->txn_id, PZ_TXN_ID_BYTES};
+    } else if (read) {
+        b.header.ts = kv->read_ts;
+    }
+    pz_kv_req_t *locked = NULL;
+    if (txn && read && kv->lock != PZ_LOCK_NONE) {
+        /* FOR UPDATE: every read of the statement locks what it returns. */
+        locked = malloc(sizeof *locked * n);
+        if (locked == NULL) {
+            return pz_sql_err_set(err, "53200", "out of memory");
+        }
+        memcpy(locked, reqs, sizeof *locked * n);
+        for (uint32_t i = 0; i < n; i++) {
+            locked[i].lock = kv->lock;
+        }
+        b.reqs = locked;
+    }
+    int rc = s_send_waiting(kv, &b, read, reply, resp, err);
+    free(locked);
+    if (rc != 0) {
+        return rc;
     }
     if (read && !txn && pz_hlc_is_zero(kv->read_ts)) {
         kv->read_ts = resp->ts;

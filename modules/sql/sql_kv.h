@@ -10,6 +10,8 @@
 #ifndef PZ_SQL_KV_H
 #define PZ_SQL_KV_H
 
+#include <stdatomic.h>
+
 #include "phantomzero/kernel.h"
 #include "phantomzero/kv.h"
 #include "sql_value.h"
@@ -25,9 +27,11 @@ typedef struct {
     bool in_txn;
     bool no_txn;
     uint8_t txn_id[PZ_TXN_ID_BYTES];
-    uint32_t lock_timeout_ms; /* lock_timeout (0: wait until statement_timeout) */
-    uint8_t wait_policy;      /* FOR UPDATE NOWAIT: PZ_WAIT_ERROR for the statement */
-    uint8_t lock;             /* FOR UPDATE/SHARE: reads lock what they return */
+    uint32_t lock_timeout_ms;  /* lock_timeout (0: wait until statement_timeout) */
+    uint64_t deadline_ms;      /* statement_timeout: monotonic ms, 0 none (lock waits end there) */
+    const atomic_bool *cancel; /* a CancelRequest for the statement (NULL: none) */
+    uint8_t wait_policy;       /* FOR UPDATE NOWAIT: PZ_WAIT_ERROR for the statement */
+    uint8_t lock;              /* FOR UPDATE/SHARE: reads lock what they return */
 } pz_sql_kv_t;
 
 /* Opens an in-process client to actor `to`. Returns 0 or PZ_EUNAVAILABLE. */
@@ -39,9 +43,15 @@ static inline void pz_sql_kv_stmt_begin(pz_sql_kv_t *kv)
     kv->read_ts = (pz_hlc_t){0};
 }
 
-/* Sends n requests as one batch (reads at the statement's snapshot when `read`, else at a fresh
- * timestamp; durable writes). On 0, *reply holds the message and *resp its decoded body (views
- * into the message: free it with pz_msg_free when done). A transport failure, an error reply,
+/* Sends n requests as one batch. A batch that waits for another transaction's lock waits as
+ * long as the lock is held, as in PostgreSQL: the lower layers bound every request (each hop's
+ * timeout_ms), so the wait goes down in slices of S_LOCK_WAIT_SLICE_MS (header.lock_timeout_ms)
+ * and a slice that ends is sent again — a failed wait applied nothing. Between slices the
+ * statement's cancel flag and deadline are looked at: a cancel or statement_timeout ends the wait
+ * with 57014, lock_timeout with 55P03.
+ * Reads at the statement's snapshot when `read`, else at a fresh timestamp; durable writes.
+ * On 0, *reply holds the message and *resp its decoded body (views into the message: free it
+ * with pz_msg_free when done). A transport failure, an error reply,
  * or a batch error other than PZ_ECONDFAILED becomes err (with its SQLSTATE) and a negative
  * return; PZ_ECONDFAILED returns 0 with resp->error set, for the caller to name the constraint. */
 int pz_sql_kv_send(pz_sql_kv_t *kv, const pz_kv_req_t *reqs, uint32_t n, bool read,
@@ -51,8 +61,8 @@ int pz_sql_kv_send(pz_sql_kv_t *kv, const pz_kv_req_t *reqs, uint32_t n, bool re
  * kv for every op but BEGIN. On 0, *resp is the answer (views into *reply, which the caller
  * frees). An error answer becomes err (its SQLSTATE: 40001, 40P01, 40003, ...) and a negative
  * return, with *reply already freed. */
-int pz_sql_kv_txn_ctl(pz_sql_kv_t *kv, pz_txn_ctl_t *q, pz_msg_t **reply,
-                      pz_txn_ctl_resp_t *resp, pz_sql_err_t *err);
+int pz_sql_kv_txn_ctl(pz_sql_kv_t *kv, pz_txn_ctl_t *q, pz_msg_t **reply, pz_txn_ctl_resp_t *resp,
+                      pz_sql_err_t *err);
 
 /* Reads the span [lo, hi) in chunks of at most `limit` keys, each one Scan sent as a read
  * (pz_sql_kv_send: at kv->read_ts as the caller leaves it between chunks), and calls fn with each

@@ -549,6 +549,11 @@ static void s_on_end_reply(pz__coord_t *c, s_op_t *op, pz__txn_t *x, pz_msg_t *r
         s_resolve_all(c, x, status);
     }
     if (op->commit) {
+        /* A reader's timestamp push may have moved the commit up to its uncertainty limit,
+         * ahead of this node's clock: move the clock past it before anyone hears of the commit,
+         * so every later statement here reads at or above it (else a client could commit and
+         * then not see its own write). Ahead by at most the max offset, which the HLC accepts. */
+        (void)pz_hlc_update(x->write_ts);
         pz_metric_add(c->m_commits, 1);
         s_answer_commit(c, x, op);
     } else if (op->fail_code != 0) {

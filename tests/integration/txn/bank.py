@@ -108,6 +108,7 @@ def _setup(target, ids, res):
         cur.execute("DROP TABLE IF EXISTS bank")
         cur.execute("CREATE TABLE bank (id int PRIMARY KEY, balance int NOT NULL)")
         cur.execute("INSERT INTO bank VALUES " + ", ".join(f"({i}, {INITIAL})" for i in ids))
+        target.after_create(cur, "bank")
         step = len(ids) // (SPLITS + 1)
         for k in range(1, SPLITS + 1):
             at = ids[k * step]

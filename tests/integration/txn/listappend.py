@@ -165,6 +165,7 @@ def run_append(target, duration_s=3.0, clients=8, level="ser", seed=None,
         cur = c.cursor()
         cur.execute("DROP TABLE IF EXISTS la")
         cur.execute("CREATE TABLE la (k int PRIMARY KEY, v text NOT NULL)")
+        target.after_create(cur, "la")
     finally:
         c.close()
     gen = _Gen(seed)

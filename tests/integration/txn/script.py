@@ -182,6 +182,7 @@ def _setup(target, case):
     cur.execute(f"DROP TABLE IF EXISTS {case.table}")
     for sql in case.setup:
         cur.execute(sql)
+    target.after_create(cur, case.table)
 
 
 def _begin(sessions, case, level, flavor):

@@ -21,6 +21,9 @@ class Target:
         self.name, self._dsn, self.flavor, self.levels = name, dsn, flavor, tuple(levels)
         self.block_s = block_s or (PG_BLOCK_S if flavor == "postgres" else OTHER_BLOCK_S)
         self._admin = None
+        # presplit(cursor, table): called by every suite right after it creates a table, so a
+        # target can spread the table over several ranges before the case runs (None: one).
+        self.presplit = None
 
     def dsn(self):
         return self._dsn
@@ -48,6 +51,11 @@ class Target:
             return cur.fetchone()[0]
 
         return waiting
+
+    def after_create(self, cur, table):
+        """Every suite calls this right after CREATE TABLE (see presplit above)."""
+        if self.presplit is not None:
+            self.presplit(cur, table)
 
     def close(self):
         if self._admin is not None and not self._admin.closed:

@@ -5,7 +5,8 @@
  * join it, raising its push_to; a key that changed hands is pushed for its newest holder; the
  * keys of a holder are listed for resolving; a failed push takes exactly its own waiters; the
  * deadline gives PZ_ETIMEDOUT and the lock timeout PZ_ELOCK_TIMEOUT; a push to retry is due only
- * at its time and only while someone still waits on it; the bounds give PZ_EBUSY.
+ * at its time and only while someone still waits on it; the bounds give PZ_EBUSY; an aborted
+ * transaction's own waiters (every key, every holder) are taken and nobody else's.
  *
  * How: small hand-made scenarios with integer owners, no kernel.
  */
@@ -202,6 +203,33 @@ static void test_bounds(void **state)
     pz__lt_free(&lt);
 }
 
+/* A deadlock victim's batches waiting anywhere here are taken, whoever holds their keys; the
+ * other transactions' and the non-transactional waiters stay. */
+static void test_take_pusher_waiters(void **state)
+{
+    (void)state;
+    pz__lt_t *lt = pz__lt_new();
+    assert_non_null(s_wait(lt, "a", 0, 1, 1, PZ_PUSH_ABORT));
+    assert_non_null(s_wait(lt, "b", 2, 2, 1, PZ_PUSH_TIMESTAMP));
+    assert_non_null(s_wait(lt, "a", 0, 3, 3, PZ_PUSH_ABORT));
+    assert_non_null(s_wait(lt, "a", 0, 4, -1, PZ_PUSH_ABORT));
+    void *o[8];
+    assert_int_equal(pz__lt_take_pusher_waiters(lt, (pz_view_t){s_ids[1], PZ_TXN_ID_BYTES}, o, 1),
+                     1);
+    assert_int_equal(
+        pz__lt_take_pusher_waiters(lt, (pz_view_t){s_ids[1], PZ_TXN_ID_BYTES}, o + 1, 8), 1);
+    assert_true((o[0] == OWNER(1) && o[1] == OWNER(2)) || (o[0] == OWNER(2) && o[1] == OWNER(1)));
+    assert_int_equal(pz__lt_waiters(lt), 2);
+    assert_int_equal(pz__lt_take_pusher_waiters(lt, (pz_view_t){s_ids[1], PZ_TXN_ID_BYTES}, o, 8),
+                     0);
+    /* "b" lost its only waiter: its queue is gone, so a release there finds nobody. */
+    assert_int_equal(pz__lt_release(lt, 1, K("b"), NONE, o, 8), 0);
+    assert_int_equal(pz__lt_release(lt, 1, K("a"), NONE, o, 8), 2);
+    assert_ptr_equal(o[0], OWNER(3));
+    assert_ptr_equal(o[1], OWNER(4));
+    pz__lt_free(&lt);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -209,6 +237,7 @@ int main(void)
         cmocka_unit_test(test_holder_keys_and_handover),
         cmocka_unit_test(test_timeouts_and_retries),
         cmocka_unit_test(test_bounds),
+        cmocka_unit_test(test_take_pusher_waiters),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
