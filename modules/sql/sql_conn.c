@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sql_aost.h"
 #include "sql_bind.h"
 #include "sql_txn.h"
 #include "sql_conn.h"
@@ -102,7 +103,7 @@ struct pz_sql_conn {
     int n_search_path;
     char settings[S_N_SETTINGS][128];
     char status;
-    pz_sql_txn_t txn;  /* the transaction block (sql_txn.c) */
+    pz_sql_txn_t txn;          /* the transaction block (sql_txn.c) */
     const atomic_bool *cancel; /* the server stopping */
     atomic_bool *user_cancel;  /* a CancelRequest */
     uint64_t rand_seed;
@@ -295,8 +296,8 @@ static int64_t s_setting_ms(const char *v)
     static const struct {
         const char *unit;
         double ms;
-    } units[] = {{"", 1}, {"ms", 1}, {"us", 0.001}, {"s", 1000}, {"min", 60000},
-                 {"h", 3600000}, {"d", 86400000}};
+    } units[] = {{"", 1},        {"ms", 1},      {"us", 0.001},  {"s", 1000},
+                 {"min", 60000}, {"h", 3600000}, {"d", 86400000}};
     for (size_t i = 0; end != NULL && end != v && i < sizeof units / sizeof units[0]; i++) {
         if (strcasecmp(end, units[i].unit) == 0) {
             double ms = n * units[i].ms;
@@ -681,6 +682,12 @@ static int s_txn(pz_sql_conn_t *c, const pz_ast_stmt_t *s, const pz_sql_sink_t *
     pz_sql_txn_defaults_t d = {
         .isolation = s_get(c, "default_transaction_isolation"),
         .read_only = strcasecmp(s_get(c, "default_transaction_read_only"), "on") == 0};
+    if (s->as_of != NULL && (s->txn == PZ_TXN_BEGIN || s->txn == PZ_TXN_SET)) {
+        int arc = pz_aost_eval(s->as_of, &c->env, pz_hlc_now(), &d.as_of, err);
+        if (arc != 0) {
+            return arc;
+        }
+    }
     int rc = pz_sql_txn_run(&c->txn, &c->kv, &c->status, s, &d, sink, err, tag);
     if (was == 'I' && c->status == 'T') {
         c->txn_ts_us = s_now_us();
@@ -710,7 +717,11 @@ static int s_run(pz_sql_conn_t *c, const pz_ast_stmt_t *s, const pz_sql_sink_t *
     }
     s_stmt_t st;
     int rc = s_stmt_begin(c, &st, err);
+    rc = rc ? rc : pz_aost_stmt(&c->kv, s, c->status, c->txn.as_of, &c->env, err);
     if (rc != 0) {
+        if (st.ex.arena != NULL) {
+            s_stmt_end(&st, NULL);
+        }
         return rc;
     }
     switch (s->kind) {
@@ -719,8 +730,7 @@ static int s_run(pz_sql_conn_t *c, const pz_ast_stmt_t *s, const pz_sql_sink_t *
     case PZ_AS_UPDATE:
     case PZ_AS_DELETE:
         rc = s_query(c, &st, s, sink, tag);
-        for (int attempt = 1; rc != 0 && c->status == 'I' && s_retry(s, err, attempt);
-             attempt++) {
+        for (int attempt = 1; rc != 0 && c->status == 'I' && s_retry(s, err, attempt); attempt++) {
             s_stmt_end(&st, NULL);
             rc = s_stmt_begin(c, &st, err);
             rc = rc ? rc : s_query(c, &st, s, sink, tag);
@@ -864,6 +874,7 @@ struct pz_sql_portal {
     uint64_t n;
     pz_sql_col_t *cols;
     int n_cols;
+    pz_hlc_t as_of; /* AS OF SYSTEM TIME outside a block: every Execute reads there */
 };
 
 static bool s_is_query(const pz_ast_stmt_t *s)
@@ -1141,8 +1152,13 @@ static int s_portal_start(pz_sql_conn_t *c, pz_sql_portal_t *p, pz_sql_err_t *er
         }
     }
     pz_sql_kv_stmt_begin(&c->kv);
+    int rc = pz_aost_stmt(&c->kv, p->prep->stmt, c->status, c->txn.as_of, &c->env, err);
+    if (rc != 0) {
+        return rc;
+    }
+    p->as_of = c->kv.as_of;
     s_lock_mode(c, p->prep->stmt);
-    int rc = pz_pn_open(&p->st.ex, p->plan);
+    rc = pz_pn_open(&p->st.ex, p->plan);
     for (int attempt = 1; rc != 0 && c->status == 'I' && s_retry(p->prep->stmt, err, attempt);
          attempt++) {
         pz_pn_close(&p->st.ex, p->plan);
@@ -1184,6 +1200,9 @@ int pz_sql_portal_run(pz_sql_conn_t *c, pz_sql_portal_t *p, uint32_t max_rows,
     p->st.ex.fn.err = err;
     bool more = false;
     uint64_t before = p->n;
+    if (!pz_hlc_is_zero(p->as_of)) {
+        c->kv.as_of = c->kv.read_ts = p->as_of; /* other statements ran since it was suspended */
+    }
     s_lock_mode(c, s);
     rc = rc ? rc : s_pump(&p->st, p->plan, sink, max_rows, &p->n, &more);
     s_lock_mode(c, NULL);

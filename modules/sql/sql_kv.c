@@ -38,6 +38,13 @@ int pz_sql_kv_send(pz_sql_kv_t *kv, const pz_kv_req_t *reqs, uint32_t n, bool re
 {
     assert(kv != NULL && kv->client != NULL && reply != NULL && resp != NULL);
     assert(n > 0 && n <= PZ_BATCH_REQS_MAX);
+    *reply = NULL;
+    if (!read && !pz_hlc_is_zero(kv->as_of)) {
+        /* Every write of a statement AS OF SYSTEM TIME, sequences' included (sql_aost.c). */
+        return pz_sql_err_set(err, "25006",
+                              "cannot execute a write in a read-only transaction (AS OF "
+                              "SYSTEM TIME)");
+    }
     pz_kv_batch_t b = {.header = {.durable = true,
                                   .lock_timeout_ms = kv->lock_timeout_ms,
                                   .wait_policy = kv->wait_policy},
