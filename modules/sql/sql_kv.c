@@ -2,6 +2,7 @@
  * sql_kv.c — blocking KV batches from a SQL session to the txn actor (see sql_kv.h).
  */
 #include <assert.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,6 +105,12 @@ int pz_sql_kv_send(pz_sql_kv_t *kv, const pz_kv_req_t *reqs, uint32_t n, bool re
         if (resp->error.message.len > 0) {
             snprintf(err->message, sizeof err->message, "%.*s", (int)resp->error.message.len,
                      (const char *)resp->error.message.ptr);
+        }
+        if (rc == PZ_EGC_THRESHOLD) {
+            pz_sql_err_detail(err,
+                              "The range's GC threshold is %" PRIu64 ".%010" PRIu32
+                              ": versions older than gc.ttl have been garbage-collected.",
+                              resp->error.existing_ts.wall, resp->error.existing_ts.logical);
         }
     }
     if (rc != 0) {
