@@ -4,7 +4,7 @@
  * SYSTEM TIME may read) and no longer.
  *
  * A timer (every PZ_GC_QUEUE_INTERVAL_MS, or TTL / 4 for a short TTL) looks at the replicas and
- * starts a pass over the first range that is due: GC requests (kv.h: PZ_KV_GC, ext.gc_ts = now -
+ * makes a pass over each range that is due, one after the other: GC requests (kv.h: PZ_KV_GC, ext.gc_ts = now -
  * ttl) over the range's span, each deleting at most PZ_GC_QUEUE_CHUNK_MAX versions, the next
  * starting at the previous one's resume key. One request is in flight per repl, and the queue
  * never waits for it: the answer arrives as a reply (PZ_RF_GC) and sends the next chunk or ends
@@ -269,17 +269,10 @@ static bool s_send_chunk(pz_actor_t *self, pz__repl_t *p, pz__gcq_t *q)
     return rc == 0;
 }
 
-void pz__gcq_tick(pz_actor_t *self, pz__repl_t *p)
+/* Starts a pass over the first due range, if any (one pass at a time). */
+static void s_start_next(pz_actor_t *self, pz__repl_t *p, pz__gcq_t *q)
 {
-    pz__gcq_t *q = p->gcq;
-    assert(q != NULL);
-    if (pz_timer_arm(self, q->interval_ms, PZ_REPL_GCQ_TIMER) < 0) {
-        pz_log(self, PZ_LOG_ERROR, "GC queue: cannot arm its timer; GC stops");
-    }
-    if (!p->ready || q->busy) {
-        return;
-    }
-    s_sync(q, p);
+    assert(!q->busy);
     pz_hlc_t now = pz_hlc_now();
     uint64_t now_ms = pz_now_ms(self);
     for (uint32_t i = 0; i < q->len; i++) {
@@ -293,10 +286,24 @@ void pz__gcq_tick(pz_actor_t *self, pz__repl_t *p)
         q->deleted = 0;
         q->chunks = 0;
         if (!s_send_chunk(self, p, q)) {
-            s_end_pass(self, q, false);
+            s_end_pass(self, q, false); /* the next tick tries again */
         }
-        return; /* one pass at a time */
+        return;
     }
+}
+
+void pz__gcq_tick(pz_actor_t *self, pz__repl_t *p)
+{
+    pz__gcq_t *q = p->gcq;
+    assert(q != NULL);
+    if (pz_timer_arm(self, q->interval_ms, PZ_REPL_GCQ_TIMER) < 0) {
+        pz_log(self, PZ_LOG_ERROR, "GC queue: cannot arm its timer; GC stops");
+    }
+    if (!p->ready || q->busy) {
+        return;
+    }
+    s_sync(q, p);
+    s_start_next(self, p, q);
 }
 
 void pz__gcq_done(pz_actor_t *self, pz__repl_t *p, pz_msg_t *reply)
@@ -322,6 +329,10 @@ void pz__gcq_done(pz_actor_t *self, pz__repl_t *p, pz_msg_t *reply)
     pz_metric_add(q->m_deleted, x->num_deleted);
     if (!x->has_resume) {
         s_end_pass(self, q, true);
+        /* The next due range at once: with many ranges (splits), one pass per tick would take
+         * as many intervals as there are ranges to go round. Each pass makes its range wait at
+         * least an interval, so this ends when every range has had its turn. */
+        s_start_next(self, p, q);
         return;
     }
     uint8_t *k = malloc(x->resume_key.len ? x->resume_key.len : 1);

@@ -9,9 +9,10 @@ What it proves:
   statements while another session writes, and refuses writes with 25006; a statement AS OF SYSTEM
   TIME that writes gets 25006; a timestamp in the future and a different timestamp inside such a
   block are errors;
-- with --gc-ttl=2s the GC queue removes the old versions: a read below the threshold then fails
-  with 55000 while reads of the present (and AS OF SYSTEM TIME above the threshold) are intact,
-  and the queue reports at least as many removed versions as the updates left behind.
+- with --gc-ttl=2s the GC queue removes the old versions, over several ranges (auto splits past
+  8 KiB): a read below the threshold then fails with 55000 (its detail naming the threshold) while
+  reads of the present (and AS OF SYSTEM TIME above the threshold) are intact, and the queue
+  reports at least as many removed versions as the update left behind, from more than one range.
 How: one node per test, psycopg2 and the raw wire client (sql_pgproto.py); times are taken from
 the client's clock (the same machine's, which the HLC follows) with 300 ms between steps."""
 
@@ -145,14 +146,15 @@ def test_sql_aost_blocks_and_errors(ctx):
 
 
 def _gc_node(ctx):
-    """PzSql with --gc-ttl=2s and debug logging (the GC queue logs what each pass removed)."""
+    """PzSql with --gc-ttl=2s, ranges split past 8 KiB (so the queue goes over several) and debug
+    logging (the GC queue logs what each pass removed)."""
     ours = PzSql.__new__(PzSql)
     ours.ctx = ctx
     zport, ours.port = free_port(), free_port()
     ours.node = ctx.node("pzgc", [ctx.bin, "start-single-node", f"--store={ctx.dir / 'pzgc'}",
                                   f"--listen-addr=127.0.0.1:{zport}",
                                   f"--sql-addr=127.0.0.1:{ours.port}", "--log-level=debug",
-                                  "--gc-ttl=2s"],
+                                  "--gc-ttl=2s", "--range-max-bytes=8192"],
                          host=f"127.0.0.1:{zport}")
     ours.node.start()
     _wait_port(ours.port, ours.node.alive, 10 * ctx.scale, "phantomzero pgwire")
@@ -162,11 +164,11 @@ def _gc_node(ctx):
 def test_sql_aost_gc(ctx):
     ours = _gc_node(ctx)
     cur = ours.connect().cursor()
-    cur.execute("CREATE TABLE g (id int PRIMARY KEY, v int)")
-    cur.execute("INSERT INTO g SELECT i, i FROM generate_series(1, 200) AS i")
+    cur.execute("CREATE TABLE g (id int PRIMARY KEY, v int, pad text)")
+    cur.execute("INSERT INTO g SELECT i, i, repeat('x', 40) FROM generate_series(1, 400) AS i")
     t0 = _mark()
     cur.execute("UPDATE g SET v = v + 1000")
-    pz.eq(_rows(cur, f"SELECT sum(v) FROM g AS OF SYSTEM TIME {t0}"), [(20100,)],
+    pz.eq(_rows(cur, f"SELECT sum(v) FROM g AS OF SYSTEM TIME {t0}"), [(80200,)],
           "the old versions before GC")
     deadline = time.monotonic() + 15 * ctx.scale
     code = None
@@ -183,15 +185,17 @@ def test_sql_aost_gc(ctx):
         detail = e.diag.message_detail or ""
     pz.check(detail is not None and "GC threshold is" in detail,
              f"the error's detail names the threshold ({detail!r})")
-    pz.eq(_rows(cur, "SELECT count(*), sum(v) FROM g"), [(200, 220100)], "the present is intact")
-    pz.eq(_rows(cur, "SELECT count(*) FROM g AS OF SYSTEM TIME '-500ms'"), [(200,)],
+    pz.eq(_rows(cur, "SELECT count(*), sum(v) FROM g"), [(400, 480200)], "the present is intact")
+    pz.eq(_rows(cur, "SELECT count(*) FROM g AS OF SYSTEM TIME '-500ms'"), [(400,)],
           "AS OF SYSTEM TIME above the threshold")
     # The threshold passes t0 before the update's old versions are collectible (they are
     # shadowed only from the update's timestamp on): wait for the pass that removes them.
-    deleted = 0
-    while time.monotonic() < deadline and deleted < 200:
+    deleted, ranges = 0, set()
+    while time.monotonic() < deadline and deleted < 400:
         time.sleep(0.2)
-        deleted = sum(int(n) for n in re.findall(r"GC of range \d+ done: (\d+) versions",
-                                                 ours.node.log_text()))
-    pz.check(deleted >= 200, f"the GC queue removed the 200 shadowed row versions ({deleted})")
-    pz.eq(_rows(cur, "SELECT count(*), sum(v) FROM g"), [(200, 220100)], "the present after GC")
+        passes = re.findall(r"GC of range (\d+) done: (\d+) versions", ours.node.log_text())
+        deleted = sum(int(n) for _, n in passes)
+        ranges = {r for r, n in passes if int(n) > 0}
+    pz.check(deleted >= 400, f"the GC queue removed the 400 shadowed row versions ({deleted})")
+    pz.check(len(ranges) > 1, f"versions were removed from several ranges ({sorted(ranges)})")
+    pz.eq(_rows(cur, "SELECT count(*), sum(v) FROM g"), [(400, 480200)], "the present after GC")
