@@ -199,3 +199,13 @@ def test_sql_aost_gc(ctx):
     pz.check(deleted >= 400, f"the GC queue removed the 400 shadowed row versions ({deleted})")
     pz.check(len(ranges) > 1, f"versions were removed from several ranges ({sorted(ranges)})")
     pz.eq(_rows(cur, "SELECT count(*), sum(v) FROM g"), [(400, 480200)], "the present after GC")
+
+
+def test_sql_aost_gc_ttl_flag_refused(ctx):
+    """A malformed --gc-ttl stops the start with a line that says why (exit 2)."""
+    node = ctx.node("badttl", [ctx.bin, "start-single-node", f"--store={ctx.dir / 'badttl'}",
+                               f"--listen-addr=127.0.0.1:{free_port()}",
+                               f"--sql-addr=127.0.0.1:{free_port()}", "--gc-ttl=5x"], ping=False)
+    rc, log = node.run_to_exit()
+    pz.eq(rc, 2, "exit code of a start with --gc-ttl=5x")
+    pz.check("bad gc_ttl" in log, f"the log names the setting:\n{log}")
