@@ -101,8 +101,8 @@
  * more often than the minimum); gc_interval in the repl section changes it. */
 #define PZ_GC_QUEUE_INTERVAL_MS 60000u
 #define PZ_GC_QUEUE_INTERVAL_MIN_MS 100u
-/* Versions one GC request of the queue may delete (storage also stops a request after this many
- * keys looked at): each request is a bounded piece of work for storage, resumed from its key. */
+/* Versions one GC request of the queue may delete (storage also stops one after 20,000 keys
+ * looked at, mvcc_gc.c): each request is a bounded piece of work, resumed from its key. */
 #define PZ_GC_QUEUE_CHUNK_MAX 10000u
 /* Ranges one GC queue keeps state for (past it, new ranges wait for the next sync). */
 #define PZ_GC_QUEUE_RANGES_MAX 65536u
