@@ -55,6 +55,26 @@ static int s_log_level(const char *v)
                                  : PZ_LOG_INFO;
 }
 
+/* --gc-ttl=DURATION: gc.ttl for every repl actor of the topology (its GC queue,
+ * modules/repl/repl_gcq.c, parses the duration and refuses a malformed one at start). */
+static int s_gc_ttl(zconfig_t *cfg, const char *v, const char *argv0)
+{
+    int n = 0;
+    zconfig_t *mods = zconfig_locate(cfg, "modules");
+    for (zconfig_t *m = mods ? zconfig_child(mods) : NULL; m != NULL; m = zconfig_next(m)) {
+        const char *module = zconfig_get(m, "module", zconfig_name(m));
+        if (module != NULL && strcmp(module, "repl") == 0) {
+            zconfig_put(m, "gc_ttl", v);
+            n++;
+        }
+    }
+    if (n == 0) {
+        fprintf(stderr, "phantomzero %s: --gc-ttl: this topology runs no repl module\n", argv0);
+        return PZ_EXIT_USAGE;
+    }
+    return 0;
+}
+
 static int s_apply_flags(zconfig_t *cfg, int argc, char **argv)
 {
     char buf[1200];
@@ -89,6 +109,10 @@ static int s_apply_flags(zconfig_t *cfg, int argc, char **argv)
             zconfig_put(cfg, "node/log_level", v);
         } else if ((v = pz__flag(argc, argv, &i, "threads")) != NULL) {
             zconfig_put(cfg, "node/threads", v);
+        } else if ((v = pz__flag(argc, argv, &i, "gc-ttl")) != NULL) {
+            if (s_gc_ttl(cfg, v, argv[0]) != 0) {
+                return PZ_EXIT_USAGE;
+            }
         } else if ((v = pz__flag(argc, argv, &i, "set")) != NULL) {
             rc = pz__config_set(cfg, v);
         } else if (pz__flag_bool(argv, i, "insecure") ||
@@ -96,8 +120,8 @@ static int s_apply_flags(zconfig_t *cfg, int argc, char **argv)
             /* SQL security (modules/sql/session_auth.h): trust for everyone, or TLS from
              * DIR/node.crt and DIR/node.key, as CockroachDB's flags. */
             if (zconfig_locate(cfg, "modules/sql") == NULL) {
-                fprintf(stderr, "phantomzero %s: %s: this topology runs no sql module\n",
-                        argv[0], argv[i]);
+                fprintf(stderr, "phantomzero %s: %s: this topology runs no sql module\n", argv[0],
+                        argv[i]);
                 return PZ_EXIT_USAGE;
             }
             if (v == NULL) {

@@ -96,6 +96,20 @@
 #define PZ_TXN_PRIORITY_LOW 1u
 #define PZ_TXN_PRIORITY_NORMAL 1000u
 #define PZ_TXN_PRIORITY_HIGH 0x7fffffffu
+/* MVCC garbage collection (modules/repl/repl_gcq.c): versions shadowed longer ago than gc.ttl
+ * are removed by each repl's GC queue, and reads below a range's GC threshold fail
+ * (PZ_EGC_THRESHOLD). The default TTL is CockroachDB's gc.ttlseconds (4 h); `--gc-ttl` and the
+ * repl section's gc_ttl change it. */
+#define PZ_GC_TTL_MS_DEFAULT (4ull * 3600ull * 1000ull)
+/* How often the GC queue looks at its ranges (a short TTL makes it look every TTL / 4, never
+ * more often than the minimum); gc_interval in the repl section changes it. */
+#define PZ_GC_QUEUE_INTERVAL_MS 60000u
+#define PZ_GC_QUEUE_INTERVAL_MIN_MS 100u
+/* Versions one GC request of the queue may delete (storage also stops one after 20,000 keys
+ * looked at, mvcc_gc.c): each request is a bounded piece of work, resumed from its key. */
+#define PZ_GC_QUEUE_CHUNK_MAX 10000u
+/* Ranges one GC queue keeps state for (past it, new ranges wait for the next sync). */
+#define PZ_GC_QUEUE_RANGES_MAX 65536u
 
 /* Replication and storage ---------------------------------------------------------------- */
 

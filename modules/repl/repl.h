@@ -49,6 +49,7 @@ typedef enum {
     PZ_RF_PUSH = 4,  /* a PUSH_TXN repl sent for waiters (through dist) */
     PZ_RF_QUERY = 5, /* a QUERY_TXN repl sent for a parked push's pusher (through dist) */
     PZ_RF_SPLIT = 6, /* a split: its latches and its storage requests */
+    PZ_RF_GC = 7,    /* the GC queue's GC request (repl_gcq.c) */
 } pz__rf_kind_t;
 
 struct pz__split; /* repl_split.h */
@@ -94,6 +95,7 @@ typedef struct {
     pz_metric_t *m_pushes;
     pz_metric_t *m_tscache_bumps;
     pz_metric_t *m_deadlocks;
+    struct pz__gcq *gcq; /* the MVCC GC queue (repl_gcq.c) */
 } pz__repl_t;
 
 #define PZ_REPL_TICK_TIMER 2u /* timer id; 1 is the replica-set load retry */
@@ -157,5 +159,13 @@ void pz__repl_split_reply(pz_actor_t *self, pz__repl_t *p, pz__repl_flight_t *f,
 /* A batch of range_id applied write_bytes: past range_max_bytes, the range splits. */
 void pz__repl_split_account(pz_actor_t *self, pz__repl_t *p, uint64_t range_id,
                             uint64_t write_bytes);
+
+/* repl_gcq.c: the MVCC GC queue (repl_gcq.h). init reads gc_ttl and gc_interval from the
+ * section (PZ_ECONFIG when malformed) and arms its timer; tick runs on that timer; done takes
+ * the answer to its GC request (a reply whose flight is PZ_RF_GC). */
+int pz__gcq_init(pz_actor_t *self, pz__repl_t *p, const pz_cfg_t *cfg);
+void pz__gcq_fini(pz__repl_t *p);
+void pz__gcq_tick(pz_actor_t *self, pz__repl_t *p);
+void pz__gcq_done(pz_actor_t *self, pz__repl_t *p, pz_msg_t *reply);
 
 #endif

@@ -24,6 +24,7 @@
 #include "phantomzero/module.h"
 
 #include "repl.h"
+#include "repl_gcq.h"
 
 #define S_LOAD 1 /* timer id: retry loading the replica set */
 
@@ -288,7 +289,7 @@ static int s_init(pz_actor_t *self, const pz_cfg_t *cfg, void **state)
     }
     s_metrics(p);
     s_load(self, p);
-    return 0;
+    return pz__gcq_init(self, p, cfg); /* the MVCC GC queue (repl_gcq.c) */
 }
 
 static void s_fini(pz_actor_t *self, void *state)
@@ -309,6 +310,7 @@ static void s_fini(pz_actor_t *self, void *state)
     pz__tw_free(&p->txnwait);
     pz__tscache_free(&p->tscache);
     pz__latches_clear(&p->latches);
+    pz__gcq_fini(p); /* the MVCC GC queue (repl_gcq.c) */
     free(p);
 }
 
@@ -318,6 +320,8 @@ static void s_on_timer(pz_actor_t *self, void *state, uint64_t id)
         s_load(self, state);
     } else if (id == PZ_REPL_TICK_TIMER) {
         pz__repl_tick(self, state);
+    } else if (id == PZ_REPL_GCQ_TIMER) {
+        pz__gcq_tick(self, state); /* the MVCC GC queue (repl_gcq.c) */
     }
 }
 
@@ -345,6 +349,9 @@ static int s_on_message(pz_actor_t *self, void *state, pz_msg_t *msg)
             break;
         case PZ_RF_SPLIT:
             pz__repl_split_reply(self, p, f, msg);
+            break;
+        case PZ_RF_GC: /* the MVCC GC queue (repl_gcq.c) */
+            pz__gcq_done(self, p, msg);
             break;
         }
         return 0;

@@ -437,6 +437,10 @@ struct pz_ast_stmt {
                           4 READ UNCOMMITTED */
     int read_only;     /* 0 unspecified, 1 READ ONLY, 2 READ WRITE */
 
+    /* AS OF SYSTEM TIME (sql_aost.c): the timestamp expression's text, evaluated when the
+       statement runs (SELECT, EXPLAIN, BEGIN, SET TRANSACTION); NULL without the clause */
+    const char *as_of;
+
     /* EXPLAIN (and PREPARE): the statement explained / prepared, same location and length */
     pz_ast_stmt_t *inner;
     bool analyze, verbose;

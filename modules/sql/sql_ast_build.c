@@ -20,6 +20,7 @@
 #include <strings.h>
 
 #include "sql_ast_int.h"
+#include "sql_aost.h"
 #include "sql_crdb.h"
 
 #define S_OK_OR_RETURN(x)                                                                          \
@@ -981,6 +982,30 @@ static int s_build_all(const PgQuery__ParseResult *tree, void *ctx)
     return 0;
 }
 
+/* Gives st (and EXPLAIN's statement) the AS OF SYSTEM TIME clauses inside it: one, or several
+ * with the same text (a UNION of two historical reads). */
+static int s_attach_aost(pz_ast_stmt_t *st, int end, const pz_aost_clause_t *c, int n,
+                         pz_sql_err_t *err)
+{
+    for (int k = 0; k < n; k++) {
+        if (c[k].at < st->location || c[k].at >= end) {
+            continue;
+        }
+        if (st->as_of != NULL && strcmp(st->as_of, c[k].expr) != 0) {
+            pz_sql_err_set(err, "0A000",
+                           "cannot specify AS OF SYSTEM TIME with different "
+                           "timestamps in one statement");
+            err->position = c[k].at + 1;
+            return PZ_EINVAL;
+        }
+        st->as_of = c[k].expr;
+        if (st->inner != NULL) {
+            st->inner->as_of = c[k].expr;
+        }
+    }
+    return 0;
+}
+
 /* UPSERT statements rewritten in one query string; past this the rest stay UPSERT, a syntax
  * error (a script of thousands of UPSERTs belongs in one multi-row statement). */
 #define S_UPSERTS_MAX 256
@@ -994,6 +1019,11 @@ int pz_ast_build(pz_arena_t *a, const char *query, const _Atomic bool *cancel,
     pz_sql_err_clear(err);
     int upsert_at[S_UPSERTS_MAX], n_upsert = 0;
     query = pz_crdb_rewrite(a, query, upsert_at, S_UPSERTS_MAX, &n_upsert);
+    pz_aost_clause_t aost[PZ_AOST_CLAUSES_MAX];
+    int n_aost = 0;
+    if (pz_aost_strip(a, &query, aost, PZ_AOST_CLAUSES_MAX, &n_aost, err) != 0) {
+        return PZ_EINVAL;
+    }
     s_build_t c = {.b = {.a = a, .query = query, .query_len = strlen(query), .err = err}};
     if (c.b.query_len > INT32_MAX) {
         pz_sql_err_set(err, "54000", "query string too long");
@@ -1017,6 +1047,9 @@ int pz_ast_build(pz_arena_t *a, const char *query, const _Atomic bool *cancel,
             for (int k = 0; ins != NULL && k < n_upsert; k++) {
                 ins->upsert |=
                     ins->kind == PZ_AS_INSERT && upsert_at[k] >= st->location && upsert_at[k] < end;
+            }
+            if (s_attach_aost(st, end, aost, n_aost, err) != 0) {
+                return PZ_EINVAL;
             }
         }
         *stmts = c.stmts;

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sql_aost.h"
 #include "sql_bind.h"
 #include "sql_txn.h"
 #include "sql_conn.h"
@@ -708,6 +709,12 @@ static int s_txn(pz_sql_conn_t *c, const pz_ast_stmt_t *s, const pz_sql_sink_t *
     pz_sql_txn_defaults_t d = {
         .isolation = s_get(c, "default_transaction_isolation"),
         .read_only = strcasecmp(s_get(c, "default_transaction_read_only"), "on") == 0};
+    if (s->as_of != NULL && (s->txn == PZ_TXN_BEGIN || s->txn == PZ_TXN_SET)) {
+        int arc = pz_aost_eval(s->as_of, &c->env, pz_hlc_now(), &d.as_of, err);
+        if (arc != 0) {
+            return arc;
+        }
+    }
     int rc = pz_sql_txn_run(&c->txn, &c->kv, &c->status, s, &d, sink, err, tag);
     if (was == 'I' && c->status == 'T') {
         c->txn_ts_us = s_now_us();
@@ -740,7 +747,11 @@ static int s_run(pz_sql_conn_t *c, const pz_ast_stmt_t *s, const pz_sql_sink_t *
     }
     s_stmt_t st;
     int rc = s_stmt_begin(c, &st, err);
+    rc = rc ? rc : pz_aost_stmt(&c->kv, s, c->status, c->txn.as_of, &c->env, err);
     if (rc != 0) {
+        if (st.ex.arena != NULL) {
+            s_stmt_end(&st, NULL);
+        }
         return rc;
     }
     switch (s->kind) {
@@ -893,6 +904,7 @@ struct pz_sql_portal {
     uint64_t n;
     pz_sql_col_t *cols;
     int n_cols;
+    pz_hlc_t as_of; /* AS OF SYSTEM TIME outside a block: every Execute reads there */
 };
 
 static bool s_is_query(const pz_ast_stmt_t *s)
@@ -1170,8 +1182,13 @@ static int s_portal_start(pz_sql_conn_t *c, pz_sql_portal_t *p, pz_sql_err_t *er
         }
     }
     pz_sql_kv_stmt_begin(&c->kv);
+    int rc = pz_aost_stmt(&c->kv, p->prep->stmt, c->status, c->txn.as_of, &c->env, err);
+    if (rc != 0) {
+        return rc;
+    }
+    p->as_of = c->kv.as_of;
     s_lock_mode(c, p->prep->stmt);
-    int rc = s_open(c, &p->st.ex, p->plan, p->prep->stmt);
+    rc = s_open(c, &p->st.ex, p->plan, p->prep->stmt);
     for (int attempt = 1; rc != 0 && c->status == 'I' && s_retry(p->prep->stmt, err, attempt);
          attempt++) {
         pz_pn_close(&p->st.ex, p->plan);
@@ -1214,6 +1231,9 @@ int pz_sql_portal_run(pz_sql_conn_t *c, pz_sql_portal_t *p, uint32_t max_rows,
     p->st.ex.fn.err = err;
     bool more = false;
     uint64_t before = p->n;
+    if (!pz_hlc_is_zero(p->as_of)) {
+        c->kv.as_of = c->kv.read_ts = p->as_of; /* other statements ran since it was suspended */
+    }
     s_lock_mode(c, s);
     rc = rc ? rc : s_pump(&p->st, p->plan, sink, max_rows, &p->n, &more);
     s_lock_mode(c, NULL);

@@ -28,23 +28,6 @@
  * thousands of rows is still found: only statement starts matter, and the scan stops there). */
 #define S_TOKENS_MAX 200000
 
-static bool s_contains_ci(const char *s, const char *word)
-{
-    size_t n = strlen(word);
-    for (; *s; s++) {
-        if (strncasecmp(s, word, n) == 0) {
-            return true;
-        }
-    }
-    return false;
-}
-
-static bool s_tok_is(const char *q, const pz_sql_token_t *t, const char *word)
-{
-    size_t n = strlen(word);
-    return t->end - t->start == n && strncasecmp(q + t->start, word, n) == 0;
-}
-
 static const char *s_dup(pz_arena_t *a, const char *s, size_t n)
 {
     char *p = pz_arena_alloc(a, n + 1);
@@ -67,19 +50,19 @@ static const char *s_show(pz_arena_t *a, const char *q, const pz_sql_token_t *t,
         "n.oid = c.relnamespace WHERE c.relkind IN ('r', 'v', 'S') AND n.nspname NOT IN "
         "('pg_catalog', 'information_schema')";
     char buf[2048];
-    if (n == 2 && s_tok_is(q, &t[1], "databases")) {
+    if (n == 2 && pz_sql_tok_is(q, &t[1], "databases")) {
         return "SELECT datname AS database_name, pg_catalog.pg_get_userbyid(datdba) AS owner "
                "FROM pg_catalog.pg_database ORDER BY 1";
     }
-    if (n == 2 && s_tok_is(q, &t[1], "schemas")) {
+    if (n == 2 && pz_sql_tok_is(q, &t[1], "schemas")) {
         return "SELECT nspname AS schema_name, pg_catalog.pg_get_userbyid(nspowner) AS owner "
                "FROM pg_catalog.pg_namespace ORDER BY 1";
     }
-    if (n == 2 && s_tok_is(q, &t[1], "tables")) {
+    if (n == 2 && pz_sql_tok_is(q, &t[1], "tables")) {
         snprintf(buf, sizeof buf, "%s ORDER BY 1, 2", tables);
         return s_dup(a, buf, strlen(buf));
     }
-    if (n == 4 && s_tok_is(q, &t[1], "tables") && s_tok_is(q, &t[2], "from") &&
+    if (n == 4 && pz_sql_tok_is(q, &t[1], "tables") && pz_sql_tok_is(q, &t[2], "from") &&
         t[3].token == PG_QUERY__TOKEN__IDENT && t[3].end - t[3].start < 128) {
         char schema[128];
         size_t len = t[3].end - t[3].start;
@@ -91,8 +74,8 @@ static const char *s_show(pz_arena_t *a, const char *q, const pz_sql_token_t *t,
                  schema);
         return s_dup(a, buf, strlen(buf));
     }
-    if (n >= 5 && s_tok_is(q, &t[1], "statistics") && s_tok_is(q, &t[2], "for") &&
-        s_tok_is(q, &t[3], "table")) {
+    if (n >= 5 && pz_sql_tok_is(q, &t[1], "statistics") && pz_sql_tok_is(q, &t[2], "for") &&
+        pz_sql_tok_is(q, &t[3], "table")) {
         size_t len = t[n - 1].end - t[4].start;
         char name[256];
         if (len >= sizeof name) {
@@ -103,7 +86,7 @@ static const char *s_show(pz_arena_t *a, const char *q, const pz_sql_token_t *t,
         return pz_sql_show_statistics_query(name, buf, sizeof buf) == 0 ? s_dup(a, buf, strlen(buf))
                                                                         : NULL;
     }
-    if (n >= 4 && s_tok_is(q, &t[1], "columns") && s_tok_is(q, &t[2], "from")) {
+    if (n >= 4 && pz_sql_tok_is(q, &t[1], "columns") && pz_sql_tok_is(q, &t[2], "from")) {
         const char *name = q + t[3].start;
         size_t len = t[n - 1].end - t[3].start;
         for (size_t i = 0; i < len; i++) {
@@ -129,7 +112,7 @@ const char *pz_crdb_rewrite(pz_arena_t *a, const char *query, int *upsert_at, in
 {
     assert(a != NULL && query != NULL && upsert_at != NULL && n_upsert != NULL);
     *n_upsert = 0;
-    bool upsert = s_contains_ci(query, "upsert");
+    bool upsert = pz_sql_contains_ci(query, "upsert");
     const char *first = query + strspn(query, " \t\r\n");
     bool show = strncasecmp(first, "show", 4) == 0; /* rewritten only as the whole query */
     if (!upsert && !show) {
@@ -146,7 +129,7 @@ const char *pz_crdb_rewrite(pz_arena_t *a, const char *query, int *upsert_at, in
     while (m > 0 && t[m - 1].token == ';') {
         m--;
     }
-    if (show && m >= 2 && s_tok_is(query, &t[0], "show")) {
+    if (show && m >= 2 && pz_sql_tok_is(query, &t[0], "show")) {
         bool one = true;
         for (int i = 0; i < m; i++) {
             one &= t[i].token != ';';
@@ -159,10 +142,11 @@ const char *pz_crdb_rewrite(pz_arena_t *a, const char *query, int *upsert_at, in
     char *copy = NULL;
     for (int i = 0; upsert && i + 1 < n; i++) {
         /* A statement's first word, or EXPLAIN [ANALYZE]'s statement. */
-        bool start = i == 0 || t[i - 1].token == ';' || s_tok_is(query, &t[i - 1], "explain") ||
-                     s_tok_is(query, &t[i - 1], "analyze");
-        if (!start || !s_tok_is(query, &t[i], "upsert") || !s_tok_is(query, &t[i + 1], "into") ||
-            *n_upsert == max) {
+        bool start = i == 0 || t[i - 1].token == ';' ||
+                     pz_sql_tok_is(query, &t[i - 1], "explain") ||
+                     pz_sql_tok_is(query, &t[i - 1], "analyze");
+        if (!start || !pz_sql_tok_is(query, &t[i], "upsert") ||
+            !pz_sql_tok_is(query, &t[i + 1], "into") || *n_upsert == max) {
             continue;
         }
         if (copy == NULL && (copy = (char *)s_dup(a, query, qlen)) == NULL) {

@@ -2,6 +2,7 @@
  * sql_kv.c — blocking KV batches from a SQL session to the txn actor (see sql_kv.h).
  */
 #include <assert.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,6 +113,12 @@ static int s_send_once(pz_sql_kv_t *kv, const pz_kv_batch_t *b, bool read, pz_ms
             snprintf(err->message, sizeof err->message, "%.*s", (int)resp->error.message.len,
                      (const char *)resp->error.message.ptr);
         }
+        if (rc == PZ_EGC_THRESHOLD) {
+            pz_sql_err_detail(err,
+                              "The range's GC threshold is %" PRIu64 ".%010" PRIu32
+                              ": versions older than gc.ttl have been garbage-collected.",
+                              resp->error.existing_ts.wall, resp->error.existing_ts.logical);
+        }
     }
     if (rc != 0) {
         pz_sql_err_code(err, rc, text);
@@ -151,6 +158,13 @@ int pz_sql_kv_send(pz_sql_kv_t *kv, const pz_kv_req_t *reqs, uint32_t n, bool re
 {
     assert(kv != NULL && kv->client != NULL && reply != NULL && resp != NULL);
     assert(n > 0 && n <= PZ_BATCH_REQS_MAX);
+    *reply = NULL;
+    if (!read && !pz_hlc_is_zero(kv->as_of)) {
+        /* Every write of a statement AS OF SYSTEM TIME, sequences' included (sql_aost.c). */
+        return pz_sql_err_set(err, "25006",
+                              "cannot execute a write in a read-only transaction (AS OF "
+                              "SYSTEM TIME)");
+    }
     pz_kv_batch_t b = {.header = {.durable = true, .wait_policy = kv->wait_policy},
                        .reqs = (pz_kv_req_t *)reqs,
                        .reqs_len = n};

@@ -32,15 +32,19 @@ typedef struct {
     const atomic_bool *cancel; /* a CancelRequest for the statement (NULL: none) */
     uint8_t wait_policy;       /* FOR UPDATE NOWAIT: PZ_WAIT_ERROR for the statement */
     uint8_t lock;              /* FOR UPDATE/SHARE: reads lock what they return */
+    /* AS OF SYSTEM TIME outside a block (sql_aost.c): the statement reads at it (read_ts) and
+     * any write batch is refused with 25006. Zero: none. */
+    pz_hlc_t as_of;
 } pz_sql_kv_t;
 
 /* Opens an in-process client to actor `to`. Returns 0 or PZ_EUNAVAILABLE. */
 int pz_sql_kv_open(pz_sql_kv_t *kv, const char *to, uint32_t timeout_ms);
 void pz_sql_kv_close(pz_sql_kv_t *kv);
-/* A new statement: forget the snapshot. */
+/* A new statement: forget the snapshot (and the last statement's AS OF SYSTEM TIME). */
 static inline void pz_sql_kv_stmt_begin(pz_sql_kv_t *kv)
 {
     kv->read_ts = (pz_hlc_t){0};
+    kv->as_of = (pz_hlc_t){0};
 }
 
 /* Sends n requests as one batch. A batch that waits for another transaction's lock waits as

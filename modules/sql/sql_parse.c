@@ -22,6 +22,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <pg_query.h>
@@ -445,4 +446,21 @@ static int s_parse(const char *query, bool is_long, pz__sql_tree_fn fn, void *ct
     }
     pg_query_free_protobuf_parse_result(r);
     return rc;
+}
+
+bool pz_sql_tok_is(const char *q, const pz_sql_token_t *t, const char *word)
+{
+    size_t n = strlen(word);
+    return t->end - t->start == n && strncasecmp(q + t->start, word, n) == 0;
+}
+
+bool pz_sql_contains_ci(const char *s, const char *word)
+{
+    size_t n = strlen(word);
+    for (; *s; s++) {
+        if (strncasecmp(s, word, n) == 0) {
+            return true;
+        }
+    }
+    return false;
 }

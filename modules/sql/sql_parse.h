@@ -13,6 +13,7 @@
 #define PZ_SQL_PARSE_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,5 +43,9 @@ typedef struct {
  * parse), comments dropped, into toks[0..*n). Returns 0, PZ_ELIMIT past max tokens, or PZ_EINVAL
  * on a lexical error (an unterminated string: the parse reports it). */
 int pz_sql_scan(const char *query, pz_sql_token_t *toks, int max, int *n);
+/* True when token t of query q is `word` (ASCII case-insensitive): keyword tests on a scan. */
+bool pz_sql_tok_is(const char *q, const pz_sql_token_t *t, const char *word);
+/* True when s contains word anywhere, case-insensitively: the cheap test before a scan. */
+bool pz_sql_contains_ci(const char *s, const char *word);
 
 #endif

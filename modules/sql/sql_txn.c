@@ -54,15 +54,18 @@ static uint8_t s_iso(int ast_level, const char *dflt)
     return ast_level >= 3 ? PZ_ISO_READ_COMMITTED : PZ_ISO_SERIALIZABLE;
 }
 
-static int s_begin(pz_sql_txn_t *t, pz_sql_kv_t *kv, uint8_t iso, bool read_only, pz_sql_err_t *err)
+/* as_of: AS OF SYSTEM TIME (zero: now); the coordinator pins read_ts there, read-only. */
+static int s_begin(pz_sql_txn_t *t, pz_sql_kv_t *kv, uint8_t iso, bool read_only, pz_hlc_t as_of,
+                   pz_sql_err_t *err)
 {
-    pz_txn_ctl_t q = {.op = PZ_TXC_BEGIN, .isolation = iso, .read_only = read_only};
+    pz_txn_ctl_t q = {.op = PZ_TXC_BEGIN, .isolation = iso, .read_only = read_only, .as_of = as_of};
     pz_txn_ctl_resp_t r;
     int rc = s_ctl(kv, &q, &r, err);
     if (rc == 0) {
         kv->in_txn = true;
         t->isolation = iso;
         t->read_only = read_only;
+        t->as_of = as_of;
         t->retryable = false;
         t->stmts = 0;
         t->n_sp = 0;
@@ -73,6 +76,7 @@ static int s_begin(pz_sql_txn_t *t, pz_sql_kv_t *kv, uint8_t iso, bool read_only
 static void s_end_local(pz_sql_txn_t *t, pz_sql_kv_t *kv, char *status)
 {
     kv->in_txn = false;
+    t->as_of = (pz_hlc_t){0, 0};
     t->n_sp = 0;
     t->retryable = false;
     *status = 'I';
@@ -164,7 +168,7 @@ static int s_rollback_to(pz_sql_txn_t *t, pz_sql_kv_t *kv, char *status, const c
             /* The coordinator dropped it (aborted): start over with the same options; the
              * savepoints up to i stay (s_begin leaves the array, n_sp is set below). */
             pz_sql_err_clear(err);
-            rc = s_begin(t, kv, t->isolation, t->read_only, err);
+            rc = s_begin(t, kv, t->isolation, t->read_only, t->as_of, err);
         }
     } else {
         rc = s_ctl(kv, &q, &r, err);
@@ -178,7 +182,7 @@ static int s_rollback_to(pz_sql_txn_t *t, pz_sql_kv_t *kv, char *status, const c
 }
 
 static int s_set_transaction(pz_sql_txn_t *t, pz_sql_kv_t *kv, char *status, const pz_ast_stmt_t *s,
-                             const pz_sql_sink_t *sink, pz_sql_err_t *err)
+                             pz_hlc_t as_of, const pz_sql_sink_t *sink, pz_sql_err_t *err)
 {
     if (*status == 'I') {
         s_notice(sink, "25P01", "SET TRANSACTION can only be used in transaction blocks");
@@ -191,8 +195,9 @@ static int s_set_transaction(pz_sql_txn_t *t, pz_sql_kv_t *kv, char *status, con
     /* Nothing ran yet: the block begins again with the new options. */
     uint8_t iso = s->isolation ? s_iso(s->isolation, NULL) : t->isolation;
     bool ro = s->read_only ? s->read_only == 1 : t->read_only;
+    as_of = pz_hlc_is_zero(as_of) ? t->as_of : as_of;
     pz_sql_txn_abandon(t, kv, status);
-    int rc = s_begin(t, kv, iso, ro, err);
+    int rc = s_begin(t, kv, iso, ro, as_of, err);
     *status = rc == 0 ? 'T' : 'I';
     return rc;
 }
@@ -212,7 +217,7 @@ int pz_sql_txn_run(pz_sql_txn_t *t, pz_sql_kv_t *kv, char *status, const pz_ast_
             return 0;
         }
         rc = s_begin(t, kv, s_iso(s->isolation, dflt->isolation),
-                     s->read_only ? s->read_only == 1 : dflt->read_only, err);
+                     s->read_only ? s->read_only == 1 : dflt->read_only, dflt->as_of, err);
         *status = rc == 0 ? 'T' : 'I';
         return rc;
     case PZ_TXN_COMMIT:
@@ -226,7 +231,7 @@ int pz_sql_txn_run(pz_sql_txn_t *t, pz_sql_kv_t *kv, char *status, const pz_ast_
         return 0;
     case PZ_TXN_SET:
         snprintf(tag, 64, "SET");
-        return s_set_transaction(t, kv, status, s, sink, err);
+        return s_set_transaction(t, kv, status, s, dflt->as_of, sink, err);
     default:
         break;
     }

@@ -24,6 +24,7 @@ typedef struct pz_sql_txn {
     bool read_only;
     bool retryable;    /* the block failed with 40001/40P01 */
     uint32_t stmts;    /* statements run in the block (SET TRANSACTION comes before any) */
+    pz_hlc_t as_of;    /* BEGIN / SET TRANSACTION AS OF SYSTEM TIME; zero: none */
     int n_sp;
     struct {
         char name[64];
@@ -35,6 +36,7 @@ typedef struct pz_sql_txn {
 typedef struct {
     const char *isolation; /* "serializable", "read committed", ... */
     bool read_only;
+    pz_hlc_t as_of; /* the statement's AS OF SYSTEM TIME, evaluated (sql_aost.h); zero: none */
 } pz_sql_txn_defaults_t;
 
 /* Runs a transaction statement (BEGIN, COMMIT, ROLLBACK, SAVEPOINT, RELEASE, ROLLBACK TO,

@@ -11,8 +11,9 @@
  * PZ_EGC_THRESHOLD instead of reading a history with holes. The storage actor caches it
  * (pz_mvcc_env_t) so that reads do not look it up.
  *
- * A request deletes at most S_GC_DELETES_MAX versions (or req.limit) and then answers with a
- * resume key, as a scan does: GC never builds an unbounded write set. A key left half done keeps
+ * A request deletes at most S_GC_DELETES_MAX versions (or req.limit), and looks at most at
+ * S_GC_KEYS_MAX keys, and then answers with a resume key, as a scan does: GC never builds an
+ * unbounded write set nor walks an unbounded span in one message. A key left half done keeps
  * its tombstone until its older versions are gone, so a resumed GC never sees an older value
  * as the newest below gc_ts.
  */
@@ -24,6 +25,10 @@
 
 /* Versions one GC request deletes (an engine batch of 10k small deletes: a few hundred KB). */
 #define S_GC_DELETES_MAX 10000u
+/* Keys one GC request looks at: a range with millions of live keys and nothing to delete is
+ * walked in pieces too (the storage actor answers other batches in between), not in one
+ * message. */
+#define S_GC_KEYS_MAX 20000u
 /* Stored threshold: BE64 wall + BE32 logical. */
 #define S_TS_BYTES 12u
 
@@ -165,7 +170,11 @@ int pz__mvcc_gc(pz_mvcc_ctx_t *ctx, uint32_t i, pz_kv_resp_t *r)
     pz_mvcc_walk_t w = {0};
     bool finished = true;
     rc = rc ? rc : pz__mvcc_walk_open(&w, &ctx->it, q->key, q->end_key);
-    for (; rc == 0 && !w.done; rc = pz__mvcc_walk_next(&w)) {
+    for (uint32_t keys = 0; rc == 0 && !w.done; rc = pz__mvcc_walk_next(&w), keys++) {
+        if (keys == S_GC_KEYS_MAX) {
+            finished = false; /* resumes at this key, not yet looked at */
+            break;
+        }
         if ((rc = s_gc_key(ctx, &w, gc_ts, &budget, &finished, &n)) != 0 || !finished) {
             break;
         }

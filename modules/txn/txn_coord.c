@@ -895,9 +895,13 @@ static void s_on_local(pz__coord_t *c, pz_msg_t *msg, pz__txn_t *x, const pz_txn
         }
         break;
     case PZ_TXC_RESTART:
-        /* A new epoch: earlier intents no longer count, reads start over above everything. */
+        /* A new epoch: earlier intents no longer count, reads start over above everything
+         * — except AS OF SYSTEM TIME, which reads at its timestamp whatever the epoch (it used
+         * to restart at now, so a retried historical block silently read the present). */
         x->epoch++;
-        x->read_ts = pz_hlc_cmp(now, x->write_ts) > 0 ? now : x->write_ts;
+        if (!x->fixed_ts) {
+            x->read_ts = pz_hlc_cmp(now, x->write_ts) > 0 ? now : x->write_ts;
+        }
         x->write_ts = x->read_ts;
         if (!x->fixed_ts) {
             x->unc_limit = x->read_ts;

@@ -439,6 +439,47 @@ static void test_gc(void **state)
     st_result_free(&r);
 }
 
+/* A GC over a span of many live keys and no garbage stops after 20,000 keys with a resume key
+ * (a bug: it walked the whole span in one storage message), and the resumed request collects
+ * what lies after it. */
+static void test_gc_walk_is_bounded(void **state)
+{
+    st_env_t *env = *state;
+    enum { N = 20001 };
+    char keys[50][16]; /* the batch keeps views of them */
+    for (int i = 0; i < N; i += 50) {
+        st_batch_t sb;
+        st_result_t r;
+        st_batch_init(&sb, st_ts(10, 0));
+        for (int j = i; j < i + 50 && j < N; j++) {
+            snprintf(keys[j - i], sizeof keys[0], "a%05d", j);
+            st_put(&sb, keys[j - i], "v");
+        }
+        st_run_expect(env, &sb, 0, &r);
+        st_result_free(&r);
+    }
+    st_put_at(env, 20, "a20000", "v2"); /* the one garbage version, past the first piece */
+    st_batch_t sb;
+    st_result_t r;
+    pz_kv_req_t *q = s_op(&sb, PZ_KV_GC, NULL, 1);
+    q->key = pz_view_str("a");
+    q->end_key = pz_view_str("z");
+    q->ext.gc_ts = st_ts(35, 0);
+    st_run_expect(env, &sb, 0, &r);
+    assert_int_equal(r.res.resp.resps[0].num_deleted, 0);
+    assert_true(r.res.resp.resps[0].has_resume);
+    assert_string_equal(st_str(r.res.resp.resps[0].resume_key), "a20000");
+    st_result_free(&r);
+    q = s_op(&sb, PZ_KV_GC, NULL, 1);
+    q->key = pz_view_str("a20000");
+    q->end_key = pz_view_str("z");
+    q->ext.gc_ts = st_ts(35, 0);
+    st_run_expect(env, &sb, 0, &r);
+    assert_int_equal(r.res.resp.resps[0].num_deleted, 1);
+    assert_false(r.res.resp.resps[0].has_resume);
+    st_result_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -451,6 +492,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_resolve_point_and_span, st_setup, st_teardown),
         cmocka_unit_test_setup_teardown(test_refresh, st_setup, st_teardown),
         cmocka_unit_test_setup_teardown(test_gc, st_setup, st_teardown),
+        cmocka_unit_test_setup_teardown(test_gc_walk_is_bounded, st_setup, st_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
