@@ -263,7 +263,7 @@ int pz_sql_txn_run(pz_sql_txn_t *t, pz_sql_kv_t *kv, char *status, const pz_ast_
 int pz_sql_txn_implicit_begin(pz_sql_txn_t *t, pz_sql_kv_t *kv, bool read_only, pz_sql_err_t *err)
 {
     assert(!kv->in_txn);
-    return s_begin(t, kv, PZ_ISO_SERIALIZABLE, read_only, err);
+    return s_begin(t, kv, PZ_ISO_SERIALIZABLE, read_only, (pz_hlc_t){0}, err);
 }
 
 int pz_sql_txn_implicit_end(pz_sql_txn_t *t, pz_sql_kv_t *kv, bool commit, pz_sql_err_t *err)
