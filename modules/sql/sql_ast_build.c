@@ -21,6 +21,7 @@
 
 #include "sql_ast_int.h"
 #include "sql_crdb.h"
+#include "sql_ranges.h"
 
 #define S_OK_OR_RETURN(x)                                                                          \
     do {                                                                                           \
@@ -985,6 +986,25 @@ static int s_build_all(const PgQuery__ParseResult *tree, void *ctx)
  * error (a script of thousands of UPSERTs belongs in one multi-row statement). */
 #define S_UPSERTS_MAX 256
 
+/* A range statement (sql_ranges.h) over the rows' statement the text parsed to (SPLIT AT). */
+static int s_ranges(pz_arena_t *a, const pz_ranges_stmt_t *rs, pz_ast_stmt_t **rows, int n_rows,
+                    pz_ast_stmt_t ***stmts, int *n, pz_sql_err_t *err)
+{
+    if (rs->kind == PZ_AS_SPLIT_AT && n_rows != 1) {
+        return pz_sql_err_set(err, "42601", "SPLIT AT must be the only statement of its query");
+    }
+    pz_ast_stmt_t **one = pz_arena_alloc(a, sizeof *one);
+    if (one == NULL) {
+        return pz_sql_err_set(err, "53200", "out of memory");
+    }
+    int rc = pz_ranges_stmt(a, rs, n_rows == 1 ? rows[0] : NULL, &one[0], err);
+    if (rc == 0) {
+        *stmts = one;
+        *n = 1;
+    }
+    return rc;
+}
+
 int pz_ast_build(pz_arena_t *a, const char *query, const _Atomic bool *cancel,
                  pz_ast_stmt_t ***stmts, int *n, pz_sql_err_t *err)
 {
@@ -993,6 +1013,11 @@ int pz_ast_build(pz_arena_t *a, const char *query, const _Atomic bool *cancel,
     *n = 0;
     pz_sql_err_clear(err);
     int upsert_at[S_UPSERTS_MAX], n_upsert = 0;
+    pz_ranges_stmt_t ranges; /* SPLIT AT / SHOW RANGES (sql_ranges.h) */
+    query = pz_ranges_rewrite(a, query, &ranges);
+    if (ranges.kind == PZ_AS_SHOW_RANGES) {
+        return s_ranges(a, &ranges, NULL, 0, stmts, n, err);
+    }
     query = pz_crdb_rewrite(a, query, upsert_at, S_UPSERTS_MAX, &n_upsert);
     s_build_t c = {.b = {.a = a, .query = query, .query_len = strlen(query), .err = err}};
     if (c.b.query_len > INT32_MAX) {
@@ -1018,6 +1043,9 @@ int pz_ast_build(pz_arena_t *a, const char *query, const _Atomic bool *cancel,
                 ins->upsert |=
                     ins->kind == PZ_AS_INSERT && upsert_at[k] >= st->location && upsert_at[k] < end;
             }
+        }
+        if (ranges.kind != 0) {
+            return s_ranges(a, &ranges, c.stmts, c.n, stmts, n, err);
         }
         *stmts = c.stmts;
         *n = c.n;
