@@ -307,6 +307,10 @@ typedef enum {
     PZ_AS_DEALLOCATE,
     PZ_AS_DISCARD,
     PZ_AS_VACUUM, /* VACUUM / ANALYZE: analyze true for ANALYZE (added after the first set) */
+    PZ_AS_SPLIT_AT,    /* CockroachDB's ALTER TABLE t / INDEX t@i SPLIT AT rows (sql_ranges.h):
+                          rel, name = the index (NULL: primary), inner = the rows' SELECT */
+    PZ_AS_SHOW_RANGES, /* SHOW RANGES [FROM ...] (sql_ranges.h): obj TABLE (rel), INDEX (rel,
+                          name), DATABASE (name; NULL: the current one) */
 } pz_as_kind_t;
 
 /* DROP / RENAME / COMMENT object kinds. */

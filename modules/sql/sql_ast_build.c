@@ -22,6 +22,7 @@
 #include "sql_ast_int.h"
 #include "sql_aost.h"
 #include "sql_crdb.h"
+#include "sql_ranges.h"
 
 #define S_OK_OR_RETURN(x)                                                                          \
     do {                                                                                           \
@@ -1010,6 +1011,25 @@ static int s_attach_aost(pz_ast_stmt_t *st, int end, const pz_aost_clause_t *c, 
  * error (a script of thousands of UPSERTs belongs in one multi-row statement). */
 #define S_UPSERTS_MAX 256
 
+/* A range statement (sql_ranges.h) over the rows' statement the text parsed to (SPLIT AT). */
+static int s_ranges(pz_arena_t *a, const pz_ranges_stmt_t *rs, pz_ast_stmt_t **rows, int n_rows,
+                    pz_ast_stmt_t ***stmts, int *n, pz_sql_err_t *err)
+{
+    if (rs->kind == PZ_AS_SPLIT_AT && n_rows != 1) {
+        return pz_sql_err_set(err, "42601", "SPLIT AT must be the only statement of its query");
+    }
+    pz_ast_stmt_t **one = pz_arena_alloc(a, sizeof *one);
+    if (one == NULL) {
+        return pz_sql_err_set(err, "53200", "out of memory");
+    }
+    int rc = pz_ranges_stmt(a, rs, n_rows == 1 ? rows[0] : NULL, &one[0], err);
+    if (rc == 0) {
+        *stmts = one;
+        *n = 1;
+    }
+    return rc;
+}
+
 int pz_ast_build(pz_arena_t *a, const char *query, const _Atomic bool *cancel,
                  pz_ast_stmt_t ***stmts, int *n, pz_sql_err_t *err)
 {
@@ -1018,6 +1038,11 @@ int pz_ast_build(pz_arena_t *a, const char *query, const _Atomic bool *cancel,
     *n = 0;
     pz_sql_err_clear(err);
     int upsert_at[S_UPSERTS_MAX], n_upsert = 0;
+    pz_ranges_stmt_t ranges; /* SPLIT AT / SHOW RANGES (sql_ranges.h) */
+    query = pz_ranges_rewrite(a, query, &ranges);
+    if (ranges.kind == PZ_AS_SHOW_RANGES) {
+        return s_ranges(a, &ranges, NULL, 0, stmts, n, err);
+    }
     query = pz_crdb_rewrite(a, query, upsert_at, S_UPSERTS_MAX, &n_upsert);
     pz_aost_clause_t aost[PZ_AOST_CLAUSES_MAX];
     int n_aost = 0;
@@ -1051,6 +1076,9 @@ int pz_ast_build(pz_arena_t *a, const char *query, const _Atomic bool *cancel,
             if (s_attach_aost(st, end, aost, n_aost, err) != 0) {
                 return PZ_EINVAL;
             }
+        }
+        if (ranges.kind != 0) {
+            return s_ranges(a, &ranges, c.stmts, c.n, stmts, n, err);
         }
         *stmts = c.stmts;
         *n = c.n;

@@ -23,6 +23,7 @@
 #include "sql_txn.h"
 #include "sql_conn.h"
 #include "sql_copy.h"
+#include "sql_ranges.h"
 #include "sql_ddl.h"
 #include "sql_seq.h"
 #include "sql_shape.h"
@@ -796,6 +797,10 @@ static int s_run(pz_sql_conn_t *c, const pz_ast_stmt_t *s, const pz_sql_sink_t *
     case PZ_AS_EXPLAIN:
         rc = pz_sql_explain(&st.b, s, sink, tag);
         break;
+    case PZ_AS_SPLIT_AT:
+    case PZ_AS_SHOW_RANGES: /* sql_ranges.c */
+        rc = pz_sql_ranges_run(&st.b, s, sink, tag);
+        break;
     case PZ_AS_PREPARE:
     case PZ_AS_EXECUTE:
     case PZ_AS_DEALLOCATE: {
@@ -976,6 +981,10 @@ int pz_sql_prepare(pz_sql_conn_t *c, const char *query, const uint32_t *param_oi
         p->stmt = stmts[0];
         if (s_is_query(p->stmt)) {
             rc = s_prep_types(c, p, param_oids, n_params, err);
+        } else if (p->stmt->kind == PZ_AS_SPLIT_AT || p->stmt->kind == PZ_AS_SHOW_RANGES) {
+            const pz_sql_col_t *cols = NULL;
+            p->n_cols = pz_sql_ranges_columns(p->stmt, &cols);
+            p->cols = (pz_sql_col_t *)cols; /* static: never freed (the arena frees p only) */
         } else if (p->stmt->kind == PZ_AS_SHOW) {
             p->cols = pz_arena_alloc(p->arena, sizeof *p->cols);
             if (p->cols != NULL) {

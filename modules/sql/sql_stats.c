@@ -21,8 +21,12 @@
 #include "sql_rowenc.h"
 #include "sql_stats.h"
 
-/* The refresher's KV timeout per batch: a session's. */
-#define S_BG_KV_TIMEOUT_MS 30000u
+/* The refresher's KV timeout per batch. Short, because shutdown waits for it: the sql actor's
+ * fini joins the refresher thread on the kernel thread that also runs txn, so a batch in flight
+ * then is never answered and the join lasts until this timeout (30 s made a node that had just
+ * taken a burst of writes miss its 15 s SIGTERM deadline). A timed-out refresh only keeps the old
+ * statistics; one chunk of a statistics scan takes milliseconds. */
+#define S_BG_KV_TIMEOUT_MS 2000u
 /* Tables ANALYZE without a name visits in one statement. */
 #define S_ANALYZE_TABLES_MAX 100000
 
