@@ -23,8 +23,8 @@ long wait); the harness's sessions on worker threads. Ours has no lock-wait prob
 still running after BLOCK_S counts as blocked (targets.py).
 
 Several ranges: every suite calls target.after_create(cursor, table) right after it creates a
-table; setting PRESPLIT below (a function (cursor, table) that splits it, e.g. with
-`ALTER TABLE <table> SPLIT AT VALUES (...)`) runs every case of this file over several ranges.
+table; PRESPLIT below splits it with `ALTER TABLE <table> SPLIT AT VALUES (2), (5), (10)`, so every
+case of this file runs over four ranges (transactions that write two rows write two ranges).
 """
 
 import threading
@@ -37,8 +37,17 @@ from pz import check
 from sql_servers import PzSql
 from txn import anomalies, bank, listappend, locks, report, targets
 
+
+
+def _presplit(cur, table):
+    """Every suite's table over four ranges: the Hermitage rows (ids 1 and 2) land in different
+    ranges, and the bank's and list-append's keys spread over all four."""
+    cur.execute(f"ALTER TABLE {table} SPLIT AT VALUES (2), (5), (10)")
+    cur.fetchall()
+
+
 # The one place to spread every suite's table over several ranges (see the module comment).
-PRESPLIT = None
+PRESPLIT = _presplit
 # A statement still running after this counts as blocked. Statements here answer in
 # milliseconds; 1.5 s keeps a loaded box from passing a slow one off as blocked.
 BLOCK_S = 1.5
