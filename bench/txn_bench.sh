@@ -8,7 +8,7 @@
 #                                      failure and retry rates; sysbench oltp_read_write; KV
 #                                      batches, messages and fsyncs per TPC-B transaction
 #                                      (~15 minutes with the default 2 rounds)
-#   bench/txn_bench.sh --smoke         tiny runs that prove every part works (~30 s); exits 1
+#   bench/txn_bench.sh --smoke         tiny runs that prove every part works (~45 s); exits 1
 #                                      if ours loses an update (the TPC-B sums disagree)
 #   bench/txn_bench.sh --profile DIR   also perf-records our node during TPC-B -M prepared at 16
 #                                      clients and keeps the per-transaction counts there
