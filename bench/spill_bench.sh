@@ -36,30 +36,9 @@ while (($#)); do
     shift
 done
 
-dir=${PZ_BENCH_BUILD:-build-bench}
-pg_bin=${PG_BIN:-/usr/lib/postgresql/15/bin}
-if ((build)); then
-    blog=$(mktemp /tmp/pz-spillbench-build-XXXXXX.log)
-    if ! { cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo &&
-        cmake --build "$dir" -j "${PZ_JOBS:-2}" --target phantomzero pz_mod_sql pz_mod_txn \
-            pz_mod_dist pz_mod_repl pz_mod_storage pz_engine_lmdb; } >"$blog" 2>&1; then
-        echo "spill_bench.sh: the build failed:" >&2
-        grep -E -A5 "FAILED|error" "$blog" | head -40 >&2
-        rm -f "$blog"
-        exit 1
-    fi
-    rm -f "$blog"
-fi
-dir=$(realpath "$dir")
-for t in psql "$pg_bin/initdb" "$dir/bin/phantomzero"; do
-    command -v "$t" >/dev/null || { echo "spill_bench.sh: $t not found" >&2; exit 1; }
-done
-
-tmp=$(mktemp -d /tmp/pz-spillbench-XXXXXX)
-chmod 755 "$tmp"
-pz_pid="" pg_started=0
 # shellcheck source=bench/sql_lib.sh
 source "$repo/bench/sql_lib.sh"
+s_setup spill_bench
 trap 's_cleanup' EXIT
 trap 'exit 130' INT TERM
 

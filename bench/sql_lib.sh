@@ -7,6 +7,37 @@
 
 s_log() { echo "   $*" >&2; }
 
+# s_setup NAME TOOL...: for the script bench/NAME.sh (sourcing this file first): our release build
+# in $dir (PZ_BENCH_BUILD, default build-bench; skipped when build=0), $dir made absolute, the
+# TOOLs, psql, PostgreSQL's initdb (PG_BIN) and our binary found, and $tmp a fresh directory
+# under /tmp. Sets dir, pg_bin, tmp, pz_pid and pg_started; exits when anything is missing.
+s_setup()
+{
+    local name=$1 blog t
+    shift
+    dir=${PZ_BENCH_BUILD:-build-bench}
+    pg_bin=${PG_BIN:-/usr/lib/postgresql/15/bin}
+    if ((build)); then
+        blog=$(mktemp "/tmp/pz-${name//_/}-build-XXXXXX.log")
+        if ! { cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo &&
+            cmake --build "$dir" -j "${PZ_JOBS:-2}" --target phantomzero pz_mod_sql pz_mod_txn \
+                pz_mod_dist pz_mod_repl pz_mod_storage pz_engine_lmdb; } >"$blog" 2>&1; then
+            echo "$name.sh: the build failed:" >&2
+            grep -E -A5 "FAILED|error" "$blog" | head -40 >&2
+            rm -f "$blog"
+            exit 1
+        fi
+        rm -f "$blog"
+    fi
+    dir=$(realpath "$dir")
+    for t in "$@" psql "$pg_bin/initdb" "$dir/bin/phantomzero"; do
+        command -v "$t" >/dev/null || { echo "$name.sh: $t not found" >&2; exit 1; }
+    done
+    tmp=$(mktemp -d "/tmp/pz-${name//_/}-XXXXXX")
+    chmod 755 "$tmp"
+    pz_pid="" pg_started=0
+}
+
 # A free loopback port below the kernel's ephemeral range, as tests/integration/pz.py picks them.
 s_free_port()
 {
@@ -352,20 +383,23 @@ s_pgbench_run()
 
 # TPC-B's consistency condition: every committed transaction adds the same delta to one account,
 # one teller, one branch and one history row, so the four sums agree. A lost update (two
-# concurrent `x = x + d` statements on one row, one overwriting the other) breaks it.
+# concurrent `x = x + d` statements on one row, one overwriting the other) or a partly applied
+# transaction breaks it; then sums_bad=1.
 s_pgbench_check()
 {
     local sums
     sums=$(s_sql "$1" "SELECT (SELECT sum(abalance) FROM pgbench_accounts) || ' ' ||
         (SELECT sum(tbalance) FROM pgbench_tellers) || ' ' ||
         (SELECT sum(bbalance) FROM pgbench_branches) || ' ' ||
-        (SELECT sum(delta) FROM pgbench_history)")
+        (SELECT coalesce(sum(delta), 0) FROM pgbench_history) || ' ' ||
+        (SELECT count(*) FROM pgbench_history)")
     if awk '{ exit !($1 == $2 && $2 == $3 && $3 == $4) }' <<<"$sums"; then
         s_log "$(s_name "$1"): TPC-B sums agree after the runs (accounts, tellers, branches," \
-            "history: $sums)"
+            "history; history rows: $sums)"
     else
         s_log "$(s_name "$1"): TPC-B sums DISAGREE after the runs (accounts, tellers, branches," \
-            "history: $sums): updates were lost"
+            "history; history rows: $sums): updates were lost"
+        sums_bad=1
     fi
 }
 
