@@ -4,12 +4,12 @@
  * SYSTEM TIME may read) and no longer.
  *
  * A timer (every PZ_GC_QUEUE_INTERVAL_MS, or TTL / 4 for a short TTL) looks at the replicas and
- * makes a pass over each range that is due, one after the other: GC requests (kv.h: PZ_KV_GC, ext.gc_ts = now -
- * ttl) over the range's span, each deleting at most PZ_GC_QUEUE_CHUNK_MAX versions, the next
- * starting at the previous one's resume key. One request is in flight per repl, and the queue
- * never waits for it: the answer arrives as a reply (PZ_RF_GC) and sends the next chunk or ends
- * the pass. The requests go to this repl actor itself, like any batch, so they take write
- * latches over their span (repl_batch.c) and never interleave with a write to the same keys.
+ * makes a pass over each range that is due, one after the other: GC requests (kv.h: PZ_KV_GC,
+ * ext.gc_ts = now - ttl) over the range's span, each deleting at most PZ_GC_QUEUE_CHUNK_MAX
+ * versions, the next starting at the previous one's resume key. One request is in flight per repl,
+ * and the queue never waits for it: the answer arrives as a reply (PZ_RF_GC) and sends the next
+ * chunk or ends the pass. The requests go to this repl actor itself, like any batch, so they take
+ * write latches over their span (repl_batch.c) and never interleave with a write to the same keys.
  *
  * When is a range due? CockroachDB scores ranges by the age of their garbage bytes (MVCC stats);
  * there are no such stats here, so the queue bounds the age instead. A pass at gc_ts removes all
@@ -178,30 +178,41 @@ void pz__gcq_fini(pz__repl_t *p)
     }
 }
 
-static pz__gcq_range_t *s_range(pz__gcq_t *q, uint64_t range_id)
+static int s_cmp_range(const void *a, const void *b)
 {
-    for (uint32_t i = 0; i < q->len; i++) {
-        if (q->ranges[i].range_id == range_id) {
-            return &q->ranges[i];
-        }
-    }
-    return NULL;
+    uint64_t x = ((const pz__gcq_range_t *)a)->range_id, y = ((const pz__gcq_range_t *)b)->range_id;
+    return (x > y) - (x < y);
 }
 
-/* The queue's ranges become the replicas' (splits add ranges, merges and moves remove them). */
+/* The queue's entry of range_id among the first n (kept sorted by id), or NULL. */
+static pz__gcq_range_t *s_find(pz__gcq_t *q, uint32_t n, uint64_t range_id)
+{
+    pz__gcq_range_t key = {.range_id = range_id};
+    return n ? bsearch(&key, q->ranges, n, sizeof key, s_cmp_range) : NULL;
+}
+
+static pz__gcq_range_t *s_range(pz__gcq_t *q, uint64_t range_id)
+{
+    return s_find(q, q->len, range_id);
+}
+
+/* The queue's ranges become the replicas' (splits add ranges, merges and moves remove them):
+ * new ones are appended past the sorted part, then the array is compacted and sorted again, so a
+ * tick costs O(n log n) with many ranges, not O(n^2). */
 static void s_sync(pz__gcq_t *q, const pz__repl_t *p)
 {
     for (uint32_t i = 0; i < q->len; i++) {
         q->ranges[i].seen = false;
     }
+    uint32_t sorted = q->len;
     for (uint32_t i = 0; i < p->replicas_len; i++) {
-        pz__gcq_range_t *r = s_range(q, p->replicas[i].range_id);
+        pz__gcq_range_t *r = s_find(q, sorted, p->replicas[i].range_id);
         if (r == NULL && q->len < PZ_GC_QUEUE_RANGES_MAX) {
             if (q->len == q->cap) {
                 uint32_t cap = q->cap ? q->cap * 2 : 16;
                 pz__gcq_range_t *grown = realloc(q->ranges, sizeof *grown * cap);
                 if (grown == NULL) {
-                    return; /* the next tick tries again */
+                    break; /* the rest is added by a later tick */
                 }
                 q->ranges = grown;
                 q->cap = cap;
@@ -220,6 +231,7 @@ static void s_sync(pz__gcq_t *q, const pz__repl_t *p)
         }
     }
     q->len = k;
+    qsort(q->ranges, q->len, sizeof *q->ranges, s_cmp_range);
 }
 
 /* Ends the pass in progress (ok: its last chunk answered without a resume key). */

@@ -54,10 +54,7 @@ static int s_req(pz_ex_t *ex, s_dml_st_t *st, pz_kv_req_t r, const pz_cat_index_
                  const pz_datum_t *row)
 {
     if (pz_kv_op_is_write(r.op) && s_stored_len(r.key) > PZ_SQL_KEY_STORED_BYTES_MAX) {
-        pz_sql_err_set(ex->err, "54000", "row or index entry is too large for the storage engine");
-        pz_sql_err_detail(ex->err, "A primary key or index entry, as stored, is longer than the "
-                                   "engine's key limit (511 bytes with LMDB, the default engine).");
-        return PZ_ETOOBIG;
+        return pz_sql_kv_err_too_big(ex->err);
     }
     if (st->n >= PZ_BATCH_REQS_MAX) {
         pz_sql_err_set(ex->err, "54000", "statement writes more than %u keys",

@@ -102,10 +102,7 @@ static int s_send_once(pz_sql_kv_t *kv, const pz_kv_batch_t *b, bool read, pz_ms
     }
     if (rc == 0 && resp->error.code == PZ_ETOOBIG && !read) {
         /* The engine refused a key or value past its limits (LMDB: 511-byte keys). */
-        rc = pz_sql_err_set(err, "54000", "row or index entry is too large for the storage engine");
-        pz_sql_err_detail(err, "A primary key or index entry, as stored, is longer than the "
-                               "engine's key limit (511 bytes with LMDB, the default engine).");
-        rc = PZ_ETOOBIG;
+        rc = pz_sql_kv_err_too_big(err);
     } else if (rc == 0 && resp->error.code != 0 && resp->error.code != PZ_ECONDFAILED) {
         rc = resp->error.code;
         pz_sql_err_code(err, rc, NULL);
@@ -151,6 +148,14 @@ static int s_send_waiting(pz_sql_kv_t *kv, pz_kv_batch_t *b, bool read, pz_msg_t
             return PZ_ETIMEDOUT;
         }
     }
+}
+
+int pz_sql_kv_err_too_big(pz_sql_err_t *err)
+{
+    pz_sql_err_set(err, "54000", "row or index entry is too large for the storage engine");
+    pz_sql_err_detail(err, "A primary key or index entry, as stored, is longer than the "
+                           "engine's key limit (511 bytes with LMDB, the default engine).");
+    return PZ_ETOOBIG;
 }
 
 int pz_sql_kv_send(pz_sql_kv_t *kv, const pz_kv_req_t *reqs, uint32_t n, bool read,

@@ -47,6 +47,9 @@ static inline void pz_sql_kv_stmt_begin(pz_sql_kv_t *kv)
     kv->as_of = (pz_hlc_t){0};
 }
 
+/* 54000 "row or index entry is too large for the storage engine" into err; returns PZ_ETOOBIG. */
+int pz_sql_kv_err_too_big(pz_sql_err_t *err);
+
 /* Sends n requests as one batch. A batch that waits for another transaction's lock waits as
  * long as the lock is held, as in PostgreSQL: the lower layers bound every request (each hop's
  * timeout_ms), so the wait goes down in slices of S_LOCK_WAIT_SLICE_MS (header.lock_timeout_ms)
