@@ -161,3 +161,18 @@ def raw_text(conn):
     t = psycopg2.extensions.new_type(oids, "PZ_RAW_TEXT", lambda v, cur: v)
     psycopg2.extensions.register_type(t, conn)
     return conn
+
+
+def rows(cur, sql, args=None):
+    """Runs sql and returns every row."""
+    cur.execute(sql, args)
+    return cur.fetchall()
+
+
+def sqlstate(cur, sql, args=None):
+    """Runs sql; the SQLSTATE it failed with, or None when it succeeded."""
+    try:
+        cur.execute(sql, args)
+    except psycopg2.Error as e:
+        return e.pgcode
+    return None

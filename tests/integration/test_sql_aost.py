@@ -25,22 +25,10 @@ import psycopg2
 import pz
 import sql_pgproto as w
 from sql_servers import PzSql, _wait_port
+from sql_servers import rows as _rows, sqlstate as _code
 from pz import free_port
 
 GAP_S = 0.3
-
-
-def _rows(cur, sql, args=None):
-    cur.execute(sql, args)
-    return cur.fetchall()
-
-
-def _code(cur, sql):
-    try:
-        cur.execute(sql)
-    except psycopg2.Error as e:
-        return e.pgcode
-    return None
 
 
 def _mark():

@@ -20,6 +20,7 @@ import psycopg2
 
 import pz
 from sql_servers import PzSql
+from sql_servers import rows as _all, sqlstate as _code
 
 QUERIES = [
     "SELECT * FROM t ORDER BY id",
@@ -42,19 +43,6 @@ QUERIES = [
     "SELECT * FROM t WHERE id > 280 ORDER BY id DESC LIMIT 3",
     "SELECT count(*) FROM t a JOIN t b ON a.id = b.id + 1",
 ]
-
-
-def _all(cur, sql):
-    cur.execute(sql)
-    return cur.fetchall()
-
-
-def _code(cur, sql):
-    try:
-        cur.execute(sql)
-    except psycopg2.Error as e:
-        return e.pgcode
-    return None
 
 
 def _answers(cur):
