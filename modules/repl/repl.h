@@ -29,6 +29,9 @@
 /* A push that failed for a passing reason (busy, timed out at the record, not ready) is sent
  * again after this, while its waiters wait. */
 #define PZ_REPL_PUSH_RETRY_MS 50u
+/* Transactions a forced push aborted that repl remembers (a ring): their own parked pushes,
+ * decided on deps learned before the abort, must not break a cycle that is already broken. */
+#define PZ_REPL_VICTIMS_MAX 16u
 /* Waiters or pushes handled per call of the pure units' take functions. */
 #define PZ_REPL_TAKE_BATCH 64u
 
@@ -95,6 +98,13 @@ typedef struct {
     pz_metric_t *m_pushes;
     pz_metric_t *m_tscache_bumps;
     pz_metric_t *m_deadlocks;
+    /* Deadlocks are broken one at a time: one forced push in flight (a three-way cycle has
+     * several edges whose pusher wins, and breaking two of them made two victims), and the
+     * transactions that forced pushes aborted lately never force one themselves. */
+    uint64_t forcing_until_ms; /* a forced push is in flight until then (0: none; bounded by
+                                * timeout_ms in case its answer never comes) */
+    uint8_t victims[PZ_REPL_VICTIMS_MAX][PZ_TXN_ID_BYTES];
+    uint32_t victims_next;
     struct pz__gcq *gcq; /* the MVCC GC queue (repl_gcq.c) */
 } pz__repl_t;
 
@@ -133,6 +143,9 @@ bool pz__repl_park(pz_actor_t *self, pz__repl_t *p, pz__repl_flight_t *f,
                    const pz_kv_batch_resp_t *r);
 void pz__repl_push_done(pz_actor_t *self, pz__repl_t *p, pz__repl_flight_t *f, pz_msg_t *reply);
 void pz__repl_query_done(pz_actor_t *self, pz__repl_t *p, pz__repl_flight_t *f, pz_msg_t *reply);
+/* A forced push (f) was answered: the next deadlock may be broken; pushee_aborted records its
+ * victim. */
+void pz__repl_forced_done(pz__repl_t *p, const pz__repl_flight_t *f, bool pushee_aborted);
 /* Keys of range_id in [start, end) (end empty: the key) were resolved: their waiters run again
  * (fail_code 0) or fail with fail_code (the resolve failed). */
 void pz__repl_wake(pz_actor_t *self, pz__repl_t *p, uint64_t range_id, pz_view_t start,

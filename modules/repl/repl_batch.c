@@ -474,6 +474,11 @@ void pz__repl_batch_done(pz_actor_t *self, pz__repl_t *p, pz__repl_flight_t *f, 
     if (rc == 0) {
         rc = pz_kv_batch_resp_from_msg(reply, PZ_MSG_KV_BATCH_RESP, &r);
     }
+    if (s_is_op(&f->b, PZ_KV_PUSH_TXN) && f->b.reqs[0].has_ext && f->b.reqs[0].ext.force) {
+        bool aborted = rc == 0 && r.error.code == 0 && r.resps_len == 1 && r.resps[0].has_ext &&
+                       r.resps[0].ext.has_record && r.resps[0].ext.record.status == PZ_TXN_ABORTED;
+        pz__repl_forced_done(p, f, aborted);
+    }
     bool kept = false;
     if (rc == 0) {
         kept = s_on_resp(self, p, f, reply, &r);

@@ -391,6 +391,31 @@ static void s_send_query(pz_actor_t *self, pz__repl_t *p, uint64_t seq)
     }
 }
 
+static bool s_is_victim(const pz__repl_t *p, pz_view_t id);
+
+/* txnwait decided that push seq breaks a cycle. One forced push at a time: while another is in
+ * flight this one waits for the next query round, which decides again on fresh deps; a pusher a
+ * forced push aborted meanwhile has its push answered instead (its cycle is already broken). */
+static void s_force(pz_actor_t *self, pz__repl_t *p, uint64_t seq)
+{
+    pz__tw_push_t *tp = pz__tw_get(p->txnwait, seq);
+    assert(tp != NULL && tp->force);
+    if (s_is_victim(p, pz__txnmeta_id(&tp->pusher))) {
+        pz__repl_flight_t *pf = pz__tw_remove(p->txnwait, seq);
+        pz__repl_fail(self, pf, PZ_ETXN_ABORTED, "the pushing transaction was aborted", NULL);
+        return;
+    }
+    uint64_t now = pz_now_ms(self);
+    if (now < p->forcing_until_ms) {
+        tp->force = false;
+        tp->evaluating = false;
+        return;
+    }
+    p->forcing_until_ms = now + p->timeout_ms;
+    pz_log(self, PZ_LOG_INFO, "deadlock: forcing a push to break it");
+    s_evaluate(self, p, &seq, 1);
+}
+
 void pz__repl_query_done(pz_actor_t *self, pz__repl_t *p, pz__repl_flight_t *f, pz_msg_t *reply)
 {
     assert(f->kind == PZ_RF_QUERY);
@@ -415,8 +440,28 @@ void pz__repl_query_done(pz_actor_t *self, pz__repl_t *p, pz__repl_flight_t *f, 
         pz__repl_fail(self, pf, PZ_ETXN_ABORTED, "the pushing transaction is finished",
                       &ext->record);
     } else if (act == PZ_TW_FORCE) {
-        pz_log(self, PZ_LOG_INFO, "deadlock: forcing a push to break it");
-        s_evaluate(self, p, &seq, 1);
+        s_force(self, p, seq);
+    }
+}
+
+static bool s_is_victim(const pz__repl_t *p, pz_view_t id)
+{
+    for (uint32_t i = 0; i < PZ_REPL_VICTIMS_MAX && id.len == PZ_TXN_ID_BYTES; i++) {
+        if (memcmp(p->victims[i], id.ptr, PZ_TXN_ID_BYTES) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+void pz__repl_forced_done(pz__repl_t *p, const pz__repl_flight_t *f, bool pushee_aborted)
+{
+    assert(f->b.reqs_len == 1 && f->b.reqs[0].ext.force);
+    p->forcing_until_ms = 0;
+    pz_view_t id = f->b.reqs[0].ext.pushee.id;
+    if (pushee_aborted && id.len == PZ_TXN_ID_BYTES) {
+        memcpy(p->victims[p->victims_next], id.ptr, PZ_TXN_ID_BYTES);
+        p->victims_next = (p->victims_next + 1) % PZ_REPL_VICTIMS_MAX;
     }
 }
 

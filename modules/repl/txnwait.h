@@ -21,7 +21,9 @@
  *
  * the winner re-sends its push with ext.force (storage aborts the pushee, reason DEADLOCK); the
  * loser keeps waiting and is aborted from the other side. Every cycle has an edge whose pusher
- * wins, so every cycle is broken. Deps are forgotten every PZ_TXNWAIT_DEPS_ROUNDS rounds so a
+ * wins, so every cycle is broken. A cycle of three or more can have several winning edges: repl
+ * (repl_wait.c s_force) sends one forced push at a time and drops the pushes of transactions a
+ * forced push aborted, so one victim breaks it. Deps are forgotten every PZ_TXNWAIT_DEPS_ROUNDS rounds so a
  * wait that ended cannot be seen as a cycle forever.
  *
  * Pure: no kernel calls; times are the caller's monotonic milliseconds.
