@@ -39,6 +39,16 @@
  *               timestamp as PZ_EWRITE_INTENT.
  *   req.lock    on GET/SCAN/RSCAN: an exclusive lock on every key returned (SELECT FOR UPDATE /
  *               FOR SHARE), an intent with no new value.
+ *   pipelining  header.pipeline (set by txn on its batches that write or lock, with durable
+ *               false): storage answers once the batch is evaluated, with resp.pending = a token,
+ *               and commits it in the background; repl answers up at once but keeps the batch's
+ *               latches until PZ_MSG_KV_COMMIT_WAIT(token) answers that the commit is done, so
+ *               nobody reads around a write that is not in the engine yet. An END_TXN commit
+ *               waits in storage until every pipelined batch of its transaction is committed,
+ *               and fails (the transaction is aborted) if one of them failed; its durable commit
+ *               then makes them durable too (one store: the engine syncs every earlier commit).
+ *               With intents on several stores the END_TXN will have to ask each one (a later
+ *               issue; CockroachDB's QueryIntent).
  * A batch without txn is a transaction of its own that commits at once (reads at header.ts,
  * writes at header.ts or above): it obeys intents and the timestamp cache the same way.
  *
@@ -200,7 +210,8 @@ PZ_SCHEMA_DECLARE(pz_kv_txn_record)
     X(U32, max_keys, _, _)    /* bound on keys returned by all scans of the batch; 0 = default */ \
     X(STR, gateway, _, _)     /* node that took the request from the client (diagnostics) */ \
     X(U32, lock_timeout_ms, _, _) /* a wait for a lock longer than this: PZ_ELOCK_TIMEOUT */     \
-    X(U8, wait_policy, _, _)  /* enum pz_wait_policy */
+    X(U8, wait_policy, _, _)  /* enum pz_wait_policy */                                      \
+    X(BOOL, pipeline, _, _)   /* a transaction's write: answer after evaluation (see top) */
 PZ_SCHEMA_DECLARE(pz_kv_header)
 
 /* What the transaction ops carry (absent on reads and writes). */
@@ -299,8 +310,16 @@ PZ_SCHEMA_DECLARE(pz_kv_batch)
     X(STRUCT, ts, pz_hlc, _) /* where the writes landed; the read timestamp for reads */         \
     X(STRUCT, error, pz_kv_error, _)                                                             \
     X(ARR, resps, pz_kv_resp, PZ_BATCH_REQS_MAX)                                                 \
-    X(OPT, txn, pz_kv_txn, _) /* a transactional batch: the txn as it left (write_ts pushed) */
+    X(OPT, txn, pz_kv_txn, _) /* a transactional batch: the txn as it left (write_ts pushed) */ \
+    X(U64, pending, _, _)     /* pipelined and not committed yet: the COMMIT_WAIT token */
 PZ_SCHEMA_DECLARE(pz_kv_batch_resp)
+
+/* repl ↔ storage: PZ_MSG_KV_COMMIT_WAIT asks for the commit of a pipelined batch (token);
+ * storage answers PZ_MSG_KV_COMMIT_DONE with the same token and the commit's code (0: done). */
+#define PZ_SCHEMA_pz_kv_commit(X)                                                                \
+    X(U64, token, _, _)                                                                          \
+    X(I32, code, _, _)        /* COMMIT_DONE: 0, or the PZ_E* code the commit failed with */
+PZ_SCHEMA_DECLARE(pz_kv_commit)
 
 /* The SQL session's conversation with its coordinator (the txn actor). A transaction's KV
  * batches carry header.txn with only the id set; the coordinator fills in the rest.
@@ -364,6 +383,7 @@ PZ_SCHEMA_DECLARE(pz_txn_ctl_resp)
     X(pz_kv_error)                                                                               \
     X(pz_kv_batch)                                                                               \
     X(pz_kv_batch_resp)                                                                          \
+    X(pz_kv_commit)                                                                              \
     X(pz_txn_ctl)                                                                                \
     X(pz_txn_ctl_resp)
 
@@ -377,6 +397,7 @@ PZ_MSG_HELPERS_DECLARE(pz_range_desc)
 PZ_MSG_HELPERS_DECLARE(pz_txn_ctl)
 PZ_MSG_HELPERS_DECLARE(pz_txn_ctl_resp)
 PZ_MSG_HELPERS_DECLARE(pz_kv_txn_record)
+PZ_MSG_HELPERS_DECLARE(pz_kv_commit)
 
 /* Encodes a range descriptor into a malloc'd buffer (for storing it as a value). */
 int pz_range_desc_pack(const pz_range_desc_t *d, uint8_t **buf, size_t *len);

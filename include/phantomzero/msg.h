@@ -77,7 +77,9 @@ PZ_SCHEMA_DECLARE(pz_ping)
     X(KV_BATCH, 10, 1, pz_kv_batch)                                                              \
     X(KV_BATCH_RESP, 11, 1, pz_kv_batch_resp)                                                   \
     X(TXN_CTL, 12, 1, pz_txn_ctl)                                                                \
-    X(TXN_CTL_RESP, 13, 1, pz_txn_ctl_resp)
+    X(TXN_CTL_RESP, 13, 1, pz_txn_ctl_resp)                                                      \
+    X(KV_COMMIT_WAIT, 14, 1, pz_kv_commit)                                                       \
+    X(KV_COMMIT_DONE, 15, 1, pz_kv_commit)
 
 enum pz_msg_type {
 #define PZ_MSGTYPE_ENUM_(name, id, ver, schema) PZ_MSG_##name = id,

@@ -24,6 +24,7 @@ PZ_MSG_HELPERS_DEFINE(pz_range_desc)
 PZ_MSG_HELPERS_DEFINE(pz_txn_ctl)
 PZ_MSG_HELPERS_DEFINE(pz_txn_ctl_resp)
 PZ_MSG_HELPERS_DEFINE(pz_kv_txn_record)
+PZ_MSG_HELPERS_DEFINE(pz_kv_commit)
 
 /* ---------------------------------------------------------------------------------------- */
 /* KV ops                                                                                    */

@@ -136,6 +136,9 @@ static void s_index(pz__plan_t *p)
 int pz__plan_resolve(pz__plan_t *p, const pz__range_cache_t *c, pz_view_t *miss)
 {
     assert(p != NULL && c != NULL && miss != NULL);
+    if (p->sent > 0) {
+        return 0; /* see dist_plan.h: indices of parts in flight must stay valid */
+    }
     pz__piece_t *arr = NULL;
     uint32_t len = 0, cap = 0;
     int rc = 0;

@@ -76,9 +76,11 @@ typedef struct {
 int pz__plan_init(pz__plan_t *p, const pz_kv_batch_t *b);
 void pz__plan_free(pz__plan_t *p);
 
-/* Cuts every unresolved piece at the ranges of the cache. 0 when every piece has a range;
- * PZ_ENOTFOUND with *miss = a key no cached range holds (look it up, cache it, call again);
- * PZ_ENOMEM. *miss points into the plan or the batch. */
+/* Cuts every unresolved piece at the ranges of the cache. 0 when every piece has a range, or
+ * when parts are in flight (cutting renumbers the pieces, and a part in flight names its pieces
+ * by index: the unresolved ones wait until every part is back); PZ_ENOTFOUND with *miss = a key
+ * no cached range holds (look it up, cache it, call again); PZ_ENOMEM. *miss points into the
+ * plan or the batch. */
 int pz__plan_resolve(pz__plan_t *p, const pz__range_cache_t *c, pz_view_t *miss);
 
 /* After a resolve: PZ_ERANGE_SPAN if the batch has no transaction, writes, and needs more than

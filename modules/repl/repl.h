@@ -32,6 +32,9 @@
 /* Transactions a forced push aborted that repl remembers (a ring): their own parked pushes,
  * decided on deps learned before the abort, must not break a cycle that is already broken. */
 #define PZ_REPL_VICTIMS_MAX 16u
+/* A pipelined batch's commit wait that timed out is asked again this many times (its latches
+ * are held meanwhile: storage is slow, not gone, in one process) before they are let go. */
+#define PZ_REPL_COMMIT_WAITS_MAX 10u
 /* Waiters or pushes handled per call of the pure units' take functions. */
 #define PZ_REPL_TAKE_BATCH 64u
 
@@ -53,6 +56,7 @@ typedef enum {
     PZ_RF_QUERY = 5, /* a QUERY_TXN repl sent for a parked push's pusher (through dist) */
     PZ_RF_SPLIT = 6, /* a split: its latches and its storage requests */
     PZ_RF_GC = 7,    /* the GC queue's GC request (repl_gcq.c) */
+    PZ_RF_COMMIT = 8, /* a pipelined batch, answered, waiting for its commit (latches held) */
 } pz__rf_kind_t;
 
 struct pz__split; /* repl_split.h */
@@ -70,6 +74,8 @@ typedef struct pz__repl_flight {
     uint64_t tw_seq;        /* a PUSH_TXN parked in (or re-evaluated from) txnwait */
     pz__lt_push_t *push;    /* PUSH: the lock table's push */
     struct pz__split *split; /* SPLIT (owned) */
+    uint64_t token;          /* COMMIT: storage's pipelined-commit token */
+    uint32_t commit_waits;   /* COMMIT: waits sent (PZ_REPL_COMMIT_WAITS_MAX) */
 } pz__repl_flight_t;
 
 typedef struct {
@@ -120,6 +126,8 @@ int pz__repl_on_batch(pz_actor_t *self, pz__repl_t *p, pz_msg_t *msg, bool *kept
 /* Acquires f's latches (again, for a batch that waited) and runs it when granted. */
 void pz__repl_start(pz_actor_t *self, pz__repl_t *p, pz__repl_flight_t *f);
 void pz__repl_batch_done(pz_actor_t *self, pz__repl_t *p, pz__repl_flight_t *f, pz_msg_t *reply);
+/* Storage's answer to a pipelined batch's PZ_MSG_KV_COMMIT_WAIT (f->kind PZ_RF_COMMIT). */
+void pz__repl_commit_done(pz_actor_t *self, pz__repl_t *p, pz__repl_flight_t *f, pz_msg_t *reply);
 /* Releases f's latches (if held), running the batches that can now go. */
 void pz__repl_unlatch(pz_actor_t *self, pz__repl_t *p, pz__repl_flight_t *f);
 /* Answers a kept batch with a KV error (record: the transaction record to include) and frees

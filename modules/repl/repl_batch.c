@@ -12,6 +12,11 @@
  * its reads in the timestamp cache, wakes waiters on keys it resolved, and re-evaluates parked
  * pushes on a record it changed; QUERY_TXN answers get this repl's deps. Anything else is
  * forwarded as storage wrote it, so a batch nobody waits on costs one decode of the answer.
+ *
+ * A pipelined batch (kv.h "pipelining") comes back from storage evaluated but not committed
+ * (resp.pending): the answer goes up at once, the flight turns into PZ_RF_COMMIT and keeps its
+ * latches until storage answers PZ_MSG_KV_COMMIT_WAIT — every later batch on those keys, the
+ * transaction's own reads and its END_TXN included, runs after the write is in the engine.
  */
 #include <assert.h>
 #include <stdlib.h>
@@ -126,11 +131,11 @@ static bool s_in_range(const pz__replica_t *r, const pz_kv_req_t *q)
 /* Latches                                                                                    */
 
 /* Does request q write (for latches)? The transaction record ops write the anchor key's record,
- * RESOLVE and GC rewrite versions; REFRESH only reads. */
+ * RESOLVE and GC rewrite versions, a locking read writes its locks; REFRESH only reads. */
 static bool s_latch_write(const pz_kv_req_t *q)
 {
     return pz_kv_op_is_write(q->op) || pz_kv_op_is_txn(q->op) || q->op == PZ_KV_RESOLVE ||
-           q->op == PZ_KV_GC;
+           q->op == PZ_KV_GC || q->lock != PZ_LOCK_NONE;
 }
 
 /* END_TXN's lock span s clipped to the replica: false when it is outside. */
@@ -466,6 +471,67 @@ static bool s_on_resp(pz_actor_t *self, pz__repl_t *p, pz__repl_flight_t *f, pz_
     return false;
 }
 
+/* What a successful batch leaves behind once its writes are in the engine. */
+static void s_finish(pz_actor_t *self, pz__repl_t *p, pz__repl_flight_t *f)
+{
+    /* Unlatch before waking: a RESOLVE's waiters need the latches it held. */
+    pz__repl_unlatch(self, p, f);
+    s_after_success(self, p, &f->b);
+    pz__repl_split_account(self, p, f->b.header.range_id, s_write_bytes(&f->b));
+}
+
+static int s_send_commit_wait(pz_actor_t *self, pz__repl_t *p, pz__repl_flight_t *f)
+{
+    pz_kv_commit_t q = {.token = f->token};
+    pz_out_t *out = NULL;
+    int rc = pz_kv_commit_to_out(&q, PZ_MSG_KV_COMMIT_WAIT, &out);
+    rc = rc ? rc : pz_request(self, p->storage, &out, p->timeout_ms, f, NULL);
+    pz_out_free(&out);
+    f->commit_waits++;
+    return rc;
+}
+
+/* The batch of f was answered before its commit: hold its latches until storage says it is done.
+ * When storage cannot even be asked, the latches go now (logged): waiting forever would only
+ * stop every batch behind them. */
+static void s_wait_commit(pz_actor_t *self, pz__repl_t *p, pz__repl_flight_t *f, uint64_t token)
+{
+    assert(f->kind == PZ_RF_BATCH && token != 0);
+    f->kind = PZ_RF_COMMIT;
+    f->token = token;
+    int rc = s_send_commit_wait(self, p, f);
+    if (rc != 0) {
+        pz_log(self, PZ_LOG_WARN, "cannot ask storage for a pipelined commit: %s", pz_strerror(rc));
+        pz__repl_unlatch(self, p, f);
+        pz__repl_flight_free(f);
+    }
+}
+
+void pz__repl_commit_done(pz_actor_t *self, pz__repl_t *p, pz__repl_flight_t *f, pz_msg_t *reply)
+{
+    assert(f->kind == PZ_RF_COMMIT);
+    pz_kv_commit_t done;
+    int rc = pz_msg_error(reply, NULL);
+    if (rc == 0 && pz_kv_commit_from_msg(reply, PZ_MSG_KV_COMMIT_DONE, &done) == 0) {
+        rc = done.token == f->token ? done.code : PZ_EPROTO;
+    } else if (rc == 0) {
+        rc = PZ_EPROTO;
+    }
+    if (rc == PZ_ETIMEDOUT && f->commit_waits < PZ_REPL_COMMIT_WAITS_MAX &&
+        s_send_commit_wait(self, p, f) == 0) {
+        return;
+    }
+    if (rc == 0) {
+        s_finish(self, p, f);
+    } else {
+        /* The write is not in the engine (or its fate is unknown): its transaction's END_TXN
+         * fails in storage, and nothing here assumed it landed. */
+        pz_log(self, PZ_LOG_WARN, "pipelined commit failed: %s", pz_strerror(rc));
+        pz__repl_unlatch(self, p, f);
+    }
+    pz__repl_flight_free(f);
+}
+
 void pz__repl_batch_done(pz_actor_t *self, pz__repl_t *p, pz__repl_flight_t *f, pz_msg_t *reply)
 {
     assert(f->kind == PZ_RF_BATCH);
@@ -491,12 +557,17 @@ void pz__repl_batch_done(pz_actor_t *self, pz__repl_t *p, pz__repl_flight_t *f, 
     if (kept) {
         return;
     }
-    /* Unlatch before waking: a RESOLVE's waiters need the latches it held. */
-    pz__repl_unlatch(self, p, f);
+    if (rc == 0 && r.error.code == 0 && r.pending != 0) {
+        s_wait_commit(self, p, f, r.pending); /* answered already; the latches stay */
+        return;
+    }
     if (rc == 0 && r.error.code == 0) {
-        s_after_success(self, p, &f->b);
-        pz__repl_split_account(self, p, f->b.header.range_id, s_write_bytes(&f->b));
-    } else if (f->req == NULL && f->b.reqs_len == 1) {
+        s_finish(self, p, f);
+        pz__repl_flight_free(f);
+        return;
+    }
+    pz__repl_unlatch(self, p, f);
+    if (f->req == NULL && f->b.reqs_len == 1) {
         /* repl's own RESOLVE failed: its waiters would only meet the intent again (and push,
          * and resolve, in a loop): they fail with the reason. */
         int why = rc != 0 ? rc : r.error.code;

@@ -353,6 +353,9 @@ static int s_on_message(pz_actor_t *self, void *state, pz_msg_t *msg)
         case PZ_RF_GC: /* the MVCC GC queue (repl_gcq.c) */
             pz__gcq_done(self, p, msg);
             break;
+        case PZ_RF_COMMIT: /* a pipelined batch's commit (repl_batch.c) */
+            pz__repl_commit_done(self, p, f, msg);
+            break;
         }
         return 0;
     }

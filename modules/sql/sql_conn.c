@@ -242,7 +242,11 @@ void pz_sql_conn_close(pz_sql_conn_t **c)
     }
     s_shapes_flush(*c);
     pz_sqlpreps_free(&(*c)->sqlpreps);
-    pz_sql_txn_abandon(&(*c)->txn, &(*c)->kv, &(*c)->status);
+    if ((*c)->cancel != NULL && atomic_load((*c)->cancel)) {
+        pz_sql_txn_forget(&(*c)->txn, &(*c)->kv, &(*c)->status); /* the server is stopping */
+    } else {
+        pz_sql_txn_abandon(&(*c)->txn, &(*c)->kv, &(*c)->status);
+    }
     pz_sql_kv_close(&(*c)->kv);
     free(*c);
     *c = NULL;

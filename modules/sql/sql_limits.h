@@ -38,6 +38,10 @@
 /* Every blocking wait (poll) in the listener and the sessions wakes at least this often to check
  * for shutdown, so stopping the module is bounded by about this. */
 #define PZ_SQL_POLL_MS 100
+/* A ROLLBACK that only cleans up after a session that is going away waits this long at most:
+ * when the node is stopping, its coordinator may never answer, and a rollback that does not
+ * happen only leaves a record to expire (PZ_TXN_EXPIRY_MS). */
+#define PZ_SQL_ABANDON_TIMEOUT_MS 1000u
 /* Bytes of responses buffered before a session writes them to the socket. Responses are small
  * until the executor streams rows; a message that does not fit is a bug (asserted). */
 #define PZ_SQL_OUT_BYTES_MAX (64u * 1024u)

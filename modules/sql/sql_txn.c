@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "sql_limits.h"
 #include "sql_txn.h"
 
 static void s_notice(const pz_sql_sink_t *sink, const char *state, const char *text)
@@ -88,8 +89,16 @@ void pz_sql_txn_abandon(pz_sql_txn_t *t, pz_sql_kv_t *kv, char *status)
         pz_txn_ctl_t q = {.op = PZ_TXC_ROLLBACK};
         pz_txn_ctl_resp_t r;
         pz_sql_err_t ignored = {0};
+        uint32_t saved = kv->timeout_ms;
+        kv->timeout_ms = PZ_SQL_ABANDON_TIMEOUT_MS;
         (void)s_ctl(kv, &q, &r, &ignored); /* an unreachable coordinator expires the record */
+        kv->timeout_ms = saved;
     }
+    s_end_local(t, kv, status);
+}
+
+void pz_sql_txn_forget(pz_sql_txn_t *t, pz_sql_kv_t *kv, char *status)
+{
     s_end_local(t, kv, status);
 }
 

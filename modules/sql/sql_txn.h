@@ -56,6 +56,11 @@ int pz_sql_txn_step(pz_sql_txn_t *t, pz_sql_kv_t *kv, pz_sql_err_t *err);
 void pz_sql_txn_failed(pz_sql_txn_t *t, char *status, const pz_sql_err_t *err);
 /* The session ends (or the block must go): roll back whatever is open. */
 void pz_sql_txn_abandon(pz_sql_txn_t *t, pz_sql_kv_t *kv, char *status);
+/* The same without asking the coordinator: for a session ending while the server stops, when
+ * the coordinator's kernel thread may be the one waiting for this session (a ROLLBACK would
+ * wait out its timeout). The record expires after PZ_TXN_EXPIRY_MS instead, and whoever meets
+ * the transaction's intents then removes them — as after a crash of the node. */
+void pz_sql_txn_forget(pz_sql_txn_t *t, pz_sql_kv_t *kv, char *status);
 /* The isolation level's name as SHOW transaction_isolation prints it. */
 const char *pz_sql_txn_isolation_name(const pz_sql_txn_t *t);
 

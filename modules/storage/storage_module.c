@@ -22,6 +22,14 @@
  * the reply, or a later batch's snapshot would not see them; they simply do not ask for an
  * fsync, and ride along with a durable group when there is one. Config `sync = false` makes
  * every commit non-durable (benchmarks only: an OS crash then loses acknowledged writes).
+ *
+ * Pipelined batches (header.pipeline, a transaction's writes; kv.h "pipelining") are answered at
+ * step 4 with resp.pending = a token instead: repl holds their latches, so no later batch's
+ * snapshot can miss them, and asks PZ_MSG_KV_COMMIT_WAIT(token) for the commit's outcome. An
+ * END_TXN commit of a transaction with pipelined batches still committing is parked until they
+ * are done, and refused when one failed (storage_pipe.h) — so a committed record never names a
+ * write the engine lost, and its durable commit syncs the earlier ones (the engine syncs every
+ * earlier commit with a durable one).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -39,6 +47,7 @@
 #include "phantomzero/module.h"
 #include "storage_assert.h"
 #include "storage_internal.h"
+#include "storage_pipe.h"
 
 /* A write batch between submit and reply. */
 typedef struct s_pending {
@@ -47,6 +56,7 @@ typedef struct s_pending {
     pz_out_t *reply;       /* the success reply, encoded at evaluation */
     pz_arena_t *arena;     /* the ops' bytes */
     pz_hlc_t ts;           /* where the writes were to land */
+    uint64_t token;        /* pipelined (answered already): its storage_pipe.h token; else 0 */
 } s_pending_t;
 
 /* A range's GC threshold, cached (sorted by range id). */
@@ -57,7 +67,7 @@ typedef struct s_gc_entry {
 
 typedef struct s_state {
     pz_actor_t *self;
-    char name[PZ_NAME_BYTES_MAX];  /* the actor's, for the committer's mailslot */
+    char name[PZ_NAME_BYTES_MAX]; /* the actor's, for the committer's mailslot */
     char engine[PZ_NAME_BYTES_MAX];
     char *store_dir;
     int lock_fd;
@@ -67,6 +77,8 @@ typedef struct s_state {
     bool backstop_armed;
     s_gc_entry_t *gc;
     uint32_t gc_len, gc_cap;
+    pz__pipe_t *pipe; /* pipelined batches and the END_TXNs waiting for them */
+    pz_metric_t *m_pipelined, *m_parked;
     pz_metric_t *m_commits, *m_commit_errors, *m_batches_per_commit, *m_fsync_us, *m_busy;
 } s_state_t;
 
@@ -80,8 +92,7 @@ static void s_hook_notify(void *ctx, uint64_t group)
         /* Opened here: a mailslot belongs to the thread that uses it. */
         st->slot = pz_mailslot_open(st->name);
         if (st->slot == NULL) {
-            pz_log(NULL, PZ_LOG_ERROR, "storage %s: cannot open a mailslot to the actor",
-                   st->name);
+            pz_log(NULL, PZ_LOG_ERROR, "storage %s: cannot open a mailslot to the actor", st->name);
             return;
         }
     }
@@ -179,7 +190,34 @@ static void s_arm_backstop(s_state_t *st)
     }
 }
 
-/* Replies to every batch whose group commit finished. */
+/* Answers a PZ_MSG_KV_COMMIT_WAIT for token with the commit's code. */
+static void s_reply_commit(s_state_t *st, const pz_msg_t *req, uint64_t token, int code)
+{
+    pz_kv_commit_t done = {.token = token, .code = code};
+    pz_out_t *out = NULL;
+    int rc = pz_kv_commit_to_out(&done, PZ_MSG_KV_COMMIT_DONE, &out);
+    rc = rc ? rc : pz_reply(st->self, req, &out);
+    if (rc != 0) {
+        pz_out_free(&out);
+        pz_reply_error(st->self, req, rc, "cannot answer the commit wait");
+    }
+}
+
+/* A pipelined batch's commit finished: its waiter (if it asked already) learns the outcome. */
+static void s_pipe_done(s_state_t *st, s_pending_t *p)
+{
+    pz_msg_t *waiter =
+        pz__pipe_done(st->pipe, p->token, p->item.rc, pz_now_ms(st->self), pz_hlc_now());
+    if (waiter != NULL) {
+        s_reply_commit(st, waiter, p->token, p->item.rc);
+        pz_msg_free(&waiter);
+    }
+}
+
+static bool s_on_batch(s_state_t *st, pz_msg_t *msg);
+
+/* Replies to every batch whose group commit finished, then runs the END_TXNs that waited for
+ * pipelined commits of their transaction. */
 static void s_reap(s_state_t *st)
 {
     pz_commit_item_t *it = pz__committer_reap(st->committer);
@@ -187,9 +225,23 @@ static void s_reap(s_state_t *st)
         pz_commit_item_t *next = it->next;
         s_pending_t *p = it->token;
         PZ_ST_ASSERT(p != NULL && &p->item == it);
-        s_reply_pending(st, p);
+        if (p->token != 0) {
+            s_pipe_done(st, p);
+        } else {
+            s_reply_pending(st, p);
+        }
         s_pending_free(p);
         it = next;
+    }
+    pz_msg_t *parked;
+    while ((parked = pz__pipe_unpark(st->pipe)) != NULL) {
+        if (!s_on_batch(st, parked)) {
+            pz_msg_free(&parked);
+        }
+    }
+    uint32_t purged = pz__pipe_purge(st->pipe, pz_now_ms(st->self));
+    if (purged > 0) {
+        pz_log(st->self, PZ_LOG_WARN, "%u pipelined commits were never asked about", purged);
     }
     s_arm_backstop(st);
 }
@@ -248,8 +300,16 @@ static void s_gc_remember(s_state_t *st, uint64_t range_id, pz_hlc_t t)
     st->gc_len++;
 }
 
-/* Queues an evaluated write batch; on failure answers it and frees everything. */
-static void s_submit(s_state_t *st, pz_msg_t *msg, const pz_kv_batch_t *b, pz_arena_t *arena,
+/* Does b ask to be answered before its commit, and is there room to remember it (*token)? */
+static bool s_pipelined(s_state_t *st, const pz_kv_batch_t *b, uint64_t *token)
+{
+    return b->header.pipeline && b->header.has_txn && b->header.txn.id.len == PZ_TXN_ID_BYTES &&
+           pz__pipe_add(st->pipe, b->header.txn.id.ptr, token) == 0;
+}
+
+/* Queues an evaluated write batch; on failure answers it and frees everything. Returns true
+ * when msg was kept (to be answered after the commit); a pipelined batch is answered now. */
+static bool s_submit(s_state_t *st, pz_msg_t *msg, const pz_kv_batch_t *b, pz_arena_t *arena,
                      const pz_mvcc_result_t *res)
 {
     s_pending_t *p = calloc(1, sizeof *p);
@@ -257,11 +317,16 @@ static void s_submit(s_state_t *st, pz_msg_t *msg, const pz_kv_batch_t *b, pz_ar
     if (rc == 0) {
         p->arena = arena;
         p->ts = res->resp.ts;
-        p->item = (pz_commit_item_t){.ops = res->ops, .ops_len = res->ops_len,
-                                     .ops_bytes = res->ops_bytes, .durable = b->header.durable,
+        p->item = (pz_commit_item_t){.ops = res->ops,
+                                     .ops_len = res->ops_len,
+                                     .ops_bytes = res->ops_bytes,
+                                     .durable = b->header.durable,
                                      .token = p};
-        rc = pz_kv_batch_resp_to_out(&res->resp, PZ_MSG_KV_BATCH_RESP, &p->reply);
+        if (!s_pipelined(st, b, &p->token)) {
+            rc = pz_kv_batch_resp_to_out(&res->resp, PZ_MSG_KV_BATCH_RESP, &p->reply);
+        }
     }
+    uint64_t token = p != NULL ? p->token : 0;
     if (rc == 0) {
         rc = pz__committer_submit(st->committer, &p->item);
     }
@@ -269,24 +334,73 @@ static void s_submit(s_state_t *st, pz_msg_t *msg, const pz_kv_batch_t *b, pz_ar
         if (rc == PZ_EBUSY) {
             pz_metric_add(st->m_busy, 1);
         }
+        if (token != 0) {
+            pz__pipe_cancel(st->pipe, token);
+        }
         s_reply_error_resp(st, msg, res->resp.ts, rc);
         if (p != NULL) {
             p->arena = NULL; /* the caller's */
             s_pending_free(p);
         }
         pz_arena_destroy(&arena);
-        return;
+        return false;
     }
-    p->req = pz_msg_keep(msg);
+    /* Queued: p is the committer's until it is reaped (on this thread, so not before this). */
     s_arm_backstop(st);
+    if (token != 0) {
+        pz_kv_batch_resp_t resp = res->resp;
+        resp.pending = token;
+        s_reply_resp(st, msg, &resp);
+        pz_metric_add(st->m_pipelined, 1);
+        return false;
+    }
+    p->req = msg;
+    return true;
 }
 
-static void s_on_batch(s_state_t *st, pz_msg_t *msg)
+/* An END_TXN commit whose transaction has pipelined batches committing waits for them (parked:
+ * true, msg kept); one whose batch failed is refused. False: evaluate it now. */
+static bool s_end_waits(s_state_t *st, pz_msg_t *msg, const pz_kv_batch_t *b, bool *kept)
+{
+    *kept = false;
+    if (!b->header.has_txn || b->header.txn.id.len != PZ_TXN_ID_BYTES) {
+        return false;
+    }
+    bool commit = false;
+    for (uint32_t i = 0; i < b->reqs_len; i++) {
+        commit = commit ||
+                 (b->reqs[i].op == PZ_KV_END_TXN && b->reqs[i].has_ext && b->reqs[i].ext.commit);
+    }
+    int rc = commit ? pz__pipe_end_check(st->pipe, b->header.txn.id.ptr, b->header.txn.min_ts) : 0;
+    if (rc == PZ_EBUSY && pz__pipe_park(st->pipe, b->header.txn.id.ptr, msg) == 0) {
+        pz_metric_add(st->m_parked, 1);
+        *kept = true;
+        return true;
+    }
+    if (rc != 0) {
+        pz_kv_batch_resp_t resp;
+        memset(&resp, 0, sizeof resp);
+        resp.ts = b->header.ts;
+        pz__mvcc_fail(&resp, rc, -1,
+                      rc == PZ_EBUSY ? "too many commits waiting for their transactions' writes"
+                                     : "a write of this transaction could not be committed");
+        s_reply_resp(st, msg, &resp);
+        return true;
+    }
+    return false;
+}
+
+/* Evaluates and answers (or queues) the batch in msg; true when msg was kept. */
+static bool s_on_batch(s_state_t *st, pz_msg_t *msg)
 {
     pz_kv_batch_t b;
     if (pz_kv_batch_from_msg(msg, PZ_MSG_KV_BATCH, &b) != 0) {
         pz_reply_error(st->self, msg, PZ_EPROTO, "malformed KV batch");
-        return;
+        return false;
+    }
+    bool kept = false;
+    if (s_end_waits(st, msg, &b, &kept)) {
+        return kept;
     }
     pz_arena_t *arena = pz_arena_new();
     pz_eng_snap_t snap = {0};
@@ -294,7 +408,7 @@ static void s_on_batch(s_state_t *st, pz_msg_t *msg)
     if (rc != 0) {
         s_reply_error_resp(st, msg, b.header.ts, rc);
         pz_arena_destroy(&arena);
-        return;
+        return false;
     }
     pz_mvcc_env_t env = {.now = pz_hlc_now()};
     s_gc_env(st, b.header.range_id, &env);
@@ -309,9 +423,26 @@ static void s_on_batch(s_state_t *st, pz_msg_t *msg)
     if (res.ops_len == 0) {
         s_reply_resp(st, msg, &res.resp);
         pz_arena_destroy(&arena);
-        return;
+        return false;
     }
-    s_submit(st, msg, &b, arena, &res);
+    return s_submit(st, msg, &b, arena, &res);
+}
+
+/* PZ_MSG_KV_COMMIT_WAIT: answered now when the commit is done, else when it is. */
+static bool s_on_commit_wait(s_state_t *st, pz_msg_t *msg)
+{
+    pz_kv_commit_t q;
+    if (pz_kv_commit_from_msg(msg, PZ_MSG_KV_COMMIT_WAIT, &q) != 0) {
+        pz_reply_error(st->self, msg, PZ_EPROTO, "malformed commit wait");
+        return false;
+    }
+    int code = 0;
+    int rc = pz__pipe_wait(st->pipe, q.token, msg, &code);
+    if (rc == 0) {
+        return true;
+    }
+    s_reply_commit(st, msg, q.token, rc == 1 ? code : rc);
+    return false;
 }
 
 static int s_on_message(pz_actor_t *self, void *state, pz_msg_t *msg)
@@ -326,11 +457,17 @@ static int s_on_message(pz_actor_t *self, void *state, pz_msg_t *msg)
     if (pz_msg_is_reply(msg)) {
         return 0; /* storage sends no requests: a stray reply has no one to go to */
     }
-    if (type != PZ_MSG_KV_BATCH) {
+    bool kept = false;
+    if (type == PZ_MSG_KV_BATCH) {
+        kept = s_on_batch(st, msg);
+    } else if (type == PZ_MSG_KV_COMMIT_WAIT) {
+        kept = s_on_commit_wait(st, msg);
+    } else {
         pz_reply_error(self, msg, PZ_EUNKNOWN_TYPE, "storage does not handle this message type");
-        return 0;
     }
-    s_on_batch(st, msg);
+    if (kept) {
+        pz_msg_keep(msg);
+    }
     return 0;
 }
 
@@ -388,8 +525,7 @@ static int s_lock_store(s_state_t *st)
         close(st->lock_fd);
         st->lock_fd = -1;
         if (err == EWOULDBLOCK) {
-            pz_log(st->self, PZ_LOG_ERROR, "store %s is in use by another process",
-                   st->store_dir);
+            pz_log(st->self, PZ_LOG_ERROR, "store %s is in use by another process", st->store_dir);
             return PZ_ELOCKED;
         }
         pz_log(st->self, PZ_LOG_ERROR, "cannot lock %s: %s", path, strerror(err));
@@ -414,9 +550,10 @@ static int s_config(s_state_t *st, const pz_cfg_t *cfg, bool *sync, pz_engine_op
     /* 2^40 MiB (an exabyte) bounds the shift below; anything larger is a typo. */
     if (initial_mb < 0 || max_mb < 0 || initial_mb > (1ll << 40) || max_mb > (1ll << 40) ||
         (max_mb > 0 && initial_mb > max_mb)) {
-        pz_log(st->self, PZ_LOG_ERROR, "map_initial_mb (%lld) and map_max_mb (%lld) must be "
-               "positive, with map_initial_mb <= map_max_mb", (long long)initial_mb,
-               (long long)max_mb);
+        pz_log(st->self, PZ_LOG_ERROR,
+               "map_initial_mb (%lld) and map_max_mb (%lld) must be "
+               "positive, with map_initial_mb <= map_max_mb",
+               (long long)initial_mb, (long long)max_mb);
         return PZ_ECONFIG;
     }
     if (engine == NULL || strlen(engine) >= sizeof st->engine) {
@@ -465,14 +602,18 @@ static int s_open_store(s_state_t *st, const pz_engine_opts_t *opts)
 static void s_metrics(s_state_t *st)
 {
     st->m_commits = pz_metric_counter("storage_commits_total", "engine commits of write groups");
-    st->m_commit_errors = pz_metric_counter("storage_commit_errors_total",
-                                            "engine commits that failed");
+    st->m_commit_errors =
+        pz_metric_counter("storage_commit_errors_total", "engine commits that failed");
     st->m_batches_per_commit = pz_metric_histogram(
         "storage_batches_per_commit", "write batches merged into one engine commit (a count)");
     st->m_fsync_us = pz_metric_histogram("storage_fsync_us",
                                          "duration of durable engine commits (write + fsync)");
     st->m_busy = pz_metric_counter("storage_busy_total",
                                    "write batches refused because the commit queue was full");
+    st->m_pipelined = pz_metric_counter("storage_pipelined_total",
+                                        "transactional write batches answered before their commit");
+    st->m_parked = pz_metric_counter("storage_end_parked_total",
+                                     "END_TXN commits that waited for their pipelined writes");
 }
 
 static int s_init(pz_actor_t *self, const pz_cfg_t *cfg, void **state)
@@ -487,14 +628,20 @@ static int s_init(pz_actor_t *self, const pz_cfg_t *cfg, void **state)
     st->lock_fd = -1;
     snprintf(st->name, sizeof st->name, "%s", pz_actor_name(self));
     s_metrics(st);
+    st->pipe = pz__pipe_new();
+    if (st->pipe == NULL) {
+        return PZ_ENOMEM;
+    }
     bool sync = true;
     pz_engine_opts_t opts;
     int rc = s_config(st, cfg, &sync, &opts);
     rc = rc ? rc : s_open_store(st, &opts);
     if (rc == 0) {
         pz_committer_opts_t copts = {.sync = sync};
-        pz_committer_hooks_t hooks = {.notify = s_hook_notify, .on_commit = s_hook_on_commit,
-                                      .on_exit = s_hook_on_exit, .ctx = st};
+        pz_committer_hooks_t hooks = {.notify = s_hook_notify,
+                                      .on_commit = s_hook_on_commit,
+                                      .on_exit = s_hook_on_exit,
+                                      .ctx = st};
         rc = pz__committer_start(&st->eng, &copts, &hooks, &st->committer);
     }
     if (rc == 0) {
@@ -502,6 +649,13 @@ static int s_init(pz_actor_t *self, const pz_cfg_t *cfg, void **state)
                sync ? "" : " (sync off)");
     }
     return rc;
+}
+
+static void s_drop_msg(void *ctx, void *ptr)
+{
+    (void)ctx;
+    pz_msg_t *m = ptr;
+    pz_msg_free(&m);
 }
 
 static void s_fini(pz_actor_t *self, void *state)
@@ -524,6 +678,9 @@ static void s_fini(pz_actor_t *self, void *state)
                    unanswered);
         }
     }
+    /* After the committer drained: every pipelined commit is done, waiters of the last ones and
+     * parked END_TXNs are dropped unanswered like the batches above. */
+    pz__pipe_destroy(&st->pipe, s_drop_msg, NULL);
     pz_engine_close(&st->eng);
     if (st->lock_fd >= 0) {
         close(st->lock_fd); /* releases the flock */
@@ -534,11 +691,8 @@ static void s_fini(pz_actor_t *self, void *state)
 }
 
 static const pz_module_desc_t s_desc = {
-    PZ_MODULE_HEADER("storage"),
-    .init = s_init,
-    .fini = s_fini,
-    .on_message = s_on_message,
-    .on_timer = s_on_timer,
+    PZ_MODULE_HEADER("storage"), .init = s_init,         .fini = s_fini,
+    .on_message = s_on_message,  .on_timer = s_on_timer,
 };
 
 PZ_MODULE_DEFINE(s_desc)

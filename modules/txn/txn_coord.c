@@ -348,13 +348,14 @@ static int s_send_batch(pz__coord_t *c, pz__txn_t *x, s_op_t *op)
             memcpy(x->anchor, b.reqs[w].key.ptr, len);
             x->anchor_len = len;
         }
-        if (!x->hb_sent) {
-            /* The record is created by a heartbeat of its own (storage keeps record ops alone
-             * in their batch), sent alongside the first write rather than before it: a pusher
-             * that meets an intent before the record exists treats the transaction as pending
-             * until its min_ts expires, and the record is there long before. */
-            s_heartbeat_one(c, x);
-        }
+        /* Pipelined (kv.h): answered once evaluated, committed in the background, not
+         * fsynced — END_TXN waits for these commits and its durable commit syncs them. The
+         * record is not written here: the first heartbeat (within PZ_TXN_HEARTBEAT_MS) or
+         * END_TXN creates it, and until then a pusher that meets an intent treats the
+         * transaction as pending since min_ts (mvcc_txn.c), which expires long after. Most
+         * transactions end before their first heartbeat and so never write a PENDING record. */
+        b.header.pipeline = true;
+        b.header.durable = false;
     }
     b.header.has_txn = true;
     rc = pz__txn_meta(x, a, &b.header.txn);
@@ -726,7 +727,6 @@ static void s_heartbeat_one(pz__coord_t *c, pz__txn_t *x)
         return;
     }
     x->hb_inflight = true;
-    x->hb_sent = true;
 }
 
 void pz__coord_heartbeat(pz__coord_t *c)

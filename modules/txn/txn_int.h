@@ -67,7 +67,6 @@ typedef struct pz__txn {
     bool ending;        /* COMMIT/ROLLBACK in flight: heartbeats stop */
     uint8_t *anchor;    /* first written key: the record's range; NULL until then */
     uint32_t anchor_len;
-    bool hb_sent;       /* the heartbeat that creates the record went out */
     bool hb_inflight;   /* a heartbeat is in flight */
     pz_kv_seq_range_t ignored[PZ_TXN_IGNORED_MAX];
     uint32_t ignored_len;

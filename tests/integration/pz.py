@@ -37,6 +37,16 @@ LOG_TAIL_LINES = 60
 SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
 
 
+
+def _stacks(pid):
+    """The threads' stacks of a hung process (gdb, when installed): why it did not stop."""
+    if shutil.which("gdb") is None:
+        return ""
+    p = subprocess.run(["gdb", "-p", str(pid), "-batch", "-ex", "thread apply all bt"],
+                       capture_output=True, text=True, timeout=60)
+    lines = [ln for ln in p.stdout.splitlines() if ln.startswith(("#", "Thread"))]
+    return "\n".join(lines[:120])
+
 class TestFailure(AssertionError):
     """A failed expectation; its message is printed as the reason."""
 
@@ -188,8 +198,10 @@ class Node:
         limit = timeout_s or STOP_TIMEOUT_S * self.ctx.scale
         rc = self.wait_exit(limit)
         if rc is None:
+            stacks = _stacks(self.proc.pid)
             self.kill()
-            raise TestFailure(f"{self.name} did not exit within {limit:.0f}s of SIGTERM")
+            raise TestFailure(f"{self.name} did not exit within {limit:.0f}s of SIGTERM"
+                              + (f"; its threads were in:\n{stacks}" if stacks else ""))
         return rc
 
     def kill(self):
