@@ -126,11 +126,13 @@ static bool s_in_range(const pz__replica_t *r, const pz_kv_req_t *q)
 /* Latches                                                                                    */
 
 /* Does request q write (for latches)? The transaction record ops write the anchor key's record,
- * RESOLVE and GC rewrite versions; REFRESH only reads. */
+ * RESOLVE and GC rewrite versions, a locking read writes its locks; REFRESH only reads. Two
+ * locking reads of a key under shared latches were evaluated against the same snapshot, and
+ * both found the key free and locked it (the second lock overwrote the first). */
 static bool s_latch_write(const pz_kv_req_t *q)
 {
     return pz_kv_op_is_write(q->op) || pz_kv_op_is_txn(q->op) || q->op == PZ_KV_RESOLVE ||
-           q->op == PZ_KV_GC;
+           q->op == PZ_KV_GC || q->lock != PZ_LOCK_NONE;
 }
 
 /* END_TXN's lock span s clipped to the replica: false when it is outside. */

@@ -86,3 +86,43 @@ def test_sql_txn_locking_writes(ctx):
         else:
             pz.eq(code or commit, want_code, f"{what}: T2's error")
         pz.eq(v, want_v, f"{what}: the row after both")
+
+
+def test_sql_txn_locking_one_holder(ctx):
+    """Sessions that each lock one row (FOR UPDATE, then UPDATE it to what they read plus one)
+    never fail: each waits for the lock, and once it holds it nobody else can change the row, so
+    its refresh has nothing to find. A bug let two locking reads of a row run at once (repl
+    latched them as reads, storage evaluated both against the same snapshot, the second lock
+    overwrote the first): both believed they held the row and the loser got 40001 at COMMIT
+    (or, had the refresh not caught it, lost the other's increment)."""
+    ours = PzSql(ctx).start()
+    cur = ours.connect().cursor()
+    cur.execute("CREATE TABLE c (k int PRIMARY KEY, v int)")
+    cur.execute("INSERT INTO c VALUES (1, 0)")
+    workers, rounds = 8, 25
+    errors = []
+
+    def worker():
+        conn = ours.connect()
+        wc = conn.cursor()
+        for _ in range(rounds):
+            wc.execute("BEGIN")
+            for sql in ("SELECT v FROM c WHERE k = 1 FOR UPDATE", "UPDATE c SET v = {v} WHERE k = 1",
+                        "COMMIT"):
+                code = sqlstate(wc, sql.format(v=v + 1) if "{v}" in sql else sql)
+                if code is not None:
+                    errors.append(code)
+                    wc.execute("ROLLBACK")
+                    break
+                if sql.startswith("SELECT"):
+                    v = wc.fetchall()[0][0]
+        conn.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(workers)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(120 * ctx.scale)
+    pz.eq(errors, [], "errors of transactions that held the row's lock")
+    cur.execute("SELECT v FROM c WHERE k = 1")
+    pz.eq(cur.fetchall(), [(workers * rounds,)], "every increment is there")
