@@ -37,11 +37,13 @@
  * transaction's timestamps forward, so contention on one key converges; past this the client
  * gets the 40001 and retries the whole transaction. */
 #define S_STEP_RETRIES_MAX 8
-/* Retries of one batch whose locking reads met newer versions (PZ_EWRITE_TOO_OLD): each follows
- * a commit by another writer of the same rows, and when a hot row's holder commits all its
- * waiters run again and one wins, so a transaction may lose about one round per concurrent
- * writer of the row (pgbench at scale 1 runs 32 on one branch row) before it gets the lock. */
-#define S_LOCK_RETRIES_MAX 64
+/* Retries of one batch whose locking reads met newer versions (PZ_EWRITE_TOO_OLD). Each follows
+ * a commit by another writer of the same rows, so the loop only turns while others make
+ * progress; but repl's lock queues are not fair — when a hot row's holder commits, its waiters
+ * run again through this coordinator while a newcomer (often the committer's next transaction)
+ * may take the row first — so a waiter can lose many rounds in a row (64 were seen lost by a
+ * session among 8 that only lock one row). The bound ends a starved wait with the 40001. */
+#define S_LOCK_RETRIES_MAX 1024
 /* Spans per asynchronous RESOLVE batch. */
 #define S_RESOLVE_SPANS_MAX 1024
 
