@@ -38,7 +38,12 @@
  *               before it commits at the higher timestamp. Writes meet foreign intents at any
  *               timestamp as PZ_EWRITE_INTENT.
  *   req.lock    on GET/SCAN/RSCAN: an exclusive lock on every key returned (SELECT FOR UPDATE /
- *               FOR SHARE), an intent with no new value.
+ *               FOR SHARE, and the rows UPDATE and DELETE fetch), an intent with no new value.
+ *               A locking read waits on every foreign intent, has no uncertainty window, and
+ *               never returns an older value than the newest committed one: a committed version
+ *               above read_ts on a key it reads (or passes, for a scan) fails the batch with
+ *               PZ_EWRITE_TOO_OLD, nothing written (error.existing_ts: the newest such version;
+ *               the coordinator moves the transaction above it and sends the batch again).
  *   pipelining  header.pipeline (set by txn on its batches that write or lock, with durable
  *               false): storage answers once the batch is evaluated, with resp.pending = a token,
  *               and commits it in the background; repl answers up at once but keeps the batch's
@@ -297,7 +302,7 @@ PZ_SCHEMA_DECLARE(pz_kv_intent)
     X(BYTES, actual_value, _, _)      /* CPUT: the value found */                                \
     X(OPT, range, pz_range_desc, _)   /* RANGE_MISMATCH: the replica's current descriptor */     \
     X(OPT, intent, pz_kv_intent, _)   /* WRITE_INTENT: the conflicting intent */                 \
-    X(STRUCT, existing_ts, pz_hlc, _) /* UNCERTAIN, TXN_RETRY, GC_THRESHOLD: the timestamp */   \
+    X(STRUCT, existing_ts, pz_hlc, _) /* UNCERTAIN, TXN_RETRY, WRITE_TOO_OLD, GC_THRESHOLD */   \
     X(OPT, record, pz_kv_txn_record, _) /* TXN_ABORTED, PUSH_FAILED: the record as found */
 PZ_SCHEMA_DECLARE(pz_kv_error)
 

@@ -131,7 +131,9 @@ static bool s_in_range(const pz__replica_t *r, const pz_kv_req_t *q)
 /* Latches                                                                                    */
 
 /* Does request q write (for latches)? The transaction record ops write the anchor key's record,
- * RESOLVE and GC rewrite versions, a locking read writes its locks; REFRESH only reads. */
+ * RESOLVE and GC rewrite versions, a locking read writes its locks; REFRESH only reads. Two
+ * locking reads of a key under shared latches were evaluated against the same snapshot, and
+ * both found the key free and locked it (the second lock overwrote the first). */
 static bool s_latch_write(const pz_kv_req_t *q)
 {
     return pz_kv_op_is_write(q->op) || pz_kv_op_is_txn(q->op) || q->op == PZ_KV_RESOLVE ||

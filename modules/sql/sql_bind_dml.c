@@ -600,6 +600,23 @@ static pz_pn_t *s_find_scan(pz_pn_t *pn, uint32_t table_id)
     return l ? l : s_find_scan(pn->right, table_id);
 }
 
+/* UPDATE and DELETE read the rows they will write with locking reads (an implicit SELECT FOR
+ * UPDATE, as CockroachDB does and as PostgreSQL locks a row before it modifies it): a row held
+ * by another transaction is waited for and then read as that transaction left it, rather than
+ * read at the snapshot and written over, which moved the write above the holder's commit and
+ * failed the whole transaction's refresh at COMMIT. Only the target table's own scan locks —
+ * not subqueries, not the other tables of FROM/USING, not a secondary index's entries (the rows
+ * they lead to are) — and only a constrained one (a span): rows it returns that the WHERE
+ * clause then rejects stay locked until the transaction ends, which over a whole table would
+ * block every other writer of it; an unconstrained UPDATE keeps the commit-time refresh. */
+static void s_lock_target(pz_pn_t *scan)
+{
+    if (scan != NULL && scan->has_span) {
+        assert(scan->kind == PZ_PN_SCAN);
+        scan->lock_rows = true;
+    }
+}
+
 /* UPDATE and DELETE: the target table as the first FROM item, then FROM/USING. */
 static int s_update_delete(pz_binder_t *b, const pz_ast_stmt_t *s, pz_pn_t **out)
 {
@@ -688,7 +705,9 @@ static int s_update_delete(pz_binder_t *b, const pz_ast_stmt_t *s, pz_pn_t **out
     if (rc == 0) {
         pn->dml->set_cols = set_cols;
         pn->dml->n_set = n_set;
-        pn->dml->target_scan = upd ? s_find_scan(plan, t->d.id) : NULL;
+        pz_pn_t *target = s_find_scan(plan, t->d.id);
+        pn->dml->target_scan = upd ? target : NULL;
+        s_lock_target(target);
     }
     *out = pn;
     return rc;

@@ -330,26 +330,32 @@ static int s_conflict(pz_ex_t *ex, const pz_dml_t *m, const s_what_t *w)
 }
 
 /* ON CONFLICT: reads the existing row with this primary key, if any. */
-/* One GET of key at the newest timestamp: *found, and the value (valid until *reply is freed). */
-static int s_get(pz_ex_t *ex, const uint8_t *key, size_t kl, pz_msg_t **reply,
+/* One GET of key at the newest timestamp: *found, and the value (valid until *reply is freed).
+ * lock: in a transaction, a locking read (the row DO UPDATE will rewrite). */
+static int s_get(pz_ex_t *ex, const uint8_t *key, size_t kl, uint8_t lock, pz_msg_t **reply,
                  pz_kv_batch_resp_t *resp)
 {
     pz_kv_req_t r = {.op = PZ_KV_GET, .key = {key, (uint32_t)kl}};
     pz_hlc_t keep = ex->kv->read_ts;
+    uint8_t keep_lock = ex->kv->lock;
     ex->kv->read_ts = (pz_hlc_t){0};
+    ex->kv->lock = lock;
     int rc = pz_sql_kv_send(ex->kv, &r, 1, true, reply, resp, ex->err);
     ex->kv->read_ts = keep;
+    ex->kv->lock = keep_lock;
     return rc;
 }
 
-/* The stored row at primary key key (*out NULL when there is none). */
+/* The stored row at primary key key (*out NULL when there is none). DO UPDATE locks it, as
+ * UPDATE locks the rows it reads (sql_bind_dml.c s_lock_target). */
 static int s_row_at(pz_ex_t *ex, const pz_dml_t *m, const uint8_t *key, size_t kl, pz_datum_t **out)
 {
     const pz_cat_desc_t *d = &m->table->d;
     pz_msg_t *reply = NULL;
     pz_kv_batch_resp_t resp;
     *out = NULL;
-    int rc = s_get(ex, key, kl, &reply, &resp);
+    uint8_t lock = m->on_conflict == 2 ? PZ_LOCK_EXCLUSIVE : PZ_LOCK_NONE;
+    int rc = s_get(ex, key, kl, lock, &reply, &resp);
     if (rc == 0 && resp.resps[0].found) {
         uint32_t *ids = pz_ex_tmp_alloc(ex, sizeof *ids * (size_t)m->n_tcols);
         pz_sql_type_t *ty = pz_ex_tmp_alloc(ex, sizeof *ty * (size_t)m->n_tcols);
@@ -390,7 +396,7 @@ static int s_existing(pz_ex_t *ex, const pz_dml_t *m, const pz_datum_t *row, pz_
     }
     pz_msg_t *reply = NULL;
     pz_kv_batch_resp_t resp;
-    if ((rc = s_get(ex, key, kl, &reply, &resp)) != 0) {
+    if ((rc = s_get(ex, key, kl, PZ_LOCK_NONE, &reply, &resp)) != 0) {
         return rc;
     }
     size_t pl = pz_rowenc_index_prefix(key, sizeof key, d->id, d->indexes[0].id);

@@ -195,6 +195,11 @@ int pz_sql_kv_send(pz_sql_kv_t *kv, const pz_kv_req_t *reqs, uint32_t n, bool re
             locked[i].lock = kv->lock;
         }
         b.reqs = locked;
+        /* Its only writes are locks, which need not survive a crash: the transaction dies with
+         * this node's coordinator unless its END_TXN commits, and that durable commit syncs
+         * every earlier one (engines commit in order). A lock lost otherwise costs no
+         * correctness either: the read is refreshed like any other. */
+        b.header.durable = false;
     }
     int rc = s_send_waiting(kv, &b, read, reply, resp, err);
     free(locked);

@@ -218,6 +218,7 @@ struct pz_pn {
     bool has_span;
     bool reverse;
     int64_t scan_limit; /* a LIMIT pushed into the scan, -1 none */
+    bool lock_rows;     /* UPDATE/DELETE's target: the rows are fetched by locking reads */
     /* FILTER / join predicate */
     pz_bx_t *pred;
     /* PROJECT / VALUES */

@@ -238,6 +238,23 @@ void pz_scan_close(pz_ex_t *ex, pz_pn_t *pn)
     }
 }
 
+/* Sends a read of the scan. The rows of an UPDATE/DELETE target (pn->lock_rows) are read with
+ * locks (sql_bind_dml.c): the primary index's entries are the rows, a secondary index's only
+ * lead to them (rows: this is the fetch of the rows by primary key). */
+static int s_send(pz_ex_t *ex, const pz_pn_t *pn, bool rows, const pz_kv_req_t *reqs, uint32_t n,
+                  pz_msg_t **reply, pz_kv_batch_resp_t *resp)
+{
+    assert(!rows || pn->index != NULL);
+    pz_sql_kv_t *kv = ex->kv;
+    uint8_t keep = kv->lock;
+    if (pn->lock_rows && (rows || pn->index == NULL)) {
+        kv->lock = PZ_LOCK_EXCLUSIVE;
+    }
+    int rc = pz_sql_kv_send(kv, reqs, n, true, reply, resp, ex->err);
+    kv->lock = keep;
+    return rc;
+}
+
 /* For an index scan: fetches the chunk's rows by primary key (one batch). */
 static int s_fetch_rows(pz_ex_t *ex, pz_pn_t *pn, s_scan_t *st)
 {
@@ -268,7 +285,7 @@ static int s_fetch_rows(pz_ex_t *ex, pz_pn_t *pn, s_scan_t *st)
                                 .key = {st->pk_buf + off, (uint32_t)(pl + x->kvs[i].value.len)}};
         off += pl + x->kvs[i].value.len;
     }
-    return pz_sql_kv_send(ex->kv, reqs, n, true, &st->rows_reply, &st->rows_resp, ex->err);
+    return s_send(ex, pn, true, reqs, n, &st->rows_reply, &st->rows_resp);
 }
 
 /* Reads the next chunk of the current span. */
@@ -290,7 +307,7 @@ static int s_fetch(pz_ex_t *ex, pz_pn_t *pn, s_scan_t *st)
         }
     }
     pz_msg_free(&st->reply);
-    int rc = pz_sql_kv_send(ex->kv, &r, 1, true, &st->reply, &st->resp, ex->err);
+    int rc = s_send(ex, pn, false, &r, 1, &st->reply, &st->resp);
     if (rc != 0) {
         return rc;
     }

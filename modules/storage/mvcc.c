@@ -24,8 +24,10 @@
  * A transactional batch (header.txn) reads at txn.read_ts and writes at txn.write_ts (the pass
  * timestamp, raised by write-too-old exactly as above): its reads see its own intents and stop at
  * other transactions' (mvcc_intent.c), its writes become intents rather than versions, and its
- * locking reads add lock-only intents. The response's txn carries the final write_ts, and its ts
- * is the read timestamp.
+ * locking reads add lock-only intents — or fail the batch with PZ_EWRITE_TOO_OLD when the key
+ * has a committed version above read_ts, since the lock would otherwise be taken on a value
+ * already overwritten. The response's txn carries the final write_ts, and its ts is the read
+ * timestamp.
  *
  * Transaction record, resolve, refresh and GC ops go alone or among themselves (mvcc_check.c);
  * each adds its engine writes to the same write set, so what one batch changes (a record and
@@ -47,7 +49,7 @@
 /* Fails request i with a read's error (a conflict keeps its own message). */
 static int s_read_failed(pz_mvcc_ctx_t *ctx, int rc, uint32_t i)
 {
-    bool conflict = rc == PZ_EWRITE_INTENT || rc == PZ_EUNCERTAIN;
+    bool conflict = rc == PZ_EWRITE_INTENT || rc == PZ_EUNCERTAIN || rc == PZ_EWRITE_TOO_OLD;
     return pz__mvcc_set_error(ctx, rc, (int32_t)i,
                               conflict ? pz_strerror(rc) : "reading the key failed");
 }
@@ -137,13 +139,21 @@ int pz__mvcc_lock_key(pz_mvcc_ctx_t *ctx, pz_view_t key, bool own, pz_hlc_t newe
     return rc ? rc : pz__ovl_put(&ctx->locks, copy, false, (pz_view_t){NULL, 0});
 }
 
+/* A locking read: reads as strict as a write (pz__mvcc_locking_rd) and, unless the key is
+ * the transaction's own, refuses to return a value older than the newest committed one. */
 static int s_get(pz_mvcc_ctx_t *ctx, uint32_t i, pz_kv_resp_t *r)
 {
     const pz_kv_req_t *q = &ctx->b->reqs[i];
     pz_mvcc_rd_t rd = ctx->rd;
-    rd.strict = q->lock != PZ_LOCK_NONE;
+    if (q->lock != PZ_LOCK_NONE) {
+        pz__mvcc_locking_rd(&rd);
+    }
     pz_mvcc_ver_t ver;
     int rc = s_read(ctx, &rd, q->key, &ver);
+    if (rc == 0 && rd.strict && !ver.own && pz_hlc_cmp(ver.newest, rd.read_ts) > 0) {
+        ctx->conflict.ts = ver.newest;
+        rc = PZ_EWRITE_TOO_OLD;
+    }
     if (rc == 0 && ver.live) {
         r->found = true;
         r->ts = ver.ts;

@@ -55,6 +55,7 @@ typedef struct pz_mvcc_result {
  *   PZ_ECONDFAILED   a CPUT's condition (error.index, has_actual, actual_value)
  *   PZ_EWRITE_INTENT another transaction's intent (error.intent, error.index)
  *   PZ_EUNCERTAIN    a version in the uncertainty window (error.existing_ts)
+ *   PZ_EWRITE_TOO_OLD  a locking read met a version above read_ts (error.existing_ts)
  *   PZ_EGC_THRESHOLD a read below the range's GC threshold (error.existing_ts)
  *   PZ_ETXN_ABORTED, PZ_ETXN_RETRY, PZ_EPUSH_FAILED  transaction ops (kv.h)
  *   PZ_ELIMIT        an intent's history or a record's spans past their bound

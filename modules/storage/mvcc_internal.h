@@ -102,6 +102,8 @@ typedef struct pz_mvcc_cur {
     pz_mvcc_ver_t ver;   /* !done: its visible version (live); ver.own: the reader's key */
     bool key_own;        /* the current key holds an intent of the reader */
     pz_hlc_t wto;        /* newest version >= ts among keys passed; zero if none */
+    pz_hlc_t newer;      /* rd->strict: newest version > rd->read_ts among keys passed that are
+                          * not the reader's own (PZ_EWRITE_TOO_OLD); zero if none */
 } pz_mvcc_cur_t;
 
 /* Opens the cursor on the first live key of the span in its direction, as rd sees keys (rd
@@ -148,6 +150,12 @@ typedef struct pz_mvcc_ctx {
     pz_kv_batch_resp_t *resp;
 } pz_mvcc_ctx_t;
 
+/* Makes rd a locking read's (req.lock, kv.h): every foreign intent conflicts, as for a write,
+ * and versions are read at read_ts with no uncertainty window — any committed version above
+ * read_ts is a PZ_EWRITE_TOO_OLD for the caller to raise (existing_ts: the newest), which moves
+ * the transaction above every one of them where an uncertainty error would only move it to the
+ * first. rd must be a transaction's. */
+void pz__mvcc_locking_rd(pz_mvcc_rd_t *rd);
 /* Raises ctx->wto to t when t is at or above the pass timestamp. */
 void pz__mvcc_note_wto(pz_hlc_t *wto, pz_hlc_t pass_ts, pz_hlc_t t);
 /* Copies bytes into the arena; PZ_ENOMEM on exhaustion. Empty input gives an empty view. */

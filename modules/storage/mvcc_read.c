@@ -235,6 +235,18 @@ static int s_meta_fwd(pz_mvcc_cur_t *c, int *next, bool *yielded)
     return *yielded ? s_yield(c, &ver) : 0;
 }
 
+/* A key's newest version t as the cursor passes it: write-too-old for writes (c->wto), and
+ * for a locking read whether it is newer than the snapshot (c->newer; the reader's own keys
+ * excepted: what it wrote or locked is its own to read). */
+static void s_note_newest(pz_mvcc_cur_t *c, pz_hlc_t t)
+{
+    pz__mvcc_note_wto(&c->wto, c->ts, t);
+    if (c->rd->strict && !c->key_own && pz_hlc_cmp(t, c->rd->read_ts) > 0 &&
+        pz_hlc_cmp(t, c->newer) > 0) {
+        c->newer = t;
+    }
+}
+
 /* Forward: takes the visible version under the iterator; *yielded when it is live. */
 static int s_version_fwd(pz_mvcc_cur_t *c, const pz_mvcc_key_t *mk, bool *yielded)
 {
@@ -286,13 +298,13 @@ static int s_settle_fwd(pz_mvcc_cur_t *c, bool within)
             rc = next == 0 ? pz_engine_iter_next(&c->it) : s_skip_fwd(c);
         } else if (!within && pz_hlc_cmp(mk.ts, c->ts) > 0) {
             /* The key's newest version, above ts: note it and seek to the visible one. */
-            pz__mvcc_note_wto(&c->wto, c->ts, mk.ts);
+            s_note_newest(c, mk.ts);
             size_t n = pz__mvcc_key_put_ts(c->pfx.p, c->pfx.cap, c->pfx_len, c->ts);
             rc = pz_engine_iter_seek_ge(&c->it, c->pfx.p, n);
             within = true;
         } else {
             if (!within) {
-                pz__mvcc_note_wto(&c->wto, c->ts, mk.ts);
+                s_note_newest(c, mk.ts);
             }
             if ((rc = s_version_fwd(c, &mk, &yielded)) != 0 || yielded) {
                 return rc;
@@ -334,8 +346,8 @@ static int s_settle_rev(pz_mvcc_cur_t *c)
         if ((rc = pz__mvcc_read_key(c->rd, &c->it, &c->pfx, c->pfx_len, &ver)) != 0) {
             return rc;
         }
-        pz__mvcc_note_wto(&c->wto, c->ts, ver.newest);
         c->key_own = ver.own;
+        s_note_newest(c, ver.newest);
         if (ver.live) {
             return s_yield(c, &ver);
         }

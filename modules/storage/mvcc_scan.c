@@ -119,7 +119,8 @@ static int s_merge_advance(s_merge_t *m)
 /* The message of a failed scan: a conflict keeps its own. */
 static const char *s_why(int rc, const char *other)
 {
-    return rc == PZ_EWRITE_INTENT || rc == PZ_EUNCERTAIN ? pz_strerror(rc) : other;
+    bool conflict = rc == PZ_EWRITE_INTENT || rc == PZ_EUNCERTAIN || rc == PZ_EWRITE_TOO_OLD;
+    return conflict ? pz_strerror(rc) : other;
 }
 
 /* Keys this request may return: its limit, the batch's max_keys and what is left of it. */
@@ -211,14 +212,20 @@ int pz__mvcc_scan(pz_mvcc_ctx_t *ctx, uint32_t i, pz_kv_resp_t *r)
         return 0;
     }
     pz_mvcc_rd_t rd = ctx->rd;
-    rd.strict = q->lock != PZ_LOCK_NONE;
+    if (q->lock != PZ_LOCK_NONE) {
+        pz__mvcc_locking_rd(&rd);
+    }
     s_merge_t m;
     int rc = s_merge_open(&m, ctx, &rd, q, reverse);
     if (rc == 0) {
         rc = s_scan_fill(ctx, &m, q, limit, r);
-        if (rd.strict) {
-            /* A newer committed version of a locked key moves write_ts above it; the cursor
-             * noted the newest among the keys it passed. */
+        if (rc == 0 && !pz_hlc_is_zero(m.cur.newer)) {
+            /* A key the locking scan passed changed after the snapshot: the rows it returned
+             * may be stale, and locking them would hide that (kv.h req.lock). */
+            ctx->conflict.ts = m.cur.newer;
+            rc = PZ_EWRITE_TOO_OLD;
+        } else if (rd.strict) {
+            /* A version at read_ts itself (the pass timestamp) moves write_ts above it. */
             pz__mvcc_note_wto(&ctx->wto, ctx->ts, m.cur.wto);
         }
         pz__mvcc_cur_close(&m.cur);

@@ -17,6 +17,14 @@ void pz__mvcc_note_wto(pz_hlc_t *wto, pz_hlc_t pass_ts, pz_hlc_t t)
     }
 }
 
+void pz__mvcc_locking_rd(pz_mvcc_rd_t *rd)
+{
+    PZ_ST_ASSERT(rd != NULL && rd->txn != NULL);
+    PZ_ST_ASSERT(pz_hlc_cmp(rd->limit, rd->read_ts) >= 0);
+    rd->strict = true;
+    rd->limit = rd->read_ts;
+}
+
 int pz__mvcc_dup(pz_arena_t *a, pz_view_t in, pz_view_t *out)
 {
     PZ_ST_ASSERT(a != NULL && out != NULL);
@@ -48,7 +56,8 @@ int pz__mvcc_set_error(pz_mvcc_ctx_t *ctx, int code, int32_t index, const char *
         e->has_intent = true;
         e->intent.key = ctx->conflict.key;
         e->intent.txn = ctx->conflict.txn;
-    } else if (code == PZ_EUNCERTAIN || code == PZ_ETXN_RETRY || code == PZ_EGC_THRESHOLD) {
+    } else if (code == PZ_EUNCERTAIN || code == PZ_ETXN_RETRY || code == PZ_EGC_THRESHOLD ||
+               code == PZ_EWRITE_TOO_OLD) {
         e->existing_ts = ctx->conflict.ts;
     }
     return code;

@@ -17,8 +17,12 @@
  *   ROLLBACK  END_TXN abort, then the same asynchronous resolution.
  *
  * Reads meeting an uncertain value (PZ_EUNCERTAIN) refresh to its timestamp and retry the batch
- * here, without the client seeing it. Waiting for locks, pushing and deadlock detection happen
- * below (repl); what reaches this file is their outcome.
+ * here, without the client seeing it. So do locking reads meeting a committed version newer than
+ * the snapshot (PZ_EWRITE_TOO_OLD: the UPDATE that waited on a row's holder now reads and locks
+ * the holder's value instead of writing over it and failing the commit-time refresh); at READ
+ * COMMITTED they move the statement up without a refresh, as PostgreSQL re-reads a row it waited
+ * for. Waiting for locks, pushing and deadlock detection happen below (repl); what reaches this
+ * file is their outcome.
  *
  * Written by hand: the protocol is the project's own (kv.h).
  */
@@ -33,6 +37,13 @@
  * transaction's timestamps forward, so contention on one key converges; past this the client
  * gets the 40001 and retries the whole transaction. */
 #define S_STEP_RETRIES_MAX 8
+/* Retries of one batch whose locking reads met newer versions (PZ_EWRITE_TOO_OLD). Each follows
+ * a commit by another writer of the same rows, so the loop only turns while others make
+ * progress; but repl's lock queues are not fair — when a hot row's holder commits, its waiters
+ * run again through this coordinator while a newcomer (often the committer's next transaction)
+ * may take the row first — so a waiter can lose many rounds in a row (64 were seen lost by a
+ * session among 8 that only lock one row). The bound ends a starved wait with the 40001. */
+#define S_LOCK_RETRIES_MAX 1024
 /* Spans per asynchronous RESOLVE batch. */
 #define S_RESOLVE_SPANS_MAX 1024
 
@@ -56,6 +67,7 @@ typedef struct s_op {
     bool then_commit;   /* REFRESH: END_TXN commit follows (else the batch is retried) */
     bool durable;       /* END */
     pz_hlc_t target;    /* REFRESH: where the reads move to */
+    int retry_code;     /* REFRESH then the batch again: the batch's error that caused it */
     int fail_code;      /* END abort after a failed commit: the error the client gets */
     pz_kv_req_t *rreqs; /* RESOLVE: the requests sent (in arena), to continue them */
     uint32_t rn;
@@ -623,6 +635,39 @@ static void s_batch_done(pz__coord_t *c, s_op_t *op, pz__txn_t *x, pz_msg_t *rep
     }
 }
 
+/* A batch that met a value above the transaction's snapshot — in the uncertainty window
+ * (PZ_EUNCERTAIN), or under a locking read (PZ_EWRITE_TOO_OLD) — runs again above it if nothing
+ * read so far changed: true when op went on that way (refreshing, or sent again). */
+static bool s_retry_above(pz__coord_t *c, s_op_t *op, pz__txn_t *x, const pz_kv_error_t *e)
+{
+    bool wto = e->code == PZ_EWRITE_TOO_OLD;
+    uint32_t max = wto ? S_LOCK_RETRIES_MAX : S_STEP_RETRIES_MAX;
+    if ((e->code != PZ_EUNCERTAIN && !wto) || x->fixed_ts || op->attempt >= max ||
+        pz_hlc_cmp(e->existing_ts, x->read_ts) <= 0) {
+        return false;
+    }
+    op->attempt++;
+    op->kind = S_OP_REFRESH;
+    op->then_commit = false;
+    op->retry_code = e->code;
+    /* A locking read goes just above the version, where its lock (at write_ts) can land too:
+     * at the version's own timestamp the lock would be pushed above read_ts, and COMMIT would
+     * need a refresh for that one tick. */
+    op->target = wto ? pz_hlc_next(e->existing_ts) : e->existing_ts;
+    if (wto && x->isolation == PZ_ISO_READ_COMMITTED) {
+        /* Each statement reads its own snapshot; rows it locked stay as it read them, and the
+         * rest may move up as PostgreSQL's EvalPlanQual re-reads a row it waited for. */
+        s_refreshed(c, op, x);
+        return true;
+    }
+    int rc = s_send_refresh(c, x, op);
+    if (rc != 0) {
+        s_fail(c, op, x, rc, NULL);
+        s_op_free(op);
+    }
+    return true;
+}
+
 static void s_on_batch_reply(pz__coord_t *c, s_op_t *op, pz__txn_t *x, pz_msg_t *reply)
 {
     const char *text = NULL;
@@ -647,18 +692,7 @@ static void s_on_batch_reply(pz__coord_t *c, s_op_t *op, pz__txn_t *x, pz_msg_t 
     if (r.has_txn && pz_hlc_cmp(r.txn.write_ts, x->write_ts) > 0) {
         x->write_ts = r.txn.write_ts;
     }
-    if (r.error.code == PZ_EUNCERTAIN && !x->fixed_ts && op->attempt < S_STEP_RETRIES_MAX &&
-        pz_hlc_cmp(r.error.existing_ts, x->read_ts) > 0) {
-        /* A value in the uncertainty window: read above it if nothing read so far changed. */
-        op->attempt++;
-        op->kind = S_OP_REFRESH;
-        op->then_commit = false;
-        op->target = r.error.existing_ts;
-        int rc = s_send_refresh(c, x, op);
-        if (rc != 0) {
-            s_fail(c, op, x, rc, NULL);
-            s_op_free(op);
-        }
+    if (s_retry_above(c, op, x, &r.error)) {
         return;
     }
     s_batch_done(c, op, x, reply, &r);
@@ -703,8 +737,15 @@ static void s_on_refresh_reply(pz__coord_t *c, s_op_t *op, pz__txn_t *x, pz_msg_
                       "concurrent transaction before it could commit (serialization failure)");
         return;
     }
-    s_fail(c, op, x, PZ_EUNCERTAIN,
-           "restart transaction: read within the uncertainty interval of a concurrent write");
+    if (op->retry_code == PZ_EWRITE_TOO_OLD) {
+        s_fail(c, op, x, PZ_EWRITE_TOO_OLD,
+               "restart transaction: a row this statement locks was changed by a concurrent "
+               "transaction after this transaction's snapshot, and a value it read before "
+               "changed too (serialization failure)");
+    } else {
+        s_fail(c, op, x, PZ_EUNCERTAIN,
+               "restart transaction: read within the uncertainty interval of a concurrent write");
+    }
     s_op_free(op);
 }
 

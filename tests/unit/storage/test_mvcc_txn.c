@@ -5,7 +5,8 @@
  * sequence not rolled back, nothing of an older epoch); other readers meet it as
  * PZ_EWRITE_INTENT at or below their uncertainty limit and not above; versions in the
  * uncertainty window are PZ_EUNCERTAIN; writers meet any foreign intent; locking reads add
- * lock-only intents that block writers and locking readers but not plain reads; write-too-old
+ * lock-only intents that block writers and locking readers but not plain reads, and refuse a
+ * key with a version newer than their snapshot (PZ_EWRITE_TOO_OLD); write-too-old
  * raises write_ts and the response's txn says so; CPUT and DEL_RANGE work through own intents.
  *
  * How: batches are evaluated against fresh snapshots and their write sets committed straight to
@@ -268,6 +269,87 @@ static void test_locking_reads(void **state)
     st_result_free(&r);
 }
 
+/* A locking request of ops[i] over "k" (GET) or [a, z) (SCAN, RSCAN), alone or after a PUT of
+ * "other" (the batch must fail whole). */
+static void s_locking_batch(st_batch_t *sb, uint8_t op, bool with_put)
+{
+    st_batch_init(sb, st_ts(0, 0));
+    if (with_put) {
+        st_put(sb, "other", "x");
+    }
+    if (op == PZ_KV_GET) {
+        st_get(sb, "k")->lock = PZ_LOCK_EXCLUSIVE;
+    } else {
+        st_span(sb, op, "a", "z", 0)->lock = PZ_LOCK_EXCLUSIVE;
+    }
+}
+
+/* A locking read never returns a value older than the newest committed one (it would lock a
+ * row already overwritten and the UPDATE above it would lose that write): a version above
+ * read_ts — in the uncertainty window or above it, live or a tombstone — fails the whole batch
+ * with PZ_EWRITE_TOO_OLD and the newest such timestamp, writing nothing; plain reads are as
+ * before; at a read_ts above every version it reads and locks; the reader's own keys pass. */
+static void test_locking_reads_refuse_newer_versions(void **state)
+{
+    st_env_t *env = *state;
+    st_put_at(env, 5, "k", "v5");
+    st_put_at(env, 20, "k", "v20");
+    st_put_at(env, 5, "m", "m5");
+    st_del_at(env, 30, "m");
+    st_txn_t b;
+    st_txn_init(&b, 0xB2, 15, 15);
+    const uint8_t ops[] = {PZ_KV_GET, PZ_KV_SCAN, PZ_KV_RSCAN};
+    for (size_t i = 0; i < sizeof ops; i++) {
+        for (int unc = 0; unc < 2; unc++) {
+            /* unc: k's version at 20 is inside the window, no uncertainty error either way. */
+            b.t.uncertainty_limit = st_ts(unc ? 25 : 15, 0);
+            st_batch_t sb;
+            st_result_t r;
+            s_locking_batch(&sb, ops[i], i == 0 && unc == 1);
+            s_txn_run(env, &b, &sb, PZ_EWRITE_TOO_OLD, &r);
+            /* A GET sees k's newest (20); a scan every key it passed: m's tombstone at 30. */
+            assert_int_equal(r.res.resp.error.existing_ts.wall, ops[i] == PZ_KV_GET ? 20 : 30);
+            assert_int_equal(r.res.resp.error.index, i == 0 && unc == 1 ? 1 : 0);
+            assert_int_equal(r.res.ops_len, 0);
+            assert_int_equal(r.res.resp.resps_len, 0);
+            st_result_free(&r);
+        }
+    }
+    /* Nothing was written: another locking transaction is not blocked, and plain reads still
+     * read at their snapshot (the old value, or the uncertainty error in the window). */
+    b.t.uncertainty_limit = st_ts(15, 0);
+    assert_string_equal(s_txn_get(env, &b, "k"), "v5");
+    pz_arena_t *ar = pz_arena_new();
+    pz_mvcc_intent_t in;
+    assert_false(s_intent(env, "k", ar, &in));
+    assert_false(s_intent(env, "other", ar, &in));
+    pz_arena_destroy(&ar);
+    /* Above every version: the newest value, locked. */
+    st_txn_t c;
+    st_txn_init(&c, 0xC3, 30, 30);
+    st_batch_t sb;
+    st_result_t r;
+    s_locking_batch(&sb, PZ_KV_SCAN, false);
+    s_txn_run(env, &c, &sb, 0, &r);
+    assert_int_equal(r.res.resp.resps[0].kvs_len, 1);
+    assert_string_equal(st_str(r.res.resp.resps[0].kvs[0].value), "v20");
+    assert_int_equal(r.res.ops_len, 1);
+    st_result_free(&r);
+    /* The reader's own key: its intent was pushed above a newer version (write-too-old), and a
+     * locking read at the old read_ts reads its own value. */
+    st_put_at(env, 40, "own", "theirs");
+    st_txn_t a;
+    st_txn_init(&a, 0xA1, 10, 10);
+    st_txn_put(env, &a, "own", "mine");
+    st_batch_init(&sb, st_ts(0, 0));
+    st_get(&sb, "own")->lock = PZ_LOCK_EXCLUSIVE;
+    st_span(&sb, PZ_KV_SCAN, "own", "own\xff", 0)->lock = PZ_LOCK_EXCLUSIVE;
+    s_txn_run(env, &a, &sb, 0, &r);
+    assert_string_equal(st_str(r.res.resp.resps[0].value), "mine");
+    assert_string_equal(st_str(r.res.resp.resps[1].kvs[0].value), "mine");
+    st_result_free(&r);
+}
+
 static void test_write_too_old_raises_write_ts(void **state)
 {
     st_env_t *env = *state;
@@ -343,6 +425,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_writers_meet_any_foreign_intent, st_setup,
                                         st_teardown),
         cmocka_unit_test_setup_teardown(test_locking_reads, st_setup, st_teardown),
+        cmocka_unit_test_setup_teardown(test_locking_reads_refuse_newer_versions, st_setup,
+                                        st_teardown),
         cmocka_unit_test_setup_teardown(test_write_too_old_raises_write_ts, st_setup, st_teardown),
         cmocka_unit_test_setup_teardown(test_cput_and_del_range_through_own_intents, st_setup,
                                         st_teardown),
