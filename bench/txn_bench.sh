@@ -165,14 +165,24 @@ echo "   PostgreSQL $("$pg_bin/postgres" --version | awk '{print $3}') on :$pg_p
     "on :$pz_port (durable commits, SERIALIZABLE); pgbench --max-tries=$max_tries," \
     "-T $secs, -j = -c"
 echo "   disk: one 8 KiB O_DSYNC write takes $(s_disk_probe) (dd, in the data dirs' filesystem)"
+# --only counts without tpcb: load both servers' tables, then the counting runs as s_tpcb does.
+s_counts_alone()
+{
+    local n
+    s_tx_load pg >/dev/null
+    s_tx_load pz >/dev/null
+    for n in $count_clients; do
+        s_counts prepared "$n" $(((count_txns + n - 1) / n))
+    done
+}
+
 s_table_header
 max_threads="" # sql_lib.sh's point-select profile hook stays off
 
 for w in $only; do
     case "$w" in
     tpcb) s_tpcb ;;
-    counts) [[ " $only " == *" tpcb "* ]] || { s_tx_load pz >/dev/null; s_counts prepared 1 \
-        "$count_txns"; } ;;
+    counts) [[ " $only " == *" tpcb "* ]] || s_counts_alone ;;
     contention) s_contention ;;
     sysbench) s_tx_sysbench ;;
     *) echo "txn_bench.sh: unknown workload $w" >&2; exit 2 ;;
