@@ -194,12 +194,7 @@ int pz_sql_kv_send(pz_sql_kv_t *kv, const pz_kv_req_t *reqs, uint32_t n, bool re
         for (uint32_t i = 0; i < n; i++) {
             locked[i].lock = kv->lock;
         }
-        b.reqs = locked;
-        /* Its only writes are locks, which need not survive a crash: the transaction dies with
-         * this node's coordinator unless its END_TXN commits, and that durable commit syncs
-         * every earlier one (engines commit in order). A lock lost otherwise costs no
-         * correctness either: the read is refreshed like any other. */
-        b.header.durable = false;
+        b.reqs = locked; /* the coordinator sends it pipelined, not durable (txn_coord.c) */
     }
     int rc = s_send_waiting(kv, &b, read, reply, resp, err);
     free(locked);

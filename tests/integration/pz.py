@@ -42,10 +42,14 @@ def _stacks(pid):
     """The threads' stacks of a hung process (gdb, when installed): why it did not stop."""
     if shutil.which("gdb") is None:
         return ""
-    p = subprocess.run(["gdb", "-p", str(pid), "-batch", "-ex", "thread apply all bt"],
-                       capture_output=True, text=True, timeout=60)
+    try:
+        p = subprocess.run(["gdb", "-p", str(pid), "-batch", "-ex", "thread apply all bt"],
+                           capture_output=True, text=True, timeout=60)
+    except subprocess.TimeoutExpired:
+        return "(gdb did not answer within 60 s)"
     lines = [ln for ln in p.stdout.splitlines() if ln.startswith(("#", "Thread"))]
     return "\n".join(lines[:120])
+
 
 class TestFailure(AssertionError):
     """A failed expectation; its message is printed as the reason."""
