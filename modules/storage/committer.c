@@ -46,6 +46,8 @@ struct pz_committer {
     pz_engine_op_t *ops; /* the merged batch, reused across groups */
     size_t ops_cap;
     uint64_t group_seq;
+    uint64_t dead_epoch; /* items of this epoch or older fail with dead_rc (0: none) */
+    int dead_rc;
 
     /* Actor thread only. */
     size_t inflight;
@@ -77,14 +79,34 @@ static int s_ops_reserve(pz_committer_t *c, size_t n)
     return 0;
 }
 
-/* Commits the first n items of list as one engine batch. Sets no item's rc. */
+/* Was it evaluated over a chain item whose commit failed? */
+static bool s_poisoned(const pz_committer_t *c, const pz_commit_item_t *it)
+{
+    return it->epoch != 0 && it->epoch <= c->dead_epoch;
+}
+
+/* A chain item failed: everything of its epoch not committed yet must fail too. */
+static void s_note_result(pz_committer_t *c, const pz_commit_item_t *it)
+{
+    if (it->rc != 0 && it->chain && it->epoch > c->dead_epoch) {
+        c->dead_epoch = it->epoch;
+        c->dead_rc = it->rc;
+    }
+}
+
+/* Commits the first n items of list, except poisoned ones, as one engine batch. Sets no
+ * item's rc. */
 static int s_commit(pz_committer_t *c, pz_commit_item_t *list, size_t n)
 {
     PZ_ST_ASSERT(list != NULL && n > 0);
-    pz_commit_stats_t st = {.group = c->group_seq, .batches = n};
+    pz_commit_stats_t st = {.group = c->group_seq};
     pz_commit_item_t *it = list;
     for (size_t i = 0; i < n; i++, it = it->next) {
         PZ_ST_ASSERT(it != NULL);
+        if (s_poisoned(c, it)) {
+            continue;
+        }
+        st.batches++;
         int rc = s_ops_reserve(c, st.ops + it->ops_len);
         if (rc != 0) {
             return rc;
@@ -93,6 +115,9 @@ static int s_commit(pz_committer_t *c, pz_commit_item_t *list, size_t n)
         st.ops += it->ops_len;
         st.bytes += it->ops_bytes;
         st.durable = st.durable || it->durable;
+    }
+    if (st.batches == 0) {
+        return 0;
     }
     st.durable = st.durable && c->opts.sync;
     pz_engine_batch_t b = {.ops = c->ops, .ops_len = st.ops};
@@ -104,7 +129,7 @@ static int s_commit(pz_committer_t *c, pz_commit_item_t *list, size_t n)
     }
     pthread_mutex_lock(&c->mu);
     c->commits++;
-    c->batches += st.rc == 0 ? n : 0;
+    c->batches += st.rc == 0 ? st.batches : 0;
     pthread_mutex_unlock(&c->mu);
     return st.rc;
 }
@@ -122,7 +147,15 @@ static void s_commit_group(pz_committer_t *c, pz_commit_item_t *group, size_t n)
     bool alone = rc != 0 && n > 1 && !s_store_cannot_write(rc) && rc != PZ_ENOMEM;
     for (pz_commit_item_t *it = group; it != NULL; it = it->next) {
         it->group = c->group_seq;
-        it->rc = alone ? s_commit(c, it, 1) : rc;
+        /* A failed group poisons later items of the same epoch; they failed with it anyway
+         * (one commit), so only the code is shared. Alone, an item poisoned by an earlier
+         * one's failure is not tried. */
+        if (s_poisoned(c, it)) {
+            it->rc = c->dead_rc;
+        } else {
+            it->rc = alone ? s_commit(c, it, 1) : rc;
+        }
+        s_note_result(c, it);
     }
 }
 
@@ -208,8 +241,8 @@ int pz__committer_submit(pz_committer_t *c, pz_commit_item_t *item)
     PZ_ST_ASSERT(c != NULL && item != NULL && (item->ops_len == 0 || item->ops != NULL));
     int rc = 0;
     pthread_mutex_lock(&c->mu);
-    bool fits = c->q_batches < c->opts.batches_max &&
-                c->q_bytes + item->ops_bytes <= c->opts.bytes_max;
+    bool fits =
+        c->q_batches < c->opts.batches_max && c->q_bytes + item->ops_bytes <= c->opts.bytes_max;
     if (c->stopping) {
         rc = PZ_ECLOSED;
     } else if (c->q_batches > 0 && !fits) {

@@ -33,19 +33,26 @@ typedef struct pz_commit_item {
     size_t ops_len;
     size_t ops_bytes; /* key + value bytes: counted against the group byte bound */
     bool durable;
-    void *token;      /* the submitter's, untouched */
-    int rc;           /* set when done: 0 or the engine's code (nothing of the batch applied) */
-    uint64_t group;   /* set when done: the sequence number of its group */
+    void *token; /* the submitter's, untouched */
+    /* Dependencies. An item evaluated over queued writes (storage_pend.h) must not commit if
+     * one of those failed: the submitter stamps every item with its epoch (0: depends on
+     * nothing) and marks the items whose writes others may have read (chain). When a chain
+     * item fails, every item of its epoch or an older one that is not committed yet fails with
+     * the same code; the submitter moves to a new epoch once it has reaped the failure. */
+    uint64_t epoch;
+    bool chain;
+    int rc;         /* set when done: 0 or the engine's code (nothing of the batch applied) */
+    uint64_t group; /* set when done: the sequence number of its group */
     struct pz_commit_item *next;
 } pz_commit_item_t;
 
 /* What one engine commit did: for metrics. */
 typedef struct pz_commit_stats {
-    uint64_t group;   /* sequence number */
-    size_t batches;   /* items in the commit */
+    uint64_t group; /* sequence number */
+    size_t batches; /* items in the commit */
     size_t ops;
     size_t bytes;
-    bool durable;     /* the engine was asked to fsync */
+    bool durable;       /* the engine was asked to fsync */
     uint64_t commit_us; /* batch_commit's duration (with durable: the fsync latency) */
     int rc;
 } pz_commit_stats_t;

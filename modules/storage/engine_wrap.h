@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "phantomzero/engine.h"
+#include "storage_pend.h"
 
 typedef struct pz_eng {
     const pz_engine_desc_t *desc;
@@ -28,12 +29,22 @@ typedef struct pz_eng {
 
 typedef struct pz_eng_snap {
     const pz_engine_desc_t *desc;
-    pz_engine_snap_t *s; /* NULL when closed */
+    pz_engine_snap_t *s;    /* NULL when closed */
+    const pz__pend_t *pend; /* queued writes shown over the engine's, or NULL */
 } pz_eng_snap_t;
 
+/* With a pending table the iterator merges it with the engine's: a pending key hides the
+ * engine's (a pending deletion hides it altogether). The table must not change while the
+ * iterator is open. */
 typedef struct pz_eng_iter {
     const pz_engine_desc_t *desc;
     pz_engine_iter_t *it; /* NULL when closed */
+    const pz__pend_t *pend;
+    const pz__pend_node_t *pn; /* the pending side's position (NULL: past its end) */
+    bool fwd;                  /* moving forward (the last seek was seek_ge) */
+    bool on_pend;              /* the current entry is pn's */
+    uint8_t *buf;              /* the current key while the iterator turns around */
+    size_t buf_cap;
 } pz_eng_iter_t;
 
 /* The name of the first required v1.0 method the descriptor lacks, or NULL when it has all of
@@ -50,7 +61,11 @@ void pz_engine_close(pz_eng_t *eng);
 /* Applies a batch atomically (see engine.h). The caller serializes commits. */
 int pz_engine_commit(pz_eng_t *eng, const pz_engine_batch_t *b, bool durable);
 
+/* Opens a snapshot of the engine alone (out->pend NULL). */
 int pz_engine_snap_open(pz_eng_t *eng, pz_eng_snap_t *out);
+/* Shows pend (storage_pend.h) over the snapshot for its reads and the iterators opened after;
+ * pend must not change until they are closed. NULL: the engine alone. */
+void pz_engine_snap_set_pending(pz_eng_snap_t *snap, const pz__pend_t *pend);
 /* Safe on a closed handle. */
 void pz_engine_snap_close(pz_eng_snap_t *snap);
 /* Point read; *val lives until the snapshot closes. PZ_ENOTFOUND if absent. */
@@ -70,8 +85,8 @@ bool pz_engine_iter_valid(const pz_eng_iter_t *it);
 void pz_engine_iter_key(const pz_eng_iter_t *it, const uint8_t **key, size_t *key_len);
 void pz_engine_iter_value(const pz_eng_iter_t *it, const uint8_t **val, size_t *val_len);
 
-int pz_engine_approx_size(pz_eng_t *eng, const uint8_t *start, size_t start_len,
-                          const uint8_t *end, size_t end_len, uint64_t *bytes);
+int pz_engine_approx_size(pz_eng_t *eng, const uint8_t *start, size_t start_len, const uint8_t *end,
+                          size_t end_len, uint64_t *bytes);
 int pz_engine_checkpoint(pz_eng_t *eng, const char *dir);
 
 #endif

@@ -32,21 +32,6 @@ int pz__ovl_init(pz_overlay_t *o, pz_arena_t *a)
     return 0;
 }
 
-static uint8_t s_random_levels(pz_overlay_t *o)
-{
-    /* xorshift64: two bits per level gives p = 1/4. */
-    o->rng ^= o->rng << 13;
-    o->rng ^= o->rng >> 7;
-    o->rng ^= o->rng << 17;
-    uint64_t r = o->rng;
-    uint8_t levels = 1;
-    while (levels < PZ_OVL_LEVELS_MAX && (r & 3u) == 0) {
-        levels++;
-        r >>= 2;
-    }
-    return levels;
-}
-
 /* Fills prev[i] with the last node at level i whose key is < k (the head if none); returns the
  * level-0 successor of prev[0] (first node >= k). */
 static pz_ovl_node_t *s_find(const pz_overlay_t *o, pz_view_t k, pz_ovl_node_t **prev)
@@ -81,7 +66,7 @@ int pz__ovl_put(pz_overlay_t *o, pz_view_t key, bool live, pz_view_t value)
         n->value = value;
         return 0;
     }
-    uint8_t levels = s_random_levels(o);
+    uint8_t levels = pz__skip_levels(&o->rng, PZ_OVL_LEVELS_MAX);
     n = s_node_new(o->a, levels);
     if (n == NULL) {
         return PZ_ENOMEM;

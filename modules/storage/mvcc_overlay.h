@@ -39,6 +39,22 @@ typedef struct pz_overlay {
     size_t len;          /* distinct keys */
 } pz_overlay_t;
 
+/* A new node's height for a skip list (this one and storage_pend.c's): xorshift64 on *rng,
+ * two bits per level, so p = 1/4; at most max. */
+static inline uint8_t pz__skip_levels(uint64_t *rng, uint8_t max)
+{
+    *rng ^= *rng << 13;
+    *rng ^= *rng >> 7;
+    *rng ^= *rng << 17;
+    uint64_t r = *rng;
+    uint8_t levels = 1;
+    while (levels < max && (r & 3u) == 0) {
+        levels++;
+        r >>= 2;
+    }
+    return levels;
+}
+
 /* PZ_ENOMEM when the arena is exhausted. */
 int pz__ovl_init(pz_overlay_t *o, pz_arena_t *a);
 /* The node of key, or NULL. */

@@ -24,12 +24,19 @@
  * every commit non-durable (benchmarks only: an OS crash then loses acknowledged writes).
  *
  * Pipelined batches (header.pipeline, a transaction's writes; kv.h "pipelining") are answered at
- * step 4 with resp.pending = a token instead: repl holds their latches, so no later batch's
- * snapshot can miss them, and asks PZ_MSG_KV_COMMIT_WAIT(token) for the commit's outcome. An
- * END_TXN commit of a transaction with pipelined batches still committing is parked until they
- * are done, and refused when one failed (storage_pipe.h) — so a committed record never names a
- * write the engine lost, and its durable commit syncs the earlier ones (the engine syncs every
- * earlier commit with a durable one).
+ * step 4, before their commit. Normally they are *chained*: their engine writes (the
+ * transaction's intents and locks) enter the pending table (storage_pend.h), which every later
+ * evaluation reads over the engine, so repl may release their latches at once and the next
+ * statement — or another transaction's locking read — sees them without waiting for a commit;
+ * the committer commits in submit order, so the engine ends up exactly as evaluation saw it, and
+ * an END_TXN queued behind its transaction's writes is committed with or after them (its durable
+ * commit syncs them). If a chained commit fails, everything evaluated over it fails with it
+ * (committer.h epochs) and the transaction's END_TXN is refused (storage_pipe.h).
+ * A pipelined batch that cannot be chained (an engine key past PZ_PEND_KEY_BYTES_MAX, a range
+ * deletion, config pipeline_overlay = false) is answered with resp.pending = a token instead:
+ * repl holds its latches until PZ_MSG_KV_COMMIT_WAIT(token) reports the commit, and an END_TXN
+ * of a transaction with such batches still committing is parked until they are done, and
+ * refused when one failed — so a committed record never names a write the engine lost.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -47,6 +54,7 @@
 #include "phantomzero/module.h"
 #include "storage_assert.h"
 #include "storage_internal.h"
+#include "storage_pend.h"
 #include "storage_pipe.h"
 
 /* A write batch between submit and reply. */
@@ -57,6 +65,8 @@ typedef struct s_pending {
     pz_arena_t *arena;     /* the ops' bytes */
     pz_hlc_t ts;           /* where the writes were to land */
     uint64_t token;        /* pipelined (answered already): its storage_pipe.h token; else 0 */
+    bool chain;            /* answered already, its writes shown in st->pend until reaped */
+    uint8_t txn_id[PZ_TXN_ID_BYTES]; /* chain: whose END_TXN must fail if the commit does */
 } s_pending_t;
 
 /* A range's GC threshold, cached (sorted by range id). */
@@ -78,6 +88,9 @@ typedef struct s_state {
     s_gc_entry_t *gc;
     uint32_t gc_len, gc_cap;
     pz__pipe_t *pipe; /* pipelined batches and the END_TXNs waiting for them */
+    bool overlay;     /* config pipeline_overlay: chain pipelined batches (storage_pend.h) */
+    pz__pend_t *pend; /* the writes of chain batches queued and not reaped yet */
+    uint64_t epoch;   /* committer.h: bumped when a chain batch's commit failed */
     pz_metric_t *m_pipelined, *m_parked;
     pz_metric_t *m_commits, *m_commit_errors, *m_batches_per_commit, *m_fsync_us, *m_busy;
 } s_state_t;
@@ -216,6 +229,26 @@ static void s_pipe_done(s_state_t *st, s_pending_t *p)
 
 static bool s_on_batch(s_state_t *st, pz_msg_t *msg);
 
+/* A chain batch's commit was reaped: its writes leave the pending table (the engine has them
+ * now). When it failed, its transaction may not commit, and every batch evaluated since over
+ * the pending table is failing in the committer (same epoch): start a new epoch over the bare
+ * engine. */
+static void s_chain_done(s_state_t *st, s_pending_t *p)
+{
+    pz__pend_drop(st->pend, p->item.ops, p->item.ops_len, p);
+    if (p->item.rc == 0) {
+        return;
+    }
+    pz__pipe_fail(st->pipe, p->txn_id, p->item.rc, pz_hlc_now());
+    if (p->item.epoch == st->epoch) {
+        st->epoch++;
+        pz__pend_clear(st->pend);
+        pz_log(st->self, PZ_LOG_WARN,
+               "a pipelined write failed to commit (%s): batches evaluated over it fail too",
+               pz_strerror(p->item.rc));
+    }
+}
+
 /* Replies to every batch whose group commit finished, then runs the END_TXNs that waited for
  * pipelined commits of their transaction. */
 static void s_reap(s_state_t *st)
@@ -225,7 +258,9 @@ static void s_reap(s_state_t *st)
         pz_commit_item_t *next = it->next;
         s_pending_t *p = it->token;
         PZ_ST_ASSERT(p != NULL && &p->item == it);
-        if (p->token != 0) {
+        if (p->chain) {
+            s_chain_done(st, p);
+        } else if (p->token != 0) {
             s_pipe_done(st, p);
         } else {
             s_reply_pending(st, p);
@@ -307,6 +342,32 @@ static bool s_pipelined(s_state_t *st, const pz_kv_batch_t *b, uint64_t *token)
            pz__pipe_add(st->pipe, b->header.txn.id.ptr, token) == 0;
 }
 
+/* May b, a pipelined batch evaluated to res, be answered now and shown to later batches through
+ * the pending table? Only a transaction's reads and writes (whose engine writes are its intents
+ * and locks, never committed values), only puts and deletes, and only keys well below any
+ * engine's key limit: a chain batch the engine refuses would fail every batch evaluated over it
+ * (committer.h), and one bad statement must not fail its neighbours. */
+static bool s_chainable(const s_state_t *st, const pz_kv_batch_t *b, const pz_mvcc_result_t *res)
+{
+    if (!st->overlay || !b->header.pipeline || !b->header.has_txn ||
+        b->header.txn.id.len != PZ_TXN_ID_BYTES) {
+        return false;
+    }
+    for (uint32_t i = 0; i < b->reqs_len; i++) {
+        if (b->reqs[i].op > PZ_KV_RSCAN) {
+            return false;
+        }
+    }
+    for (size_t i = 0; i < res->ops_len; i++) {
+        const pz_engine_op_t *op = &res->ops[i];
+        if ((op->kind != PZ_ENGINE_PUT && op->kind != PZ_ENGINE_DEL) ||
+            op->key_len > PZ_PEND_KEY_BYTES_MAX) {
+            return false;
+        }
+    }
+    return true;
+}
+
 /* Queues an evaluated write batch; on failure answers it and frees everything. Returns true
  * when msg was kept (to be answered after the commit); a pipelined batch is answered now. */
 static bool s_submit(s_state_t *st, pz_msg_t *msg, const pz_kv_batch_t *b, pz_arena_t *arena,
@@ -321,12 +382,21 @@ static bool s_submit(s_state_t *st, pz_msg_t *msg, const pz_kv_batch_t *b, pz_ar
                                      .ops_len = res->ops_len,
                                      .ops_bytes = res->ops_bytes,
                                      .durable = b->header.durable,
-                                     .token = p};
-        if (!s_pipelined(st, b, &p->token)) {
+                                     .token = p,
+                                     .epoch = st->epoch};
+        /* A chain batch enters the pending table before the queue (it cannot fail there once
+         * queued); a batch the table cannot take goes the latched way. */
+        p->chain =
+            s_chainable(st, b, res) && pz__pend_add(st->pend, res->ops, res->ops_len, p) == 0;
+        p->item.chain = p->chain;
+        if (p->chain) {
+            memcpy(p->txn_id, b->header.txn.id.ptr, PZ_TXN_ID_BYTES);
+        } else if (!s_pipelined(st, b, &p->token)) {
             rc = pz_kv_batch_resp_to_out(&res->resp, PZ_MSG_KV_BATCH_RESP, &p->reply);
         }
     }
     uint64_t token = p != NULL ? p->token : 0;
+    bool chain = p != NULL && p->chain;
     if (rc == 0) {
         rc = pz__committer_submit(st->committer, &p->item);
     }
@@ -336,6 +406,9 @@ static bool s_submit(s_state_t *st, pz_msg_t *msg, const pz_kv_batch_t *b, pz_ar
         }
         if (token != 0) {
             pz__pipe_cancel(st->pipe, token);
+        }
+        if (chain) {
+            pz__pend_drop(st->pend, res->ops, res->ops_len, p);
         }
         s_reply_error_resp(st, msg, res->resp.ts, rc);
         if (p != NULL) {
@@ -347,6 +420,11 @@ static bool s_submit(s_state_t *st, pz_msg_t *msg, const pz_kv_batch_t *b, pz_ar
     }
     /* Queued: p is the committer's until it is reaped (on this thread, so not before this). */
     s_arm_backstop(st);
+    if (chain) {
+        s_reply_resp(st, msg, &res->resp);
+        pz_metric_add(st->m_pipelined, 1);
+        return false;
+    }
     if (token != 0) {
         pz_kv_batch_resp_t resp = res->resp;
         resp.pending = token;
@@ -409,6 +487,9 @@ static bool s_on_batch(s_state_t *st, pz_msg_t *msg)
         s_reply_error_resp(st, msg, b.header.ts, rc);
         pz_arena_destroy(&arena);
         return false;
+    }
+    if (st->overlay) {
+        pz_engine_snap_set_pending(&snap, st->pend);
     }
     pz_mvcc_env_t env = {.now = pz_hlc_now()};
     s_gc_env(st, b.header.range_id, &env);
@@ -542,6 +623,7 @@ static int s_config(s_state_t *st, const pz_cfg_t *cfg, bool *sync, pz_engine_op
     const char *engine = pz_cfg_str(cfg, "engine", "lmdb");
     int64_t initial_mb = 0, max_mb = 0;
     int rc = pz_cfg_bool(cfg, "sync", true, sync);
+    rc = rc ? rc : pz_cfg_bool(cfg, "pipeline_overlay", true, &st->overlay);
     rc = rc ? rc : pz_cfg_int(cfg, "map_initial_mb", 0, &initial_mb);
     rc = rc ? rc : pz_cfg_int(cfg, "map_max_mb", 0, &max_mb);
     if (rc != 0) {
@@ -629,7 +711,9 @@ static int s_init(pz_actor_t *self, const pz_cfg_t *cfg, void **state)
     snprintf(st->name, sizeof st->name, "%s", pz_actor_name(self));
     s_metrics(st);
     st->pipe = pz__pipe_new();
-    if (st->pipe == NULL) {
+    st->pend = pz__pend_new();
+    st->epoch = 1;
+    if (st->pipe == NULL || st->pend == NULL) {
         return PZ_ENOMEM;
     }
     bool sync = true;
@@ -681,6 +765,7 @@ static void s_fini(pz_actor_t *self, void *state)
     /* After the committer drained: every pipelined commit is done, waiters of the last ones and
      * parked END_TXNs are dropped unanswered like the batches above. */
     pz__pipe_destroy(&st->pipe, s_drop_msg, NULL);
+    pz__pend_destroy(&st->pend);
     pz_engine_close(&st->eng);
     if (st->lock_fd >= 0) {
         close(st->lock_fd); /* releases the flock */

@@ -155,6 +155,12 @@ static void s_note_failure(pz__pipe_t *p, const uint8_t *id, int rc, pz_hlc_t no
     p->failed_next = (p->failed_next + 1) % PZ_PIPE_FAILED_MAX;
 }
 
+void pz__pipe_fail(pz__pipe_t *p, const uint8_t *id, int rc, pz_hlc_t now_ts)
+{
+    PZ_ST_ASSERT(p != NULL && id != NULL && rc != 0);
+    s_note_failure(p, id, rc, now_ts);
+}
+
 void *pz__pipe_done(pz__pipe_t *p, uint64_t token, int rc, uint64_t now_ms, pz_hlc_t now_ts)
 {
     PZ_ST_ASSERT(p != NULL && token != 0);

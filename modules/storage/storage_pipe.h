@@ -55,6 +55,11 @@ void pz__pipe_cancel(pz__pipe_t *p, uint64_t token);
  * remembered for the transaction's END_TXN. */
 void *pz__pipe_done(pz__pipe_t *p, uint64_t token, int rc, uint64_t now_ms, pz_hlc_t now_ts);
 
+/* A write of transaction id that was answered before its commit, without a token (it was
+ * shown to later batches instead: storage_pend.h), failed to commit with rc: its END_TXN must
+ * fail, as after pz__pipe_done with a failure. */
+void pz__pipe_fail(pz__pipe_t *p, const uint8_t *id, int rc, pz_hlc_t now_ts);
+
 /* waiter asks for token. Returns 1 and sets *rc when the commit is already done (the entry is
  * gone: answer now); 0 when waiter was stored (pz__pipe_done hands it back); PZ_ENOTFOUND for an
  * unknown token (never issued, or forgotten: the caller cannot know the outcome). */
