@@ -5,7 +5,10 @@
  * refuses work past its bounds with PZ_EBUSY instead of growing; a merged commit that fails
  * with PZ_EMAPFULL fails every batch of its group, writes nothing of it, and the store keeps
  * serving reads and later writes; a batch the engine refuses for its own content fails alone;
- * stop drains what is queued.
+ * stop drains what is queued. Dependencies (committer.h): when a chain item fails, the items
+ * of its epoch or an older one queued after it fail with its code and write nothing — in its
+ * group and in later groups, even a group of nothing else (then without an engine commit) —
+ * while items of a later epoch or of epoch 0 commit; a failed non-chain item poisons nothing.
  *
  * How: the committer runs its real thread; the test's hooks stand in for the module's (which
  * post to the actor's mailslot and record metrics): notify signals a condition variable, and
@@ -454,6 +457,171 @@ static void test_stop_drains_the_queue(void **state)
     st_env_close(&env);
 }
 
+/* An item of a group, with its dependencies (committer.h "Dependencies"). */
+static void t_item_dep(st_env_t *env, t_item_t *t, const char *key, uint64_t epoch, bool chain)
+{
+    t_item_make(env, t, key, "v", true);
+    t->item.epoch = epoch;
+    t->item.chain = chain;
+}
+
+/* A key LMDB refuses (PZ_ETOOBIG): over its 511-byte limit, yet a valid KV key. t_item_make
+ * copies it, so one buffer serves every call. */
+static const char *t_long_key(char tag)
+{
+    static char key[601];
+    memset(key, tag, 600);
+    key[600] = '\0';
+    return key;
+}
+
+/* A store and a running committer with the test's hooks (h.hold as given). */
+typedef struct t_fix {
+    st_env_t env;
+    t_hooks_t h;
+    pz_committer_t *c;
+} t_fix_t;
+
+static void t_fix_start(t_fix_t *f, bool hold)
+{
+    st_env_open(&f->env, 0, 0);
+    t_hooks_init(&f->h);
+    f->h.hold = hold;
+    pz_committer_hooks_t hooks = t_hooks(&f->h);
+    pz_committer_opts_t opts = {.sync = true};
+    assert_int_equal(pz__committer_start(&f->env.eng, &opts, &hooks, &f->c), 0);
+}
+
+/* Stops the committer (everything reaped already), frees the n items, removes the store. */
+static void t_fix_stop(t_fix_t *f, t_item_t *it, size_t n)
+{
+    assert_null(pz__committer_stop(&f->c));
+    for (size_t i = 0; i < n; i++) {
+        st_result_free(&it[i].r);
+    }
+    st_env_close(&f->env);
+}
+
+/* Submits it[0], which commits alone and is held there, queues it[1..n) behind it as one group,
+ * lets the commits go and reaps all n. */
+static void t_group_behind_first(t_fix_t *f, t_item_t *it, size_t n)
+{
+    f->h.hold = true;
+    assert_int_equal(pz__committer_submit(f->c, &it[0].item), 0);
+    T_WAIT(&f->h, f->h.held);
+    for (size_t i = 1; i < n; i++) {
+        assert_int_equal(pz__committer_submit(f->c, &it[i].item), 0);
+    }
+    t_release(&f->h);
+    t_wait_done(&f->h, f->c, n);
+}
+
+static void test_failed_chain_item_poisons_its_epoch(void **state)
+{
+    (void)state;
+    t_fix_t f;
+    t_fix_start(&f, true);
+    enum { FIRST, BEFORE, BAD, SAME_CHAIN, SAME, LATER, ZERO, N };
+    t_item_t it[N];
+    t_item_dep(&f.env, &it[FIRST], "first", 0, false);
+    t_item_dep(&f.env, &it[BEFORE], "before", 1, true); /* queued before the failure */
+    t_item_dep(&f.env, &it[BAD], t_long_key('P'), 1, true);
+    t_item_dep(&f.env, &it[SAME_CHAIN], "same_chain", 1, true);
+    t_item_dep(&f.env, &it[SAME], "same", 1, false);
+    t_item_dep(&f.env, &it[LATER], "later", 2, true);
+    t_item_dep(&f.env, &it[ZERO], "zero", 0, false);
+    t_group_behind_first(&f, it, N);
+    assert_int_equal(it[BAD].item.rc, PZ_ETOOBIG);
+    /* Each would commit alone; they fail with the failure's code, and nothing of them lands. */
+    assert_int_equal(it[SAME_CHAIN].item.rc, PZ_ETOOBIG);
+    assert_int_equal(it[SAME].item.rc, PZ_ETOOBIG);
+    assert_false(t_visible(&f.env, "same_chain"));
+    assert_false(t_visible(&f.env, "same"));
+    /* Earlier in the queue, a later epoch, or no epoch: committed. */
+    const int ok[] = {FIRST, BEFORE, LATER, ZERO};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        assert_int_equal(it[ok[i]].item.rc, 0);
+        assert_true(t_visible(&f.env, it[ok[i]].key));
+    }
+    /* first, the merged attempt, then alone: before, bad, later, zero (not the poisoned). */
+    assert_int_equal(f.h.commits, 6);
+    uint64_t commits = 0, batches = 0;
+    pz__committer_counts(f.c, &commits, &batches);
+    assert_int_equal(batches, 4);
+    t_fix_stop(&f, it, N);
+}
+
+static void test_failed_non_chain_item_poisons_nothing(void **state)
+{
+    (void)state;
+    t_fix_t f;
+    t_fix_start(&f, true);
+    enum { FIRST, BAD, SAME_CHAIN, SAME, N };
+    t_item_t it[N + 1];
+    t_item_dep(&f.env, &it[FIRST], "first", 0, false);
+    t_item_dep(&f.env, &it[BAD], t_long_key('Q'), 5, false);
+    t_item_dep(&f.env, &it[SAME_CHAIN], "same_chain", 5, true);
+    t_item_dep(&f.env, &it[SAME], "same", 5, false);
+    t_group_behind_first(&f, it, N);
+    assert_int_equal(it[BAD].item.rc, PZ_ETOOBIG);
+    for (int i = SAME_CHAIN; i < N; i++) {
+        assert_int_equal(it[i].item.rc, 0);
+        assert_true(t_visible(&f.env, it[i].key));
+    }
+    /* Nor does it in a later group. */
+    t_item_dep(&f.env, &it[N], "next_group", 5, false);
+    assert_int_equal(pz__committer_submit(f.c, &it[N].item), 0);
+    t_wait_done(&f.h, f.c, 1);
+    assert_int_equal(it[N].item.rc, 0);
+    assert_true(t_visible(&f.env, "next_group"));
+    t_fix_stop(&f, it, N + 1);
+}
+
+/* The failure is reaped before the dependent items are submitted: they still carry the failed
+ * epoch (the submitter evaluated them before it learnt) and must fail in their own groups. */
+static void test_poison_reaches_later_groups(void **state)
+{
+    (void)state;
+    t_fix_t f;
+    t_fix_start(&f, false);
+    enum { BAD, ALONE, FIRST, OLDER, NEWER, ZERO, SAME, N };
+    t_item_t it[N];
+    t_item_dep(&f.env, &it[BAD], t_long_key('R'), 3, true);
+    t_item_dep(&f.env, &it[ALONE], "alone", 3, false);
+    t_item_dep(&f.env, &it[FIRST], "first", 0, false);
+    t_item_dep(&f.env, &it[OLDER], "older", 2, true);
+    t_item_dep(&f.env, &it[NEWER], "newer", 4, true);
+    t_item_dep(&f.env, &it[ZERO], "zero", 0, false);
+    t_item_dep(&f.env, &it[SAME], "same", 3, true);
+    assert_int_equal(pz__committer_submit(f.c, &it[BAD].item), 0);
+    t_wait_done(&f.h, f.c, 1);
+    assert_int_equal(it[BAD].item.rc, PZ_ETOOBIG);
+    assert_int_equal(f.h.commits, 1);
+
+    /* A group of one poisoned item: it fails without an engine commit. */
+    assert_int_equal(pz__committer_submit(f.c, &it[ALONE].item), 0);
+    t_wait_done(&f.h, f.c, 1);
+    assert_int_equal(it[ALONE].item.rc, PZ_ETOOBIG);
+    assert_true(it[ALONE].item.group > it[BAD].item.group);
+    assert_false(t_visible(&f.env, "alone"));
+    assert_int_equal(f.h.commits, 1);
+
+    /* A mixed group: the poisoned items are left out of its one (successful) commit. */
+    t_group_behind_first(&f, &it[FIRST], N - FIRST);
+    assert_int_equal(it[OLDER].item.rc, PZ_ETOOBIG);
+    assert_int_equal(it[SAME].item.rc, PZ_ETOOBIG);
+    assert_false(t_visible(&f.env, "older") || t_visible(&f.env, "same"));
+    const int ok[] = {FIRST, NEWER, ZERO};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        assert_int_equal(it[ok[i]].item.rc, 0);
+        assert_true(t_visible(&f.env, it[ok[i]].key));
+    }
+    assert_int_equal(it[NEWER].item.group, it[OLDER].item.group);
+    assert_int_equal(f.h.commits, 3); /* bad, first, then newer + zero together */
+    assert_int_equal(f.h.batches_max, 2);
+    t_fix_stop(&f, it, N);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -463,6 +631,9 @@ int main(void)
         cmocka_unit_test(test_map_full_fails_the_whole_group),
         cmocka_unit_test(test_refused_batch_fails_alone),
         cmocka_unit_test(test_stop_drains_the_queue),
+        cmocka_unit_test(test_failed_chain_item_poisons_its_epoch),
+        cmocka_unit_test(test_failed_non_chain_item_poisons_nothing),
+        cmocka_unit_test(test_poison_reaches_later_groups),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
