@@ -45,11 +45,13 @@
  *               PZ_EWRITE_TOO_OLD, nothing written (error.existing_ts: the newest such version;
  *               the coordinator moves the transaction above it and sends the batch again).
  *   pipelining  header.pipeline (set by txn on its batches that write or lock, with durable
- *               false): storage answers once the batch is evaluated, with resp.pending = a token,
- *               and commits it in the background; repl answers up at once but keeps the batch's
- *               latches until PZ_MSG_KV_COMMIT_WAIT(token) answers that the commit is done, so
- *               nobody reads around a write that is not in the engine yet. An END_TXN commit
- *               waits in storage until every pipelined batch of its transaction is committed,
+ *               false): storage answers once the batch is evaluated and commits it in the
+ *               background. Either its writes are shown to every later evaluation until the
+ *               commit (storage's pending table: the answer is an ordinary one, repl releases
+ *               the latches) or the answer carries resp.pending = a token and repl keeps the
+ *               batch's latches until PZ_MSG_KV_COMMIT_WAIT(token) answers that the commit is
+ *               done. Either way nobody reads around a write that is not in the engine yet. An
+ *               END_TXN commit is committed after every pipelined batch of its transaction,
  *               and fails (the transaction is aborted) if one of them failed; its durable commit
  *               then makes them durable too (one store: the engine syncs every earlier commit).
  *               With intents on several stores the END_TXN will have to ask each one (a later

@@ -32,8 +32,8 @@
  * an END_TXN queued behind its transaction's writes is committed with or after them (its durable
  * commit syncs them). If a chained commit fails, everything evaluated over it fails with it
  * (committer.h epochs) and the transaction's END_TXN is refused (storage_pipe.h).
- * A pipelined batch that cannot be chained (an engine key past PZ_PEND_KEY_BYTES_MAX, a range
- * deletion, config pipeline_overlay = false) is answered with resp.pending = a token instead:
+ * A pipelined batch that cannot be chained (an engine key or value past the PZ_PEND_*_MAX bounds, a
+ * range deletion, config pipeline_overlay = false) is answered with resp.pending = a token instead:
  * repl holds its latches until PZ_MSG_KV_COMMIT_WAIT(token) reports the commit, and an END_TXN
  * of a transaction with such batches still committing is parked until they are done, and
  * refused when one failed — so a committed record never names a write the engine lost.
@@ -345,7 +345,8 @@ static bool s_pipelined(s_state_t *st, const pz_kv_batch_t *b, uint64_t *token)
 /* May b, a pipelined batch evaluated to res, be answered now and shown to later batches through
  * the pending table? Only a transaction's reads and writes (whose engine writes are its intents
  * and locks, never committed values), only puts and deletes, and only keys well below any
- * engine's key limit: a chain batch the engine refuses would fail every batch evaluated over it
+ * engine's key limit and values below the engine's value limit (an intent's history can pass
+ * PZ_VALUE_BYTES_MAX): a chain batch the engine refuses would fail every batch evaluated over it
  * (committer.h), and one bad statement must not fail its neighbours. */
 static bool s_chainable(const s_state_t *st, const pz_kv_batch_t *b, const pz_mvcc_result_t *res)
 {
@@ -361,7 +362,7 @@ static bool s_chainable(const s_state_t *st, const pz_kv_batch_t *b, const pz_mv
     for (size_t i = 0; i < res->ops_len; i++) {
         const pz_engine_op_t *op = &res->ops[i];
         if ((op->kind != PZ_ENGINE_PUT && op->kind != PZ_ENGINE_DEL) ||
-            op->key_len > PZ_PEND_KEY_BYTES_MAX) {
+            op->key_len > PZ_PEND_KEY_BYTES_MAX || op->value_len > PZ_PEND_VALUE_BYTES_MAX) {
             return false;
         }
     }
@@ -649,6 +650,10 @@ static int s_config(s_state_t *st, const pz_cfg_t *cfg, bool *sync, pz_engine_op
     opts->max_map_bytes = (uint64_t)max_mb << 20;
     if (!*sync) {
         pz_log(st->self, PZ_LOG_WARN, "sync = false: commits are not fsynced (benchmarks only)");
+    }
+    if (!st->overlay) {
+        pz_log(st->self, PZ_LOG_INFO,
+               "pipeline_overlay = false: pipelined writes keep their latches until committed");
     }
     return 0;
 }

@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "phantomzero/engine.h"
+#include "phantomzero/limits.h"
 
 /* With p = 1/4 per level, 16 levels keep seeks logarithmic far past the ~millions of ops two
  * full commit queues (PZ_GROUP_COMMIT_BYTES_MAX each) can hold. */
@@ -34,6 +35,9 @@
 /* Keys of batches shown here stay below this: far under every engine's key limit (LMDB: 511
  * bytes), so the engine never refuses a batch others were evaluated over (committer.h). */
 #define PZ_PEND_KEY_BYTES_MAX 400
+/* Values likewise: an intent record carries its whole write history, so one can outgrow the
+ * protocol's value limit (which is also LMDB's); half of it leaves room for every engine. */
+#define PZ_PEND_VALUE_BYTES_MAX (PZ_VALUE_BYTES_MAX / 2)
 
 typedef struct pz__pend_node {
     const uint8_t *key;

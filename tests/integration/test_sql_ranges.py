@@ -136,16 +136,27 @@ def _transfer(cur, ids, amount):
     cur.execute(f"UPDATE acct SET bal = bal + 1 WHERE id = {c}")
 
 
+WORK_MIN = 20  # commits and reads the run must see before it stops early
+
+
 def _writers_and_readers(ctx, ours, total, seconds):
-    stop = time.monotonic() + seconds
+    # Runs `seconds`, then on until both sides did WORK_MIN (readers wait on the writers'
+    # intents, so on a loaded machine they may need longer), at most four times as long.
+    start = time.monotonic()
     stats = {"commits": 0, "retries": 0, "reads": 0, "bad": [], "errors": []}
     lock = threading.Lock()
+
+    def running():
+        t = time.monotonic() - start
+        with lock:
+            enough = stats["commits"] > WORK_MIN and stats["reads"] > WORK_MIN
+        return t < seconds or (t < 4 * seconds and not enough)
 
     def writer(seed):
         rnd = random.Random(seed)
         conn = ours.connect(autocommit=False)
         cur = conn.cursor()
-        while time.monotonic() < stop:
+        while running():
             ids = [rnd.randrange(lo, lo + 10) for lo in (0, 10, 20)]
             rnd.shuffle(ids)
             try:
@@ -165,7 +176,7 @@ def _writers_and_readers(ctx, ours, total, seconds):
     def reader(explicit):
         conn = ours.connect(autocommit=not explicit)
         cur = conn.cursor()
-        while time.monotonic() < stop:
+        while running():
             try:
                 got = _all(cur, "SELECT sum(bal), count(*) FROM acct")[0]
                 if explicit:
@@ -193,7 +204,7 @@ def _writers_and_readers(ctx, ours, total, seconds):
     ctx.note(f"{stats['commits']} transfers, {stats['retries']} retries, {stats['reads']} sums")
     pz.eq(stats["bad"], [], "no reader saw a partial transfer")
     pz.eq(stats["errors"], [], "no error other than a retryable one")
-    pz.check(stats["commits"] > 20 and stats["reads"] > 20,
+    pz.check(stats["commits"] > WORK_MIN and stats["reads"] > WORK_MIN,
              f"the clients did work: {stats['commits']} commits, {stats['reads']} reads")
 
 

@@ -10,6 +10,9 @@ COMMIT succeeded must have all four rows. Then the same on restart (nothing ackn
 from then on — so the refusal of an END_TXN after a failed pipelined commit is proven by
 tests/unit/storage/test_storage_pipe.c; this test proves the whole path keeps the promise.)
 
+Each runs twice: with storage's pending table (the default) and with pipeline_overlay = false
+(the latched path: a commit token, latches held until the commit).
+
 test_txn_pipeline_read_own_and_others: a transaction's own pipelined write is read back by its
 next statement at once, another transaction's locking read waits for it, and a reader outside
 sees the committed rows the moment COMMIT returns (the background commits are ordered before
@@ -29,10 +32,25 @@ ROWS_PER_TXN = 4
 TXNS_MAX = 400  # 100 MiB of rows: far past 8 MiB, so a store that never fills is a failure
 
 
+# Storage shows pipelined writes to later evaluations (its pending table) by default; with
+# pipeline_overlay = false they take the latched path (a commit token, repl holds the latches
+# until the commit). Both must keep the same promises.
+LATCHED = ("--set", "modules/storage/pipeline_overlay=false")
+
+
 @timeout(300)
 def test_txn_pipeline_disk_full(ctx):
+    _disk_full(ctx, ())
+
+
+@timeout(300)
+def test_txn_pipeline_disk_full_latched(ctx):
+    _disk_full(ctx, LATCHED)
+
+
+def _disk_full(ctx, extra):
     mnt = ctx.tmpfs("8m")
-    ours = PzSql(ctx, extra_args=(f"--store={mnt / 'pz'}",)).start()
+    ours = PzSql(ctx, extra_args=(f"--store={mnt / 'pz'}",) + extra).start()
     conn = ours.connect(autocommit=False)
     cur = conn.cursor()
     cur.execute("CREATE TABLE t (id int PRIMARY KEY, txn int, b bytea)")
@@ -81,7 +99,16 @@ def test_txn_pipeline_disk_full(ctx):
 
 @timeout(120)
 def test_txn_pipeline_read_own_and_others(ctx):
-    ours = PzSql(ctx).start()
+    _read_own_and_others(ctx, ())
+
+
+@timeout(120)
+def test_txn_pipeline_read_own_and_others_latched(ctx):
+    _read_own_and_others(ctx, LATCHED)
+
+
+def _read_own_and_others(ctx, extra):
+    ours = PzSql(ctx, extra_args=extra).start()
     a, b = ours.connect(autocommit=False), ours.connect(autocommit=False)
     obs = ours.connect()
     ca, cb, co = a.cursor(), b.cursor(), obs.cursor()
