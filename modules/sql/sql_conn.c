@@ -384,10 +384,18 @@ static void s_stmt_end(s_stmt_t *st, pz_pn_t *plan)
  * a DML statement whose conditional writes met a concurrent change (40001) wrote nothing and
  * sent no row yet (a DML node does its work at open, before any output), so it is run again on
  * a fresh snapshot — the server-side retry of an implicit transaction, for the simple and the
- * extended protocol alike. */
-static bool s_retry(const pz_ast_stmt_t *s, pz_sql_err_t *err, int attempt)
+ * extended protocol alike. In a block, the same holds for its first statement once the
+ * transaction has restarted (pz_sql_txn_replay_first; 40001 or 40P01): nothing but BEGIN's tag
+ * reached the client. */
+static bool s_retry(pz_sql_conn_t *c, const pz_ast_stmt_t *s, pz_sql_err_t *err, int attempt)
 {
-    if (s->kind == PZ_AS_SELECT || attempt > S_RETRIES_MAX || strcmp(err->sqlstate, "40001")) {
+    if (s->kind == PZ_AS_SELECT || attempt > S_RETRIES_MAX) {
+        return false;
+    }
+    if (c->status == 'T') {
+        return pz_sql_txn_replay_first(&c->txn, &c->kv, err) == 0;
+    }
+    if (c->status != 'I' || strcmp(err->sqlstate, "40001") != 0) {
         return false;
     }
     pz_sql_err_clear(err);
@@ -765,7 +773,7 @@ static int s_run(pz_sql_conn_t *c, const pz_ast_stmt_t *s, const pz_sql_sink_t *
     case PZ_AS_UPDATE:
     case PZ_AS_DELETE:
         rc = s_query(c, &st, s, sink, tag);
-        for (int attempt = 1; rc != 0 && c->status == 'I' && s_retry(s, err, attempt); attempt++) {
+        for (int attempt = 1; rc != 0 && s_retry(c, s, err, attempt); attempt++) {
             s_stmt_end(&st, NULL);
             rc = s_stmt_begin(c, &st, err);
             rc = rc ? rc : s_query(c, &st, s, sink, tag);
@@ -1202,8 +1210,7 @@ static int s_portal_start(pz_sql_conn_t *c, pz_sql_portal_t *p, pz_sql_err_t *er
     p->as_of = c->kv.as_of;
     s_lock_mode(c, p->prep->stmt);
     rc = s_open(c, &p->st.ex, p->plan, p->prep->stmt);
-    for (int attempt = 1; rc != 0 && c->status == 'I' && s_retry(p->prep->stmt, err, attempt);
-         attempt++) {
+    for (int attempt = 1; rc != 0 && s_retry(c, p->prep->stmt, err, attempt); attempt++) {
         pz_pn_close(&p->st.ex, p->plan);
         pz_ex_rerun(&p->st.ex);
         pz_sql_kv_stmt_begin(&c->kv);

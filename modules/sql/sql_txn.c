@@ -152,6 +152,20 @@ static int s_savepoint(pz_sql_txn_t *t, pz_sql_kv_t *kv, const char *name, pz_sq
     return rc;
 }
 
+/* Restarts the block as a new transaction with the same options, the old one rolled back (its
+ * intents resolved asynchronously). A new transaction, not a new epoch of the old: a deadlock
+ * victim's or a pushed-out transaction's record is ABORTED, and the same id would meet it
+ * again on its next write. The savepoint array stays (s_begin zeroes n_sp and stmts). */
+static int s_restart(pz_sql_txn_t *t, pz_sql_kv_t *kv, pz_sql_err_t *err)
+{
+    uint8_t iso = t->isolation;
+    bool read_only = t->read_only;
+    pz_hlc_t as_of = t->as_of;
+    char status = 'T';
+    pz_sql_txn_abandon(t, kv, &status);
+    return s_begin(t, kv, iso, read_only, as_of, err);
+}
+
 /* ROLLBACK TO SAVEPOINT: the writes after it are ignored from now on; after a serialization
  * failure only a savepoint before any write can help, by restarting the transaction. */
 static int s_rollback_to(pz_sql_txn_t *t, pz_sql_kv_t *kv, char *status, const char *name,
@@ -171,14 +185,7 @@ static int s_rollback_to(pz_sql_txn_t *t, pz_sql_kv_t *kv, char *status, const c
                                   "by rolling back to savepoint \"%s\"",
                                   name);
         }
-        q.op = PZ_TXC_RESTART;
-        rc = s_ctl(kv, &q, &r, err);
-        if (rc != 0) {
-            /* The coordinator dropped it (aborted): start over with the same options; the
-             * savepoints up to i stay (s_begin leaves the array, n_sp is set below). */
-            pz_sql_err_clear(err);
-            rc = s_begin(t, kv, t->isolation, t->read_only, t->as_of, err);
-        }
+        rc = s_restart(t, kv, err); /* the savepoints up to i stay: n_sp is set below */
     } else {
         rc = s_ctl(kv, &q, &r, err);
     }
@@ -299,6 +306,22 @@ int pz_sql_txn_step(pz_sql_txn_t *t, pz_sql_kv_t *kv, pz_sql_err_t *err)
     pz_txn_ctl_t q = {.op = PZ_TXC_STEP};
     pz_txn_ctl_resp_t r;
     return s_ctl(kv, &q, &r, err);
+}
+
+int pz_sql_txn_replay_first(pz_sql_txn_t *t, pz_sql_kv_t *kv, pz_sql_err_t *err)
+{
+    if (t->stmts != 1 || t->n_sp != 0 || !kv->in_txn ||
+        (strcmp(err->sqlstate, "40001") != 0 && strcmp(err->sqlstate, "40P01") != 0)) {
+        return -1;
+    }
+    pz_sql_err_t why = *err;
+    pz_sql_err_clear(err);
+    if (s_restart(t, kv, err) != 0) {
+        *err = why; /* the client is told what failed its statement, not the BEGIN */
+        return -1;
+    }
+    t->stmts = 1; /* the statement that runs again */
+    return 0;
 }
 
 void pz_sql_txn_failed(pz_sql_txn_t *t, char *status, const pz_sql_err_t *err)

@@ -52,6 +52,12 @@ int pz_sql_txn_implicit_begin(pz_sql_txn_t *t, pz_sql_kv_t *kv, bool read_only, 
 int pz_sql_txn_implicit_end(pz_sql_txn_t *t, pz_sql_kv_t *kv, bool commit, pz_sql_err_t *err);
 /* Before a statement of the block: READ COMMITTED takes a fresh snapshot. */
 int pz_sql_txn_step(pz_sql_txn_t *t, pz_sql_kv_t *kv, pz_sql_err_t *err);
+/* The first statement of the block failed with err before any of its rows reached the client
+ * (only BEGIN's tag has): when err is a serialization failure or a deadlock (40001, 40P01)
+ * and no savepoint was taken, restarts the transaction so the statement can run again — the
+ * client never sees the failure (CockroachDB's automatic retry of a transaction whose results
+ * were not sent). 0: run it again; -1: it cannot be replayed (err unchanged). */
+int pz_sql_txn_replay_first(pz_sql_txn_t *t, pz_sql_kv_t *kv, pz_sql_err_t *err);
 /* A statement of the block failed with err: the block is failed ('E'). */
 void pz_sql_txn_failed(pz_sql_txn_t *t, char *status, const pz_sql_err_t *err);
 /* The session ends (or the block must go): roll back whatever is open. */

@@ -126,3 +126,64 @@ def test_sql_txn_locking_one_holder(ctx):
     pz.eq(errors, [], "errors of transactions that held the row's lock")
     cur.execute("SELECT v FROM c WHERE k = 1")
     pz.eq(cur.fetchall(), [(workers * rounds,)], "every increment is there")
+
+
+TRIALS_MAX = 16  # each deadlock picks its victim by random priority: B is one in 1 - 2^-16
+
+
+def test_sql_txn_first_statement_replayed(ctx):
+    """The first statement of a block that fails with 40001/40P01 before any of its rows reached
+    the client runs again in a restarted transaction, and the client never sees the failure
+    (CockroachDB's automatic retry; sql_txn.c pz_sql_txn_replay_first).
+
+    How: rows 1 and 2 in two ranges. A locks row 2; B's first statement updates rows 1 and 2 —
+    it locks row 1 and waits for A on row 2; A then updates row 1 and waits for B: a deadlock, and the transaction with the lower (random) priority is aborted.
+    When A is the victim its second statement fails (40P01: its first one's result had reached
+    the client). When B is, B's statement must not fail: B restarts, waits for A, and both
+    commit. Trials run until B was the victim once; the rows must show exactly the committed
+    increments."""
+    ours = PzSql(ctx).start()
+    cur = ours.connect().cursor()
+    cur.execute("CREATE TABLE d (k int PRIMARY KEY, v int)")
+    cur.execute("INSERT INTO d VALUES (1, 0), (2, 0)")
+    cur.execute("ALTER TABLE d SPLIT AT VALUES (2)")
+    want = {1: 0, 2: 0}
+    b_replayed, a_victim = 0, 0
+    for trial in range(TRIALS_MAX):
+        ta, tb = ours.connect(), ours.connect()
+        ca, cb = ta.cursor(), tb.cursor()
+        ca.execute("BEGIN")
+        ca.execute("UPDATE d SET v = v + 1 WHERE k = 2")
+        cb.execute("BEGIN")
+        got = {}
+
+        def b_first():
+            got["b"] = sqlstate(cb, "UPDATE d SET v = v + 10 WHERE k IN (1, 2)")
+
+        th = threading.Thread(target=b_first)
+        th.start()
+        time.sleep(0.3 * ctx.scale)  # B holds row 1 and waits for row 2
+        a_code = sqlstate(ca, "UPDATE d SET v = v + 1 WHERE k = 1")
+        if a_code is None:
+            pz.eq(sqlstate(ca, "COMMIT"), None, f"trial {trial}: A commits after B's restart")
+            want[1] += 1
+            want[2] += 1
+        else:
+            pz.eq(a_code, "40P01", f"trial {trial}: A's second statement ends the deadlock")
+            ca.execute("ROLLBACK")
+            a_victim += 1
+        th.join(30 * ctx.scale)
+        pz.check(not th.is_alive(), f"trial {trial}: B's statement finished")
+        pz.eq(got.get("b"), None, f"trial {trial}: B's first statement never fails")
+        pz.eq(sqlstate(cb, "COMMIT"), None, f"trial {trial}: B commits")
+        want[1] += 10
+        want[2] += 10
+        b_replayed += a_code is None
+        ta.close()
+        tb.close()
+        cur.execute("SELECT k, v FROM d ORDER BY k")
+        pz.eq(dict(cur.fetchall()), want, f"trial {trial}: exactly the committed increments")
+        if b_replayed > 0 and trial >= 3:
+            break
+    ctx.note(f"B's first statement replayed after {b_replayed} deadlocks, A the victim {a_victim}x")
+    pz.check(b_replayed > 0, f"B was never the deadlock victim in {TRIALS_MAX} trials")
