@@ -87,6 +87,7 @@ uint64_t pz__sess_now_ms(void)
 int pz__sess_flush(s_sess_t *s)
 {
     size_t off = 0;
+    s->flushes += s->out.len > 0;
     uint64_t deadline = s_now_ms() + PZ_SQL_WRITE_TIMEOUT_MS;
     while (off < s->out.len) {
         ssize_t n = pz__sess_io_write(s, s->out.buf + off, s->out.len - off);

@@ -28,6 +28,7 @@ typedef struct {
     const pz_sql_session_cfg_t *cfg;
     pz_pgw_in_t in;
     pz_pgw_out_t out;
+    uint64_t flushes;  /* writes of out to the client: what sink->rewind may no longer take back */
     bool skip_to_sync; /* an extended-protocol error: discard until Sync, as PostgreSQL does */
     char user[PZ_SQL_NAME_BYTES_MAX];
     char database[PZ_SQL_NAME_BYTES_MAX];

@@ -118,6 +118,24 @@ static int s_sink_param(void *ctx, const char *name, const char *value)
     return s->msg.oom ? PZ_ENOMEM : pz__sess_emit(s, 'S', s->msg.p, s->msg.len);
 }
 
+static void s_sink_mark(void *ctx, pz_sql_mark_t *m)
+{
+    const s_sess_t *s = ctx;
+    *m = (pz_sql_mark_t){.flushes = s->flushes, .len = s->out.len};
+}
+
+/* The output buffer holds a simple query's results until ReadyForQuery (or until it fills:
+ * PZ_SQL_OUT_BYTES_MAX), so what is still in it has not reached the client. */
+static int s_sink_rewind(void *ctx, const pz_sql_mark_t *m)
+{
+    s_sess_t *s = ctx;
+    if (s->flushes != m->flushes || s->out.len < m->len) {
+        return -1;
+    }
+    s->out.len = m->len;
+    return 0;
+}
+
 static pz_sql_sink_t s_sink(s_sess_t *s)
 {
     return (pz_sql_sink_t){.ctx = s,
@@ -130,7 +148,9 @@ static pz_sql_sink_t s_sink(s_sess_t *s)
                            .copy_start = pz__sess_copy_start,
                            .copy_read = pz__sess_copy_read,
                            .copy_write = pz__sess_copy_write,
-                           .copy_done = pz__sess_copy_done};
+                           .copy_done = pz__sess_copy_done,
+                           .mark = s_sink_mark,
+                           .rewind = s_sink_rewind};
 }
 
 static void s_error(s_sess_t *s, const pz_sql_err_t *err)

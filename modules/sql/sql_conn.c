@@ -855,6 +855,89 @@ int pz__sql_conn_with_stmt(pz_sql_conn_t *c, int (*fn)(void *ctx, pz_binder_t *b
 static bool s_shape_simple(pz_sql_conn_t *c, const char *query, const pz_sql_sink_t *sink,
                            pz_sql_err_t *err, int *rc);
 
+/* ---- a simple query's statements, and replaying its block ----------------------------------- */
+
+/* A transaction block whose statements all came in this query string, and whose results are all
+ * still in the sink's output (PZ_SQL_OUT_BYTES_MAX: the session's buffer, which is written at
+ * ReadyForQuery or when full), has shown the client nothing yet. When it fails with 40001 or
+ * 40P01 it is rolled back, its output taken back, and it runs again from its first statement in
+ * a new transaction — the server-side retry of an explicit transaction whose results have not
+ * reached the client (CockroachDB retries a batch of statements the same way). Only statements
+ * that are undone with the transaction may be in it: DDL commits on its own and COPY reads the
+ * client's stream, so either ends the chance. */
+typedef struct {
+    int from;    /* the block's first statement in this query; -1: nothing to replay */
+    bool reopen; /* an earlier query began the block (and ran nothing else): begin it with opts */
+    pz_sql_txn_opts_t opts;
+    pz_sql_mark_t mark;
+    int attempts;
+} s_replay_t;
+
+static bool s_replayable(const pz_ast_stmt_t *s)
+{
+    switch (s->kind) {
+    case PZ_AS_SELECT:
+    case PZ_AS_INSERT:
+    case PZ_AS_UPDATE:
+    case PZ_AS_DELETE:
+    case PZ_AS_TXN:
+    case PZ_AS_SET:
+    case PZ_AS_SHOW:
+        return true;
+    default:
+        return false;
+    }
+}
+
+static void s_replay_init(pz_sql_conn_t *c, const pz_sql_sink_t *sink, s_replay_t *rp)
+{
+    *rp = (s_replay_t){.from = -1};
+    if (sink->mark != NULL && sink->rewind != NULL && c->status == 'T' && c->txn.stmts == 0 &&
+        c->txn.n_sp == 0) {
+        rp->from = 0;
+        rp->reopen = true;
+        rp->opts = pz_sql_txn_opts(&c->txn);
+        sink->mark(sink->ctx, &rp->mark);
+    }
+}
+
+/* Before statement i: a BEGIN outside a block starts what may be replayed, anything that cannot
+ * be undone stops it. */
+static void s_replay_note(pz_sql_conn_t *c, const pz_sql_sink_t *sink, const pz_ast_stmt_t *s,
+                          int i, s_replay_t *rp)
+{
+    if (c->status == 'I' && s->kind == PZ_AS_TXN && s->txn == PZ_TXN_BEGIN && sink->mark != NULL &&
+        sink->rewind != NULL) {
+        rp->from = i;
+        rp->reopen = false;
+        sink->mark(sink->ctx, &rp->mark);
+    } else if (c->status == 'I' || !s_replayable(s)) {
+        rp->from = -1;
+    }
+}
+
+/* Statement i failed with err: true when the block runs again from rp->from (err cleared). */
+static bool s_replay(pz_sql_conn_t *c, const pz_sql_sink_t *sink, s_replay_t *rp, pz_sql_err_t *err)
+{
+    if (rp->from < 0 || !pz_sql_txn_err_retryable(err) || rp->attempts >= S_RETRIES_MAX ||
+        sink->rewind(sink->ctx, &rp->mark) != 0) {
+        return false;
+    }
+    rp->attempts++;
+    pz_sql_err_t why = *err;
+    pz_sql_err_clear(err);
+    usleep((useconds_t)(rp->attempts < 10 ? rp->attempts * 200 : 2000));
+    if (rp->reopen) {
+        if (pz_sql_txn_rebegin(&c->txn, &c->kv, &c->status, &rp->opts, err) != 0) {
+            pz_sql_err_detail(err, "%s", why.message); /* the client lost the block: say why */
+            return false;
+        }
+    } else {
+        pz_sql_txn_abandon(&c->txn, &c->kv, &c->status);
+    }
+    return true;
+}
+
 int pz_sql_conn_simple(pz_sql_conn_t *c, const char *query, const pz_sql_sink_t *sink,
                        pz_sql_err_t *err)
 {
@@ -875,11 +958,18 @@ int pz_sql_conn_simple(pz_sql_conn_t *c, const char *query, const pz_sql_sink_t 
     if (rc == 0 && n == 0) {
         rc = sink->empty(sink->ctx);
     }
+    s_replay_t rp;
+    s_replay_init(c, sink, &rp);
     for (int i = 0; rc == 0 && i < n; i++) {
         char tag[64] = "";
+        s_replay_note(c, sink, stmts[i], i, &rp);
         rc = s_run(c, stmts[i], sink, err, tag);
         if (rc == 0 && tag[0] != '\0') { /* empty: the statement completed itself */
             rc = sink->complete(sink->ctx, tag);
+        }
+        if (rc != 0 && s_replay(c, sink, &rp, err)) {
+            rc = 0;
+            i = rp.from - 1;
         }
     }
     if (rc != 0) {

@@ -31,6 +31,12 @@ typedef struct {
     pz_sql_type_t type;
 } pz_sql_col_t;
 
+/* Where a sink's output stood (sink->mark), to take back what followed (sink->rewind). */
+typedef struct {
+    uint64_t flushes; /* the sink's count of writes to the client */
+    size_t len;       /* bytes buffered */
+} pz_sql_mark_t;
+
 /* How results leave the engine. Every callback returns 0, or a negative code when the client is
  * gone (the statement then stops). */
 typedef struct {
@@ -50,6 +56,11 @@ typedef struct {
     int (*copy_read)(void *ctx, const uint8_t **p, size_t *n, pz_sql_err_t *err);
     int (*copy_write)(void *ctx, const void *p, size_t n);
     int (*copy_done)(void *ctx);
+    /* Replaying a transaction block (pz_sql_conn_simple); NULL where output is never held back.
+     * mark: where the output stands now. rewind: drops everything emitted since m — 0, or -1
+     * (nothing dropped) when some of it has already been written to the client. */
+    void (*mark)(void *ctx, pz_sql_mark_t *m);
+    int (*rewind)(void *ctx, const pz_sql_mark_t *m);
 } pz_sql_sink_t;
 
 /* Opens a connection for user to database. 3D000 when the database does not exist. */

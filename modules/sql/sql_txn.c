@@ -152,18 +152,37 @@ static int s_savepoint(pz_sql_txn_t *t, pz_sql_kv_t *kv, const char *name, pz_sq
     return rc;
 }
 
-/* Restarts the block as a new transaction with the same options, the old one rolled back (its
- * intents resolved asynchronously). A new transaction, not a new epoch of the old: a deadlock
- * victim's or a pushed-out transaction's record is ABORTED, and the same id would meet it
- * again on its next write. The savepoint array stays (s_begin zeroes n_sp and stmts). */
+pz_sql_txn_opts_t pz_sql_txn_opts(const pz_sql_txn_t *t)
+{
+    return (pz_sql_txn_opts_t){
+        .isolation = t->isolation, .read_only = t->read_only, .as_of = t->as_of};
+}
+
+/* A new transaction, not a new epoch of the old: a deadlock victim's or a pushed-out
+ * transaction's record is ABORTED, and the same id would meet it again on its next write. The
+ * old one's intents are resolved asynchronously. */
+int pz_sql_txn_rebegin(pz_sql_txn_t *t, pz_sql_kv_t *kv, char *status, const pz_sql_txn_opts_t *o,
+                       pz_sql_err_t *err)
+{
+    pz_sql_txn_opts_t keep = *o; /* o may point into t */
+    pz_sql_txn_abandon(t, kv, status);
+    int rc = s_begin(t, kv, keep.isolation, keep.read_only, keep.as_of, err);
+    *status = rc == 0 ? 'T' : 'I';
+    return rc;
+}
+
+bool pz_sql_txn_err_retryable(const pz_sql_err_t *err)
+{
+    return strcmp(err->sqlstate, "40001") == 0 || strcmp(err->sqlstate, "40P01") == 0;
+}
+
+/* Restarts the block with the same options. The savepoint array stays (s_begin zeroes n_sp and
+ * stmts). */
 static int s_restart(pz_sql_txn_t *t, pz_sql_kv_t *kv, pz_sql_err_t *err)
 {
-    uint8_t iso = t->isolation;
-    bool read_only = t->read_only;
-    pz_hlc_t as_of = t->as_of;
+    pz_sql_txn_opts_t o = pz_sql_txn_opts(t);
     char status = 'T';
-    pz_sql_txn_abandon(t, kv, &status);
-    return s_begin(t, kv, iso, read_only, as_of, err);
+    return pz_sql_txn_rebegin(t, kv, &status, &o, err);
 }
 
 /* ROLLBACK TO SAVEPOINT: the writes after it are ignored from now on; after a serialization
@@ -310,8 +329,7 @@ int pz_sql_txn_step(pz_sql_txn_t *t, pz_sql_kv_t *kv, pz_sql_err_t *err)
 
 int pz_sql_txn_replay_first(pz_sql_txn_t *t, pz_sql_kv_t *kv, pz_sql_err_t *err)
 {
-    if (t->stmts != 1 || t->n_sp != 0 || !kv->in_txn ||
-        (strcmp(err->sqlstate, "40001") != 0 && strcmp(err->sqlstate, "40P01") != 0)) {
+    if (t->stmts != 1 || t->n_sp != 0 || !kv->in_txn || !pz_sql_txn_err_retryable(err)) {
         return -1;
     }
     pz_sql_err_t why = *err;
@@ -329,8 +347,7 @@ void pz_sql_txn_failed(pz_sql_txn_t *t, char *status, const pz_sql_err_t *err)
     if (*status == 'T') {
         *status = 'E';
     }
-    if (err != NULL &&
-        (strcmp(err->sqlstate, "40001") == 0 || strcmp(err->sqlstate, "40P01") == 0)) {
+    if (err != NULL && pz_sql_txn_err_retryable(err)) {
         t->retryable = true;
     }
 }

@@ -58,6 +58,18 @@ int pz_sql_txn_step(pz_sql_txn_t *t, pz_sql_kv_t *kv, pz_sql_err_t *err);
  * client never sees the failure (CockroachDB's automatic retry of a transaction whose results
  * were not sent). 0: run it again; -1: it cannot be replayed (err unchanged). */
 int pz_sql_txn_replay_first(pz_sql_txn_t *t, pz_sql_kv_t *kv, pz_sql_err_t *err);
+/* A block's options: what BEGIN and SET TRANSACTION chose. */
+typedef struct {
+    uint8_t isolation;
+    bool read_only;
+    pz_hlc_t as_of;
+} pz_sql_txn_opts_t;
+pz_sql_txn_opts_t pz_sql_txn_opts(const pz_sql_txn_t *t);
+/* Rolls back whatever block is open and begins a new one with opts ('T'), or stays 'I' (err). */
+int pz_sql_txn_rebegin(pz_sql_txn_t *t, pz_sql_kv_t *kv, char *status, const pz_sql_txn_opts_t *o,
+                       pz_sql_err_t *err);
+/* True for the errors a block may be replayed after: 40001 and 40P01 (nothing committed). */
+bool pz_sql_txn_err_retryable(const pz_sql_err_t *err);
 /* A statement of the block failed with err: the block is failed ('E'). */
 void pz_sql_txn_failed(pz_sql_txn_t *t, char *status, const pz_sql_err_t *err);
 /* The session ends (or the block must go): roll back whatever is open. */

@@ -21,6 +21,7 @@ import threading
 import time
 
 import pz
+import sql_pgproto as w
 from sql_servers import PzSql, sqlstate
 
 # The node's clock max offset is 500 ms: a write later than this after T2's read is past
@@ -131,22 +132,29 @@ def test_sql_txn_locking_one_holder(ctx):
 TRIALS_MAX = 16  # each deadlock picks its victim by random priority: B is one in 1 - 2^-16
 
 
+def _two_ranges(ctx):
+    """A node with table d: rows (1, 0) and (2, 0) in two ranges; (node, an autocommit cursor)."""
+    ours = PzSql(ctx).start()
+    cur = ours.connect().cursor()
+    cur.execute("CREATE TABLE d (k int PRIMARY KEY, v int)")
+    cur.execute("INSERT INTO d VALUES (1, 0), (2, 0)")
+    cur.execute("ALTER TABLE d SPLIT AT VALUES (2)")
+    return ours, cur
+
+
 def test_sql_txn_first_statement_replayed(ctx):
     """The first statement of a block that fails with 40001/40P01 before any of its rows reached
     the client runs again in a restarted transaction, and the client never sees the failure
     (CockroachDB's automatic retry; sql_txn.c pz_sql_txn_replay_first).
 
     How: rows 1 and 2 in two ranges. A locks row 2; B's first statement updates rows 1 and 2 —
-    it locks row 1 and waits for A on row 2; A then updates row 1 and waits for B: a deadlock, and the transaction with the lower (random) priority is aborted.
+    it locks row 1 and waits for A on row 2; A then updates row 1 and waits for B: a deadlock,
+    and the transaction with the lower (random) priority is aborted.
     When A is the victim its second statement fails (40P01: its first one's result had reached
     the client). When B is, B's statement must not fail: B restarts, waits for A, and both
     commit. Trials run until B was the victim once; the rows must show exactly the committed
     increments."""
-    ours = PzSql(ctx).start()
-    cur = ours.connect().cursor()
-    cur.execute("CREATE TABLE d (k int PRIMARY KEY, v int)")
-    cur.execute("INSERT INTO d VALUES (1, 0), (2, 0)")
-    cur.execute("ALTER TABLE d SPLIT AT VALUES (2)")
+    ours, cur = _two_ranges(ctx)
     want = {1: 0, 2: 0}
     b_replayed, a_victim = 0, 0
     for trial in range(TRIALS_MAX):
@@ -187,3 +195,90 @@ def test_sql_txn_first_statement_replayed(ctx):
             break
     ctx.note(f"B's first statement replayed after {b_replayed} deadlocks, A the victim {a_victim}x")
     pz.check(b_replayed > 0, f"B was never the deadlock victim in {TRIALS_MAX} trials")
+
+
+BIG = 70000  # bytes: one row past the session's output buffer (PZ_SQL_OUT_BYTES_MAX, 64 KiB)
+BLOCK = ("SELECT v FROM d WHERE k = 1 FOR UPDATE; UPDATE d SET v = v + 10 WHERE k = 2; "
+         "UPDATE d SET v = v + 10 WHERE k = 1; COMMIT")
+BIG_SELECT = f"SELECT length(repeat('x', {BIG})) AS n, repeat('x', {BIG}) AS x; "
+QUERIES = ("BEGIN; " + BLOCK, BLOCK, "BEGIN; " + BIG_SELECT + BLOCK)
+
+
+def _brief(reply):
+    """Messages with row values cut to their first 8 bytes and errors to their SQLSTATE."""
+    return [m[:1] + (tuple(v[:8] for v in m[1]),) if m[0] == "D" else m[:3] if m[0] == "E"
+            else m for m in reply]
+
+
+def _block_reply(form, v1, replayed):
+    """What B's client must read: one result per statement of one run, none of an earlier one;
+    in form 2, when B was the victim, the first run's results up to the failure."""
+    head = [] if form == 1 else [("C", "BEGIN")]
+    if form == 2:
+        head += [("T", (("n", 23, 0), ("x", 25, 0))), ("D", (str(BIG).encode(), b"x" * 8)),
+                 ("C", "SELECT 1")]
+    lock = [("T", (("v", 23, 0),)), ("D", (str(v1).encode(),)), ("C", "SELECT 1")]
+    if form == 2 and replayed:
+        return head + lock + [("E", "ERROR", "40P01"), ("Z", "E")]
+    return head + lock + [("C", "UPDATE 1"), ("C", "UPDATE 1"), ("C", "COMMIT"), ("Z", "I")]
+
+
+def test_sql_txn_block_replayed(ctx):
+    """A transaction block sent whole in one simple query (or begun by a lone BEGIN and then
+    sent whole) whose third statement fails with 40P01 runs again from its start, and the
+    client reads only the results of the run that committed (sql_conn.c s_replay: the results
+    were still in the session's output buffer).
+
+    How: rows 1 and 2 in two ranges. A locks row 2. B's block locks row 1 (its SELECT returns
+    row 1), then waits for A on row 2; A updates row 1 and waits for B: a deadlock. When B is
+    the victim, B's block must start over: its SELECT now waits for A's row 1, A commits, and
+    the one row 1 that B's client reads is A's committed value — the first run's row was taken
+    back. When A is the victim, B's block commits on its first run. A third form first sends a
+    row larger than the output buffer (so it has reached the client): B, as the victim, must then
+    fail with 40P01 rather than run again and send the row twice. Trials rotate the three forms
+    until B was the victim in each."""
+    ours, cur = _two_ranges(ctx)
+    want = {1: 0, 2: 0}
+    replayed = [0, 0, 0]
+    for trial in range(3 * TRIALS_MAX):
+        form = trial % 3
+        ta = ours.connect()
+        ca = ta.cursor()
+        ca.execute("BEGIN")
+        ca.execute("UPDATE d SET v = v + 1 WHERE k = 2")
+        raw = w.Conn(ours.port, PzSql.USER, PzSql.DBNAME, timeout_s=30 * ctx.scale)
+        if form == 1:
+            raw.send(w.query("BEGIN"))
+            pz.eq(raw.read_until_ready(), [("C", "BEGIN"), ("Z", "T")], "the lone BEGIN")
+        raw.send(w.query(QUERIES[form]))
+        got = {}
+        th = threading.Thread(target=lambda: got.update(b=raw.read_until_ready()))
+        th.start()
+        time.sleep(0.3 * ctx.scale)  # B holds row 1 and waits for row 2
+        a_code = sqlstate(ca, "UPDATE d SET v = v + 1 WHERE k = 1")
+        b_victim = a_code is None
+        if b_victim:
+            pz.eq(sqlstate(ca, "COMMIT"), None, f"trial {trial}: A commits")
+            want[1] += 1
+            want[2] += 1
+        else:
+            pz.eq(a_code, "40P01", f"trial {trial}: A's second statement ends the deadlock")
+            ca.execute("ROLLBACK")
+        th.join(30 * ctx.scale)
+        pz.check(not th.is_alive(), f"trial {trial}: B's block finished")
+        b_sees = want[1] - (1 if b_victim and form == 2 else 0)
+        pz.eq(_brief(got.get("b", [])), _block_reply(form, b_sees, b_victim),
+              f"trial {trial} (form {form}): what B's client reads")
+        if not (form == 2 and b_victim):
+            want[1] += 10
+            want[2] += 10
+        replayed[form] += b_victim
+        raw.close()
+        ta.close()
+        cur.execute("SELECT k, v FROM d ORDER BY k")
+        pz.eq(dict(cur.fetchall()), want, f"trial {trial}: exactly the committed increments")
+        if min(replayed) > 0 and trial >= 5:
+            break
+    ctx.note(f"B the deadlock victim: replayed {replayed[0]}x sent whole, {replayed[1]}x after "
+             f"a lone BEGIN; failed {replayed[2]}x past the output buffer")
+    pz.check(min(replayed) > 0, f"B was not the victim in each form: {replayed}")
