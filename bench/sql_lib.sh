@@ -84,9 +84,11 @@ s_pz_start()
     kv_port=$(s_free_port)
     # --insecure: trust authentication, as the PostgreSQL side has (initdb --auth=trust); the
     # clients connect as `postgres` on both, a role ours creates first (as root).
+    # PZ_BENCH_NODE_ARGS: more flags for our node (e.g. --set modules/storage/KEY=VALUE).
+    # shellcheck disable=SC2086
     "$dir/bin/phantomzero" start-single-node --store="$tmp/pz" --insecure \
         --module-dir="$dir/lib/phantomzero" --sql-addr="127.0.0.1:$pz_port" \
-        --listen-addr="tcp://127.0.0.1:$kv_port" >"$tmp/pz.log" 2>&1 &
+        --listen-addr="tcp://127.0.0.1:$kv_port" ${PZ_BENCH_NODE_ARGS:-} >"$tmp/pz.log" 2>&1 &
     pz_pid=$!
     local i
     for i in $(seq 1 200); do

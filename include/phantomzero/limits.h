@@ -119,6 +119,13 @@
 #define PZ_GROUP_COMMIT_BATCHES_MAX 1024
 /* Bytes merged into one engine commit. */
 #define PZ_GROUP_COMMIT_BYTES_MAX (64u * 1024u * 1024u)
+/* How long (µs) answered pipelined writes may wait in the commit queue for a commit to share
+ * (storage config commit_linger_us; committer.h): the default, and the most it may be set to. */
+#define PZ_COMMIT_LINGER_US_DEFAULT 5000
+#define PZ_COMMIT_LINGER_US_MAX 100000
+/* Queued bytes past which the commit queue stops lingering: a batch this large amortizes its
+ * own fsync, and uncommitted writes held in memory (storage_pend.h) should stay small. */
+#define PZ_COMMIT_LINGER_BYTES_MAX (64u * 1024u)
 /* Ranges cached by one dist actor. */
 #define PZ_RANGE_CACHE_MAX 65536
 /* Requests a dist actor holds while it looks up a range descriptor. */

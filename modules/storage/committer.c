@@ -37,6 +37,8 @@ struct pz_committer {
     pthread_cond_t cv;  /* the queue got an item, or stop began */
     pz_commit_item_t *q_head, *q_tail;
     size_t q_batches, q_bytes;
+    size_t q_waited;      /* queued items something waits for: not (chain and not durable) */
+    struct timespec q_at; /* CLOCK_MONOTONIC when the queue's first item came */
     pz_commit_item_t *d_head, *d_tail; /* done, waiting to be reaped */
     bool notified;                     /* a notification is outstanding */
     bool stopping;
@@ -175,6 +177,35 @@ static bool s_finish(pz_committer_t *c, pz_commit_item_t *group, pz_commit_item_
     return post;
 }
 
+/* Whether the queue is past what lingering may collect (mu held): half its bounds, or
+ * PZ_COMMIT_LINGER_BYTES_MAX. */
+static bool s_queue_big(const pz_committer_t *c)
+{
+    return c->q_batches >= c->opts.batches_max / 2 || c->q_bytes >= c->opts.bytes_max / 2 ||
+           c->q_bytes >= PZ_COMMIT_LINGER_BYTES_MAX;
+}
+
+/* True while the queue holds only chain items that nothing waits for (committer.h linger_us),
+ * within the bounds: waits (mu held) until an item, stop or the deadline, then the caller looks
+ * again. False: commit the queue now. */
+static bool s_linger(pz_committer_t *c)
+{
+    bool hold = c->opts.linger_us > 0 && !c->stopping && c->q_waited == 0 && !s_queue_big(c);
+    if (!hold) {
+        return false;
+    }
+    struct timespec until = c->q_at, now;
+    until.tv_nsec += (long)c->opts.linger_us * 1000;
+    until.tv_sec += until.tv_nsec / 1000000000;
+    until.tv_nsec %= 1000000000;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (now.tv_sec > until.tv_sec || (now.tv_sec == until.tv_sec && now.tv_nsec >= until.tv_nsec)) {
+        return false;
+    }
+    pthread_cond_timedwait(&c->cv, &c->mu, &until);
+    return true;
+}
+
 static void *s_main(void *arg)
 {
     pz_committer_t *c = arg;
@@ -186,10 +217,13 @@ static void *s_main(void *arg)
         if (c->q_head == NULL) {
             break; /* stopping, and the queue is drained */
         }
+        if (s_linger(c)) {
+            continue;
+        }
         pz_commit_item_t *group = c->q_head, *tail = c->q_tail;
         size_t n = c->q_batches;
         c->q_head = c->q_tail = NULL;
-        c->q_batches = c->q_bytes = 0;
+        c->q_batches = c->q_bytes = c->q_waited = 0;
         pthread_mutex_unlock(&c->mu);
 
         s_commit_group(c, group, n);
@@ -223,9 +257,16 @@ int pz__committer_start(pz_eng_t *eng, const pz_committer_opts_t *opts,
     if (c->opts.bytes_max == 0 || c->opts.bytes_max > PZ_GROUP_COMMIT_BYTES_MAX) {
         c->opts.bytes_max = PZ_GROUP_COMMIT_BYTES_MAX;
     }
+    if (c->opts.linger_us > PZ_COMMIT_LINGER_US_MAX) {
+        c->opts.linger_us = PZ_COMMIT_LINGER_US_MAX;
+    }
     c->hooks = *hooks;
     pthread_mutex_init(&c->mu, NULL);
-    pthread_cond_init(&c->cv, NULL);
+    pthread_condattr_t ca; /* s_linger's deadline is on the monotonic clock */
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&c->cv, &ca);
+    pthread_condattr_destroy(&ca);
     if (pthread_create(&c->thread, NULL, s_main, c) != 0) {
         pthread_cond_destroy(&c->cv);
         pthread_mutex_destroy(&c->mu);
@@ -251,15 +292,21 @@ int pz__committer_submit(pz_committer_t *c, pz_commit_item_t *item)
         item->next = NULL;
         item->rc = 0;
         item->group = 0;
+        bool waited = !item->chain || item->durable;
         if (c->q_tail != NULL) {
             c->q_tail->next = item;
         } else {
             c->q_head = item;
+            clock_gettime(CLOCK_MONOTONIC, &c->q_at);
         }
         c->q_tail = item;
         c->q_batches++;
         c->q_bytes += item->ops_bytes;
-        pthread_cond_signal(&c->cv);
+        c->q_waited += waited;
+        /* A lingering thread needs waking only for what ends its wait. */
+        if (c->q_batches == 1 || waited || c->opts.linger_us == 0 || s_queue_big(c)) {
+            pthread_cond_signal(&c->cv);
+        }
     }
     pthread_mutex_unlock(&c->mu);
     if (rc == 0) {

@@ -72,6 +72,13 @@ typedef struct pz_committer_opts {
     bool sync;          /* false: every commit is non-durable (benchmarks only) */
     size_t batches_max; /* queued items; 0 = PZ_GROUP_COMMIT_BATCHES_MAX */
     size_t bytes_max;   /* queued ops_bytes; 0 = PZ_GROUP_COMMIT_BYTES_MAX */
+    /* Microseconds a queue of chain items alone may wait for more (0: commit at once, at most
+     * PZ_COMMIT_LINGER_US_MAX). Chain items are answered already and nothing waits for their
+     * commit but a later durable one (their transaction's END_TXN), so committing each alone —
+     * an fdatasync apiece — buys nothing: lingering lets them share the commit of whatever
+     * arrives next. Any other item ends the wait, and so do half the queue bounds,
+     * PZ_COMMIT_LINGER_BYTES_MAX queued, and stop. */
+    uint32_t linger_us;
 } pz_committer_opts_t;
 
 typedef struct pz_committer pz_committer_t;

@@ -87,10 +87,11 @@ typedef struct s_state {
     bool backstop_armed;
     s_gc_entry_t *gc;
     uint32_t gc_len, gc_cap;
-    pz__pipe_t *pipe; /* pipelined batches and the END_TXNs waiting for them */
-    bool overlay;     /* config pipeline_overlay: chain pipelined batches (storage_pend.h) */
-    pz__pend_t *pend; /* the writes of chain batches queued and not reaped yet */
-    uint64_t epoch;   /* committer.h: bumped when a chain batch's commit failed */
+    pz__pipe_t *pipe;   /* pipelined batches and the END_TXNs waiting for them */
+    bool overlay;       /* config pipeline_overlay: chain pipelined batches (storage_pend.h) */
+    pz__pend_t *pend;   /* the writes of chain batches queued and not reaped yet */
+    uint64_t epoch;     /* committer.h: bumped when a chain batch's commit failed */
+    uint32_t linger_us; /* config commit_linger_us (committer.h) */
     pz_metric_t *m_pipelined, *m_parked;
     pz_metric_t *m_commits, *m_commit_errors, *m_batches_per_commit, *m_fsync_us, *m_busy;
 } s_state_t;
@@ -622,8 +623,9 @@ static int s_lock_store(s_state_t *st)
 static int s_config(s_state_t *st, const pz_cfg_t *cfg, bool *sync, pz_engine_opts_t *opts)
 {
     const char *engine = pz_cfg_str(cfg, "engine", "lmdb");
-    int64_t initial_mb = 0, max_mb = 0;
+    int64_t initial_mb = 0, max_mb = 0, linger = 0;
     int rc = pz_cfg_bool(cfg, "sync", true, sync);
+    rc = rc ? rc : pz_cfg_int(cfg, "commit_linger_us", PZ_COMMIT_LINGER_US_DEFAULT, &linger);
     rc = rc ? rc : pz_cfg_bool(cfg, "pipeline_overlay", true, &st->overlay);
     rc = rc ? rc : pz_cfg_int(cfg, "map_initial_mb", 0, &initial_mb);
     rc = rc ? rc : pz_cfg_int(cfg, "map_max_mb", 0, &max_mb);
@@ -639,6 +641,12 @@ static int s_config(s_state_t *st, const pz_cfg_t *cfg, bool *sync, pz_engine_op
                (long long)initial_mb, (long long)max_mb);
         return PZ_ECONFIG;
     }
+    if (linger < 0 || linger > PZ_COMMIT_LINGER_US_MAX) {
+        pz_log(st->self, PZ_LOG_ERROR, "commit_linger_us (%lld) must be in [0, %d]",
+               (long long)linger, PZ_COMMIT_LINGER_US_MAX);
+        return PZ_ECONFIG;
+    }
+    st->linger_us = (uint32_t)linger;
     if (engine == NULL || strlen(engine) >= sizeof st->engine) {
         pz_log(st->self, PZ_LOG_ERROR, "engine name is missing or too long");
         return PZ_ECONFIG;
@@ -726,7 +734,7 @@ static int s_init(pz_actor_t *self, const pz_cfg_t *cfg, void **state)
     int rc = s_config(st, cfg, &sync, &opts);
     rc = rc ? rc : s_open_store(st, &opts);
     if (rc == 0) {
-        pz_committer_opts_t copts = {.sync = sync};
+        pz_committer_opts_t copts = {.sync = sync, .linger_us = st->linger_us};
         pz_committer_hooks_t hooks = {.notify = s_hook_notify,
                                       .on_commit = s_hook_on_commit,
                                       .on_exit = s_hook_on_exit,

@@ -482,14 +482,18 @@ typedef struct t_fix {
     pz_committer_t *c;
 } t_fix_t;
 
-static void t_fix_start(t_fix_t *f, bool hold)
+static void t_fix_start_opts(t_fix_t *f, bool hold, const pz_committer_opts_t *opts)
 {
     st_env_open(&f->env, 0, 0);
     t_hooks_init(&f->h);
     f->h.hold = hold;
     pz_committer_hooks_t hooks = t_hooks(&f->h);
-    pz_committer_opts_t opts = {.sync = true};
-    assert_int_equal(pz__committer_start(&f->env.eng, &opts, &hooks, &f->c), 0);
+    assert_int_equal(pz__committer_start(&f->env.eng, opts, &hooks, &f->c), 0);
+}
+
+static void t_fix_start(t_fix_t *f, bool hold)
+{
+    t_fix_start_opts(f, hold, &(pz_committer_opts_t){.sync = true});
 }
 
 /* Stops the committer (everything reaped already), frees the n items, removes the store. */
@@ -622,6 +626,94 @@ static void test_poison_reaches_later_groups(void **state)
     t_fix_stop(&f, it, N);
 }
 
+/* ---- linger (committer.h linger_us) ---- */
+
+static unsigned t_commits(t_hooks_t *h)
+{
+    pthread_mutex_lock(&h->mu);
+    unsigned n = h->commits;
+    pthread_mutex_unlock(&h->mu);
+    return n;
+}
+
+/* n answered pipelined batches: chain items, not durable. */
+static void t_chain_items(st_env_t *env, t_item_t *it, size_t n)
+{
+    char key[32];
+    for (size_t i = 0; i < n; i++) {
+        snprintf(key, sizeof key, "chain%02zu", i);
+        t_item_make(env, &it[i], key, "v", false);
+        it[i].item.epoch = 1;
+        it[i].item.chain = true;
+    }
+}
+
+static void test_linger_chain_items_wait_for_the_next_commit(void **state)
+{
+    (void)state;
+    t_fix_t f;
+    t_fix_start_opts(&f, false, &(pz_committer_opts_t){.sync = true, .linger_us = 100000});
+    t_item_t it[4];
+    t_chain_items(&f.env, it, 3);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(pz__committer_submit(f.c, &it[i].item), 0);
+    }
+    /* Well inside the 100 ms linger: nothing may have been committed (a broken linger commits
+     * the first item at once). */
+    nanosleep(&(struct timespec){0, 20 * 1000 * 1000}, NULL);
+    assert_int_equal(t_commits(&f.h), 0);
+    assert_false(t_visible(&f.env, "chain00"));
+    /* A durable item ends the wait: all four share its commit. */
+    t_item_make(&f.env, &it[3], "end", "v", true);
+    it[3].item.epoch = 1;
+    assert_int_equal(pz__committer_submit(f.c, &it[3].item), 0);
+    t_wait_done(&f.h, f.c, 4);
+    assert_int_equal(f.h.commits, 1);
+    assert_int_equal(f.h.durable_commits, 1);
+    assert_int_equal(f.h.batches_max, 4);
+    assert_true(t_visible(&f.env, "chain00") && t_visible(&f.env, "end"));
+    t_fix_stop(&f, it, 4);
+}
+
+static void test_linger_ends_at_its_deadline(void **state)
+{
+    (void)state;
+    t_fix_t f;
+    t_fix_start_opts(&f, false, &(pz_committer_opts_t){.sync = true, .linger_us = 20000});
+    t_item_t it[2];
+    t_chain_items(&f.env, it, 2);
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(pz__committer_submit(f.c, &it[i].item), 0);
+    }
+    t_wait_done(&f.h, f.c, 2); /* nothing else comes: the deadline commits them */
+    assert_int_equal(f.h.commits, 1);
+    assert_int_equal(f.h.durable_commits, 0);
+    assert_int_equal(f.h.batches_max, 2);
+    assert_true(t_visible(&f.env, "chain01"));
+    t_fix_stop(&f, it, 2);
+}
+
+static void test_linger_ends_at_half_the_queue(void **state)
+{
+    (void)state;
+    t_fix_t f;
+    t_fix_start_opts(&f, false,
+                     &(pz_committer_opts_t){.sync = true, .batches_max = 8, .linger_us = 100000});
+    t_item_t it[4];
+    t_chain_items(&f.env, it, 4);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(pz__committer_submit(f.c, &it[i].item), 0);
+    }
+    /* Four of eight queued: the queue commits without waiting out the linger. */
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    t_wait_done(&f.h, f.c, 4);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    assert_true(f.h.commits >= 1);
+    assert_true((t1.tv_sec - t0.tv_sec) * 1000000000L + (t1.tv_nsec - t0.tv_nsec) < 90000000L);
+    t_fix_stop(&f, it, 4);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -634,6 +726,9 @@ int main(void)
         cmocka_unit_test(test_failed_chain_item_poisons_its_epoch),
         cmocka_unit_test(test_failed_non_chain_item_poisons_nothing),
         cmocka_unit_test(test_poison_reaches_later_groups),
+        cmocka_unit_test(test_linger_chain_items_wait_for_the_next_commit),
+        cmocka_unit_test(test_linger_ends_at_its_deadline),
+        cmocka_unit_test(test_linger_ends_at_half_the_queue),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
