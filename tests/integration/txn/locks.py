@@ -146,6 +146,16 @@ CASES = [
         Q("T3", "COMMIT", COMMITTED),
     ], rows((1, 13), (2, 20)), _writer_waits("lock2", ("blocked", "still")), "requirement",
         sessions=("T1", "T2", "T3"), levels=LEVELS),
+    # Both hold the row shared and both want to write it: each waits for the other's shared
+    # lock, a deadlock through shared holders that must be found like any other.
+    Case("for_share_upgrade", "two FOR SHARE holders that both UPDATE the row deadlock", [
+        Q("T1", "SELECT * FROM htest WHERE id = 1 FOR SHARE", rows((1, 10))),
+        Q("T2", "SELECT * FROM htest WHERE id = 1 FOR SHARE", rows((1, 10))),
+        upd("T1", 1, 11, BLOCKED),
+        upd("T2", 1, 12, BLOCKED),
+        Drain(("T1", "T2"), {"T1": (E40P01, ROLLED_BACK), "T2": (ONE, COMMITTED)}),
+    ], rows((1, 12), (2, 20)), _deadlock({"T1": {1: 11}, "T2": {1: 12}}, {1: 10, 2: 20}),
+        "requirement", levels=LEVELS, pg_setup=PG_VICTIM_T1),
     Case("savepoint_rollback_to", "ROLLBACK TO undoes what followed; RELEASE keeps it", [
         Q("T1", "INSERT INTO htest VALUES (3, 30)", ONE),
         Q("T1", "SAVEPOINT a", Ok(status="SAVEPOINT")),
