@@ -37,8 +37,15 @@
  *               the batch response's txn carries it, and the coordinator must refresh its reads
  *               before it commits at the higher timestamp. Writes meet foreign intents at any
  *               timestamp as PZ_EWRITE_INTENT.
- *   req.lock    on GET/SCAN/RSCAN: an exclusive lock on every key returned (SELECT FOR UPDATE /
- *               FOR SHARE, and the rows UPDATE and DELETE fetch), an intent with no new value.
+ *   req.lock    on GET/SCAN/RSCAN: a lock on every key returned. PZ_LOCK_EXCLUSIVE (SELECT FOR
+ *               UPDATE, and the rows UPDATE and DELETE fetch) is an intent with no new value;
+ *               PZ_LOCK_SHARED (FOR SHARE) joins the key's set of shared holders, which coexist
+ *               with each other, while a write or an exclusive lock of another transaction
+ *               meets them as PZ_EWRITE_INTENT (error.intent names one holder; repl waits on it
+ *               and meets the next when it is resolved). A holder alone may upgrade (write).
+ *               Plain reads never wait on locks of either kind. Commit, abort and RESOLVE
+ *               release shared locks as they resolve intents; a RESOLVE with status PENDING
+ *               drops the entries (history and shared) whose seq is in pushee.ignored.
  *               A locking read waits on every foreign intent, has no uncertainty window, and
  *               never returns an older value than the newest committed one: a committed version
  *               above read_ts on a key it reads (or passes, for a scan) fails the batch with
@@ -80,7 +87,10 @@
  *   RESOLVE        [key, end_key) or key: every intent of ext.pushee (id, epoch) is committed at
  *                  pushee.write_ts (ext.status COMMITTED: the newest sequence not in
  *                  pushee.ignored becomes a version), removed (ABORTED) or moved up to
- *                  pushee.write_ts (PENDING). resp.num_deleted: intents resolved.
+ *                  pushee.write_ts (PENDING, which also drops the history entries and shared
+ *                  locks of seqs in pushee.ignored: a savepoint rollback releases its locks;
+ *                  nothing left, the intent goes). Its shared locks go on COMMITTED and
+ *                  ABORTED. resp.num_deleted: intents (and locks) resolved.
  *   REFRESH        [key, end_key) or key: PZ_ETXN_RETRY (reason "refresh") if a version committed
  *                  in (ext.from_ts, header.txn.write_ts] or a foreign intent at or below it.
  *   GC             [key, end_key): removes versions shadowed at or below ext.gc_ts (a tombstone
@@ -149,7 +159,8 @@ enum pz_push_type {
 /* req.lock */
 enum pz_lock_strength {
     PZ_LOCK_NONE = 0,
-    PZ_LOCK_EXCLUSIVE = 1,
+    PZ_LOCK_EXCLUSIVE = 1, /* FOR UPDATE / FOR NO KEY UPDATE, and UPDATE/DELETE's row reads */
+    PZ_LOCK_SHARED = 2,    /* FOR SHARE / FOR KEY SHARE: coexists with other shared holders */
 };
 
 /* header.wait_policy: what a request does when it meets a lock it cannot push. */

@@ -160,6 +160,9 @@ void pz__repl_wake(pz_actor_t *self, pz__repl_t *p, uint64_t range_id, pz_view_t
                    pz_view_t end, int fail_code);
 /* The record of txn_id changed here: parked pushes on it are evaluated again. */
 void pz__repl_record_changed(pz_actor_t *self, pz__repl_t *p, pz_view_t txn_id);
+/* txn_id released locks while PENDING (a savepoint rollback): the pushes parked on it here
+ * are answered PZ_EPUSH_FAILED, so their pushers' repls push again only for waiters left. */
+void pz__repl_locks_released(pz_actor_t *self, pz__repl_t *p, pz_view_t txn_id);
 /* QUERY_TXN about txn_id succeeded: the answer gets this repl's deps. */
 int pz__repl_answer_query(pz_actor_t *self, pz__repl_t *p, pz__repl_flight_t *f,
                           pz_kv_batch_resp_t *r);

@@ -389,13 +389,20 @@ int pz__repl_on_batch(pz_actor_t *self, pz__repl_t *p, pz_msg_t *msg, bool *kept
 /* Storage's answer                                                                           */
 
 /* What a successful batch changed that others wait on: resolved keys wake their waiters, a
- * changed transaction record re-evaluates the pushes parked on it. */
+ * changed transaction record re-evaluates the pushes parked on it, a PENDING transaction's
+ * released locks answer the pushes parked on it (pz__repl_locks_released). */
 static void s_after_success(pz_actor_t *self, pz__repl_t *p, const pz_kv_batch_t *b)
 {
+    bool released = false; /* a savepoint's release: its transaction's parked pushes, once */
     for (uint32_t i = 0; i < b->reqs_len; i++) {
         const pz_kv_req_t *q = &b->reqs[i];
         if (q->op == PZ_KV_RESOLVE) {
             pz__repl_wake(self, p, b->header.range_id, q->key, q->end_key, 0);
+            if (!released && q->has_ext && q->ext.has_pushee && q->ext.status == PZ_TXN_PENDING &&
+                q->ext.pushee.ignored_len > 0) {
+                released = true;
+                pz__repl_locks_released(self, p, q->ext.pushee.id);
+            }
         } else if (q->op == PZ_KV_END_TXN && q->has_ext) {
             for (uint32_t j = 0; j < q->ext.spans_len; j++) {
                 const pz_kv_span_t *s = &q->ext.spans[j];

@@ -14,6 +14,11 @@
  *             evaluates it again when the pushee's record changes, expires, or the push's
  *             deadline comes, and queries the pusher's record every PZ_TXNWAIT_QUERY_MS to find
  *             a finished pusher or a deadlock
+ *   release   a pushee that is still PENDING released locks (ROLLBACK TO SAVEPOINT: a RESOLVE
+ *             PENDING with ignored seqs): its parked pushes are answered PZ_EPUSH_FAILED, so
+ *             each pusher's repl pushes again only if a waiter still waits (PZ_REPL_PUSH_RETRY_MS
+ *             later) — a waiter the release let through must not stay an edge of the wait graph,
+ *             or the old holder waiting on it in turn looks like a deadlock
  *   tick      one timer while anything waits: lock timeouts, deadlines, retries, txnwait
  */
 #include <assert.h>
@@ -335,6 +340,21 @@ void pz__repl_record_changed(pz_actor_t *self, pz__repl_t *p, pz_view_t txn_id)
     do {
         n = pz__tw_to_evaluate(p->txnwait, txn_id, 0, seqs, PZ_REPL_TAKE_BATCH);
         s_evaluate(self, p, seqs, n);
+    } while (n == PZ_REPL_TAKE_BATCH);
+}
+
+void pz__repl_locks_released(pz_actor_t *self, pz__repl_t *p, pz_view_t txn_id)
+{
+    assert(txn_id.len > 0);
+    uint64_t seqs[PZ_REPL_TAKE_BATCH];
+    uint32_t n;
+    do {
+        n = pz__tw_to_evaluate(p->txnwait, txn_id, 0, seqs, PZ_REPL_TAKE_BATCH);
+        for (uint32_t i = 0; i < n; i++) {
+            pz__repl_flight_t *pf = pz__tw_remove(p->txnwait, seqs[i]);
+            assert(pf != NULL);
+            pz__repl_fail(self, pf, PZ_EPUSH_FAILED, "the pushee released locks: push again", NULL);
+        }
     } while (n == PZ_REPL_TAKE_BATCH);
 }
 

@@ -461,14 +461,18 @@ static void s_tag(const pz_ast_stmt_t *s, const pz_pn_t *plan, uint64_t n, char 
 }
 
 /* SELECT ... FOR UPDATE/SHARE in a transaction: the statement's reads lock what they return
- * (every table of the FROM list, as PostgreSQL without OF; FOR SHARE locks exclusively, which is
- * stronger), and NOWAIT fails at once on a held lock. Outside a block a statement is its own
+ * (every table of the FROM list, as PostgreSQL without OF; FOR KEY SHARE is a shared lock that
+ * also holds off FOR NO KEY UPDATE, which is stronger than PostgreSQL), and NOWAIT fails at
+ * once on a held lock. Outside a block a statement is its own
  * transaction, so its locks would end with it: nothing to do. */
 static void s_lock_mode(pz_sql_conn_t *c, const pz_ast_stmt_t *s)
 {
     const pz_ast_select_t *q = s != NULL && s->kind == PZ_AS_SELECT ? s->select : NULL;
     bool lock = q != NULL && q->locking != 0 && c->kv.in_txn;
-    c->kv.lock = lock ? PZ_LOCK_EXCLUSIVE : PZ_LOCK_NONE;
+    /* FOR UPDATE (1) and FOR NO KEY UPDATE (2) lock exclusively; FOR SHARE (3) and FOR KEY
+     * SHARE (4) take shared locks, which other readers of the same strength share. */
+    bool shared = lock && (q->locking == 3 || q->locking == 4);
+    c->kv.lock = !lock ? PZ_LOCK_NONE : (shared ? PZ_LOCK_SHARED : PZ_LOCK_EXCLUSIVE);
     c->kv.wait_policy = lock && q->lock_nowait ? PZ_WAIT_ERROR : PZ_WAIT_BLOCK;
 }
 

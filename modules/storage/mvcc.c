@@ -73,8 +73,9 @@ static int s_read(pz_mvcc_ctx_t *ctx, const pz_mvcc_rd_t *rd, pz_view_t k, pz_mv
     return rc ? rc : pz__mvcc_read_key(rd, &ctx->it, &ctx->kb, len, ver);
 }
 
-/* A point write's key: another transaction's intent refuses the batch; the transaction's own
- * intent (this epoch) may sit above write_ts (a push moved it), and the write goes there too. */
+/* A point write's key: another transaction's intent or shared lock refuses the batch; the
+ * transaction's own intent (this epoch) may sit above write_ts (a push moved it), and the write
+ * goes there too. */
 static int s_precheck_intent(pz_mvcc_ctx_t *ctx, uint32_t i, pz_hlc_t *floor)
 {
     size_t len = 0;
@@ -87,12 +88,15 @@ static int s_precheck_intent(pz_mvcc_ctx_t *ctx, uint32_t i, pz_hlc_t *floor)
     if (rc != 0 || !found) {
         return rc;
     }
-    if (ctx->txn == NULL || !pz_view_eq(in.txn.id, ctx->txn->id)) {
+    const pz_kv_txn_t *holder = pz__mvcc_intent_blocker(&in, ctx->txn, false);
+    if (holder != NULL) {
         ctx->conflict.key = ctx->b->reqs[i].key;
-        ctx->conflict.txn = in.txn;
+        ctx->conflict.txn = *holder;
         return PZ_EWRITE_INTENT;
     }
-    if (in.txn.epoch == ctx->txn->epoch && pz_hlc_cmp(in.txn.write_ts, *floor) > 0) {
+    PZ_ST_ASSERT(ctx->txn != NULL); /* a record always has a holder */
+    if (in.hist_len > 0 && in.txn.epoch == ctx->txn->epoch &&
+        pz_hlc_cmp(in.txn.write_ts, *floor) > 0) {
         *floor = in.txn.write_ts;
     }
     return 0;
@@ -127,16 +131,20 @@ static int s_precheck_point_writes(pz_mvcc_ctx_t *ctx, pz_hlc_t start, pz_hlc_t 
     return 0;
 }
 
-int pz__mvcc_lock_key(pz_mvcc_ctx_t *ctx, pz_view_t key, bool own, pz_hlc_t newest)
+int pz__mvcc_lock_key(pz_mvcc_ctx_t *ctx, pz_view_t key, uint8_t strength, bool own,
+                      pz_hlc_t newest)
 {
     PZ_ST_ASSERT(ctx != NULL && ctx->txn != NULL && key.len > 0);
+    PZ_ST_ASSERT(strength == PZ_LOCK_SHARED || strength == PZ_LOCK_EXCLUSIVE);
     pz__mvcc_note_wto(&ctx->wto, ctx->ts, newest);
-    if (own || pz__ovl_get(&ctx->locks, key) != NULL) {
+    bool excl = strength == PZ_LOCK_EXCLUSIVE;
+    const pz_ovl_node_t *n = pz__ovl_get(&ctx->locks, key);
+    if (own || (n != NULL && (n->live || !excl))) {
         return 0;
     }
     pz_view_t copy;
     int rc = pz__mvcc_dup(ctx->a, key, &copy);
-    return rc ? rc : pz__ovl_put(&ctx->locks, copy, false, (pz_view_t){NULL, 0});
+    return rc ? rc : pz__ovl_put(&ctx->locks, copy, excl, (pz_view_t){NULL, 0});
 }
 
 /* A locking read: reads as strict as a write (pz__mvcc_locking_rd) and, unless the key is
@@ -146,7 +154,7 @@ static int s_get(pz_mvcc_ctx_t *ctx, uint32_t i, pz_kv_resp_t *r)
     const pz_kv_req_t *q = &ctx->b->reqs[i];
     pz_mvcc_rd_t rd = ctx->rd;
     if (q->lock != PZ_LOCK_NONE) {
-        pz__mvcc_locking_rd(&rd);
+        pz__mvcc_locking_rd(&rd, q->lock);
     }
     pz_mvcc_ver_t ver;
     int rc = s_read(ctx, &rd, q->key, &ver);
@@ -160,7 +168,7 @@ static int s_get(pz_mvcc_ctx_t *ctx, uint32_t i, pz_kv_resp_t *r)
         rc = pz__mvcc_dup(ctx->a, ver.value, &r->value);
         ctx->bytes_used += ver.value.len;
         if (rc == 0 && rd.strict) {
-            rc = pz__mvcc_lock_key(ctx, q->key, ver.own, ver.newest);
+            rc = pz__mvcc_lock_key(ctx, q->key, q->lock, ver.own, ver.newest);
         }
     }
     return rc ? s_read_failed(ctx, rc, i) : 0;
@@ -335,9 +343,11 @@ static int s_build_ops(pz_mvcc_ctx_t *ctx)
     }
     for (const pz_ovl_node_t *x = pz__ovl_first(&ctx->locks); rc == 0 && x != NULL;
          x = x->next[0]) {
-        if (pz__ovl_get(&ctx->ov, x->key) == NULL) {
-            rc = pz__mvcc_intent_write(ctx, x->key, PZ_MVCC_TAG_LOCK, (pz_view_t){NULL, 0});
+        if (pz__ovl_get(&ctx->ov, x->key) != NULL) {
+            continue; /* written by the batch: the intent is the lock */
         }
+        rc = x->live ? pz__mvcc_intent_write(ctx, x->key, PZ_MVCC_TAG_LOCK, (pz_view_t){NULL, 0})
+                     : pz__mvcc_intent_share(ctx, x->key);
     }
     return rc;
 }
@@ -392,7 +402,8 @@ static int s_eval_mvcc(pz_mvcc_ctx_t *ctx, pz_mvcc_result_t *out)
     }
     if (rc == 0 && (rc = s_build_ops(ctx)) != 0) {
         return pz__mvcc_set_error(ctx, rc, -1,
-                                  rc == PZ_ELIMIT ? "intent history is full" : "out of memory");
+                                  rc == PZ_ELIMIT ? "intent history or shared lock set is full"
+                                                  : "out of memory");
     }
     return rc;
 }

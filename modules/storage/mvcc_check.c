@@ -109,7 +109,7 @@ static const char *s_req_invalid(const pz_kv_batch_t *b, const pz_kv_req_t *r)
     if (r->op == PZ_KV_CPUT && r->exp_value.len >= PZ_VALUE_BYTES_MAX) {
         return "expected value is too large";
     }
-    if (r->lock > PZ_LOCK_EXCLUSIVE) {
+    if (r->lock > PZ_LOCK_SHARED) {
         return "unknown lock strength";
     }
     if (r->lock != PZ_LOCK_NONE) {

@@ -62,6 +62,7 @@ typedef struct pz_mvcc_rd {
     pz_hlc_t limit;         /* >= read_ts: foreign intents at or below it conflict, and a
                              * version in (read_ts, limit] is uncertain */
     bool strict;            /* writes and locking reads: every foreign intent conflicts */
+    bool shared;            /* strict for a shared locking read: foreign shared locks do not */
     bool inconsistent;      /* PZ_WAIT_INCONSISTENT: foreign intents are passed over */
     pz_eng_snap_t *snap;
     pz_arena_t *a;
@@ -138,7 +139,8 @@ typedef struct pz_mvcc_ctx {
     pz_mvcc_rd_t rd;    /* how the pass's plain reads see intents */
     pz_mvcc_conflict_t conflict;
     pz_overlay_t ov;    /* the batch's writes so far */
-    pz_overlay_t locks; /* txn: keys a locking read returned that need a lock-only intent */
+    pz_overlay_t locks; /* txn: keys a locking read returned that need a lock: live for an
+                         * exclusive lock-only intent, not live for a shared lock */
     pz_mvcc_ops_t ops;  /* the write set, as engine ops */
     bool gc_loaded;     /* gc_cur is the range's GC threshold */
     bool gc_raised;     /* a GC request of the batch raised gc_cur */
@@ -150,12 +152,12 @@ typedef struct pz_mvcc_ctx {
     pz_kv_batch_resp_t *resp;
 } pz_mvcc_ctx_t;
 
-/* Makes rd a locking read's (req.lock, kv.h): every foreign intent conflicts, as for a write,
- * and versions are read at read_ts with no uncertainty window — any committed version above
+/* Makes rd a locking read's of strength (req.lock, kv.h): every foreign intent conflicts, as for
+ * a write (foreign shared locks only for PZ_LOCK_EXCLUSIVE), and versions are read at read_ts with no uncertainty window — any committed version above
  * read_ts is a PZ_EWRITE_TOO_OLD for the caller to raise (existing_ts: the newest), which moves
  * the transaction above every one of them where an uncertainty error would only move it to the
  * first. rd must be a transaction's. */
-void pz__mvcc_locking_rd(pz_mvcc_rd_t *rd);
+void pz__mvcc_locking_rd(pz_mvcc_rd_t *rd, uint8_t strength);
 /* Raises ctx->wto to t when t is at or above the pass timestamp. */
 void pz__mvcc_note_wto(pz_hlc_t *wto, pz_hlc_t pass_ts, pz_hlc_t t);
 /* Copies bytes into the arena; PZ_ENOMEM on exhaustion. Empty input gives an empty view. */
@@ -171,9 +173,12 @@ int pz__mvcc_prefix(pz_mvcc_ctx_t *ctx, pz_view_t k, size_t *len);
 int pz__mvcc_pack_intent(pz_arena_t *a, const pz_mvcc_intent_t *m, pz_view_t *out);
 int pz__mvcc_pack_record(pz_arena_t *a, const pz_kv_txn_record_t *m, pz_view_t *out);
 
-/* A locking read returned key (own: the transaction holds it already; newest: its newest
- * committed version, which moves write_ts above it): it gets a lock-only intent. */
-int pz__mvcc_lock_key(pz_mvcc_ctx_t *ctx, pz_view_t key, bool own, pz_hlc_t newest);
+/* A locking read of strength (enum pz_lock_strength) returned key (own: the transaction holds
+ * it already by an intent; newest: its newest committed version, which moves write_ts above
+ * it): it gets a lock-only intent or a shared lock (an exclusive one wins in a batch that asks
+ * for both). */
+int pz__mvcc_lock_key(pz_mvcc_ctx_t *ctx, pz_view_t key, uint8_t strength, bool own,
+                      pz_hlc_t newest);
 
 /* mvcc_gc.c: reads the GC threshold of header.range_id (zero when none was set). */
 int pz__mvcc_gc_threshold_load(pz_mvcc_ctx_t *ctx, pz_hlc_t *out);
@@ -187,6 +192,10 @@ int pz__mvcc_del_range(pz_mvcc_ctx_t *ctx, uint32_t i, pz_kv_resp_t *r);
  * epoch's is replaced). A lock (PZ_MVCC_TAG_LOCK) is added only where the key has no intent of
  * the transaction. PZ_ELIMIT past PZ_MVCC_INTENT_HISTORY_MAX entries. */
 int pz__mvcc_intent_write(pz_mvcc_ctx_t *ctx, pz_view_t key, uint8_t tag, pz_view_t value);
+/* mvcc_intent.c: adds to ctx->ops ctx->txn as a shared holder of key (at seq = txn.seq), unless
+ * the transaction holds the key already in this epoch (an intent, an exclusive lock or an
+ * earlier shared lock). PZ_ELIMIT past PZ_MVCC_SHARED_MAX holders. */
+int pz__mvcc_intent_share(pz_mvcc_ctx_t *ctx, pz_view_t key);
 
 /* The ops that are not reads and writes of versions (kv.h): mvcc_txn.c, mvcc_resolve.c,
  * mvcc_gc.c. Each adds its engine writes to ctx->ops. */

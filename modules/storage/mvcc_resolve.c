@@ -5,8 +5,11 @@
  * RESOLVE turns a finished transaction's intents into what its record says: COMMITTED (this
  * epoch) writes the newest history entry not rolled back as a version at the commit timestamp
  * and deletes the meta record; ABORTED, or COMMITTED with an older epoch, only deletes it;
- * PENDING moves the intent up to the pushed write_ts (so a reader that pushed it may read below).
- * Intents of other transactions are left alone.
+ * PENDING moves the intent up to the pushed write_ts (so a reader that pushed it may read below)
+ * and drops the history entries whose seq pushee.ignored names (ROLLBACK TO SAVEPOINT releases
+ * what it undid; an intent left with no entry goes). The transaction's shared locks
+ * (mvcc_intent.h) go with COMMITTED and ABORTED, and with PENDING when their seq is ignored.
+ * Intents and shared locks of other transactions are left alone.
  *
  * REFRESH proves a transaction's reads still hold at a higher timestamp: nothing committed in
  * (from_ts, write_ts] and no other transaction's intent at or below write_ts in the span.
@@ -113,7 +116,66 @@ static int s_commit_version(pz_mvcc_ctx_t *ctx, pz_view_t prefix, pz_hlc_t ts,
                             (pz_view_t){v, 1 + h->value.len});
 }
 
-/* Resolves the intent under prefix (an arena copy) if it is txn's; *done says whether it was. */
+/* The history of in (txn's intent) as status leaves it; *changed when it changes. COMMITTED
+ * in the epoch writes the version. PENDING drops the entries txn->ignored names (a savepoint
+ * rollback: its locks go) and moves the intent up to txn->write_ts. */
+static int s_resolve_hist(pz_mvcc_ctx_t *ctx, const pz_kv_txn_t *txn, uint8_t status,
+                          pz_view_t prefix, pz_mvcc_intent_t *in, bool *changed)
+{
+    PZ_ST_ASSERT(in->hist_len > 0 && pz_view_eq(in->txn.id, txn->id));
+    if (status == PZ_TXN_PENDING) {
+        uint32_t m = 0;
+        for (uint32_t k = 0; k < in->hist_len; k++) {
+            bool drop = in->txn.epoch == txn->epoch && pz__mvcc_seq_ignored(txn, in->hist[k].seq);
+            if (!drop) {
+                in->hist[m++] = in->hist[k];
+            }
+        }
+        *changed = m != in->hist_len;
+        in->hist_len = m;
+        if (m > 0 && pz_hlc_cmp(txn->write_ts, in->txn.write_ts) > 0) {
+            in->txn.write_ts = txn->write_ts;
+            *changed = true;
+        }
+        return 0;
+    }
+    if (status == PZ_TXN_COMMITTED && in->txn.epoch > txn->epoch) {
+        return 0; /* not the epoch that committed: cannot be, leave it to be seen */
+    }
+    if (status == PZ_TXN_COMMITTED && in->txn.epoch == txn->epoch) {
+        const pz_mvcc_hist_t *h = pz__mvcc_intent_visible(in, txn);
+        int rc = h != NULL ? s_commit_version(ctx, prefix, txn->write_ts, h) : 0;
+        if (rc != 0) {
+            return rc;
+        }
+    }
+    in->hist_len = 0;
+    *changed = true;
+    return 0;
+}
+
+/* Drops txn's shared locks from in as status says: all when it is finished; when PENDING,
+ * those of older epochs and those taken at an ignored seq. *changed when one went. */
+static void s_resolve_shared(const pz_kv_txn_t *txn, uint8_t status, pz_mvcc_intent_t *in,
+                             bool *changed)
+{
+    uint32_t m = 0;
+    for (uint32_t k = 0; k < in->shared_len; k++) {
+        const pz_mvcc_holder_t *h = &in->shared[k];
+        bool drop = pz_view_eq(h->txn.id, txn->id) &&
+                    (status != PZ_TXN_PENDING || h->txn.epoch < txn->epoch ||
+                     (h->txn.epoch == txn->epoch && pz__mvcc_seq_ignored(txn, h->seq)));
+        if (!drop) {
+            in->shared[m++] = *h;
+        }
+    }
+    *changed = *changed || m != in->shared_len;
+    in->shared_len = m;
+}
+
+/* Resolves txn's intent and shared lock under prefix (an arena copy); *done says whether
+ * anything changed. A record left with neither goes; one left with shared locks only loses
+ * its transaction meta (mvcc_intent.h). */
 static int s_resolve_one(pz_mvcc_ctx_t *ctx, const pz_kv_txn_t *txn, uint8_t status,
                          pz_view_t prefix, bool *done)
 {
@@ -127,30 +189,27 @@ static int s_resolve_one(pz_mvcc_ctx_t *ctx, const pz_kv_txn_t *txn, uint8_t sta
     }
     int rc = pz__ovl_put(&ctx->ov, prefix, false, (pz_view_t){NULL, 0});
     rc = rc ? rc : pz__mvcc_intent_load(ctx->snap, prefix, ctx->a, &in, &found);
-    if (rc != 0 || !found || !pz_view_eq(in.txn.id, txn->id)) {
+    if (rc != 0 || !found) {
         return rc;
     }
-    if (status == PZ_TXN_PENDING) {
-        if (pz_hlc_cmp(txn->write_ts, in.txn.write_ts) <= 0) {
-            return 0;
-        }
-        in.txn.write_ts = txn->write_ts;
-        pz_view_t packed;
-        *done = true;
-        rc = pz__mvcc_pack_intent(ctx->a, &in, &packed);
-        return rc ? rc : pz__mvcc_ops_add(ctx->a, &ctx->ops, PZ_ENGINE_PUT, prefix, packed);
+    bool changed = false;
+    if (in.hist_len > 0 && pz_view_eq(in.txn.id, txn->id)) {
+        rc = s_resolve_hist(ctx, txn, status, prefix, &in, &changed);
     }
-    if (status == PZ_TXN_COMMITTED && in.txn.epoch > txn->epoch) {
-        return 0; /* not the epoch that committed: cannot be, leave it to be seen */
-    }
-    if (status == PZ_TXN_COMMITTED && in.txn.epoch == txn->epoch) {
-        const pz_mvcc_hist_t *h = pz__mvcc_intent_visible(&in, txn);
-        if (h != NULL && (rc = s_commit_version(ctx, prefix, txn->write_ts, h)) != 0) {
-            return rc;
-        }
+    s_resolve_shared(txn, status, &in, &changed);
+    if (rc != 0 || !changed) {
+        return rc;
     }
     *done = true;
-    return pz__mvcc_ops_add(ctx->a, &ctx->ops, PZ_ENGINE_DEL, prefix, (pz_view_t){NULL, 0});
+    if (in.hist_len == 0 && in.shared_len == 0) {
+        return pz__mvcc_ops_add(ctx->a, &ctx->ops, PZ_ENGINE_DEL, prefix, (pz_view_t){NULL, 0});
+    }
+    if (in.hist_len == 0) {
+        memset(&in.txn, 0, sizeof in.txn);
+    }
+    pz_view_t packed;
+    rc = pz__mvcc_pack_intent(ctx->a, &in, &packed);
+    return rc ? rc : pz__mvcc_ops_add(ctx->a, &ctx->ops, PZ_ENGINE_PUT, prefix, packed);
 }
 
 static int s_resolve_walk(pz_mvcc_ctx_t *ctx, const pz_kv_txn_t *txn, uint8_t status,

@@ -187,7 +187,7 @@ static int s_scan_fill(pz_mvcc_ctx_t *ctx, s_merge_t *m, const pz_kv_req_t *q, u
         }
         if (lock && !m->from_ovl) {
             const pz_kv_kv_t *kv = &r->kvs[r->kvs_len - 1];
-            rc = pz__mvcc_lock_key(ctx, kv->key, m->cur.ver.own, (pz_hlc_t){0, 0});
+            rc = pz__mvcc_lock_key(ctx, kv->key, q->lock, m->cur.ver.own, (pz_hlc_t){0, 0});
             if (rc != 0) {
                 return rc;
             }
@@ -213,7 +213,7 @@ int pz__mvcc_scan(pz_mvcc_ctx_t *ctx, uint32_t i, pz_kv_resp_t *r)
     }
     pz_mvcc_rd_t rd = ctx->rd;
     if (q->lock != PZ_LOCK_NONE) {
-        pz__mvcc_locking_rd(&rd);
+        pz__mvcc_locking_rd(&rd, q->lock);
     }
     s_merge_t m;
     int rc = s_merge_open(&m, ctx, &rd, q, reverse);

@@ -17,11 +17,13 @@ void pz__mvcc_note_wto(pz_hlc_t *wto, pz_hlc_t pass_ts, pz_hlc_t t)
     }
 }
 
-void pz__mvcc_locking_rd(pz_mvcc_rd_t *rd)
+void pz__mvcc_locking_rd(pz_mvcc_rd_t *rd, uint8_t strength)
 {
     PZ_ST_ASSERT(rd != NULL && rd->txn != NULL);
     PZ_ST_ASSERT(pz_hlc_cmp(rd->limit, rd->read_ts) >= 0);
+    PZ_ST_ASSERT(strength == PZ_LOCK_SHARED || strength == PZ_LOCK_EXCLUSIVE);
     rd->strict = true;
+    rd->shared = strength == PZ_LOCK_SHARED;
     rd->limit = rd->read_ts;
 }
 

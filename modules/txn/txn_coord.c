@@ -202,12 +202,14 @@ static int s_send(pz__coord_t *c, pz_kv_batch_t *b, s_op_t *op)
 
 /* Sends one RESOLVE batch of n spans for the transaction `meta` (status, commit timestamp).
  * Everything the batch needs is copied into the op's arena, because a RESOLVE that stops early
- * (10,000 intents) is continued from its resume key after the transaction is forgotten. */
+ * (10,000 intents) is continued from its resume key after the transaction is forgotten. client:
+ * a kept TXN_CTL request answered when the batch is (ROLLBACK TO); on failure still the
+ * caller's. */
 static int s_send_resolve(pz__coord_t *c, const pz_kv_txn_t *meta, const pz_kv_span_t *spans,
-                          uint32_t n, uint8_t status)
+                          uint32_t n, uint8_t status, pz_msg_t *client)
 {
-    assert(meta->id.len == PZ_TXN_ID_BYTES);
-    s_op_t *op = s_op_new(S_OP_RESOLVE, meta->id.ptr, NULL);
+    assert(meta->id.len == PZ_TXN_ID_BYTES && n > 0);
+    s_op_t *op = s_op_new(S_OP_RESOLVE, meta->id.ptr, client);
     pz_arena_t *a = op ? op->arena : NULL;
     pz_kv_req_t *reqs = a ? pz_arena_alloc(a, sizeof *reqs * n) : NULL;
     pz_kv_req_ext_t ext = {.status = status, .has_pushee = true, .pushee = *meta};
@@ -219,6 +221,9 @@ static int s_send_resolve(pz__coord_t *c, const pz_kv_txn_t *meta, const pz_kv_s
         }
     }
     if (reqs == NULL || (meta->ignored_len > 0 && ext.pushee.ignored == NULL)) {
+        if (op != NULL) {
+            op->client = NULL; /* still the caller's */
+        }
         s_op_free(op);
         return PZ_ENOMEM;
     }
@@ -237,6 +242,7 @@ static int s_send_resolve(pz__coord_t *c, const pz_kv_txn_t *meta, const pz_kv_s
     pz_kv_batch_t b = {.header = {.ts = meta->write_ts}, .reqs = reqs, .reqs_len = n};
     int rc = s_send(c, &b, op);
     if (rc != 0) {
+        op->client = NULL;
         s_op_free(op);
     }
     return rc;
@@ -252,7 +258,7 @@ static void s_resolve_async(pz__coord_t *c, const pz__txn_t *x, const pz_kv_span
     int rc = a ? pz__txn_meta(x, a, &meta) : PZ_ENOMEM;
     for (uint32_t at = 0; rc == 0 && at < n; at += S_RESOLVE_SPANS_MAX) {
         uint32_t k = n - at < S_RESOLVE_SPANS_MAX ? n - at : S_RESOLVE_SPANS_MAX;
-        rc = s_send_resolve(c, &meta, spans + at, k, status);
+        rc = s_send_resolve(c, &meta, spans + at, k, status, NULL);
     }
     if (rc != 0) {
         pz_log(c->self, PZ_LOG_WARN, "cannot resolve intents: %s", pz_strerror(rc));
@@ -280,7 +286,7 @@ static void s_on_resolve_reply(pz__coord_t *c, s_op_t *op, pz_msg_t *reply)
     }
     if (n > 0) {
         const pz_kv_req_ext_t *e = &op->rreqs[0].ext;
-        (void)s_send_resolve(c, &e->pushee, more, n, e->status);
+        (void)s_send_resolve(c, &e->pushee, more, n, e->status, NULL);
     }
 }
 
@@ -891,7 +897,64 @@ static void s_on_end(pz__coord_t *c, pz_msg_t *msg, pz__txn_t *x, bool commit, b
     }
 }
 
-/* SAVEPOINT, ROLLBACK TO SAVEPOINT, STEP, RESTART: answered at once. */
+/* ROLLBACK TO savepoint: ignores [savepoint + 1, seq] from now on (it swallows later ranges
+ * and joins an adjacent one). True when it ignored something; *code and *text on failure. */
+static bool s_rollback_to(pz__txn_t *x, uint32_t savepoint, int *code, const char **text)
+{
+    if (savepoint > x->seq) {
+        *code = PZ_EINVAL;
+        *text = "savepoint is newer than the transaction's writes";
+        return false;
+    }
+    if (savepoint == x->seq) {
+        return false;
+    }
+    uint32_t lo = savepoint + 1;
+    while (x->ignored_len > 0 && x->ignored[x->ignored_len - 1].start >= lo) {
+        x->ignored_len--;
+    }
+    pz_kv_seq_range_t *last = x->ignored_len ? &x->ignored[x->ignored_len - 1] : NULL;
+    if (last != NULL && last->end + 1 >= lo) {
+        last->end = x->seq;
+    } else if (x->ignored_len < PZ_TXN_IGNORED_MAX) {
+        x->ignored[x->ignored_len++] = (pz_kv_seq_range_t){lo, x->seq};
+    } else {
+        *code = PZ_ELIMIT;
+        *text = "too many savepoint rollbacks in one transaction";
+        return false;
+    }
+    return true;
+}
+
+/* After a ROLLBACK TO that undid writes or locks: releases them now, as PostgreSQL does, so
+ * that a session waiting on one of those rows goes on before this transaction ends. One RESOLVE
+ * PENDING batch over every lock span with the ignored seqs (dist splits it by range; storage
+ * drops the entries of those seqs, repl wakes the keys' waiters), and the client is answered
+ * when it is done (the reply of the op, pz__coord_on_reply): a later statement of either session
+ * then finds the locks gone. False when nothing was sent (no locks, or the send failed: the
+ * locks then go at the end, only later). */
+static bool s_release_undone(pz__coord_t *c, pz_msg_t *msg, pz__txn_t *x)
+{
+    if (x->locks.len == 0) {
+        return false;
+    }
+    pz_arena_t *a = pz_arena_new();
+    pz_kv_span_t *v = a ? pz__spans_view(&x->locks, a) : NULL;
+    pz_kv_txn_t meta;
+    int rc = v != NULL ? pz__txn_meta(x, a, &meta) : PZ_ENOMEM;
+    pz_msg_t *kept = rc == 0 ? pz_msg_keep(msg) : NULL;
+    rc = rc ? rc : s_send_resolve(c, &meta, v, x->locks.len, PZ_TXN_PENDING, kept);
+    pz_arena_destroy(&a);
+    if (rc != 0) {
+        pz_log(c->self, PZ_LOG_WARN, "cannot release a savepoint's locks: %s", pz_strerror(rc));
+        s_ctl_reply(c, kept != NULL ? kept : msg, x, 0, NULL, 0);
+        pz_msg_free(&kept);
+    }
+    return true;
+}
+
+/* SAVEPOINT, ROLLBACK TO SAVEPOINT, STEP, RESTART: answered at once (a ROLLBACK TO that undid
+ * something once its locks are released). */
 static void s_on_local(pz__coord_t *c, pz_msg_t *msg, pz__txn_t *x, const pz_txn_ctl_t *q)
 {
     uint32_t sp = 0;
@@ -903,24 +966,8 @@ static void s_on_local(pz__coord_t *c, pz_msg_t *msg, pz__txn_t *x, const pz_txn
         sp = x->seq;
         break;
     case PZ_TXC_ROLLBACK_TO:
-        if (q->savepoint > x->seq) {
-            code = PZ_EINVAL;
-            text = "savepoint is newer than the transaction's writes";
-        } else if (q->savepoint < x->seq) {
-            /* Ignore [savepoint + 1, seq]: it swallows later ranges and joins an adjacent one. */
-            uint32_t lo = q->savepoint + 1;
-            while (x->ignored_len > 0 && x->ignored[x->ignored_len - 1].start >= lo) {
-                x->ignored_len--;
-            }
-            pz_kv_seq_range_t *last = x->ignored_len ? &x->ignored[x->ignored_len - 1] : NULL;
-            if (last != NULL && last->end + 1 >= lo) {
-                last->end = x->seq;
-            } else if (x->ignored_len < PZ_TXN_IGNORED_MAX) {
-                x->ignored[x->ignored_len++] = (pz_kv_seq_range_t){lo, x->seq};
-            } else {
-                code = PZ_ELIMIT;
-                text = "too many savepoint rollbacks in one transaction";
-            }
+        if (s_rollback_to(x, q->savepoint, &code, &text) && s_release_undone(c, msg, x)) {
+            return;
         }
         break;
     case PZ_TXC_STEP:
@@ -1053,6 +1100,10 @@ void pz__coord_on_reply(pz__coord_t *c, void *ctx, pz_msg_t *reply)
     assert(op != NULL);
     if (op->kind == S_OP_RESOLVE) {
         s_on_resolve_reply(c, op, reply);
+        if (op->client != NULL) {
+            /* A ROLLBACK TO's release: done (or failed, leaving the locks to the end). */
+            s_ctl_reply(c, op->client, s_txn(c, op->id), 0, NULL, 0);
+        }
         s_op_free(op);
         return;
     }

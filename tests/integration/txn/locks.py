@@ -100,6 +100,20 @@ def _timeout_case(setting, code):
         session_setup={"T2": [f"SET {setting} = {LOCK_WAIT_MS}"]}, levels=LEVELS)
 
 
+def _savepoint_release(name, what, take):
+    """T1 takes a lock on row 1 after a savepoint (step `take`), T2's UPDATE of the row waits,
+    and T1's ROLLBACK TO lets it through before T1 ends. READ COMMITTED only (see above)."""
+    return Case(name, what, [
+        Q("T1", "SAVEPOINT a", Ok(status="SAVEPOINT")),
+        take,
+        upd("T2", 1, 12, BLOCKED),
+        Q("T1", "ROLLBACK TO SAVEPOINT a", Ok(status="ROLLBACK")),
+        W("T2", ONE),
+        Q("T1", "COMMIT", COMMITTED),
+        Q("T2", "COMMIT", COMMITTED),
+    ], rows((1, 12), (2, 20)), kind="exact", levels=("rc",))
+
+
 CASES = [
     Case("deadlock2", "deadlock of two transactions", write_cycle(),
         rows((1, 12), (2, 22)),
@@ -146,6 +160,16 @@ CASES = [
         Q("T3", "COMMIT", COMMITTED),
     ], rows((1, 13), (2, 20)), _writer_waits("lock2", ("blocked", "still")), "requirement",
         sessions=("T1", "T2", "T3"), levels=LEVELS),
+    # Both hold the row shared and both want to write it: each waits for the other's shared
+    # lock, a deadlock through shared holders that must be found like any other.
+    Case("for_share_upgrade", "two FOR SHARE holders that both UPDATE the row deadlock", [
+        Q("T1", "SELECT * FROM htest WHERE id = 1 FOR SHARE", rows((1, 10))),
+        Q("T2", "SELECT * FROM htest WHERE id = 1 FOR SHARE", rows((1, 10))),
+        upd("T1", 1, 11, BLOCKED),
+        upd("T2", 1, 12, BLOCKED),
+        Drain(("T1", "T2"), {"T1": (E40P01, ROLLED_BACK), "T2": (ONE, COMMITTED)}),
+    ], rows((1, 12), (2, 20)), _deadlock({"T1": {1: 11}, "T2": {1: 12}}, {1: 10, 2: 20}),
+        "requirement", levels=LEVELS, pg_setup=PG_VICTIM_T1),
     Case("savepoint_rollback_to", "ROLLBACK TO undoes what followed; RELEASE keeps it", [
         Q("T1", "INSERT INTO htest VALUES (3, 30)", ONE),
         Q("T1", "SAVEPOINT a", Ok(status="SAVEPOINT")),
@@ -186,13 +210,34 @@ CASES = [
     # READ COMMITTED only: at SERIALIZABLE PostgreSQL's SSI keeps the rolled-back
     # subtransaction's rw-conflict and fails T2's COMMIT with 40001 (a false positive no other
     # target should have to copy).
-    Case("savepoint_locks", "ROLLBACK TO releases the row locks taken after the savepoint", [
+    _savepoint_release("savepoint_locks",
+                       "ROLLBACK TO releases the row locks taken after the savepoint",
+                       upd("T1", 1, 11)),
+    _savepoint_release("savepoint_share_locks",
+                       "ROLLBACK TO releases a FOR SHARE lock taken after it",
+                       Q("T1", "SELECT * FROM htest WHERE id = 1 FOR SHARE", rows((1, 10)))),
+    # The released row changes hands, and the first holder then waits for the new one: an
+    # ordinary wait, not a deadlock (the second session's wait on the first is over).
+    Case("savepoint_relock", "after ROLLBACK TO released a row, its old holder waits for it", [
         Q("T1", "SAVEPOINT a", Ok(status="SAVEPOINT")),
         upd("T1", 1, 11),
         upd("T2", 1, 12, BLOCKED),
         Q("T1", "ROLLBACK TO SAVEPOINT a", Ok(status="ROLLBACK")),
         W("T2", ONE),
-        Q("T1", "COMMIT", COMMITTED),
+        upd("T1", 1, 13, BLOCKED),
         Q("T2", "COMMIT", COMMITTED),
-    ], rows((1, 12), (2, 20)), kind="exact", levels=("rc",)),
+        W("T1", ONE),
+        Q("T1", "COMMIT", COMMITTED),
+    ], rows((1, 13), (2, 20)), kind="exact", levels=("rc",)),
+    # ... and keeps what was taken before it: the writer still waits for the holder's end.
+    Case("savepoint_keeps_locks", "ROLLBACK TO keeps the locks taken before the savepoint", [
+        Q("T1", "SELECT * FROM htest WHERE id = 1 FOR SHARE", rows((1, 10))),
+        Q("T1", "SAVEPOINT a", Ok(status="SAVEPOINT")),
+        upd("T1", 2, 21),
+        Q("T1", "ROLLBACK TO SAVEPOINT a", Ok(status="ROLLBACK")),
+        upd("T2", 1, 12, BLOCKED),
+        Q("T1", "COMMIT", COMMITTED),
+        W("T2", ONE),
+        Q("T2", "COMMIT", COMMITTED),
+    ], rows((1, 12), (2, 20)), kind="exact", levels=LEVELS),
 ]

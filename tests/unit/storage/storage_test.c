@@ -259,3 +259,20 @@ void st_txn_put(st_env_t *env, const st_txn_t *x, const char *k, const char *v)
     assert_int_equal(r.res.ops_len, 1);
     st_result_free(&r);
 }
+
+void st_resolve(st_env_t *env, const st_txn_t *x, uint8_t status, const char *k, const char *end,
+                uint64_t n)
+{
+    st_batch_t sb;
+    st_result_t r;
+    st_batch_init(&sb, st_ts(50, 0));
+    pz_kv_req_t *q = st_add(&sb, PZ_KV_RESOLVE, pz_view_str(k));
+    q->end_key = pz_view_str(end);
+    q->has_ext = true;
+    q->ext.has_pushee = true;
+    q->ext.pushee = x->t;
+    q->ext.status = status;
+    st_run_expect(env, &sb, 0, &r);
+    assert_int_equal(r.res.resp.resps[0].num_deleted, n);
+    st_result_free(&r);
+}

@@ -96,6 +96,10 @@ int st_teardown(void **state);
 /* Writes k = v in x (v NULL: deletes k) and asserts it succeeded. */
 void st_txn_put(st_env_t *env, const st_txn_t *x, const char *k, const char *v);
 
+/* RESOLVE of x as status over [k, end) (end "": the key k); asserts num_deleted == n. */
+void st_resolve(st_env_t *env, const st_txn_t *x, uint8_t status, const char *k, const char *end,
+                uint64_t n);
+
 /* Runs a one-request batch and asserts the outcome code; the caller frees r. */
 void st_run_expect(st_env_t *env, const st_batch_t *sb, int rc, st_result_t *r);
 

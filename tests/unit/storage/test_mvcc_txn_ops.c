@@ -300,22 +300,6 @@ static void test_end_txn_resolves_local_spans_in_one_batch(void **state)
     assert_string_equal(s_read(env, 100, "x"), "<intent>");
 }
 
-static void s_resolve(st_env_t *env, const st_txn_t *x, uint8_t status, const char *k,
-                      const char *end, uint64_t n)
-{
-    st_batch_t sb;
-    st_result_t r;
-    pz_kv_req_t *q = s_op(&sb, PZ_KV_RESOLVE, NULL, 1);
-    q->key = pz_view_str(k);
-    q->end_key = pz_view_str(end);
-    q->ext.has_pushee = true;
-    q->ext.pushee = x->t;
-    q->ext.status = status;
-    st_run_expect(env, &sb, 0, &r);
-    assert_int_equal(r.res.resp.resps[0].num_deleted, n);
-    st_result_free(&r);
-}
-
 static void test_resolve_point_and_span(void **state)
 {
     st_env_t *env = *state;
@@ -328,25 +312,25 @@ static void test_resolve_point_and_span(void **state)
     st_txn_put(env, &b, "a4", "b");
     /* PENDING moves the intent up; the value stays an intent. */
     a.t.write_ts = st_ts(20, 0);
-    s_resolve(env, &a, PZ_TXN_PENDING, "a1", "", 1);
+    st_resolve(env, &a, PZ_TXN_PENDING, "a1", "", 1);
     assert_null(s_read(env, 15, "a1"));
     assert_string_equal(s_read(env, 25, "a1"), "<intent>");
     /* COMMITTED over a span: versions at write_ts; b's intent is left alone. */
-    s_resolve(env, &a, PZ_TXN_COMMITTED, "a", "b", 3);
+    st_resolve(env, &a, PZ_TXN_COMMITTED, "a", "b", 3);
     assert_string_equal(s_read(env, 20, "a1"), "1");
     assert_string_equal(s_read(env, 20, "a2"), "2");
     assert_null(s_read(env, 20, "a3"));
     assert_null(s_read(env, 19, "a2"));
     assert_string_equal(s_read(env, 20, "a4"), "<intent>");
     /* ABORTED at a point: the intent goes, nothing is written. */
-    s_resolve(env, &b, PZ_TXN_ABORTED, "a4", "", 1);
+    st_resolve(env, &b, PZ_TXN_ABORTED, "a4", "", 1);
     assert_null(s_read(env, 100, "a4"));
     /* A committed older epoch's intent is discarded, not committed. */
     st_txn_t c;
     st_txn_init(&c, 0xC3, 30, 30);
     st_txn_put(env, &c, "a5", "old-epoch");
     c.t.epoch = 1;
-    s_resolve(env, &c, PZ_TXN_COMMITTED, "a5", "", 1);
+    st_resolve(env, &c, PZ_TXN_COMMITTED, "a5", "", 1);
     assert_null(s_read(env, 100, "a5"));
 }
 
