@@ -879,9 +879,11 @@ static void s_on_end(pz__coord_t *c, pz_msg_t *msg, pz__txn_t *x, bool commit, b
         s_forget(c, x);
         return;
     }
-    s_op_t *op = s_op_new(S_OP_END, x->id, pz_msg_keep(msg));
+    pz_msg_t *kept = pz_msg_keep(msg);
+    s_op_t *op = s_op_new(S_OP_END, x->id, kept);
     if (op == NULL) {
-        s_ctl_reply(c, msg, x, PZ_ENOMEM, NULL, 0);
+        s_ctl_reply(c, kept, x, PZ_ENOMEM, NULL, 0);
+        pz_msg_free(&kept); /* kept: the runtime no longer frees it */
         return;
     }
     op->durable = durable;
