@@ -550,6 +550,7 @@ static int s_on_message(s_sess_t *s, const pz_pgw_msg_t *msg)
     }
     switch (msg->type) {
     case 'Q':
+        s->in_batch = false;
         return s_on_query(s, msg);
     case 'P':
     case 'B':
@@ -557,6 +558,7 @@ static int s_on_message(s_sess_t *s, const pz_pgw_msg_t *msg)
     case 'E':
     case 'C':
         if (s->conn != NULL) {
+            pz__sess_batch_log(s, msg);
             return pz__sess_extended(s, msg);
         }
         pz__sess_error(s, "ERROR", "0A000", "extended query protocol is not supported yet", 0);
@@ -564,6 +566,7 @@ static int s_on_message(s_sess_t *s, const pz_pgw_msg_t *msg)
         return pz__sess_flush(s) == 0 ? 0 : S_DONE;
     case 'S':
         s->skip_to_sync = false;
+        s->in_batch = false;
         pz__sess_ready(s);
         return pz__sess_flush(s) == 0 ? 0 : S_DONE;
     case 'H':

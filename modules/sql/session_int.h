@@ -41,6 +41,14 @@ typedef struct {
     int n_named;
     const int16_t *formats; /* result formats of the portal running now */
     int n_formats;
+    /* The extended-protocol batch since the last Sync, kept to be sent again when its block
+     * is replayed (pz_sql_conn_batch_*): [type][u32 length][body] per message. */
+    pz_sbuf_t batch;
+    bool in_batch;
+    bool batch_off;     /* past PZ_SQL_OUT_BYTES_MAX, or a message that cannot run twice */
+    bool replaying;     /* the batch's messages are being sent again */
+    bool replay_failed; /* an Execute of the replay failed: replay_err */
+    pz_sql_err_t replay_err;
     void *tls;      /* session_tls.c: the SSL connection, NULL while plain */
     short tls_want; /* the poll event the last SSL call waits for */
 } s_sess_t;
@@ -59,6 +67,8 @@ void pz__sess_ready(s_sess_t *s);
 int pz__sess_emit(s_sess_t *s, uint8_t type, const void *body, size_t len);
 
 /* session_sql.c */
+/* An extended-protocol message (P/B/D/E/C) before it runs: kept for a replay of its batch. */
+void pz__sess_batch_log(s_sess_t *s, const pz_pgw_msg_t *msg);
 int pz__sess_query(s_sess_t *s, const char *text);
 int pz__sess_extended(s_sess_t *s, const pz_pgw_msg_t *msg);
 void pz__sess_sql_free(s_sess_t *s);

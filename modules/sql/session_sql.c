@@ -263,6 +263,7 @@ void pz__sess_sql_free(s_sess_t *s)
     pz_sql_conn_close(&s->conn);
     pz_sbuf_free(&s->msg);
     pz_sbuf_free(&s->val);
+    pz_sbuf_free(&s->batch);
 }
 
 static int s_fail(s_sess_t *s, const pz_sql_err_t *err)
@@ -482,6 +483,76 @@ static int s_describe(s_sess_t *s, s_rd_t *r)
     return rc == 0 ? 0 : S_DONE;
 }
 
+/* ---- replaying a batch (sql_conn.h pz_sql_conn_batch_*) ----------------------------------------
+ */
+
+/* Whether msg does the same when sent again: not a Close, and no named statement or portal
+ * created (it would exist the second time) or executed (a portal of an earlier batch has run). */
+static bool s_batch_repeatable(const pz_pgw_msg_t *msg)
+{
+    bool named = msg->len > 0 && msg->body[0] != '\0'; /* P, B, E: the name comes first */
+    switch (msg->type) {
+    case 'P':
+    case 'B':
+    case 'E':
+        return !named;
+    case 'D':
+        return true;
+    default:
+        return false;
+    }
+}
+
+void pz__sess_batch_log(s_sess_t *s, const pz_pgw_msg_t *msg)
+{
+    if (!s->in_batch) {
+        s->in_batch = true;
+        s->batch_off = false;
+        pz_sbuf_reset(&s->batch);
+        pz_sql_sink_t sink = s_sink(s);
+        pz_sql_conn_batch_start(s->conn, &sink);
+    }
+    if (s->batch_off || !s_batch_repeatable(msg) ||
+        s->batch.len + 5 + msg->len > PZ_SQL_OUT_BYTES_MAX) {
+        s->batch_off = true;
+        return;
+    }
+    uint8_t hdr[5] = {msg->type, (uint8_t)(msg->len >> 24), (uint8_t)(msg->len >> 16),
+                      (uint8_t)(msg->len >> 8), (uint8_t)msg->len};
+    pz_sbuf_put(&s->batch, hdr, sizeof hdr);
+    pz_sbuf_put(&s->batch, msg->body, msg->len);
+    s->batch_off = s->batch.oom;
+}
+
+/* An Execute failed with err: while the conn allows it, the batch's messages run again. 0: they
+ * did (the batch goes on); S_DONE: the connection is lost; -1: no replay, or the last one
+ * failed with *err — the caller reports it. */
+static int s_batch_replay(s_sess_t *s, pz_sql_err_t *err)
+{
+    pz_sql_sink_t sink = s_sink(s);
+    while (s->in_batch && !s->batch_off && pz_sql_conn_batch_replay(s->conn, &sink, err)) {
+        s->replaying = true;
+        s->replay_failed = false;
+        int rc = 0;
+        for (size_t off = 0;
+             rc == 0 && !s->replay_failed && !s->skip_to_sync && off + 5 <= s->batch.len;) {
+            const uint8_t *h = (const uint8_t *)s->batch.p + off;
+            pz_pgw_msg_t m = {.type = h[0],
+                              .len = (uint32_t)h[1] << 24 | (uint32_t)h[2] << 16 |
+                                     (uint32_t)h[3] << 8 | h[4],
+                              .body = h + 5};
+            off += 5 + m.len;
+            rc = pz__sess_extended(s, &m);
+        }
+        s->replaying = false;
+        if (rc != 0 || !s->replay_failed) {
+            return rc; /* a failure other than an Execute's was reported where it happened */
+        }
+        *err = s->replay_err;
+    }
+    return -1;
+}
+
 static int s_execute(s_sess_t *s, s_rd_t *r)
 {
     const char *name = s_str(r);
@@ -504,7 +575,13 @@ static int s_execute(s_sess_t *s, s_rd_t *r)
         if (!pz_sql_err_is_set(&err)) {
             return S_DONE;
         }
-        return s_fail(s, &err);
+        if (s->replaying) { /* s_batch_replay decides */
+            s->replay_failed = true;
+            s->replay_err = err;
+            return 0;
+        }
+        rc = s_batch_replay(s, &err);
+        return rc >= 0 ? rc : s_fail(s, &err);
     }
     if (suspended) {
         return pz__sess_emit(s, 's', "", 0) == 0 ? 0 : S_DONE;

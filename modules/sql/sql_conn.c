@@ -94,6 +94,22 @@ static const char *const s_defaults[][2] = {
 };
 #define S_N_SETTINGS (sizeof s_defaults / sizeof s_defaults[0])
 
+/* A transaction block whose statements all came in this query string, and whose results are all
+ * still in the sink's output (PZ_SQL_OUT_BYTES_MAX: the session's buffer, which is written at
+ * ReadyForQuery or when full), has shown the client nothing yet. When it fails with 40001 or
+ * 40P01 it is rolled back, its output taken back, and it runs again from its first statement in
+ * a new transaction — the server-side retry of an explicit transaction whose results have not
+ * reached the client (CockroachDB retries a batch of statements the same way). Only statements
+ * that are undone with the transaction may be in it: DDL commits on its own and COPY reads the
+ * client's stream, so either ends the chance. */
+typedef struct {
+    int from;    /* the block's first statement in this query; -1: nothing to replay */
+    bool reopen; /* an earlier query began the block (and ran nothing else): begin it with opts */
+    pz_sql_txn_opts_t opts;
+    pz_sql_mark_t mark;
+    int attempts;
+} s_replay_t;
+
 struct pz_sql_conn {
     pz_sql_engine_t *eng;
     pz_sql_kv_t kv;
@@ -115,6 +131,10 @@ struct pz_sql_conn {
     pz_sqlpreps_t *sqlpreps; /* PREPARE / EXECUTE (sql_sqlprep.c) */
     uint64_t shape_tick;
     int64_t work_mem_kb; /* work_mem, parsed when set */
+    /* The extended-protocol batch since the last Sync (pz_sql_conn_batch_*): whether its block
+     * may run again, and its Executes so far. */
+    s_replay_t batch;
+    uint32_t batch_execs;
 };
 
 static void s_shapes_flush(pz_sql_conn_t *c);
@@ -861,22 +881,6 @@ static bool s_shape_simple(pz_sql_conn_t *c, const char *query, const pz_sql_sin
 
 /* ---- a simple query's statements, and replaying its block ----------------------------------- */
 
-/* A transaction block whose statements all came in this query string, and whose results are all
- * still in the sink's output (PZ_SQL_OUT_BYTES_MAX: the session's buffer, which is written at
- * ReadyForQuery or when full), has shown the client nothing yet. When it fails with 40001 or
- * 40P01 it is rolled back, its output taken back, and it runs again from its first statement in
- * a new transaction — the server-side retry of an explicit transaction whose results have not
- * reached the client (CockroachDB retries a batch of statements the same way). Only statements
- * that are undone with the transaction may be in it: DDL commits on its own and COPY reads the
- * client's stream, so either ends the chance. */
-typedef struct {
-    int from;    /* the block's first statement in this query; -1: nothing to replay */
-    bool reopen; /* an earlier query began the block (and ran nothing else): begin it with opts */
-    pz_sql_txn_opts_t opts;
-    pz_sql_mark_t mark;
-    int attempts;
-} s_replay_t;
-
 static bool s_replayable(const pz_ast_stmt_t *s)
 {
     switch (s->kind) {
@@ -981,6 +985,46 @@ int pz_sql_conn_simple(pz_sql_conn_t *c, const char *query, const pz_sql_sink_t 
     }
     pz_arena_destroy(&a);
     return rc;
+}
+
+/* An extended-protocol batch (the messages up to a Sync) is held back the same way: its output
+ * stays in the session's buffer until the Sync. The session keeps the batch's messages and
+ * sends them again after pz_sql_conn_batch_replay; here the conn decides whether that is safe —
+ * the batch opened its block with its first Execute (a BEGIN), or came into a block an earlier
+ * message had begun and nothing had run in yet, and every Execute since was undone with the
+ * transaction. */
+void pz_sql_conn_batch_start(pz_sql_conn_t *c, const pz_sql_sink_t *sink)
+{
+    s_replay_init(c, sink, &c->batch);
+    if (c->batch.from < 0 && sink->mark != NULL && sink->rewind != NULL) {
+        sink->mark(sink->ctx, &c->batch.mark); /* for a BEGIN the first Execute may run */
+    }
+    c->batch_execs = 0;
+}
+
+/* After Execute of statement s succeeded, the status before it was `before`. */
+static void s_batch_note(pz_sql_conn_t *c, const pz_ast_stmt_t *s, char before)
+{
+    bool first = c->batch_execs++ == 0;
+    if (first && before == 'I' && c->status == 'T' && c->txn.stmts == 0 && c->txn.n_sp == 0 &&
+        s->kind == PZ_AS_TXN && s->txn == PZ_TXN_BEGIN) {
+        c->batch.from = 0;
+        c->batch.reopen = false;
+    } else if (c->status == 'I' || !s_replayable(s)) {
+        c->batch.from = -1;
+    }
+}
+
+bool pz_sql_conn_batch_replay(pz_sql_conn_t *c, const pz_sql_sink_t *sink, pz_sql_err_t *err)
+{
+    if (!s_replay(c, sink, &c->batch, err)) {
+        return false;
+    }
+    c->batch_execs = 0;
+    if (!c->batch.reopen) {
+        c->batch.from = -1; /* until the BEGIN runs again */
+    }
+    return true;
 }
 
 /* ---- extended protocol ---------------------------------------------------------------------- */
@@ -1313,6 +1357,9 @@ static int s_portal_start(pz_sql_conn_t *c, pz_sql_portal_t *p, pz_sql_err_t *er
     return rc;
 }
 
+static int s_portal_exec(pz_sql_conn_t *c, pz_sql_portal_t *p, uint32_t max_rows,
+                         const pz_sql_sink_t *sink, bool *suspended, pz_sql_err_t *err);
+
 int pz_sql_portal_run(pz_sql_conn_t *c, pz_sql_portal_t *p, uint32_t max_rows,
                       const pz_sql_sink_t *sink, bool *suspended, pz_sql_err_t *err)
 {
@@ -1321,6 +1368,18 @@ int pz_sql_portal_run(pz_sql_conn_t *c, pz_sql_portal_t *p, uint32_t max_rows,
     if (s == NULL) {
         return sink->empty(sink->ctx);
     }
+    char before = c->status;
+    int rc = s_portal_exec(c, p, max_rows, sink, suspended, err);
+    if (rc == 0) {
+        s_batch_note(c, s, before);
+    }
+    return rc;
+}
+
+static int s_portal_exec(pz_sql_conn_t *c, pz_sql_portal_t *p, uint32_t max_rows,
+                         const pz_sql_sink_t *sink, bool *suspended, pz_sql_err_t *err)
+{
+    const pz_ast_stmt_t *s = p->prep->stmt;
     if (!s_is_query(s)) {
         if (p->done) {
             return pz_sql_err_set(err, "55000", "portal has already run");

@@ -111,6 +111,12 @@ typedef struct pz_sql_portal pz_sql_portal_t;
 /* params: n datums in the statement's parameter types (NULLs allowed); copied. */
 int pz_sql_bind_portal(pz_sql_conn_t *c, pz_sql_prep_t *p, const pz_datum_t *params, int n,
                        pz_sql_portal_t **out, pz_sql_err_t *err);
+/* Replaying an extended-protocol batch (the messages up to a Sync, whose output the sink holds
+ * until then): batch_start at its first message; batch_replay after an Execute failed with err
+ * — true when the batch's block was rolled back and its output taken back (err cleared), and
+ * the caller must send every message of the batch again, in order. */
+void pz_sql_conn_batch_start(pz_sql_conn_t *c, const pz_sql_sink_t *sink);
+bool pz_sql_conn_batch_replay(pz_sql_conn_t *c, const pz_sql_sink_t *sink, pz_sql_err_t *err);
 /* Runs up to max_rows (0: all) rows to sink->row. *suspended true when rows remain
  * (PortalSuspended); else the statement completed (sink->complete was called). */
 int pz_sql_portal_run(pz_sql_conn_t *c, pz_sql_portal_t *p, uint32_t max_rows,

@@ -204,6 +204,17 @@ BIG_SELECT = f"SELECT length(repeat('x', {BIG})) AS n, repeat('x', {BIG}) AS x; 
 QUERIES = ("BEGIN; " + BLOCK, BLOCK, "BEGIN; " + BIG_SELECT + BLOCK)
 
 
+def _extended_block():
+    """BEGIN and BLOCK's statements as one extended-protocol batch: Parse, Bind, (Describe for
+    the query,) Execute each, unnamed, then one Sync (as JDBC sends a batch)."""
+    msgs = []
+    for sql in ["BEGIN"] + [q.strip() for q in BLOCK.split(";")]:
+        msgs += [w.parse("", sql), w.bind("", "")]
+        msgs += [w.describe("P", "")] if sql.startswith("SELECT") else []
+        msgs += [w.execute("")]
+    return msgs + [w.sync()]
+
+
 def _brief(reply):
     """Messages with row values cut to their first 8 bytes and errors to their SQLSTATE."""
     return [m[:1] + (tuple(v[:8] for v in m[1]),) if m[0] == "D" else m[:3] if m[0] == "E"
@@ -213,6 +224,11 @@ def _brief(reply):
 def _block_reply(form, v1, replayed):
     """What B's client must read: one result per statement of one run, none of an earlier one;
     in form 2, when B was the victim, the first run's results up to the failure."""
+    if form == 3:
+        pb = [("1",), ("2",)]
+        return (pb + [("C", "BEGIN")] + pb + [("T", (("v", 23, 0),)),
+                ("D", (str(v1).encode(),)), ("C", "SELECT 1")] + pb + [("C", "UPDATE 1")] + pb
+                + [("C", "UPDATE 1")] + pb + [("C", "COMMIT"), ("Z", "I")])
     head = [] if form == 1 else [("C", "BEGIN")]
     if form == 2:
         head += [("T", (("n", 23, 0), ("x", 25, 0))), ("D", (str(BIG).encode(), b"x" * 8)),
@@ -235,13 +251,15 @@ def test_sql_txn_block_replayed(ctx):
     the one row 1 that B's client reads is A's committed value — the first run's row was taken
     back. When A is the victim, B's block commits on its first run. A third form first sends a
     row larger than the output buffer (so it has reached the client): B, as the victim, must then
-    fail with 40P01 rather than run again and send the row twice. Trials rotate the three forms
-    until B was the victim in each."""
+    fail with 40P01 rather than run again and send the row twice. A fourth form sends the block
+    as one extended-protocol batch (Parse/Bind/Execute each, one Sync): its messages are sent
+    again (session_sql.c s_batch_replay). Trials rotate the forms until B was the victim in
+    each."""
     ours, cur = _two_ranges(ctx)
     want = {1: 0, 2: 0}
-    replayed = [0, 0, 0]
-    for trial in range(3 * TRIALS_MAX):
-        form = trial % 3
+    replayed = [0, 0, 0, 0]
+    for trial in range(4 * TRIALS_MAX):
+        form = trial % 4
         ta = ours.connect()
         ca = ta.cursor()
         ca.execute("BEGIN")
@@ -250,7 +268,7 @@ def test_sql_txn_block_replayed(ctx):
         if form == 1:
             raw.send(w.query("BEGIN"))
             pz.eq(raw.read_until_ready(), [("C", "BEGIN"), ("Z", "T")], "the lone BEGIN")
-        raw.send(w.query(QUERIES[form]))
+        raw.send(*(_extended_block() if form == 3 else [w.query(QUERIES[form])]))
         got = {}
         th = threading.Thread(target=lambda: got.update(b=raw.read_until_ready()))
         th.start()
@@ -277,8 +295,9 @@ def test_sql_txn_block_replayed(ctx):
         ta.close()
         cur.execute("SELECT k, v FROM d ORDER BY k")
         pz.eq(dict(cur.fetchall()), want, f"trial {trial}: exactly the committed increments")
-        if min(replayed) > 0 and trial >= 5:
+        if min(replayed) > 0 and trial >= 7:
             break
     ctx.note(f"B the deadlock victim: replayed {replayed[0]}x sent whole, {replayed[1]}x after "
-             f"a lone BEGIN; failed {replayed[2]}x past the output buffer")
+             f"a lone BEGIN, {replayed[3]}x as an extended batch; failed {replayed[2]}x past "
+             f"the output buffer")
     pz.check(min(replayed) > 0, f"B was not the victim in each form: {replayed}")
