@@ -9,7 +9,9 @@
  * called directly (a read transaction per get; a write transaction per put, synced when
  * durable — LMDB's own single-writer lock serializes the 16 writers).
  *
- * Usage: bench_kv [--seconds S] [--keys N] [--dir DIR]
+ * Usage: bench_kv [--seconds S] [--keys N] [--dir DIR] [--only-get] [--spin-us US] [--spinners N]
+ * (the kernel's node/spin_us, 0 turns idle spinning off, and node/spinners; default: the
+ * kernel's defaults)
  * Clients are pz_client handles on their own threads, as SQL session workers will be.
  */
 #include <lmdb.h>
@@ -239,9 +241,37 @@ static int s_interleaved(int rounds, double *median_ratio)
     return rc;
 }
 
+/* The five layers in one process on two kernel threads; spin_us and spinners < 0: the kernel's
+ * idle-spinning defaults. */
+static void s_kernel_config(const char *dir, int spin_us, int spinners, char *cfg, size_t cap)
+{
+    char spin[64] = "";
+    if (spin_us >= 0) {
+        snprintf(spin, sizeof spin, "    spin_us = %d\n", spin_us);
+    }
+    if (spinners >= 0) {
+        snprintf(spin + strlen(spin), sizeof spin - strlen(spin), "    spinners = %d\n", spinners);
+    }
+    snprintf(cfg, cap,
+             "node\n    store = %s/pz\n    threads = 2\n    log_level = warn\n%smodules\n"
+             "    txn\n        next = dist\n    dist\n        first_range = repl\n"
+             "    repl\n        storage = storage\n        bootstrap = true\n"
+             "    storage\n        engine = lmdb\n        sync = true\n",
+             dir, spin);
+}
+
+static void s_print_idle(void)
+{
+    printf("idle spinning: %llu spins, %llu ended with a message, %llu refused (slots full)\n",
+           (unsigned long long)pz_metric_value(pz_metric_counter("pz_idle_spins_total", "")),
+           (unsigned long long)pz_metric_value(pz_metric_counter("pz_idle_spin_wins_total", "")),
+           (unsigned long long)pz_metric_value(pz_metric_counter("pz_idle_spin_full_total", "")));
+}
+
 int main(int argc, char **argv)
 {
     char dir[512] = "";
+    int spin_us = -1, spinners = -1; /* -1: the kernel's defaults */
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--seconds") && i + 1 < argc) {
             s_seconds = atof(argv[++i]);
@@ -249,6 +279,10 @@ int main(int argc, char **argv)
             s_keys = (uint32_t)atoi(argv[++i]);
         } else if (!strcmp(argv[i], "--only-get")) {
             s_ops_max = 1;
+        } else if (!strcmp(argv[i], "--spin-us") && i + 1 < argc) {
+            spin_us = atoi(argv[++i]);
+        } else if (!strcmp(argv[i], "--spinners") && i + 1 < argc) {
+            spinners = atoi(argv[++i]);
         } else if (!strcmp(argv[i], "--dir") && i + 1 < argc) {
             snprintf(dir, sizeof dir, "%s", argv[++i]);
         }
@@ -263,12 +297,7 @@ int main(int argc, char **argv)
     zmq_ctx_term(zctx);
 
     char cfg[1024];
-    snprintf(cfg, sizeof cfg,
-             "node\n    store = %s/pz\n    threads = 2\n    log_level = warn\nmodules\n"
-             "    txn\n        next = dist\n    dist\n        first_range = repl\n"
-             "    repl\n        storage = storage\n        bootstrap = true\n"
-             "    storage\n        engine = lmdb\n        sync = true\n",
-             dir);
+    s_kernel_config(dir, spin_us, spinners, cfg, sizeof cfg);
     zconfig_t *zc = NULL;
     if (s_open_lmdb(dir) != 0 || pz__config_load_str(cfg, "bench_kv", &zc) != 0 ||
         pz__kernel_start(zc, NULL) != 0) {
@@ -317,6 +346,7 @@ int main(int argc, char **argv)
                (unsigned long long)pz_metric_quantile(m, 0.99),
                (unsigned long long)pz_metric_value(m), i < 3 ? ", " : "\n");
     }
+    s_print_idle();
     double median = 0;
     if (rc == 0) {
         printf("\ntarget check, alternating rounds (1 client):\n");
