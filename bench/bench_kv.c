@@ -132,13 +132,19 @@ static void *s_worker(void *arg)
 typedef struct {
     double ops_s;
     bench_stats_t st;
+    double spins_op; /* idle spins (kernel/idle.c) per operation during the run */
 } s_result_t;
+
+static uint64_t s_spins(void)
+{
+    return pz_metric_value(pz_metric_counter("pz_idle_spins_total", ""));
+}
 
 static int s_run(s_op_t op, bool direct, int clients, s_result_t *res)
 {
     s_worker_t w[S_CLIENTS_MAX];
     pthread_t t[S_CLIENTS_MAX];
-    uint64_t t0 = bench_ns();
+    uint64_t t0 = bench_ns(), spins0 = s_spins();
     for (int i = 0; i < clients; i++) {
         w[i] = (s_worker_t){.op = op,
                             .direct = direct,
@@ -163,6 +169,7 @@ static int s_run(s_op_t op, bool direct, int clients, s_result_t *res)
     }
     res->st = bench_stats(all, total);
     res->ops_s = (double)total / secs;
+    res->spins_op = total ? (double)(s_spins() - spins0) / (double)total : 0;
     free(all);
     return err;
 }
@@ -204,9 +211,9 @@ static int s_open_lmdb(const char *dir)
 
 static void s_print(const char *name, int clients, s_result_t ours, s_result_t base)
 {
-    printf("%-16s %3d  %10.0f %8.1f %8.1f   %10.0f %8.1f %8.1f   %6.2fx\n", name, clients,
+    printf("%-16s %3d  %10.0f %8.1f %8.1f   %10.0f %8.1f %8.1f   %6.2fx %6.2f\n", name, clients,
            ours.ops_s, ours.st.p50_us, ours.st.p99_us, base.ops_s, base.st.p50_us, base.st.p99_us,
-           base.ops_s > 0 ? ours.ops_s / base.ops_s : 0);
+           base.ops_s > 0 ? ours.ops_s / base.ops_s : 0, ours.spins_op);
 }
 
 static int s_cmp_double(const void *a, const void *b)
@@ -323,8 +330,8 @@ int main(int argc, char **argv)
     pz_client_destroy(&c);
     printf("KV through five layers vs direct LMDB; %u keys, %.1f s per case (latency in us)\n",
            s_keys, s_seconds);
-    printf("%-16s %3s  %10s %8s %8s   %10s %8s %8s   %7s\n", "case", "cl", "ops/s", "p50", "p99",
-           "lmdb ops/s", "p50", "p99", "ratio");
+    printf("%-16s %3s  %10s %8s %8s   %10s %8s %8s   %7s %6s\n", "case", "cl", "ops/s", "p50",
+           "p99", "lmdb ops/s", "p50", "p99", "ratio", "spins");
     static const int clients[] = {1, 16};
     s_result_t r[3][2] = {{{0}}};
     for (int op = 0; rc == 0 && op < s_ops_max; op++) {
