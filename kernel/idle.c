@@ -116,6 +116,7 @@ void pz__idle_init(pz__idle_t *w, pz__bell_t *bell, bool probe)
     assert(w != NULL);
     *w = (pz__idle_t){.bell = bell, .probe = probe};
     w->taken = bell ? atomic_load(bell) : 0; /* bells outlive kernels: start from their count */
+    w->seen = w->taken;
 }
 
 void pz__idle_took(pz__idle_t *w, uint64_t now_ns)
@@ -132,8 +133,9 @@ void pz__idle_took(pz__idle_t *w, uint64_t now_ns)
 void pz__idle_missed(pz__idle_t *w)
 {
     assert(w != NULL);
-    if (w->bell != NULL) {
-        w->taken = atomic_load_explicit(w->bell, memory_order_acquire);
+    /* The count the spin saw, not a fresh one: a message rung since then is still to come. */
+    if (w->bell != NULL && (int64_t)(w->seen - w->taken) > 0) {
+        w->taken = w->seen;
     }
 }
 
@@ -180,6 +182,7 @@ void pz__idle_release(void)
 static bool s_rung(pz__idle_t *w)
 {
     uint64_t rung = atomic_load_explicit(w->bell, memory_order_acquire);
+    w->seen = rung;
     int64_t ahead = (int64_t)(rung - w->taken);
     if (ahead < 0) {
         w->taken = rung;

@@ -37,6 +37,7 @@ typedef atomic_uint_fast64_t pz__bell_t;
 typedef struct {
     pz__bell_t *bell;    /* rung by in-process senders to this waiter's inbox; NULL: none */
     uint64_t taken;      /* messages received from the inbox, compared with *bell */
+    uint64_t seen;       /* *bell as the last spin read it */
     uint64_t idle_ns;    /* when the current idle period began; 0 while working */
     uint64_t work_ns;    /* when the waiter last received a message */
     uint64_t wait_ns;    /* how long its previous idle period lasted */
