@@ -269,9 +269,11 @@ static void s_kernel_config(const char *dir, int spin_us, int spinners, char *cf
 
 static void s_print_idle(void)
 {
-    printf("idle spinning: %llu spins, %llu ended with a message, %llu refused (slots full)\n",
+    printf("idle spinning: %llu spins, %llu ended with a message, %llu ceded the core, %llu "
+           "refused (slots full)\n",
            (unsigned long long)pz_metric_value(pz_metric_counter("pz_idle_spins_total", "")),
            (unsigned long long)pz_metric_value(pz_metric_counter("pz_idle_spin_wins_total", "")),
+           (unsigned long long)pz_metric_value(pz_metric_counter("pz_idle_spin_ceded_total", "")),
            (unsigned long long)pz_metric_value(pz_metric_counter("pz_idle_spin_full_total", "")));
 }
 

@@ -26,7 +26,12 @@
  *   - only while few client calls are in flight: under load every spin steals the core a
  *     runnable thread needs, and the wake-ups it saves are already shared by many messages;
  *   - at most spinners_max threads of the process at once (node/spinners, default cores - 1):
- *     a counter claimed with a compare-and-swap, shared by kernel threads and clients.
+ *     a counter claimed with a compare-and-swap, shared by kernel threads and clients;
+ *   - after PZ_IDLE_PAUSE_US it yields between polls, and a yield that let another thread run
+ *     (it took > PZ_IDLE_YIELD_CEDED_US) ends the spin: the cores are wanted (other processes
+ *     count too, which no counter of ours sees);
+ *   - a spin in vain makes the waiter sleep at once through the next 1, 3, 7, ... 255 idle
+ *     periods.
  */
 #include <assert.h>
 #include <sched.h>
@@ -43,6 +48,7 @@ static atomic_int s_calls;             /* client calls in flight now */
 static pz_metric_t *_Atomic s_m_spins; /* spins begun */
 static pz_metric_t *_Atomic s_m_wins;  /* spins that ended with a message */
 static pz_metric_t *_Atomic s_m_full;  /* spins refused: every spinner slot was taken */
+static pz_metric_t *_Atomic s_m_ceded; /* spins ended: a yield let another thread run */
 static pz__bell_t s_thread_bells[PZ_THREADS_MAX];
 static pz__bell_t s_client_bells[PZ_CLIENT_BELLS_MAX];
 
@@ -75,6 +81,9 @@ void pz__idle_configure(uint32_t spin_us, int spinners_max, int calls_max)
                                               "spins that ended with a message, no sleep"));
     atomic_store(&s_m_full, pz_metric_counter("pz_idle_spin_full_total",
                                               "spins refused: all spinner slots taken"));
+    atomic_store(&s_m_ceded, pz_metric_counter("pz_idle_spin_ceded_total",
+                                               "spins ended: a yield ran another thread (the "
+                                               "cores are wanted)"));
 }
 
 static void s_count(pz_metric_t *_Atomic *m)
@@ -190,6 +199,39 @@ static bool s_rung(pz__idle_t *w)
     return ahead > 0;
 }
 
+/* The spin itself: polls the bell until it rings (true), a probe is due (true), the window
+ * passes or the core turns out to be wanted (false). A yield that took long means another thread
+ * ran on this core meanwhile: more threads are runnable than cores, and every further poll would
+ * take CPU from them, so the spin ends as one in vain (and the waiter backs off). */
+static bool s_spin_loop(pz__idle_t *w, uint64_t now)
+{
+    bool ready = false, yield = false;
+    uint64_t probe_at = now + PZ_IDLE_PROBE_US * 1000u;
+    uint64_t yield_at = now + PZ_IDLE_PAUSE_US * 1000u;
+    for (uint32_t n = 0; n < PZ_IDLE_SPIN_POLLS_MAX && !ready; n++) {
+        ready = s_rung(w);
+        if (!ready && (yield || n % 16 == 15)) { /* a clock read costs as much as ~16 polls */
+            uint64_t before = now;
+            now = pz__mono_ns();
+            if (yield && now - before > PZ_IDLE_YIELD_CEDED_US * 1000u) {
+                s_count(&s_m_ceded);
+                return false;
+            }
+            if (!pz__idle_may_spin(w, now)) {
+                return false;
+            }
+            ready = w->probe && now >= probe_at;
+            yield = now >= yield_at;
+        }
+        if (!ready && yield) {
+            sched_yield(); /* the thread we wait for may be queued behind us on this core */
+        } else if (!ready) {
+            s_relax();
+        }
+    }
+    return ready;
+}
+
 bool pz__idle_spin(pz__idle_t *w)
 {
     assert(w != NULL);
@@ -209,25 +251,7 @@ bool pz__idle_spin(pz__idle_t *w)
         return false;
     }
     s_count(&s_m_spins);
-    bool ready = false, yield = false;
-    uint64_t probe_at = now + PZ_IDLE_PROBE_US * 1000u;
-    uint64_t yield_at = now + PZ_IDLE_PAUSE_US * 1000u;
-    for (uint32_t n = 0; n < PZ_IDLE_SPIN_POLLS_MAX && !ready; n++) {
-        ready = s_rung(w);
-        if (!ready && (yield || n % 16 == 15)) { /* a clock read costs as much as ~16 polls */
-            now = pz__mono_ns();
-            if (!pz__idle_may_spin(w, now)) {
-                break;
-            }
-            ready = w->probe && now >= probe_at;
-            yield = now >= yield_at;
-        }
-        if (!ready && yield) {
-            sched_yield(); /* the thread we wait for may be queued behind us on this core */
-        } else if (!ready) {
-            s_relax();
-        }
-    }
+    bool ready = s_spin_loop(w, now);
     if (ready) {
         s_count(&s_m_wins);
     }

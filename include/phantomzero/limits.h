@@ -56,6 +56,8 @@
 /* After this much of a spin the spinner yields the core between polls instead of pausing: on a
  * loaded machine the thread it waits for may be queued behind it on the same core. */
 #define PZ_IDLE_PAUSE_US 2
+/* A yield that took longer than this ran another thread on the spinner's core: the spin ends. */
+#define PZ_IDLE_YIELD_CEDED_US 10
 /* Doorbell polls in one spin: a backstop under the window (a poll with its pause is >= 10 ns). */
 #define PZ_IDLE_SPIN_POLLS_MAX (1u << 20)
 /* A spinner whose inbox also gets messages that ring no bell (tcp) really receives this often. */
