@@ -9,7 +9,9 @@
  * called directly (a read transaction per get; a write transaction per put, synced when
  * durable — LMDB's own single-writer lock serializes the 16 writers).
  *
- * Usage: bench_kv [--seconds S] [--keys N] [--dir DIR]
+ * Usage: bench_kv [--seconds S] [--keys N] [--dir DIR] [--only-get] [--spin-us US] [--spinners N]
+ * (the kernel's node/spin_us, 0 turns idle spinning off, and node/spinners; default: the
+ * kernel's defaults)
  * Clients are pz_client handles on their own threads, as SQL session workers will be.
  */
 #include <lmdb.h>
@@ -130,13 +132,19 @@ static void *s_worker(void *arg)
 typedef struct {
     double ops_s;
     bench_stats_t st;
+    double spins_op; /* idle spins (kernel/idle.c) per operation during the run */
 } s_result_t;
+
+static uint64_t s_spins(void)
+{
+    return pz_metric_value(pz_metric_counter("pz_idle_spins_total", ""));
+}
 
 static int s_run(s_op_t op, bool direct, int clients, s_result_t *res)
 {
     s_worker_t w[S_CLIENTS_MAX];
     pthread_t t[S_CLIENTS_MAX];
-    uint64_t t0 = bench_ns();
+    uint64_t t0 = bench_ns(), spins0 = s_spins();
     for (int i = 0; i < clients; i++) {
         w[i] = (s_worker_t){.op = op,
                             .direct = direct,
@@ -161,6 +169,7 @@ static int s_run(s_op_t op, bool direct, int clients, s_result_t *res)
     }
     res->st = bench_stats(all, total);
     res->ops_s = (double)total / secs;
+    res->spins_op = total ? (double)(s_spins() - spins0) / (double)total : 0;
     free(all);
     return err;
 }
@@ -202,9 +211,9 @@ static int s_open_lmdb(const char *dir)
 
 static void s_print(const char *name, int clients, s_result_t ours, s_result_t base)
 {
-    printf("%-16s %3d  %10.0f %8.1f %8.1f   %10.0f %8.1f %8.1f   %6.2fx\n", name, clients,
+    printf("%-16s %3d  %10.0f %8.1f %8.1f   %10.0f %8.1f %8.1f   %6.2fx %6.2f\n", name, clients,
            ours.ops_s, ours.st.p50_us, ours.st.p99_us, base.ops_s, base.st.p50_us, base.st.p99_us,
-           base.ops_s > 0 ? ours.ops_s / base.ops_s : 0);
+           base.ops_s > 0 ? ours.ops_s / base.ops_s : 0, ours.spins_op);
 }
 
 static int s_cmp_double(const void *a, const void *b)
@@ -239,9 +248,39 @@ static int s_interleaved(int rounds, double *median_ratio)
     return rc;
 }
 
+/* The five layers in one process on two kernel threads; spin_us and spinners < 0: the kernel's
+ * idle-spinning defaults. */
+static void s_kernel_config(const char *dir, int spin_us, int spinners, char *cfg, size_t cap)
+{
+    char spin[64] = "";
+    if (spin_us >= 0) {
+        snprintf(spin, sizeof spin, "    spin_us = %d\n", spin_us);
+    }
+    if (spinners >= 0) {
+        snprintf(spin + strlen(spin), sizeof spin - strlen(spin), "    spinners = %d\n", spinners);
+    }
+    snprintf(cfg, cap,
+             "node\n    store = %s/pz\n    threads = 2\n    log_level = warn\n%smodules\n"
+             "    txn\n        next = dist\n    dist\n        first_range = repl\n"
+             "    repl\n        storage = storage\n        bootstrap = true\n"
+             "    storage\n        engine = lmdb\n        sync = true\n",
+             dir, spin);
+}
+
+static void s_print_idle(void)
+{
+    printf("idle spinning: %llu spins, %llu ended with a message, %llu ceded the core, %llu "
+           "refused (slots full)\n",
+           (unsigned long long)pz_metric_value(pz_metric_counter("pz_idle_spins_total", "")),
+           (unsigned long long)pz_metric_value(pz_metric_counter("pz_idle_spin_wins_total", "")),
+           (unsigned long long)pz_metric_value(pz_metric_counter("pz_idle_spin_ceded_total", "")),
+           (unsigned long long)pz_metric_value(pz_metric_counter("pz_idle_spin_full_total", "")));
+}
+
 int main(int argc, char **argv)
 {
     char dir[512] = "";
+    int spin_us = -1, spinners = -1; /* -1: the kernel's defaults */
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--seconds") && i + 1 < argc) {
             s_seconds = atof(argv[++i]);
@@ -249,6 +288,10 @@ int main(int argc, char **argv)
             s_keys = (uint32_t)atoi(argv[++i]);
         } else if (!strcmp(argv[i], "--only-get")) {
             s_ops_max = 1;
+        } else if (!strcmp(argv[i], "--spin-us") && i + 1 < argc) {
+            spin_us = atoi(argv[++i]);
+        } else if (!strcmp(argv[i], "--spinners") && i + 1 < argc) {
+            spinners = atoi(argv[++i]);
         } else if (!strcmp(argv[i], "--dir") && i + 1 < argc) {
             snprintf(dir, sizeof dir, "%s", argv[++i]);
         }
@@ -263,12 +306,7 @@ int main(int argc, char **argv)
     zmq_ctx_term(zctx);
 
     char cfg[1024];
-    snprintf(cfg, sizeof cfg,
-             "node\n    store = %s/pz\n    threads = 2\n    log_level = warn\nmodules\n"
-             "    txn\n        next = dist\n    dist\n        first_range = repl\n"
-             "    repl\n        storage = storage\n        bootstrap = true\n"
-             "    storage\n        engine = lmdb\n        sync = true\n",
-             dir);
+    s_kernel_config(dir, spin_us, spinners, cfg, sizeof cfg);
     zconfig_t *zc = NULL;
     if (s_open_lmdb(dir) != 0 || pz__config_load_str(cfg, "bench_kv", &zc) != 0 ||
         pz__kernel_start(zc, NULL) != 0) {
@@ -294,8 +332,8 @@ int main(int argc, char **argv)
     pz_client_destroy(&c);
     printf("KV through five layers vs direct LMDB; %u keys, %.1f s per case (latency in us)\n",
            s_keys, s_seconds);
-    printf("%-16s %3s  %10s %8s %8s   %10s %8s %8s   %7s\n", "case", "cl", "ops/s", "p50", "p99",
-           "lmdb ops/s", "p50", "p99", "ratio");
+    printf("%-16s %3s  %10s %8s %8s   %10s %8s %8s   %7s %6s\n", "case", "cl", "ops/s", "p50",
+           "p99", "lmdb ops/s", "p50", "p99", "ratio", "spins");
     static const int clients[] = {1, 16};
     s_result_t r[3][2] = {{{0}}};
     for (int op = 0; rc == 0 && op < s_ops_max; op++) {
@@ -317,6 +355,7 @@ int main(int argc, char **argv)
                (unsigned long long)pz_metric_quantile(m, 0.99),
                (unsigned long long)pz_metric_value(m), i < 3 ? ", " : "\n");
     }
+    s_print_idle();
     double median = 0;
     if (rc == 0) {
         printf("\ntarget check, alternating rounds (1 client):\n");

@@ -12,7 +12,9 @@
 # default 10000), --scale N (pgbench scale, default 10), --big-rows N (GROUP BY rows, default
 # 2000000), --copy-rows N (default 1000000), --only "sysbench pgbench groupby copy",
 # --rounds N (sysbench and pgbench rows run N times, alternating PostgreSQL and ours; the best
-# round of each is kept), --no-build (use the binaries already in the build dir).
+# round of each is kept), --no-build (use the binaries already in the build dir),
+# --sysbench-tests "oltp_point_select ..." (a subset of oltp_point_select oltp_read_only
+# oltp_read_write oltp_insert, e.g. --only sysbench --sysbench-tests oltp_point_select).
 # Environment: PZ_BENCH_BUILD (build dir, default build-bench), PZ_JOBS (default 2), PG_BIN.
 #
 # Both servers are private: fresh data dirs under one mktemp dir in /tmp, free loopback ports, both
@@ -27,6 +29,7 @@ repo=$PWD
 
 build=1 secs=10 threads="1 16" table_size=10000 scale=10 big_rows=2000000
 copy_rows=1000000 rounds=1 only="sysbench pgbench groupby copy" profile_dir=""
+sb_tests="oltp_point_select oltp_read_only oltp_read_write oltp_insert"
 for a in "$@"; do # --smoke sets the defaults; options given beside it still win
     if [ "$a" = --smoke ]; then
         secs=1 threads="2" table_size=1000 scale=1 big_rows=20000 copy_rows=10000
@@ -43,9 +46,10 @@ while (($#)); do
     --big-rows) big_rows=$2; shift ;;
     --copy-rows) copy_rows=$2; shift ;;
     --only) only=$2; shift ;;
+    --sysbench-tests) sb_tests=$2; shift ;;
     --rounds) rounds=$2; shift ;;
     --profile) profile_dir=$(realpath -m "$2"); shift ;;
-    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
     *) echo "sql_bench.sh: unknown option $1 (try --help)" >&2; exit 2 ;;
     esac
     shift

@@ -292,7 +292,7 @@ s_sysbench_all()
             { s_log "$(s_name "$n"): sbtest1 does not have $table_size rows after prepare"; exit 1; }
     done
     local test thr pgr pzr note round
-    for test in oltp_point_select oltp_read_only oltp_read_write oltp_insert; do
+    for test in ${sb_tests:-oltp_point_select oltp_read_only oltp_read_write oltp_insert}; do
         for thr in $threads; do
             pgr="" pzr=""
             for ((round = 0; round < rounds; round++)); do

@@ -379,6 +379,8 @@ static int s_route(pz_actor_t *a, const char *to, const pz__route_t **out)
         }
         r.local_dest = dest;
         r.local_slot = (uint32_t)slot;
+    } else {
+        r.bell = pz__idle_bell(ep);
     }
     r.sock = s_peer_socket(a, ep);
     if (r.sock == NULL) {
@@ -410,12 +412,15 @@ static int s_send(pz_actor_t *a, const char *to, pz_out_t **out, uint8_t flags, 
     strcpy(env.from, r->from);
     pz_actor_t *local_dest = r->local_dest;
     uint32_t local_slot = r->local_slot;
+    pz__bell_t *bell = r->bell;
     rc = pz__send_frames(r->sock, &env, out, ZMQ_DONTWAIT);
     if (rc == PZ_EBUSY) {
         pz_metric_add(pz__k->m_busy, 1);
     }
     if (rc == 0 && local_dest != NULL) {
         local_dest->locals[local_slot].pending++;
+    } else if (rc == 0) {
+        pz__idle_ring(bell); /* a spinning receiver sees the message without a syscall */
     }
     return rc;
 }

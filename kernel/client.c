@@ -23,6 +23,8 @@ struct pz_client {
     char remote[PZ_ADDR_BYTES_MAX];  /* node endpoint for a remote client, "" in-process */
     void *push;                      /* remote: to the node's gateway */
     char push_ep[PZ_ADDR_BYTES_MAX]; /* in-process: endpoint push is connected to */
+    pz__bell_t *push_bell;           /* in-process: the doorbell of push's inbox */
+    pz__idle_t idle;                 /* spin-then-sleep state of the reply inbox */
     uint64_t corr;
 };
 
@@ -79,6 +81,7 @@ static int s_open_inbox(pz_client_t *c, uint64_t n)
         if (zmq_bind(c->inbox, ep) != 0) {
             return PZ_EUNAVAILABLE;
         }
+        pz__idle_init(&c->idle, pz__idle_bell(ep), false); /* a remote client never spins */
     } else {
         s_reply_bind(c->remote, ep, sizeof ep);
         size_t len = sizeof ep;
@@ -155,27 +158,43 @@ static void *s_target(pz_client_t *c, const char *to, pz_envelope_t *env)
             zmq_close(c->push);
         }
         c->push = s_push(c->zctx, ep, 0);
+        c->push_bell = pz__idle_bell(ep);
         snprintf(c->push_ep, sizeof c->push_ep, "%s", ep);
     }
     return c->push;
 }
 
-/* Blocking receives with a timeout, not zmq_poll plus non-blocking receives: each of those
- * extra steps costs a syscall on every call, the blocking receive only when it must sleep. */
+/* One receive from the reply inbox: without blocking when the idle strategy spun until the
+ * inbox's doorbell rang (idle.c), else blocking with a timeout — not zmq_poll plus
+ * non-blocking receives: each of those extra steps costs a syscall on every call, the blocking
+ * receive only when it must sleep. PZ_ENOTFOUND when nothing came. */
+static int s_recv_reply(pz_client_t *c, uint64_t deadline_ms, pz_msg_t **m)
+{
+    if (pz__idle_spin(&c->idle)) {
+        int rc = pz__recv_msg(c->inbox, ZMQ_DONTWAIT, m);
+        if (rc == PZ_ENOTFOUND) {
+            pz__idle_missed(&c->idle); /* the bell raced a receive, or a shared slot rang */
+        }
+        return rc;
+    }
+    uint64_t now = pz__mono_ms(); /* the spin may have passed the deadline: 0, never < 0 */
+    int ms = now < deadline_ms ? (int)(deadline_ms - now) : 0;
+    zmq_setsockopt(c->inbox, ZMQ_RCVTIMEO, &ms, sizeof ms);
+    return pz__recv_msg(c->inbox, 0, m);
+}
+
 static int s_wait_reply(pz_client_t *c, uint64_t corr, uint64_t deadline_ms, pz_msg_t **reply)
 {
     for (;;) {
-        uint64_t now = pz__mono_ms();
-        if (now >= deadline_ms) {
+        if (pz__mono_ms() >= deadline_ms) {
             return PZ_ETIMEDOUT;
         }
-        int ms = (int)(deadline_ms - now);
-        zmq_setsockopt(c->inbox, ZMQ_RCVTIMEO, &ms, sizeof ms);
         pz_msg_t *m = NULL;
-        int rc = pz__recv_msg(c->inbox, 0, &m);
+        int rc = s_recv_reply(c, deadline_ms, &m);
         if (rc == PZ_ENOTFOUND) {
             continue; /* the receive timed out (EAGAIN): the loop re-checks the deadline */
         }
+        pz__idle_took(&c->idle, pz__mono_ns());
         if (rc == PZ_EUNAVAILABLE) {
             return rc; /* the context is terminating */
         }
@@ -209,7 +228,11 @@ int pz_client_call(pz_client_t *c, const char *to, pz_out_t **req, uint32_t time
     if (rc != 0) {
         return rc != PZ_EBUSY ? rc : c->remote[0] ? PZ_EUNAVAILABLE : PZ_ETIMEDOUT;
     }
-    return s_wait_reply(c, env.corr, pz__mono_ms() + ms, reply);
+    pz__idle_ring(c->remote[0] ? NULL : c->push_bell);
+    pz__idle_calls_add(1);
+    rc = s_wait_reply(c, env.corr, pz__mono_ms() + ms, reply);
+    pz__idle_calls_add(-1);
+    return rc;
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -217,6 +240,7 @@ int pz_client_call(pz_client_t *c, const char *to, pz_out_t **req, uint32_t time
 
 struct pz_mailslot {
     void *push;
+    pz__bell_t *bell; /* the doorbell of the actor's thread inbox */
     char name[PZ_NAME_BYTES_MAX];
 };
 
@@ -233,6 +257,7 @@ pz_mailslot_t *pz_mailslot_open(const char *actor_name)
         free(s);
         return NULL;
     }
+    s->bell = pz__idle_bell(ep);
     snprintf(s->name, sizeof s->name, "%s", actor_name);
     return s;
 }
@@ -243,7 +268,11 @@ int pz_mailslot_send(pz_mailslot_t *slot, pz_out_t **out)
     env.type_version = pz_msg_type_version(env.type);
     snprintf(env.to, sizeof env.to, "%s", slot->name);
     snprintf(env.from, sizeof env.from, "%.*s.slot", PZ_NAME_BYTES_MAX, slot->name);
-    return pz__send_frames(slot->push, &env, out, 0);
+    int rc = pz__send_frames(slot->push, &env, out, 0);
+    if (rc == 0) {
+        pz__idle_ring(slot->bell);
+    }
+    return rc;
 }
 
 void pz_mailslot_close(pz_mailslot_t **slot)

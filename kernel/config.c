@@ -4,7 +4,8 @@
  * sections and keys the kernel knows, `--set path=value` overrides, and typed accessors.
  *
  * A config file:
- *     node                      this process: store, listen, threads, log_level, seed, module_dir
+ *     node                      this process: store, listen, threads, log_level, seed, module_dir,
+ *                               spin_us, spinners (idle spinning, see idle.c)
  *     modules                   one section per actor; its name is the actor's name
  *         <name>                   module = <module> (default: the name), thread = N, and the
  *                                  module's own keys
@@ -22,8 +23,9 @@
 
 #include "internal.h"
 
-static const char *const s_node_keys[] = {
-    "store", "listen", "threads", "log_level", "seed", "module_dir", "id", "max_offset_ms", NULL};
+static const char *const s_node_keys[] = {"store",   "listen",     "threads", "log_level",
+                                          "seed",    "module_dir", "id",      "max_offset_ms",
+                                          "spin_us", "spinners",   NULL};
 
 /* Runs zconfig's parser with its log captured (czmq logs to stdout, and to stderr in some
  * builds: both are redirected for the call), so its "(line) reason" becomes our message. Runs
@@ -206,9 +208,16 @@ static int s_validate_node(zconfig_t *node, const char *file)
         }
         const char *v = zconfig_value(k) ? zconfig_value(k) : "";
         bool numeric = !strcmp(name, "threads") || !strcmp(name, "seed") || !strcmp(name, "id") ||
-                       !strcmp(name, "max_offset_ms");
+                       !strcmp(name, "max_offset_ms") || !strcmp(name, "spin_us") ||
+                       !strcmp(name, "spinners");
         if (numeric && !s_is_int(v)) {
             return s_bad(file, path, "not an integer");
+        }
+        if (!strcmp(name, "spin_us") && (atol(v) < 0 || atol(v) > PZ_IDLE_SPIN_US_MAX)) {
+            return s_bad(file, path, "must be 0 (off) to 1000 microseconds");
+        }
+        if (!strcmp(name, "spinners") && (atol(v) < 0 || atol(v) > PZ_THREADS_MAX)) {
+            return s_bad(file, path, "must be 0 (off) to 64 threads");
         }
         if (!strcmp(name, "listen") && *v && strncmp(v, "tcp://", 6) && strncmp(v, "ipc://", 6)) {
             return s_bad(file, path, "must be tcp://host:port or ipc://path");

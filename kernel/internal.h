@@ -30,6 +30,22 @@
 
 typedef struct pz__thread pz__thread_t;
 
+/* A doorbell: messages sent in-process to one inbox (idle.c). */
+typedef atomic_uint_fast64_t pz__bell_t;
+
+/* One waiting thread's idle state (idle.c): its doorbell and its recent rhythm. */
+typedef struct {
+    pz__bell_t *bell;    /* rung by in-process senders to this waiter's inbox; NULL: none */
+    uint64_t taken;      /* messages received from the inbox, compared with *bell */
+    uint64_t seen;       /* *bell as the last spin read it */
+    uint64_t idle_ns;    /* when the current idle period began; 0 while working */
+    uint64_t work_ns;    /* when the waiter last received a message */
+    uint64_t wait_ns;    /* how long its previous idle period lasted */
+    uint32_t spin_fails; /* spins in a row that ended without a message */
+    uint32_t skips;      /* idle periods left to sleep through at once (back-off) */
+    bool probe;          /* messages also come without a bell (tcp): receive every probe period */
+} pz__idle_t;
+
 /* An outbound connection: endpoint -> PUSH socket, least recently used closed first. */
 typedef struct {
     char endpoint[PZ_ADDR_BYTES_MAX];
@@ -53,6 +69,7 @@ typedef struct {
     void *sock;
     pz_actor_t *local_dest;
     uint32_t local_slot; /* index into local_dest->locals */
+    pz__bell_t *bell;    /* the receiving inbox's doorbell, NULL if none */
     char to[PZ_NAME_BYTES_MAX];
     char from[PZ_ADDR_BYTES_MAX];
 } pz__route_t;
@@ -121,7 +138,8 @@ struct pz__thread {
     uint32_t *free_slots;
     uint32_t free_len;
     uint64_t timer_seq;
-    int init_rc; /* result of this thread's actor inits */
+    int init_rc;     /* result of this thread's actor inits */
+    pz__idle_t idle; /* spin-then-sleep state of the thread inbox */
 };
 
 typedef struct pz__kernel {
@@ -196,6 +214,32 @@ void pz__actor_close_sockets(pz_actor_t *a);
 int pz__send_frames(void *sock, const pz_envelope_t *env, pz_out_t **out, int flags);
 /* Receives one two-frame message without blocking; PZ_ENOTFOUND when none is waiting. */
 int pz__recv_msg(void *sock, int flags, pz_msg_t **out);
+
+/* idle.c — spin briefly before a blocking receive. Settings are process-wide (set at kernel
+ * start); a waiter belongs to one thread. */
+void pz__idle_configure(uint32_t spin_us, int spinners_max, int calls_max);
+uint64_t pz__mono_ns(void);
+/* The doorbell of an in-process inbox endpoint (thread or client inbox), NULL for others. Bells
+ * are static: the pointer stays valid for the life of the process. */
+pz__bell_t *pz__idle_bell(const char *endpoint);
+/* Rings a bell (NULL: nothing), after a successful send to its inbox. */
+void pz__idle_ring(pz__bell_t *bell);
+void pz__idle_init(pz__idle_t *w, pz__bell_t *bell, bool probe);
+/* The waiter received a message from its inbox, by any path. */
+void pz__idle_took(pz__idle_t *w, uint64_t now_ns);
+/* A receive after pz__idle_spin returned true found nothing: the bell's count is caught up. */
+void pz__idle_missed(pz__idle_t *w);
+/* Client calls in flight: +1 when one starts, -1 when it ends. */
+void pz__idle_calls_add(int delta);
+/* Whether w may spin at now_ns (pure: the window, its rhythm, calls in flight; no claim). */
+bool pz__idle_may_spin(const pz__idle_t *w, uint64_t now_ns);
+/* Takes one of the process's spinner slots; false when all are taken. */
+bool pz__idle_claim(void);
+void pz__idle_release(void);
+int pz__idle_spinners(void);
+/* Marks the start of an idle period and spins while allowed: true when the bell counts a message
+ * not yet taken (or a probe is due) — receive without blocking; false — block. */
+bool pz__idle_spin(pz__idle_t *w);
 
 /* runtime.c */
 int pz__kernel_start(zconfig_t *config, const char *config_file);

@@ -47,6 +47,24 @@
 #define PZ_REQUEST_TIMEOUT_MS_DEFAULT 10000
 /* Metrics in the registry. */
 #define PZ_METRICS_MAX 1024
+/* Idle spinning (kernel/idle.c): how long a thread that ran out of work polls its inbox's
+ * doorbell before it sleeps, by default. A wake-up costs ~6-10 us on these VMs and a five-layer
+ * get's kernel work ~5 us, so 50 us covers the other side's turn with room to spare. */
+#define PZ_IDLE_SPIN_US_DEFAULT 50
+/* The longest window node/spin_us accepts: past a millisecond a sleep costs relatively nothing. */
+#define PZ_IDLE_SPIN_US_MAX 1000
+/* After this much of a spin the spinner yields the core between polls instead of pausing: on a
+ * loaded machine the thread it waits for may be queued behind it on the same core. */
+#define PZ_IDLE_PAUSE_US 2
+/* A yield that took longer than this ran another thread on the spinner's core: the spin ends. */
+#define PZ_IDLE_YIELD_CEDED_US 10
+/* Doorbell polls in one spin: a backstop under the window (a poll with its pause is >= 10 ns). */
+#define PZ_IDLE_SPIN_POLLS_MAX (1u << 20)
+/* A spinner whose inbox also gets messages that ring no bell (tcp) really receives this often. */
+#define PZ_IDLE_PROBE_US 5
+/* Doorbells for in-process client inboxes, shared by client number modulo this; a clash costs
+ * a spurious receive, never a missed message. */
+#define PZ_CLIENT_BELLS_MAX 1024
 
 /* KV protocol ---------------------------------------------------------------------------- */
 

@@ -128,6 +128,10 @@ static void test_bad_values(void **state)
     s_expect_error("modules\n    a\n        thread = x\n", 3,
                    "modules/a/thread: not a thread number");
     s_expect_error("routes\n    far = \"http://h:1\"\n", 2, "routes/far: must be tcp://");
+    s_expect_error("node\n    spin_us = 1001\n", 2, "node/spin_us: must be 0 (off) to 1000");
+    s_expect_error("node\n    spin_us = -5\n", 2, "node/spin_us: must be 0 (off) to 1000");
+    s_expect_error("node\n    spinners = lots\n", 2, "node/spinners: not an integer");
+    s_expect_error("node\n    spinners = 65\n", 2, "node/spinners: must be 0 (off) to 64");
 }
 
 /* The line of a semantic error is found by re-reading the file: blank lines count too. */
