@@ -14,9 +14,7 @@
 
 uint64_t pz__mono_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    return pz__mono_ns() / 1000000u;
 }
 
 int pz__timers_init(pz__thread_t *t)

@@ -400,6 +400,13 @@ static void s_stmt_end(s_stmt_t *st, pz_pn_t *plan)
     pz_arena_destroy(&st->ex.tmp);
 }
 
+/* Before a retry: 0.2 ms more per attempt, at most 2 ms (the conflicting transaction's time to
+ * finish, without holding the client long). */
+static void s_backoff(int attempt)
+{
+    usleep((useconds_t)(attempt < 10 ? attempt * 200 : 2000));
+}
+
 /* Whether a failed statement runs again (and, if so, after clearing the error and backing off):
  * a DML statement whose conditional writes met a concurrent change (40001) wrote nothing and
  * sent no row yet (a DML node does its work at open, before any output), so it is run again on
@@ -419,7 +426,7 @@ static bool s_retry(pz_sql_conn_t *c, const pz_ast_stmt_t *s, pz_sql_err_t *err,
         return false;
     }
     pz_sql_err_clear(err);
-    usleep((useconds_t)(attempt < 10 ? attempt * 200 : 2000));
+    s_backoff(attempt);
     return true;
 }
 
@@ -934,7 +941,7 @@ static bool s_replay(pz_sql_conn_t *c, const pz_sql_sink_t *sink, s_replay_t *rp
     rp->attempts++;
     pz_sql_err_t why = *err;
     pz_sql_err_clear(err);
-    usleep((useconds_t)(rp->attempts < 10 ? rp->attempts * 200 : 2000));
+    s_backoff(rp->attempts);
     if (rp->reopen) {
         if (pz_sql_txn_rebegin(&c->txn, &c->kv, &c->status, &rp->opts, err) != 0) {
             pz_sql_err_detail(err, "%s", why.message); /* the client lost the block: say why */

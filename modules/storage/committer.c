@@ -37,8 +37,8 @@ struct pz_committer {
     pthread_cond_t cv;  /* the queue got an item, or stop began */
     pz_commit_item_t *q_head, *q_tail;
     size_t q_batches, q_bytes;
-    size_t q_waited;      /* queued items something waits for: not (chain and not durable) */
-    struct timespec q_at; /* CLOCK_MONOTONIC when the queue's first item came */
+    size_t q_waited;  /* queued items something waits for: not (chain and not durable) */
+    uint64_t q_at_us; /* s_now_us() when the queue's first item came */
     pz_commit_item_t *d_head, *d_tail; /* done, waiting to be reaped */
     bool notified;                     /* a notification is outstanding */
     bool stopping;
@@ -194,14 +194,12 @@ static bool s_linger(pz_committer_t *c)
     if (!hold) {
         return false;
     }
-    struct timespec until = c->q_at, now;
-    until.tv_nsec += (long)c->opts.linger_us * 1000;
-    until.tv_sec += until.tv_nsec / 1000000000;
-    until.tv_nsec %= 1000000000;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    if (now.tv_sec > until.tv_sec || (now.tv_sec == until.tv_sec && now.tv_nsec >= until.tv_nsec)) {
+    uint64_t due_us = c->q_at_us + c->opts.linger_us;
+    if (s_now_us() >= due_us) {
         return false;
     }
+    struct timespec until = {.tv_sec = (time_t)(due_us / 1000000u),
+                             .tv_nsec = (long)(due_us % 1000000u) * 1000};
     pthread_cond_timedwait(&c->cv, &c->mu, &until);
     return true;
 }
@@ -297,7 +295,7 @@ int pz__committer_submit(pz_committer_t *c, pz_commit_item_t *item)
             c->q_tail->next = item;
         } else {
             c->q_head = item;
-            clock_gettime(CLOCK_MONOTONIC, &c->q_at);
+            c->q_at_us = s_now_us();
         }
         c->q_tail = item;
         c->q_batches++;
