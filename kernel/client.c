@@ -26,6 +26,8 @@ struct pz_client {
     pz__bell_t *push_bell;           /* in-process: the doorbell of push's inbox */
     pz__idle_t idle;                 /* spin-then-sleep state of the reply inbox */
     uint64_t corr;
+    int sndtimeo;         /* ZMQ_SNDTIMEO last set on push (0: never) */
+    uint32_t outstanding; /* split-phase calls sent and not yet answered */
 };
 
 static atomic_uint_fast64_t s_client_seq;
@@ -129,6 +131,10 @@ void pz_client_destroy(pz_client_t **cp)
     if (c == NULL) {
         return;
     }
+    while (c->outstanding > 0) {
+        c->outstanding--;
+        pz__idle_calls_add(-1);
+    }
     if (c->inbox) {
         zmq_close(c->inbox);
     }
@@ -158,6 +164,7 @@ static void *s_target(pz_client_t *c, const char *to, pz_envelope_t *env)
             zmq_close(c->push);
         }
         c->push = s_push(c->zctx, ep, 0);
+        c->sndtimeo = 0;
         c->push_bell = pz__idle_bell(ep);
         snprintf(c->push_ep, sizeof c->push_ep, "%s", ep);
     }
@@ -206,10 +213,10 @@ static int s_wait_reply(pz_client_t *c, uint64_t corr, uint64_t deadline_ms, pz_
     }
 }
 
-int pz_client_call(pz_client_t *c, const char *to, pz_out_t **req, uint32_t timeout_ms,
-                   pz_msg_t **reply)
+/* Sends *req to `to` with a fresh correlation id and a deadline timeout_ms ahead (0: default). */
+static int s_send(pz_client_t *c, const char *to, pz_out_t **req, uint32_t timeout_ms,
+                  uint64_t *corr)
 {
-    assert(c != NULL && req != NULL && *req != NULL && reply != NULL);
     uint32_t ms = timeout_ms ? timeout_ms : PZ_REQUEST_TIMEOUT_MS_DEFAULT;
     pz_envelope_t env = {.proto_version = PZ_PROTO_VERSION,
                          .type = pz_out_type(*req),
@@ -223,16 +230,105 @@ int pz_client_call(pz_client_t *c, const char *to, pz_out_t **req, uint32_t time
     }
     /* A remote node gets S_CONNECT_WAIT_MS to accept the connection (ZMQ_IMMEDIATE above). */
     int sndtimeo = c->remote[0] && ms > S_CONNECT_WAIT_MS ? S_CONNECT_WAIT_MS : (int)ms;
-    zmq_setsockopt(sock, ZMQ_SNDTIMEO, &sndtimeo, sizeof sndtimeo);
+    if (sndtimeo != c->sndtimeo) {
+        zmq_setsockopt(sock, ZMQ_SNDTIMEO, &sndtimeo, sizeof sndtimeo);
+        c->sndtimeo = sndtimeo;
+    }
     int rc = pz__send_frames(sock, &env, req, 0);
     if (rc != 0) {
         return rc != PZ_EBUSY ? rc : c->remote[0] ? PZ_EUNAVAILABLE : PZ_ETIMEDOUT;
     }
     pz__idle_ring(c->remote[0] ? NULL : c->push_bell);
+    *corr = env.corr;
+    return 0;
+}
+
+int pz_client_call(pz_client_t *c, const char *to, pz_out_t **req, uint32_t timeout_ms,
+                   pz_msg_t **reply)
+{
+    assert(c != NULL && req != NULL && *req != NULL && reply != NULL);
+    uint32_t ms = timeout_ms ? timeout_ms : PZ_REQUEST_TIMEOUT_MS_DEFAULT;
+    uint64_t corr = 0;
+    int rc = s_send(c, to, req, ms, &corr);
+    if (rc != 0) {
+        return rc;
+    }
     pz__idle_calls_add(1);
-    rc = s_wait_reply(c, env.corr, pz__mono_ms() + ms, reply);
+    rc = s_wait_reply(c, corr, pz__mono_ms() + ms, reply);
     pz__idle_calls_add(-1);
     return rc;
+}
+
+/* ---------------------------------------------------------------------------------------- */
+/* Split-phase calls (one thread multiplexing many callers: the SQL session workers)          */
+
+int pz_client_send(pz_client_t *c, const char *to, pz_out_t **req, uint32_t timeout_ms,
+                   uint64_t *corr)
+{
+    assert(c != NULL && req != NULL && *req != NULL && corr != NULL);
+    assert(c->remote[0] == '\0'); /* the bell and the descriptor below are in-process only */
+    int rc = s_send(c, to, req, timeout_ms, corr);
+    if (rc == 0) {
+        c->outstanding++;
+        pz__idle_calls_add(1);
+    }
+    return rc;
+}
+
+/* One message from the inbox without blocking. Only when the doorbell counts one not taken
+ * (unless `probe`): a receive that finds the pipe empty puts it to sleep, and the next reply
+ * then pays an eventfd activation (see idle.c). */
+static int s_take(pz_client_t *c, bool probe, pz_msg_t **m)
+{
+    if (!probe) {
+        uint64_t rung = atomic_load_explicit(c->idle.bell, memory_order_acquire);
+        if ((int64_t)(rung - c->idle.taken) <= 0) {
+            return PZ_ENOTFOUND;
+        }
+    }
+    int rc = pz__recv_msg(c->inbox, ZMQ_DONTWAIT, m);
+    if (rc == PZ_ENOTFOUND) {
+        pz__idle_missed(&c->idle);
+        return rc;
+    }
+    pz__idle_took(&c->idle, pz__mono_ns());
+    if (c->outstanding > 0) {
+        c->outstanding--;
+        pz__idle_calls_add(-1);
+    }
+    return rc;
+}
+
+int pz_client_take(pz_client_t *c, bool probe, pz_msg_t **m)
+{
+    assert(c != NULL && m != NULL && c->idle.bell != NULL);
+    *m = NULL;
+    int rc = s_take(c, probe, m);
+    if (rc == PZ_ENOTFOUND && probe) {
+        /* Found empty: the pipe is asleep now, and ZMQ_EVENTS takes the activations already
+         * queued, so the descriptor becomes readable for the next reply, not for an old one. */
+        int ev = 0;
+        size_t len = sizeof ev;
+        if (zmq_getsockopt(c->inbox, ZMQ_EVENTS, &ev, &len) == 0 && (ev & ZMQ_POLLIN)) {
+            rc = s_take(c, true, m);
+        }
+    }
+    return rc;
+}
+
+bool pz_client_spin(pz_client_t *c)
+{
+    assert(c != NULL);
+    c->idle.expecting = true; /* the caller has calls outstanding (pz_client_send) */
+    return c->idle.bell != NULL && pz__idle_spin(&c->idle);
+}
+
+int pz_client_fd(pz_client_t *c)
+{
+    assert(c != NULL);
+    int fd = -1;
+    size_t len = sizeof fd;
+    return zmq_getsockopt(c->inbox, ZMQ_FD, &fd, &len) == 0 ? fd : -1;
 }
 
 /* ---------------------------------------------------------------------------------------- */

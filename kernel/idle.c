@@ -22,7 +22,9 @@
  *   - at most spin_us (node/spin_us; 0 turns spinning off) from the moment work ran out;
  *   - only right after work: the waiter's last message arrived within the window;
  *   - only if its previous idle period was shorter than the window (a thread whose messages
- *     come rarely would spin in vain every time: it sleeps at once, as before);
+ *     come rarely would spin in vain every time: it sleeps at once, as before) — these two
+ *     unless the waiter knows a reply is on its way (`expecting`: a session worker with KV
+ *     calls outstanding, whose other waits are for clients and say nothing about the reply);
  *   - only while few client calls are in flight: under load every spin steals the core a
  *     runnable thread needs, and the wake-ups it saves are already shared by many messages;
  *   - at most spinners_max threads of the process at once (node/spinners, default cores - 1):
@@ -161,8 +163,8 @@ bool pz__idle_may_spin(const pz__idle_t *w, uint64_t now_ns)
     if (window == 0 || w->bell == NULL || w->idle_ns == 0 || now_ns < w->idle_ns) {
         return false;
     }
-    return now_ns - w->idle_ns < window && w->idle_ns - w->work_ns <= window &&
-           w->wait_ns <= window &&
+    bool rhythm = w->expecting || (w->idle_ns - w->work_ns <= window && w->wait_ns <= window);
+    return now_ns - w->idle_ns < window && rhythm &&
            atomic_load_explicit(&s_calls, memory_order_relaxed) <=
                atomic_load_explicit(&s_calls_max, memory_order_relaxed);
 }

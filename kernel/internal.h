@@ -44,6 +44,9 @@ typedef struct {
     uint32_t spin_fails; /* spins in a row that ended without a message */
     uint32_t skips;      /* idle periods left to sleep through at once (back-off) */
     bool probe;          /* messages also come without a bell (tcp): receive every probe period */
+    bool expecting;      /* the waiter knows a reply is on its way (a split-phase client): the
+                          * rules about its recent rhythm do not apply, only the window, the
+                          * calls in flight and the spinner slots */
 } pz__idle_t;
 
 /* An outbound connection: endpoint -> PUSH socket, least recently used closed first. */

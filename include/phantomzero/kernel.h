@@ -48,8 +48,8 @@ int pz_send(pz_actor_t *self, const char *to, pz_out_t **out);
  * on_message handles that reply, pz_reply_ctx returns it (e.g. the client request this one
  * serves). Consumes *out on success only. A reply arriving after the timeout is dropped and
  * counted; the timeout reply is then the only one the actor sees. */
-int pz_request(pz_actor_t *self, const char *to, pz_out_t **out, uint32_t timeout_ms,
-               void *ctx, uint64_t *corr);
+int pz_request(pz_actor_t *self, const char *to, pz_out_t **out, uint32_t timeout_ms, void *ctx,
+               uint64_t *corr);
 
 /* During on_message for a reply to pz_request: the ctx given there. NULL otherwise. */
 void *pz_reply_ctx(pz_actor_t *self);
@@ -100,6 +100,24 @@ int pz_client_call(pz_client_t *c, const char *to, pz_out_t **req, uint32_t time
                    pz_msg_t **reply);
 /* Destroy every in-process client before the kernel stops: stopping waits for their sockets. */
 void pz_client_destroy(pz_client_t **c);
+
+/* Split-phase calls, for one thread that multiplexes many callers' requests on one in-process
+ * client (the SQL session workers): pz_client_send sends and returns the request's correlation
+ * id; replies come back in any order and are taken, without blocking, with pz_client_take —
+ * the caller matches them by pz_msg_corr and drops the ones nobody waits for any more.
+ *   pz_client_take(c, false, &m): only when the inbox's doorbell counts a reply not yet taken
+ *     (no syscall otherwise); PZ_ENOTFOUND when none.
+ *   pz_client_take(c, true, &m): really receives; PZ_ENOTFOUND means the inbox is empty and
+ *     pz_client_fd will become readable when the next reply arrives — do this before sleeping
+ *     in poll/epoll on that descriptor (it is edge-like: ZeroMQ's ZMQ_FD).
+ *   pz_client_spin(c): with calls outstanding, spins for up to node/spin_us for the doorbell
+ *     (a blocking call's rules, less the ones about the waiter's recent rhythm); true when a
+ *     reply can be taken. */
+int pz_client_send(pz_client_t *c, const char *to, pz_out_t **req, uint32_t timeout_ms,
+                   uint64_t *corr);
+int pz_client_take(pz_client_t *c, bool probe, pz_msg_t **m);
+bool pz_client_spin(pz_client_t *c);
+int pz_client_fd(pz_client_t *c);
 
 /* ---------------------------------------------------------------------------------------- */
 /* Timers, time, randomness                                                                  */
@@ -178,10 +196,10 @@ pz_metric_t *pz_metric_gauge(const char *name, const char *help);
 /* A latency histogram in microseconds (log2 buckets). */
 pz_metric_t *pz_metric_histogram(const char *name, const char *help);
 
-void pz_metric_add(pz_metric_t *m, uint64_t n);   /* counters */
-void pz_metric_set(pz_metric_t *m, int64_t value); /* gauges */
+void pz_metric_add(pz_metric_t *m, uint64_t n);      /* counters */
+void pz_metric_set(pz_metric_t *m, int64_t value);   /* gauges */
 void pz_metric_observe(pz_metric_t *m, uint64_t us); /* histograms */
-uint64_t pz_metric_value(const pz_metric_t *m);    /* counter/gauge value, histogram count */
+uint64_t pz_metric_value(const pz_metric_t *m);      /* counter/gauge value, histogram count */
 /* The q-quantile (0..1) of a histogram, in microseconds (bucket upper bound). */
 uint64_t pz_metric_quantile(const pz_metric_t *m, double q);
 /* Writes every metric in Prometheus text format into buf. Returns the length needed. */

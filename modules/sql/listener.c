@@ -1,17 +1,18 @@
 /*
  * listener.c — the pgwire server's accept loop and session threads.
  *
- * The listener is a plain pthread owned by the sql module, not a kernel thread: accept and the
- * sessions' socket I/O block, which DESIGN.md rule 3 allows only in SQL session workers, never on
- * a kernel thread. One thread per session keeps each protocol state machine straight-line code;
- * the slot table bounds them (max_connections plus PZ_SQL_REJECT_SLOTS_MAX sessions that only
- * finish the handshake to answer 53300, as PostgreSQL does). Past all slots a connection gets the
- * 53300 error at once and is closed.
+ * The listener is a plain pthread owned by the sql module, not a kernel thread: accept blocks,
+ * which DESIGN.md rule 3 allows only in SQL session workers, never on a kernel thread. Each
+ * session is a task on the session workers (sql_sched.c): straight-line protocol code with its
+ * own stack, parked while it waits. The slot table bounds them (max_connections plus
+ * PZ_SQL_REJECT_SLOTS_MAX sessions that only finish the handshake to answer 53300, as PostgreSQL
+ * does). Past all slots a connection gets the 53300 error at once and is closed.
  *
- * Ownership: a session's socket is closed by the listener after joining its thread, never by the
- * session, so a descriptor number cannot be reused while a thread might still touch it.
- * Stopping: a byte on a self-pipe wakes the listener; it stops accepting and joins the sessions,
- * each of which notices the stop flag within PZ_SQL_POLL_MS and says goodbye (57P01).
+ * Ownership: a session's socket is closed by the listener once its task has ended and its worker
+ * has let go of the descriptor (`done`), never by the session, so a descriptor number cannot be
+ * reused while a worker might still watch it. Stopping: a byte on a self-pipe wakes the listener;
+ * it stops accepting and waits for the sessions, each of which notices the stop flag within
+ * PZ_SQL_POLL_MS and says goodbye (57P01); then the workers are joined.
  */
 #include <arpa/inet.h>
 #include <assert.h>
@@ -32,12 +33,12 @@
 #include "listener.h"
 #include "pgwire.h"
 #include "session.h"
+#include "sql_sched.h"
 
 typedef struct {
     bool used;
-    atomic_bool done;   /* set by the session thread as its last act */
+    atomic_bool done;   /* set by the worker once the session's task has ended */
     atomic_bool cancel; /* a CancelRequest for this session arrived */
-    pthread_t thread;
     pz_sql_session_cfg_t cfg;
 } s_slot_t;
 
@@ -48,6 +49,7 @@ struct pz_sql_server {
     uint16_t port;
     atomic_bool stop;
     pthread_t thread;
+    pz_sched_t *sched; /* the session workers */
     uint32_t next_pid;
     int64_t n_open; /* sessions with a thread: the pz_sql_sessions gauge */
     uint32_t n_slots;
@@ -144,23 +146,29 @@ static int s_bind(pz_sql_server_t *srv)
     return 0;
 }
 
-static void *s_session_main(void *arg)
+static void s_session_main(void *arg)
 {
     s_slot_t *slot = arg;
     pz_sql_session_run(&slot->cfg);
-    atomic_store(&slot->done, true);
-    return NULL;
 }
 
-/* Joins finished sessions and frees their slots; with `all`, waits for every session. */
+static void s_session_done(void *arg)
+{
+    s_slot_t *slot = arg;
+    atomic_store(&slot->done, true);
+}
+
+/* Frees the slots of finished sessions; with `all`, waits for every session to finish. */
 static void s_reap(pz_sql_server_t *srv, bool all)
 {
     for (uint32_t i = 0; i < srv->n_slots; i++) {
         s_slot_t *slot = &srv->slots[i];
-        if (!slot->used || (!all && !atomic_load(&slot->done))) {
+        while (all && slot->used && !atomic_load(&slot->done)) {
+            usleep(1000); /* each notices the stop flag within PZ_SQL_POLL_MS */
+        }
+        if (!slot->used || !atomic_load(&slot->done)) {
             continue;
         }
-        pthread_join(slot->thread, NULL);
         close(slot->cfg.fd);
         slot->used = false;
         pz_metric_set(srv->m_sessions, --srv->n_open);
@@ -234,15 +242,9 @@ static void s_accept_one(pz_sql_server_t *srv)
                                        .engine = srv->cfg.engine,
                                        .auth = srv->cfg.auth};
     atomic_store(&slot->done, false);
-    pthread_attr_t attr;
-    int rc = pthread_attr_init(&attr);
-    if (rc == 0) {
-        rc = pthread_attr_setstacksize(&attr, PZ_SQL_SESSION_STACK_BYTES);
-        rc = rc ? rc : pthread_create(&slot->thread, &attr, s_session_main, slot);
-        pthread_attr_destroy(&attr);
-    }
+    int rc = pz_sched_spawn(srv->sched, s_session_main, slot, fd, s_session_done);
     if (rc != 0) {
-        pz_log(srv->cfg.log, PZ_LOG_WARN, "cannot start a session thread: %s", strerror(rc));
+        pz_log(srv->cfg.log, PZ_LOG_WARN, "cannot start a session: %s", pz_strerror(rc));
         s_refuse(srv, fd);
         return;
     }
@@ -279,6 +281,7 @@ static void s_free(pz_sql_server_t *srv)
             close(srv->wake[i]);
         }
     }
+    pz_sched_stop(&srv->sched);
     free(srv->slots);
     free(srv);
 }
@@ -300,6 +303,13 @@ int pz_sql_server_start(const pz_sql_server_cfg_t *cfg, pz_sql_server_t **out)
         return PZ_ENOMEM;
     }
     int rc = s_bind(srv);
+    if (rc == 0) {
+        rc = pz_sched_start(cfg->workers, PZ_SQL_SESSION_STACK_BYTES, &srv->sched);
+        if (rc != 0) {
+            pz_log(cfg->log, PZ_LOG_ERROR, "cannot start the SQL session workers: %s",
+                   pz_strerror(rc));
+        }
+    }
     if (rc == 0 && pipe2(srv->wake, O_CLOEXEC | O_NONBLOCK) != 0) {
         rc = PZ_EIO;
     }
@@ -315,8 +325,9 @@ int pz_sql_server_start(const pz_sql_server_cfg_t *cfg, pz_sql_server_t **out)
         s_free(srv);
         return rc;
     }
-    pz_log(cfg->log, PZ_LOG_INFO, "accepting SQL clients on %s (max_connections=%u)", cfg->listen,
-           cfg->max_connections);
+    pz_log(cfg->log, PZ_LOG_INFO,
+           "accepting SQL clients on %s (max_connections=%u, session_workers=%d)", cfg->listen,
+           cfg->max_connections, cfg->workers);
     *out = srv;
     return 0;
 }

@@ -3,9 +3,9 @@
  * query messages, until the client leaves.
  *
  * The protocol is written by hand because no Debian library implements the backend side of
- * pgwire. Framing is in pgwire_in.c / pgwire_out.c; this file does the socket I/O (blocking, with
- * poll timeouts: allowed in SQL session workers by DESIGN.md rule 3) and the message flow of the
- * PostgreSQL docs, "Message Flow":
+ * pgwire. Framing is in pgwire_in.c / pgwire_out.c; this file does the socket I/O (waits with
+ * timeouts, which park the session's task: sql_sched.c; blocking is allowed in SQL session
+ * workers by DESIGN.md rule 3) and the message flow of the PostgreSQL docs, "Message Flow":
  *
  *   startup:  [SSLRequest|GSSENCRequest -> 'N']*  StartupMessage 3.x
  *             -> AuthenticationOk, ParameterStatus*, BackendKeyData, ReadyForQuery
@@ -32,6 +32,7 @@
 
 #include "session_int.h"
 #include "sql_parse.h"
+#include "sql_sched.h"
 
 static uint64_t s_now_ms(void)
 {
@@ -61,8 +62,7 @@ static int s_wait(s_sess_t *s, short events, uint64_t deadline_ms)
             }
             slice = deadline_ms - now < (uint64_t)slice ? (int)(deadline_ms - now) : slice;
         }
-        struct pollfd p = {.fd = s->cfg->fd, .events = events};
-        int n = poll(&p, 1, slice);
+        int n = pz_task_wait_fd(s->cfg->fd, events, slice);
         if (n > 0) {
             return 0; /* readable, writable, or an error/hangup the next syscall reports */
         }

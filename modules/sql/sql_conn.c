@@ -24,6 +24,7 @@
 #include "sql_conn.h"
 #include "sql_copy.h"
 #include "sql_ranges.h"
+#include "sql_sched.h"
 #include "sql_ddl.h"
 #include "sql_seq.h"
 #include "sql_shape.h"
@@ -234,7 +235,7 @@ int pz_sql_conn_open(pz_sql_engine_t *e, const char *user, const char *database,
         free(c);
         return pz_sql_err_code(err, rc, "opening a KV client");
     }
-    pthread_mutex_lock(&e->boot_mu);
+    pz_task_lock(&e->boot_mu); /* held across KV calls: parks a task, not its worker */
     if (!e->booted) {
         rc = pz_cat_bootstrap(e->cat, &c->kv, err);
         e->booted = rc == 0;
@@ -404,7 +405,7 @@ static void s_stmt_end(s_stmt_t *st, pz_pn_t *plan)
  * finish, without holding the client long). */
 static void s_backoff(int attempt)
 {
-    usleep((useconds_t)(attempt < 10 ? attempt * 200 : 2000));
+    pz_task_sleep_us((uint32_t)(attempt < 10 ? attempt * 200 : 2000));
 }
 
 /* Whether a failed statement runs again (and, if so, after clearing the error and backing off):

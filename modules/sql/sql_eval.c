@@ -11,6 +11,7 @@
 #include "sql_conn.h"
 #include "sql_ddl.h"
 #include "sql_exec.h"
+#include "sql_sched.h"
 
 #define PZ_SQL_VERSION_TEXT "0.1"
 
@@ -93,6 +94,7 @@ static uint64_t s_now_ms(void)
 
 int pz_ex_check_cancel(pz_ex_t *ex)
 {
+    pz_task_check_yield(); /* a long statement lets the other sessions of its worker run */
     if (ex->user_cancel != NULL && atomic_load_explicit(ex->user_cancel, memory_order_relaxed)) {
         return pz_sql_err_set(ex->err, "57014", "canceling statement due to user request");
     }

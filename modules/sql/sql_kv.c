@@ -1,5 +1,6 @@
 /*
- * sql_kv.c — blocking KV batches from a SQL session to the txn actor (see sql_kv.h).
+ * sql_kv.c — KV batches from a SQL session to the txn actor (see sql_kv.h): a session's task
+ * parks until the reply (sql_sched.c); another thread blocks on its own client.
  */
 #include <assert.h>
 #include <inttypes.h>
@@ -12,6 +13,7 @@
 #include "phantomzero/limits.h"
 
 #include "sql_kv.h"
+#include "sql_sched.h"
 
 int pz_sql_kv_open(pz_sql_kv_t *kv, const char *to, uint32_t timeout_ms)
 {
@@ -19,8 +21,20 @@ int pz_sql_kv_open(pz_sql_kv_t *kv, const char *to, uint32_t timeout_ms)
     memset(kv, 0, sizeof *kv);
     snprintf(kv->to, sizeof kv->to, "%s", to);
     kv->timeout_ms = timeout_ms;
+    if (pz_task_in()) {
+        return 0; /* a session's task calls over its worker's client (sql_sched.c) */
+    }
     kv->client = pz_client_new(NULL);
     return kv->client != NULL ? 0 : PZ_EUNAVAILABLE;
+}
+
+/* One request/reply: over the worker's client in a session's task, else our own client. */
+static int s_call(pz_sql_kv_t *kv, pz_out_t **out, pz_msg_t **reply)
+{
+    if (kv->client == NULL) {
+        return pz_task_call(kv->to, out, kv->timeout_ms, reply);
+    }
+    return pz_client_call(kv->client, kv->to, out, kv->timeout_ms, reply);
 }
 
 void pz_sql_kv_close(pz_sql_kv_t *kv)
@@ -88,7 +102,7 @@ static int s_send_once(pz_sql_kv_t *kv, const pz_kv_batch_t *b, bool read, pz_ms
     if (rc != 0) {
         return s_fail(err, rc, "encoding a KV batch");
     }
-    rc = pz_client_call(kv->client, kv->to, &out, kv->timeout_ms, reply);
+    rc = s_call(kv, &out, reply);
     pz_out_free(&out);
     kv->batches++;
     if (rc != 0) {
@@ -161,7 +175,7 @@ int pz_sql_kv_err_too_big(pz_sql_err_t *err)
 int pz_sql_kv_send(pz_sql_kv_t *kv, const pz_kv_req_t *reqs, uint32_t n, bool read,
                    pz_msg_t **reply, pz_kv_batch_resp_t *resp, pz_sql_err_t *err)
 {
-    assert(kv != NULL && kv->client != NULL && reply != NULL && resp != NULL);
+    assert(kv != NULL && (kv->client != NULL || pz_task_in()) && reply != NULL && resp != NULL);
     assert(n > 0 && n <= PZ_BATCH_REQS_MAX);
     *reply = NULL;
     if (!read && !pz_hlc_is_zero(kv->as_of)) {
@@ -220,7 +234,7 @@ int pz_sql_kv_txn_ctl(pz_sql_kv_t *kv, pz_txn_ctl_t *q, pz_msg_t **reply, pz_txn
     if (rc != 0) {
         return s_fail(err, rc, "encoding a transaction request");
     }
-    rc = pz_client_call(kv->client, kv->to, &out, kv->timeout_ms, reply);
+    rc = s_call(kv, &out, reply);
     pz_out_free(&out);
     if (rc != 0) {
         /* A COMMIT whose answer is lost may have committed. */

@@ -70,9 +70,17 @@
  * per-query memory budget of issue 3 exists, this keeps one statement near ~140 MB; bulk data
  * belongs in COPY, and 500k tokens is still a 50k-row, 10-column multi-row INSERT. */
 #define PZ_SQL_PARSE_TOKENS_MAX 500000
-/* Stack of a session thread: set explicitly so the parse depth bound above holds whatever the
- * process's ulimit -s; pages are committed only when touched. */
+/* Stack of a session (a task of sql_sched.c, mapped by it): the parse depth bound above holds
+ * whatever the process's ulimit -s; pages are committed only when touched. */
 #define PZ_SQL_SESSION_STACK_BYTES (16u * 1024u * 1024u)
+/* Session worker threads (sql_sched.c): the setting's upper bound. */
+#define PZ_SCHED_WORKERS_MAX 64
+/* Helper threads that run detached tasks (pz_task_detach: huge parses, big sorts) at most;
+ * started on demand. More detached tasks queue for them. */
+#define PZ_SCHED_HELPERS_MAX 8
+/* An in-memory sort of at least this many rows runs on a helper thread (pz_task_detach): tens of
+ * milliseconds and more that would otherwise hold up every session of its worker. */
+#define PZ_SQL_DETACH_ROWS 50000u
 /* Pending connections in the kernel's accept queue. */
 #define PZ_SQL_BACKLOG 128
 

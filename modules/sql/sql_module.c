@@ -3,13 +3,15 @@
  *
  * The actor itself handles no messages yet: its init creates the SQL engine (catalog cache) and
  * starts the pgwire listener (its own threads, see listener.c; blocking socket I/O stays off the
- * kernel thread per DESIGN.md rule 3); its fini stops both. Session threads reach the txn actor
- * (config key `txn`, default "txn") through pz_client calls.
+ * kernel thread per DESIGN.md rule 3); its fini stops both. Sessions (tasks on the session
+ * workers) reach the txn actor (config key `txn`, default "txn") through their worker's client.
  *
  * Config (section modules/sql):
  *   listen_sql       host:port for SQL clients            default 127.0.0.1:26257
  *   max_connections  sessions at once (1..10000)          default 100
  *   idle_timeout_ms  close sessions idle this long; 0=off default 0
+ *   session_workers  threads that run the sessions         default: the number of cores
+ *                    (sql_sched.c; 1..64)
  *   txn              the txn actor's address              default txn
  *   insecure         true: trust every role (--insecure)   default false
  *   auth             scram-sha-256 | password | trust: how roles with a password prove it
@@ -28,6 +30,7 @@
 #include <stdlib.h>
 
 #include <string.h>
+#include <unistd.h>
 
 #include "listener.h"
 #include "phantomzero/module.h"
@@ -92,10 +95,15 @@ static int s_init(pz_actor_t *self, const pz_cfg_t *cfg, void **state)
         return PZ_ENOMEM;
     }
     *state = q;
-    int64_t max_conn = 0, idle_ms = 0;
+    int64_t max_conn = 0, idle_ms = 0, workers = 0;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    cores = cores < 1 ? 1 : cores > PZ_SCHED_WORKERS_MAX ? PZ_SCHED_WORKERS_MAX : cores;
     int rc = s_int_setting(self, cfg, "max_connections", 100, 1, PZ_SQL_CONNECTIONS_MAX, &max_conn);
     if (rc == 0) {
         rc = s_int_setting(self, cfg, "idle_timeout_ms", 0, 0, UINT32_MAX, &idle_ms);
+    }
+    if (rc == 0) {
+        rc = s_int_setting(self, cfg, "session_workers", cores, 1, PZ_SCHED_WORKERS_MAX, &workers);
     }
     if (rc != 0) {
         return rc;
@@ -133,6 +141,7 @@ static int s_init(pz_actor_t *self, const pz_cfg_t *cfg, void **state)
     pz_sql_server_cfg_t sc = {.listen = pz_cfg_str(cfg, "listen_sql", S_LISTEN_DEFAULT),
                               .max_connections = (uint32_t)max_conn,
                               .idle_timeout_ms = (uint32_t)idle_ms,
+                              .workers = (int)workers,
                               .log = self,
                               .engine = q->engine,
                               .auth = &q->auth};

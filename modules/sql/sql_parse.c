@@ -32,6 +32,7 @@
 #include "sql_limits.h"
 #include "sql_ast_int.h"
 #include "sql_parse.h"
+#include "sql_sched.h"
 
 static const struct {
     PgQuery__Node__NodeCase node;
@@ -416,10 +417,14 @@ int pz_sql_parse(const char *query, const atomic_bool *cancel, pz_sql_parse_t *o
 static int s_parse(const char *query, bool is_long, pz__sql_tree_fn fn, void *ctx,
                    pz_sql_parse_t *out)
 {
+    if (is_long) {
+        pz_task_detach(); /* seconds for the longest: not on the worker other sessions share */
+    }
     if (is_long && s_too_complex(query)) {
         snprintf(out->error, sizeof out->error,
                  "statement too complex: more than %d operators and keywords or %d tokens",
                  PZ_SQL_PARSE_NESTING_TOKENS_MAX, PZ_SQL_PARSE_TOKENS_MAX);
+        pz_task_attach();
         return PZ_ELIMIT;
     }
     PgQueryProtobufParseResult r = pg_query_parse_protobuf(query);
@@ -445,6 +450,7 @@ static int s_parse(const char *query, bool is_long, pz__sql_tree_fn fn, void *ct
         }
     }
     pg_query_free_protobuf_parse_result(r);
+    pz_task_attach();
     return rc;
 }
 

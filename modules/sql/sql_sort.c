@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sql_limits.h"
+#include "sql_sched.h"
 #include "sql_spill.h"
 
 typedef struct {
@@ -89,11 +91,24 @@ static int s_add_run(pz_ex_t *ex, s_sort_t *st, pz_spill_file_t *f)
     return 0;
 }
 
+/* Sorts rows in memory; a big sort on a helper thread, not on the worker other sessions share. */
+static void s_qsort(pz_datum_t **rows, uint64_t n, s_cmpctx_t *c)
+{
+    bool detach = n >= PZ_SQL_DETACH_ROWS;
+    if (detach) {
+        pz_task_detach();
+    }
+    qsort_r(rows, n, sizeof *rows, s_qcmp, c);
+    if (detach) {
+        pz_task_attach();
+    }
+}
+
 /* Sorts the rows in memory, writes them as a run and frees them. */
 static int s_spill_run(pz_ex_t *ex, const pz_pn_t *pn, s_sort_t *st)
 {
     s_cmpctx_t c = {pn};
-    qsort_r(st->rows, st->n, sizeof *st->rows, s_qcmp, &c);
+    s_qsort(st->rows, st->n, &c);
     pz_spill_file_t *f = NULL;
     int rc = pz_spill_open(ex, &f);
     for (uint64_t i = 0; rc == 0 && i < st->n; i++) {
@@ -389,7 +404,7 @@ int pz_sort_open(pz_ex_t *ex, pz_pn_t *pn, int64_t bound)
     if (st->n_runs == 0) {
         s_cmpctx_t c = {pn};
         if (st->n > 1) {
-            qsort_r(st->rows, st->n, sizeof *st->rows, s_qcmp, &c);
+            s_qsort(st->rows, st->n, &c);
         }
         return 0;
     }

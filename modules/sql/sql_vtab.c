@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sql_sched.h"
 #include "sql_vtab_int.h"
 
 /* ---- the registry ------------------------------------------------------------------------- */
@@ -284,8 +285,21 @@ const pz_vt_def_t *pz__vt_defs(int *n)
 
 /* ---- binding ------------------------------------------------------------------------------ */
 
-static _Thread_local uint32_t s_bind_path[PZ_VT_PATH_MAX];
-static _Thread_local int s_bind_n_path;
+/* The search path of the last catalog relation bound, per session (a task-local: sessions that
+ * share a worker thread must not see each other's). */
+typedef struct {
+    uint32_t path[PZ_VT_PATH_MAX];
+    int n;
+} s_bind_path_t;
+
+static s_bind_path_t *s_bind_path(void)
+{
+    s_bind_path_t *p = pz_task_local(PZ_TASK_LOCAL_VT_PATH);
+    if (p == NULL && (p = calloc(1, sizeof *p)) != NULL) {
+        pz_task_local_set(PZ_TASK_LOCAL_VT_PATH, p, free);
+    }
+    return p;
+}
 
 int pz__bind_vtab(pz_binder_t *b, const char *schema, const char *name, int location,
                   pz_pn_t **plan)
@@ -312,8 +326,12 @@ int pz__bind_vtab(pz_binder_t *b, const char *schema, const char *name, int loca
                             name);
     }
     /* The search path pg_table_is_visible answers with (see sql_vtab_int.h). */
-    s_bind_n_path = b->n_search_path < PZ_VT_PATH_MAX ? b->n_search_path : PZ_VT_PATH_MAX;
-    memcpy(s_bind_path, b->search_path, sizeof *s_bind_path * (size_t)s_bind_n_path);
+    s_bind_path_t *bp = s_bind_path();
+    if (bp == NULL) {
+        return PZ_ENOMEM;
+    }
+    bp->n = b->n_search_path < PZ_VT_PATH_MAX ? b->n_search_path : PZ_VT_PATH_MAX;
+    memcpy(bp->path, b->search_path, sizeof *bp->path * (size_t)bp->n);
     const pz_vt_def_t *d = &defs[found];
     pz_pn_t *pn = pz__pn_new(b, PZ_PN_VTAB, d->n_cols);
     if (pn == NULL) {
@@ -329,9 +347,8 @@ int pz__bind_vtab(pz_binder_t *b, const char *schema, const char *name, int loca
 
 /* ---- the snapshot ------------------------------------------------------------------------- */
 
-static pthread_key_t s_snap_key;
-static pthread_once_t s_snap_once = PTHREAD_ONCE_INIT;
-
+/* The statement's snapshot is a task-local (PZ_TASK_LOCAL_VT_SNAP), freed when replaced or when
+ * the session ends. */
 static void s_snap_free(void *p)
 {
     pz_vt_snap_t *s = p;
@@ -341,17 +358,9 @@ static void s_snap_free(void *p)
     }
 }
 
-static void s_snap_key_init(void)
-{
-    int rc = pthread_key_create(&s_snap_key, s_snap_free);
-    assert(rc == 0);
-    (void)rc;
-}
-
 const pz_vt_snap_t *pz__vt_snap(void)
 {
-    pthread_once(&s_snap_once, s_snap_key_init);
-    return pthread_getspecific(s_snap_key);
+    return pz_task_local(PZ_TASK_LOCAL_VT_SNAP);
 }
 
 typedef struct {
@@ -467,16 +476,24 @@ static int s_snap_fill(pz_ex_t *ex, pz_vt_snap_t *s)
         s_add_role(s, pz__vt_str(s, s->objs[i].owner));
     }
     qsort(s->roles, (size_t)s->n_roles, sizeof *s->roles, s_role_cmp);
-    s->n_path = s_bind_n_path;
-    memcpy(s->path, s_bind_path, sizeof *s->path * (size_t)s->n_path);
+    const s_bind_path_t *bp = pz_task_local(PZ_TASK_LOCAL_VT_PATH);
+    s->n_path = bp ? bp->n : 0;
+    if (bp != NULL) {
+        memcpy(s->path, bp->path, sizeof *s->path * (size_t)s->n_path);
+    }
     return 0;
 }
 
-static _Thread_local bool s_snap_current; /* the snapshot was taken for the running statement */
+/* Whether the snapshot was taken for the running statement: task-local PZ_TASK_LOCAL_VT_CURRENT
+ * non-NULL. */
+static bool s_snap_current(void)
+{
+    return pz_task_local(PZ_TASK_LOCAL_VT_CURRENT) != NULL;
+}
 
 void pz__vt_snap_stale(void)
 {
-    s_snap_current = false;
+    pz_task_local_set(PZ_TASK_LOCAL_VT_CURRENT, NULL, NULL);
 }
 
 static void s_put_ident(pz_sbuf_t *b, pz_view_t v);
@@ -484,7 +501,7 @@ static void s_put_ident(pz_sbuf_t *b, pz_view_t v);
 bool pz__vt_regclass_name(uint32_t oid, pz_sbuf_t *out)
 {
     const pz_vt_snap_t *s = pz__vt_snap();
-    if (!s_snap_current || s == NULL) {
+    if (!s_snap_current() || s == NULL) {
         return false;
     }
     int n = 0;
@@ -513,12 +530,12 @@ bool pz__vt_regclass_name(uint32_t oid, pz_sbuf_t *out)
 
 int pz__vt_snap_build(pz_ex_t *ex, const pz_vt_snap_t **out)
 {
-    s_snap_current = true; /* on success below; a failed build fails the statement */
+    /* current on success below; a failed build fails the statement */
+    pz_task_local_set(PZ_TASK_LOCAL_VT_CURRENT, (void *)1, NULL);
     assert(ex != NULL && out != NULL);
-    pthread_once(&s_snap_once, s_snap_key_init);
     /* A node re-opened within one statement (a correlated subquery over pg_attrdef, run per
      * outer row) reuses the statement's snapshot instead of scanning the catalog again. */
-    pz_vt_snap_t *prev = pthread_getspecific(s_snap_key);
+    pz_vt_snap_t *prev = pz_task_local(PZ_TASK_LOCAL_VT_SNAP);
     if (prev != NULL && prev->ex == ex && prev->ex_arena == ex->arena &&
         prev->stmt_ts_us == ex->fn.stmt_ts_us) {
         *out = prev;
@@ -540,8 +557,7 @@ int pz__vt_snap_build(pz_ex_t *ex, const pz_vt_snap_t **out)
         pz_arena_destroy(&a);
         return rc;
     }
-    s_snap_free(pthread_getspecific(s_snap_key));
-    pthread_setspecific(s_snap_key, s);
+    pz_task_local_set(PZ_TASK_LOCAL_VT_SNAP, s, s_snap_free); /* frees the one before */
     *out = s;
     return 0;
 }

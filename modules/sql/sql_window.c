@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sql_limits.h"
+#include "sql_sched.h"
 #include "sql_exec.h"
 
 typedef struct {
@@ -243,7 +245,11 @@ static int s_one_window(pz_ex_t *ex, const pz_win_t *w, s_win_st_t *st, int k)
         }
     }
     s_sortctx_t c = {keys, w};
+    if (n >= PZ_SQL_DETACH_ROWS) {
+        pz_task_detach(); /* a big sort: not on the worker other sessions share */
+    }
     qsort_r(idx, n, sizeof *idx, s_sort_cmp, &c);
+    pz_task_attach();
     for (uint64_t ps = 0, pe; ps < n; ps = pe) {
         for (pe = ps + 1; pe < n && s_cmp_range(&c, idx[ps], idx[pe], 0, w->n_partition) == 0;) {
             pe++;

@@ -87,3 +87,50 @@ def test_sql_session_no_lost_updates(ctx):
     cur.execute("SELECT n FROM ctr WHERE id = 1")
     eq(cur.fetchone(), (600,), "4 clients x 150 increments")
     c.close()
+
+
+def test_sql_session_workers_fair(ctx):
+    """Sessions share the session workers (sql_sched.c): with a single worker, a long statement
+    on one connection must not stall another. A long scan yields every slice at the executor's
+    periodic check; a big in-memory sort and the parse of a huge statement cannot yield and run
+    detached on a helper thread. Meanwhile the other connection's SELECT 1 keeps answering."""
+    s = PzSql(ctx, extra_args=("--set=modules/sql/session_workers=1",)).start()
+    fast, slow = s.connect(), s.connect()
+    slow.cursor().execute("SET work_mem = '1GB'")  # the sort stays in memory: one qsort
+    values = ",".join(f"({i})" for i in range(100000))
+    cases = [
+        ("a long scan", "SELECT count(*) FROM generate_series(1, 1500000) g WHERE g % 7 = 3"),
+        ("a big in-memory sort", "SELECT count(*) FROM (SELECT g FROM generate_series(1, 300000) g "
+         "ORDER BY (g::int8 * 7919) % 300007 OFFSET 0) s"),
+        ("a huge statement's parse", f"SELECT count(*) FROM (VALUES {values}) v(x)"),
+    ]
+    for what, sql in cases:
+        out = {}
+
+        def run():
+            t0 = time.monotonic()
+            try:
+                slow.cursor().execute(sql)
+            except psycopg2.Error as e:
+                out["error"] = str(e)
+            out["secs"] = time.monotonic() - t0
+
+        th = threading.Thread(target=run)
+        th.start()
+        time.sleep(0.02)
+        worst, n = 0.0, 0
+        while th.is_alive():
+            t0 = time.monotonic()
+            cur = fast.cursor()
+            cur.execute("SELECT 1")
+            eq(cur.fetchone()[0], 1, f"SELECT 1 during {what}")
+            worst, n = max(worst, time.monotonic() - t0), n + 1
+        th.join()
+        check("error" not in out, f"{what}: {out.get('error')}")
+        check(out["secs"] >= 0.2, f"{what} took only {out['secs']:.3f} s: too short to tell")
+        check(n >= 5 and worst < out["secs"] / 3,
+              f"during {what} ({out['secs']:.3f} s) the other session answered {n} queries, "
+              f"the slowest in {worst:.3f} s: it was held up")
+        ctx.note(f"{what}: {out['secs']:.2f} s; meanwhile {n} SELECT 1, slowest {worst * 1000:.1f} ms")
+    fast.close()
+    slow.close()

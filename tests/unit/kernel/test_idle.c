@@ -128,6 +128,12 @@ static void test_window_rules(void **state)
     assert_false(pz__idle_may_spin(&late, t0));
     pz__idle_t slow = s_waiter(11, t0, t0 - 1000, T_WINDOW_NS + 1); /* its last wait was long */
     assert_false(pz__idle_may_spin(&slow, t0));
+    /* A waiter that knows a reply is coming (a session worker's client) spins whatever its
+     * rhythm, but still only within the window. */
+    late.expecting = slow.expecting = true;
+    assert_true(pz__idle_may_spin(&late, t0));
+    assert_true(pz__idle_may_spin(&slow, t0));
+    assert_false(pz__idle_may_spin(&late, t0 + T_WINDOW_NS));
     pz__idle_t working = s_waiter(11, 0, t0 - 1000, 0); /* not idle */
     assert_false(pz__idle_may_spin(&working, t0));
     pz__idle_t nobell = w;
