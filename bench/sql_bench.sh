@@ -10,7 +10,8 @@
 #
 # Options: --time S (per run, default 10), --threads "1 16", --table-size N (sysbench rows,
 # default 10000), --scale N (pgbench scale, default 10), --big-rows N (GROUP BY rows, default
-# 2000000), --copy-rows N (default 1000000), --only "sysbench pgbench groupby copy",
+# 2000000), --copy-rows N (default 1000000), --copy-clients "1 16" (one COPY row per count: that
+# many concurrent COPYs share the rows), --only "sysbench pgbench groupby copy",
 # --rounds N (sysbench and pgbench rows run N times, alternating PostgreSQL and ours; the best
 # round of each is kept), --no-build (use the binaries already in the build dir),
 # --sysbench-tests "oltp_point_select ..." (a subset of oltp_point_select oltp_read_only
@@ -28,11 +29,12 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 repo=$PWD
 
 build=1 secs=10 threads="1 16" table_size=10000 scale=10 big_rows=2000000
-copy_rows=1000000 rounds=1 only="sysbench pgbench groupby copy" profile_dir=""
+copy_rows=1000000 copy_clients="1 16" rounds=1 only="sysbench pgbench groupby copy" profile_dir=""
 sb_tests="oltp_point_select oltp_read_only oltp_read_write oltp_insert"
 for a in "$@"; do # --smoke sets the defaults; options given beside it still win
     if [ "$a" = --smoke ]; then
         secs=1 threads="2" table_size=1000 scale=1 big_rows=20000 copy_rows=10000
+        copy_clients="1 4"
     fi
 done
 while (($#)); do
@@ -45,6 +47,7 @@ while (($#)); do
     --scale) scale=$2; shift ;;
     --big-rows) big_rows=$2; shift ;;
     --copy-rows) copy_rows=$2; shift ;;
+    --copy-clients) copy_clients=$2; shift ;;
     --only) only=$2; shift ;;
     --sysbench-tests) sb_tests=$2; shift ;;
     --rounds) rounds=$2; shift ;;

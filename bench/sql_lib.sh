@@ -494,9 +494,21 @@ s_groupby()
 
 s_copy()
 {
-    local f="$tmp/copy.tsv" target t res=()
+    local n
+    for n in $copy_clients; do
+        s_copy_n "$n"
+    done
+}
+
+# s_copy_n N: COPY FROM STDIN of copy_rows rows into one table, from N clients at once (each
+# sends its own interleaved share of the keys), on both servers; one rows/s row.
+s_copy_n()
+{
+    local nc=$1 f="$tmp/copy.tsv" target t res=() i pids ok
     awk -v n="$copy_rows" 'BEGIN { for (i = 1; i <= n; i++)
         printf "%d\t%d\tsome text for row %d\n", i, i % 1000, i }' >"$f"
+    rm -f "$f".part*
+    awk -v nc="$nc" -v f="$f" '{ print > (f ".part" (NR % nc)) }' "$f"
     for target in pg pz; do
         s_sql "$target" "DROP TABLE IF EXISTS copyt" >/dev/null 2>&1 || true
         s_sql "$target" "CREATE TABLE copyt(k int PRIMARY KEY, v int, s text)" >/dev/null
@@ -514,18 +526,28 @@ s_copy()
         fi
         [ "$target" = pz ] && s_sql pz "DELETE FROM copyt" >/dev/null
         t=$(s_now)
-        if s_sql "$target" "COPY copyt FROM STDIN" <"$f" >"$tmp/copy-$target.log" 2>&1; then
+        pids=()
+        for ((i = 0; i < nc; i++)); do
+            s_sql "$target" "COPY copyt FROM STDIN" <"$f.part$i" >"$tmp/copy-$target-$i.log" 2>&1 &
+            pids+=($!)
+        done
+        ok=1
+        for i in "${pids[@]}"; do
+            wait "$i" || ok=0
+        done
+        if ((ok)); then
             res+=("$(awk -v n="$copy_rows" -v s="$(s_since "$t")" 'BEGIN {
                 printf "%.0f", n / s }') - -")
         else
-            s_log "$(s_name "$target") COPY of $copy_rows rows FAILED: $(head -3 "$tmp/copy-$target.log")"
+            s_log "$(s_name "$target") COPY of $copy_rows rows from $nc clients FAILED: $(cat "$tmp"/copy-"$target"-*.log | head -3)"
             s_pz_check_alive
             res+=("FAIL - -")
         fi
     done
-    local note="rows/s, one COPY of $copy_rows rows (k int PRIMARY KEY, v int, s text)"
+    rm -f "$f".part*
+    local note="rows/s, $copy_rows rows (k int PRIMARY KEY, v int, s text) from $nc client(s)"
     [ "${res[1]}" = "n/a - -" ] && note="ours: not available yet (COPY gives 0A000)"
-    s_row "COPY FROM STDIN (rows/s)" 1 "${res[0]}" "${res[1]}" "$note"
+    s_row "COPY FROM STDIN (rows/s)" "$nc" "${res[0]}" "${res[1]}" "$note"
 }
 
 # --- profiling (perf) ----------------------------------------------------------------------

@@ -7,22 +7,75 @@
 
 #include "phantomzero/limits.h"
 
-static bool s_overlap(const pz__latch_span_t *a, const pz__latch_span_t *b)
+/* Whether a span of a overlaps a span of b (both sorted by start): one merge pass. */
+static bool s_lists_meet(const pz__latch_span_t *a, uint32_t na, const pz__latch_span_t *b,
+                         uint32_t nb)
 {
-    return pz_view_cmp(a->start, b->end) < 0 && pz_view_cmp(b->start, a->end) < 0;
+    uint32_t i = 0, j = 0;
+    while (i < na && j < nb) {
+        if (pz_view_cmp(a[i].end, b[j].start) <= 0) {
+            i++; /* a[i] ends before b[j] (and every later b) starts */
+        } else if (pz_view_cmp(b[j].end, a[i].start) <= 0) {
+            j++;
+        } else {
+            return true;
+        }
+    }
+    return false;
 }
 
 static bool s_conflict(const pz__latch_guard_t *x, const pz__latch_guard_t *y)
 {
-    for (uint32_t i = 0; i < x->spans_len; i++) {
-        for (uint32_t j = 0; j < y->spans_len; j++) {
-            const pz__latch_span_t *a = &x->spans[i], *b = &y->spans[j];
-            if ((a->write || b->write) && s_overlap(a, b)) {
-                return true;
+    return s_lists_meet(x->writes, x->writes_len, y->all, y->all_len) ||
+           s_lists_meet(x->all, x->all_len, y->writes, y->writes_len);
+}
+
+static int s_span_cmp(const void *a, const void *b)
+{
+    const pz__latch_span_t *x = a, *y = b;
+    return pz_view_cmp(x->start, y->start);
+}
+
+/* spans[0..n) sorted by start in place, then merged where they overlap (not where they only
+ * touch: an empty span [k, k) counts as overlapping what strictly surrounds k, so merging
+ * [j, k) and [k, m) would make it conflict with what neither does). Returns the new length. */
+static uint32_t s_coalesce(pz__latch_span_t *spans, uint32_t n)
+{
+    if (n == 0) {
+        return 0;
+    }
+    qsort(spans, n, sizeof *spans, s_span_cmp);
+    uint32_t k = 0;
+    for (uint32_t i = 1; i < n; i++) {
+        if (pz_view_cmp(spans[i].start, spans[k].end) < 0) {
+            if (pz_view_cmp(spans[i].end, spans[k].end) > 0) {
+                spans[k].end = spans[i].end;
             }
+        } else {
+            spans[++k] = spans[i];
         }
     }
-    return false;
+    return k + 1;
+}
+
+/* Builds g->all and g->writes from g->spans. */
+static int s_index(pz__latch_guard_t *g)
+{
+    uint32_t n = g->spans_len, nw = 0;
+    g->all = malloc((n ? n : 1) * sizeof *g->all);
+    g->writes = malloc((n ? n : 1) * sizeof *g->writes);
+    if (g->all == NULL || g->writes == NULL) {
+        return PZ_ENOMEM;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        g->all[i] = g->spans[i];
+        if (g->spans[i].write) {
+            g->writes[nw++] = g->spans[i];
+        }
+    }
+    g->all_len = s_coalesce(g->all, n);
+    g->writes_len = s_coalesce(g->writes, nw);
+    return 0;
 }
 
 void pz__latch_guard_free(pz__latch_guard_t *g)
@@ -35,6 +88,8 @@ void pz__latch_guard_free(pz__latch_guard_t *g)
         free((void *)g->spans[i].end.ptr);
     }
     free(g->spans);
+    free(g->all);
+    free(g->writes);
     free(g);
 }
 
@@ -72,6 +127,10 @@ pz__latch_guard_t *pz__latch_guard_new(const pz__latch_span_t *spans, uint32_t n
             pz__latch_guard_free(g);
             return NULL;
         }
+    }
+    if (s_index(g) != 0) {
+        pz__latch_guard_free(g);
+        return NULL;
     }
     return g;
 }

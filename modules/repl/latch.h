@@ -8,8 +8,12 @@
  * batches run concurrently.
  *
  * Spans are copied in. Running and waiting batches are kept in plain arrays: concurrency at one
- * replica is small (bounded by PZ_LATCH_WAITERS_MAX), and a scan over them is cheaper than a tree
- * at these sizes. An interval tree is the upgrade if profiles ever say so.
+ * replica is small (bounded by PZ_LATCH_WAITERS_MAX). Within a guard, though, a batch may carry
+ * thousands of spans (a COPY chunk writes 10,000 rows): comparing every span of one with every
+ * span of another took ~100 ms per pair of such batches, and 16 concurrent COPYs spent seconds in
+ * it. So each guard also keeps its spans sorted and merged — all of them, and the writes alone —
+ * and two guards conflict iff one's writes meet the other's spans: two lists sorted by start are
+ * compared in one merge pass, O(n + m).
  */
 #ifndef PZ_REPL_LATCH_H
 #define PZ_REPL_LATCH_H
@@ -28,6 +32,10 @@ typedef struct {
 typedef struct pz__latch_guard {
     pz__latch_span_t *spans;
     uint32_t spans_len;
+    /* The spans, and the write spans, sorted by start with overlapping ones merged (views into
+     * spans[]' buffers; their `write` flags mean nothing). */
+    pz__latch_span_t *all, *writes;
+    uint32_t all_len, writes_len;
     void *owner; /* the caller's: what to resume when the guard is granted */
     bool granted;
 } pz__latch_guard_t;
