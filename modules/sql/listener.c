@@ -1,5 +1,5 @@
 /*
- * listener.c — the pgwire server's accept loop and session threads.
+ * listener.c — the pgwire server's accept loop; sessions run as tasks on the session workers.
  *
  * The listener is a plain pthread owned by the sql module, not a kernel thread: accept blocks,
  * which DESIGN.md rule 3 allows only in SQL session workers, never on a kernel thread. Each
@@ -60,7 +60,7 @@ struct pz_sql_server {
     pz_metric_t *m_refused;
 };
 
-/* A CancelRequest, from another connection's session thread: the session with this process id
+/* A CancelRequest, from another connection's session: the session with this process id
  * and secret (BackendKeyData) stops its running statement with 57014. Process ids are never
  * reused, so a slot read while the listener refills it cannot match a wrong session; the
  * secret keeps one client from cancelling another's statements. */

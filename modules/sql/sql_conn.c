@@ -1583,7 +1583,7 @@ static bool s_shape_simple(pz_sql_conn_t *c, const char *query, const pz_sql_sin
     if (c->status == 'E') {
         return false; /* the uncached path answers 25P02 */
     }
-    pz_shape_t sh; /* ~11 KiB: session threads have PZ_SQL_SESSION_STACK_BYTES */
+    pz_shape_t sh; /* ~11 KiB: sessions have PZ_SQL_SESSION_STACK_BYTES */
     if (!pz_shape_scan(query, &sh)) {
         return false;
     }

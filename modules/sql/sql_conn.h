@@ -4,7 +4,7 @@
  * results to the protocol layer through a sink.
  *
  * Thread-safety: the engine is shared by all sessions (its catalog cache locks itself); a
- * connection belongs to one session thread.
+ * connection belongs to one session (one task).
  */
 #ifndef PZ_SQL_CONN_H
 #define PZ_SQL_CONN_H

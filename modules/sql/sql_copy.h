@@ -9,7 +9,7 @@
  *   - the engine side (sql_copy.c): pz__sql_copy runs a COPY statement for sql_conn.c, pulling
  *     input from / pushing output to the protocol layer through the sink's copy callbacks.
  *
- * Thread-safety: a reader belongs to one session thread.
+ * Thread-safety: a reader belongs to one session.
  */
 #ifndef PZ_SQL_COPY_H
 #define PZ_SQL_COPY_H

@@ -48,7 +48,7 @@
 /* A text field of an ErrorResponse (message, detail, hint): longer text is truncated, so one
  * error always fits in the output buffer. */
 #define PZ_SQL_ERR_FIELD_BYTES_MAX 2048u
-/* max_connections: the setting's upper bound (each session is a thread with its own stack). */
+/* max_connections: the setting's upper bound (each session is a task with its own stack). */
 #define PZ_SQL_CONNECTIONS_MAX 10000
 /* Sessions allowed beyond max_connections only to finish the handshake and answer 53300, as
  * PostgreSQL does; connections past those get the 53300 error without a handshake. */

@@ -29,7 +29,7 @@ typedef struct {
  * (n_stmts and kind set), PZ_EINVAL (a syntax error: error and cursorpos set; SQLSTATE 42601),
  * PZ_ELIMIT (the tree nests deeper than PZ_SQL_PARSE_DEPTH_MAX, or a long query has too many
  * operators: SQLSTATE 54001), or PZ_EINTERNAL when the parse tree cannot be read. Needs
- * PZ_SQL_SESSION_STACK_BYTES of stack (session threads have it). */
+ * PZ_SQL_SESSION_STACK_BYTES of stack (sessions have it). */
 int pz_sql_parse(const char *query, const atomic_bool *cancel, pz_sql_parse_t *out);
 
 /* A token of a query: bytes [start, end) and libpg_query's token number (PgQuery__Token, e.g.

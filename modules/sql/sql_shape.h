@@ -15,7 +15,7 @@
  * matches only queries with the same text there. Each candidate is checked against the AST's
  * value before it becomes a parameter, so a decoder mistake makes a literal fixed, never wrong.
  *
- * Thread-safety: a cache belongs to one connection (one session thread).
+ * Thread-safety: a cache belongs to one connection (one session).
  */
 #ifndef PZ_SQL_SHAPE_H
 #define PZ_SQL_SHAPE_H
