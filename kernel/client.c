@@ -213,8 +213,9 @@ static int s_wait_reply(pz_client_t *c, uint64_t corr, uint64_t deadline_ms, pz_
     }
 }
 
-/* Sends *req to `to` with a fresh correlation id and a deadline timeout_ms ahead (0: default). */
-static int s_send(pz_client_t *c, const char *to, pz_out_t **req, uint32_t timeout_ms,
+/* Sends *req to `to` with a fresh correlation id and a deadline timeout_ms ahead (0: default).
+ * A full mailbox: with ZMQ_DONTWAIT in flags PZ_EBUSY at once, else it waits up to the timeout. */
+static int s_send(pz_client_t *c, const char *to, pz_out_t **req, uint32_t timeout_ms, int flags,
                   uint64_t *corr)
 {
     uint32_t ms = timeout_ms ? timeout_ms : PZ_REQUEST_TIMEOUT_MS_DEFAULT;
@@ -234,9 +235,12 @@ static int s_send(pz_client_t *c, const char *to, pz_out_t **req, uint32_t timeo
         zmq_setsockopt(sock, ZMQ_SNDTIMEO, &sndtimeo, sizeof sndtimeo);
         c->sndtimeo = sndtimeo;
     }
-    int rc = pz__send_frames(sock, &env, req, 0);
+    int rc = pz__send_frames(sock, &env, req, flags);
+    if (rc == PZ_EBUSY && !(flags & ZMQ_DONTWAIT)) {
+        return c->remote[0] ? PZ_EUNAVAILABLE : PZ_ETIMEDOUT;
+    }
     if (rc != 0) {
-        return rc != PZ_EBUSY ? rc : c->remote[0] ? PZ_EUNAVAILABLE : PZ_ETIMEDOUT;
+        return rc;
     }
     pz__idle_ring(c->remote[0] ? NULL : c->push_bell);
     *corr = env.corr;
@@ -249,7 +253,7 @@ int pz_client_call(pz_client_t *c, const char *to, pz_out_t **req, uint32_t time
     assert(c != NULL && req != NULL && *req != NULL && reply != NULL);
     uint32_t ms = timeout_ms ? timeout_ms : PZ_REQUEST_TIMEOUT_MS_DEFAULT;
     uint64_t corr = 0;
-    int rc = s_send(c, to, req, ms, &corr);
+    int rc = s_send(c, to, req, ms, 0, &corr);
     if (rc != 0) {
         return rc;
     }
@@ -267,7 +271,7 @@ int pz_client_send(pz_client_t *c, const char *to, pz_out_t **req, uint32_t time
 {
     assert(c != NULL && req != NULL && *req != NULL && corr != NULL);
     assert(c->remote[0] == '\0'); /* the bell and the descriptor below are in-process only */
-    int rc = s_send(c, to, req, timeout_ms, corr);
+    int rc = s_send(c, to, req, timeout_ms, ZMQ_DONTWAIT, corr);
     if (rc == 0) {
         c->outstanding++;
         pz__idle_calls_add(1);

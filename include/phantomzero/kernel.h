@@ -103,8 +103,10 @@ void pz_client_destroy(pz_client_t **c);
 
 /* Split-phase calls, for one thread that multiplexes many callers' requests on one in-process
  * client (the SQL session workers): pz_client_send sends and returns the request's correlation
- * id; replies come back in any order and are taken, without blocking, with pz_client_take —
- * the caller matches them by pz_msg_corr and drops the ones nobody waits for any more.
+ * id, never blocking (a full mailbox is PZ_EBUSY: the caller backs off and retries, and the
+ * other callers it serves go on); replies come back in any order and are taken, without
+ * blocking, with pz_client_take — the caller matches them by pz_msg_corr and drops the ones
+ * nobody waits for any more.
  *   pz_client_take(c, false, &m): only when the inbox's doorbell counts a reply not yet taken
  *     (no syscall otherwise); PZ_ENOTFOUND when none.
  *   pz_client_take(c, true, &m): really receives; PZ_ENOTFOUND means the inbox is empty and

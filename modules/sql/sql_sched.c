@@ -66,14 +66,14 @@
 #define S_GUARD_BYTES (64u * 1024u)
 /* Epoll events taken per wait. */
 #define S_EVENTS_MAX 64
+/* How long a task waits before sending again into a full mailbox (PZ_EBUSY). */
+#define S_SEND_RETRY_US 200u
 /* A busy worker looks for socket events at least this often between rounds of ready tasks. */
 #define S_POLL_GAP_NS (20u * 1000u)
 /* What a task's socket is registered for: input, edge-triggered (each arrival is one event).
  * EPOLLOUT is added only while a task waits to write: a socket is writable nearly always, and
  * every ACK would otherwise be an event that wakes the worker for nothing. */
 #define S_EVENTS_IN (EPOLLIN | EPOLLRDHUP | EPOLLET)
-/* How often a task waiting on a descriptor other than its own re-polls it. */
-#define S_OTHER_FD_POLL_US 1000u
 
 typedef enum {
     S_READY,
@@ -88,14 +88,19 @@ typedef enum { S_WOKE_EVENT = 1, S_WOKE_TIMEOUT } s_woke_t;
 
 typedef struct s_worker s_worker_t;
 
-/* A thread's own context that tasks run from and return to: a worker's loop, or a helper
- * running a detached task (pz_task_detach). */
+/* A saved execution context: a stack pointer (x86-64, pz__sql_ctx_switch) or a ucontext. */
 typedef struct {
 #if defined(__x86_64__)
     void *sp;
 #else
     ucontext_t uc;
 #endif
+} s_ctx_t;
+
+/* A thread's own context that tasks run from and return to: a worker's loop, or a helper
+ * running a detached task (pz_task_detach). */
+typedef struct {
+    s_ctx_t ctx;
 #ifdef S_ASAN
     void *fake_stack;
     const void *stack_lo;
@@ -109,11 +114,7 @@ typedef struct {
 } s_locals_t;
 
 typedef struct s_task {
-#if defined(__x86_64__)
-    void *sp; /* saved stack pointer while not running */
-#else
-    ucontext_t uc;
-#endif
+    s_ctx_t ctx;  /* saved while not running */
     uint8_t *map; /* guard + stack */
     size_t map_len;
     pz_task_fn fn, done;
@@ -130,7 +131,8 @@ typedef struct s_task {
     uint64_t run_ns;      /* when it was last switched in */
     uint64_t corr;        /* while S_WAIT_KV */
     pz_msg_t *reply;
-    struct s_task *next; /* run queue / incoming list */
+    struct s_task *next;                /* run queue / incoming / returned / helper queue */
+    struct s_task *prev_all, *next_all; /* the worker's tasks (admitted, alive) */
     s_locals_t locals;
 #ifdef S_ASAN
     void *fake_stack;
@@ -143,13 +145,11 @@ struct s_worker {
     bool started;
     int ep, efd;
     pz_client_t *kv;
-    int kv_fd;
     int kv_waiting; /* tasks parked for a KV reply */
     pthread_mutex_t mu;
     s_task_t *incoming; /* spawned, not yet admitted (under mu) */
     atomic_int n_tasks; /* admitted + incoming, for placement */
-    s_task_t **tasks;   /* admitted and alive */
-    int n, cap;
+    s_task_t *all;      /* admitted and alive, linked by next_all/prev_all */
     s_task_t *returned; /* detached tasks back from a helper (under mu) */
     s_task_t *rq_head, *rq_tail;
     uint64_t next_deadline; /* no parked task's deadline is earlier; UINT64_MAX none */
@@ -247,13 +247,23 @@ static void s_ctx_init(s_task_t *t)
     uint32_t *cw = (uint32_t *)(p - 7);
     cw[0] = 0x1f80; /* MXCSR: all exceptions masked, round to nearest */
     cw[1] = 0x037f; /* x87 control word, the same defaults */
-    t->sp = p - 7;
+    t->ctx.sp = p - 7;
 #else
-    getcontext(&t->uc);
-    t->uc.uc_stack.ss_sp = t->map + S_GUARD_BYTES;
-    t->uc.uc_stack.ss_size = t->map_len - S_GUARD_BYTES;
-    t->uc.uc_link = NULL;
-    makecontext(&t->uc, (void (*)(void))pz__sql_task_entry, 1, t);
+    getcontext(&t->ctx.uc);
+    t->ctx.uc.uc_stack.ss_sp = t->map + S_GUARD_BYTES;
+    t->ctx.uc.uc_stack.ss_size = t->map_len - S_GUARD_BYTES;
+    t->ctx.uc.uc_link = NULL;
+    makecontext(&t->ctx.uc, (void (*)(void))pz__sql_task_entry, 1, t);
+#endif
+}
+
+/* Saves the running context in *save and resumes *load. */
+static void s_swap(s_ctx_t *save, s_ctx_t *load)
+{
+#if defined(__x86_64__)
+    pz__sql_ctx_switch(&save->sp, load->sp);
+#else
+    swapcontext(&save->uc, &load->uc);
 #endif
 }
 
@@ -268,11 +278,7 @@ static void s_switch_in(s_host_t *h, s_task_t *t)
     __sanitizer_start_switch_fiber(&h->fake_stack, t->map + S_GUARD_BYTES,
                                    t->map_len - S_GUARD_BYTES);
 #endif
-#if defined(__x86_64__)
-    pz__sql_ctx_switch(&h->sp, t->sp);
-#else
-    swapcontext(&h->uc, &t->uc);
-#endif
+    s_swap(&h->ctx, &t->ctx);
 #ifdef S_ASAN
     __sanitizer_finish_switch_fiber(h->fake_stack, NULL, NULL);
 #endif
@@ -288,11 +294,7 @@ static void s_switch_out(s_task_t *t, bool ending)
 #else
     (void)ending;
 #endif
-#if defined(__x86_64__)
-    pz__sql_ctx_switch(&t->sp, h->sp);
-#else
-    swapcontext(&t->uc, &h->uc);
-#endif
+    s_swap(&t->ctx, &h->ctx);
 #ifdef S_ASAN
     /* Resumed, perhaps by another host (a helper, or the worker after one): its stack. */
     __sanitizer_finish_switch_fiber(t->fake_stack, &t->host->stack_lo, &t->host->stack_len);
@@ -429,16 +431,12 @@ static void s_admit(s_worker_t *w)
     while (list != NULL) {
         s_task_t *t = list;
         list = t->next;
-        if (w->n == w->cap) {
-            int cap = w->cap ? w->cap * 2 : 16;
-            s_task_t **p = realloc(w->tasks, sizeof *p * (size_t)cap);
-            if (p == NULL) {
-                abort(); /* a few pointers per session: nothing sensible to do without them */
-            }
-            w->tasks = p;
-            w->cap = cap;
+        t->prev_all = NULL;
+        t->next_all = w->all;
+        if (w->all != NULL) {
+            w->all->prev_all = t;
         }
-        w->tasks[w->n++] = t;
+        w->all = t;
         if (t->fd >= 0) {
             t->reg = S_EVENTS_IN;
             struct epoll_event ev = {.events = t->reg, .data.ptr = t};
@@ -458,11 +456,13 @@ static void s_end(s_worker_t *w, s_task_t *t)
     if (t->fd >= 0) {
         epoll_ctl(w->ep, EPOLL_CTL_DEL, t->fd, NULL);
     }
-    for (int i = 0; i < w->n; i++) {
-        if (w->tasks[i] == t) {
-            w->tasks[i] = w->tasks[--w->n];
-            break;
-        }
+    if (t->prev_all != NULL) {
+        t->prev_all->next_all = t->next_all;
+    } else {
+        w->all = t->next_all;
+    }
+    if (t->next_all != NULL) {
+        t->next_all->prev_all = t->prev_all;
     }
     s_locals_clear(&t->locals);
     pz_msg_free(&t->reply);
@@ -561,8 +561,9 @@ static void s_run_ready(s_worker_t *w)
     }
 }
 
-/* KV replies to their tasks. probe: really receive until the inbox is empty (arms kv_fd for
- * the next reply); else only what the doorbell counts (no syscall when it counts nothing). */
+/* KV replies to their tasks. probe: really receive until the inbox is empty (arms the client's
+ * descriptor for the next reply); else only what the doorbell counts (no syscall when it counts
+ * nothing). */
 static void s_take_replies(s_worker_t *w, bool probe)
 {
     while (w->kv != NULL) {
@@ -575,11 +576,9 @@ static void s_take_replies(s_worker_t *w, bool probe)
             continue; /* malformed bytes: nobody to give them to */
         }
         uint64_t corr = pz_msg_corr(m);
-        s_task_t *t = NULL;
-        for (int i = 0; i < w->n && t == NULL; i++) {
-            if (w->tasks[i]->state == S_WAIT_KV && w->tasks[i]->corr == corr) {
-                t = w->tasks[i];
-            }
+        s_task_t *t = w->all;
+        while (t != NULL && !(t->state == S_WAIT_KV && t->corr == corr)) {
+            t = t->next_all;
         }
         if (t == NULL) {
             pz_msg_free(&m); /* its caller timed out */
@@ -597,8 +596,7 @@ static void s_expire(s_worker_t *w, uint64_t now)
         return;
     }
     uint64_t next = UINT64_MAX;
-    for (int i = 0; i < w->n; i++) {
-        s_task_t *t = w->tasks[i];
+    for (s_task_t *t = w->all; t != NULL; t = t->next_all) {
         bool parked = t->state == S_WAIT_FD || t->state == S_WAIT_KV || t->state == S_SLEEP;
         if (!parked || t->deadline_ns == 0) {
             continue;
@@ -695,14 +693,13 @@ static void s_worker_close(s_worker_t *w)
     if (w->efd >= 0) {
         close(w->efd);
     }
-    free(w->tasks);
     pthread_mutex_destroy(&w->mu);
 }
 
 static int s_worker_open(pz_sched_t *s, s_worker_t *w)
 {
     w->sched = s;
-    w->ep = w->efd = w->kv_fd = -1;
+    w->ep = w->efd = -1;
     w->next_deadline = UINT64_MAX;
     pthread_mutex_init(&w->mu, NULL);
     w->ep = epoll_create1(EPOLL_CLOEXEC);
@@ -718,11 +715,9 @@ static int s_worker_open(pz_sched_t *s, s_worker_t *w)
     if (w->kv == NULL) {
         return 0; /* no kernel in this process (the listener's unit tests): no KV path */
     }
-    if ((w->kv_fd = pz_client_fd(w->kv)) < 0) {
-        return PZ_EIO;
-    }
+    int kv_fd = pz_client_fd(w->kv);
     struct epoll_event kv = {.events = EPOLLIN, .data.ptr = &s_tag_kv};
-    return epoll_ctl(w->ep, EPOLL_CTL_ADD, w->kv_fd, &kv) == 0 ? 0 : PZ_EIO;
+    return kv_fd >= 0 && epoll_ctl(w->ep, EPOLL_CTL_ADD, kv_fd, &kv) == 0 ? 0 : PZ_EIO;
 }
 
 static void s_wake(s_worker_t *w)
@@ -862,25 +857,14 @@ static bool s_detached(const s_task_t *t)
 int pz_task_wait_fd(int fd, short events, int timeout_ms)
 {
     s_task_t *t = s_cur;
-    if (t == NULL || fd != t->fd || s_detached(t)) {
-        if (t == NULL || s_detached(t)) {
-            struct pollfd p = {.fd = fd, .events = events};
-            int n = poll(&p, 1, timeout_ms);
-            return n > 0 ? 1 : n == 0 || errno == EINTR ? 0 : -1;
-        }
-        /* Not the task's own socket (never so far): poll it without blocking the worker. */
-        uint64_t end = timeout_ms < 0 ? 0 : s_now_ns() + (uint64_t)timeout_ms * 1000000u;
-        for (;;) {
-            struct pollfd p = {.fd = fd, .events = events};
-            int n = poll(&p, 1, 0);
-            if (n != 0) {
-                return n > 0 ? 1 : -1;
-            }
-            if (end != 0 && s_now_ns() >= end) {
-                return 0;
-            }
-            pz_task_sleep_us(S_OTHER_FD_POLL_US);
-        }
+    if (t == NULL || s_detached(t)) {
+        struct pollfd p = {.fd = fd, .events = events};
+        int n = poll(&p, 1, timeout_ms);
+        return n > 0 ? 1 : n == 0 || errno == EINTR ? 0 : -1;
+    }
+    if (fd != t->fd) {
+        errno = EINVAL; /* only the socket given to pz_sched_spawn is watched */
+        return -1;
     }
     uint32_t want =
         (events & POLLIN ? EPOLLIN | EPOLLRDHUP : 0) | (events & POLLOUT ? EPOLLOUT : 0);
@@ -928,14 +912,21 @@ int pz_task_call(const char *to, pz_out_t **req, uint32_t timeout_ms, pz_msg_t *
         return PZ_EUNAVAILABLE;
     }
     uint32_t ms = timeout_ms ? timeout_ms : PZ_REQUEST_TIMEOUT_MS_DEFAULT;
-    uint64_t corr = 0;
-    int rc = pz_client_send(w->kv, to, req, ms, &corr);
+    uint64_t deadline = s_now_ns() + (uint64_t)ms * 1000000u, corr = 0;
+    int rc;
+    /* A full mailbox (the kernel thread is behind): this task backs off, the worker goes on. */
+    while ((rc = pz_client_send(w->kv, to, req, ms, &corr)) == PZ_EBUSY) {
+        if (s_now_ns() >= deadline) {
+            return PZ_ETIMEDOUT;
+        }
+        pz_task_sleep_us(S_SEND_RETRY_US);
+    }
     if (rc != 0) {
         return rc;
     }
     t->corr = corr;
     w->kv_waiting++;
-    s_park(t, S_WAIT_KV, s_now_ns() + (uint64_t)ms * 1000000u);
+    s_park(t, S_WAIT_KV, deadline);
     t->corr = 0;
     if (t->reply == NULL) {
         return PZ_ETIMEDOUT; /* a reply that comes later finds nobody and is dropped */

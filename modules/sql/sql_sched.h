@@ -36,7 +36,8 @@ void pz_sched_stop(pz_sched_t **s);
 /* Whether the caller is a task (false on any other thread). */
 bool pz_task_in(void);
 /* Waits until fd is ready for `events` (POLLIN/POLLOUT) or timeout_ms passes (< 0: no bound).
- * 1 ready (or an error or hang-up the next syscall reports), 0 timed out, -1 poll failed. */
+ * In a task fd must be the socket given to pz_sched_spawn (else -1, EINVAL). 1 ready (or an
+ * error or hang-up the next syscall reports), 0 timed out, -1 poll failed. */
 int pz_task_wait_fd(int fd, short events, int timeout_ms);
 /* Sleeps for `us` microseconds. */
 void pz_task_sleep_us(uint32_t us);

@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -132,9 +133,9 @@ static void test_bouncing_pairs(void **state)
 /* ---- sleeps and socket deadlines ---------------------------------------------------------- */
 
 typedef struct {
-    int fd;
+    int fd, other;
     uint64_t slept_ms, waited_ms;
-    int wait_rc;
+    int wait_rc, other_rc, other_errno;
 } timing_t;
 
 static void timing(void *arg)
@@ -146,6 +147,9 @@ static void timing(void *arg)
     t0 = now_ms();
     t->wait_rc = pz_task_wait_fd(t->fd, POLLIN, 40); /* nothing ever arrives */
     t->waited_ms = now_ms() - t0;
+    errno = 0;
+    t->other_rc = pz_task_wait_fd(t->other, POLLOUT, 10); /* not the task's socket */
+    t->other_errno = errno;
 }
 
 static void test_sleep_and_timeout(void **state)
@@ -156,13 +160,15 @@ static void test_sleep_and_timeout(void **state)
     atomic_store(&g_done, 0);
     int sv[2];
     assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
-    timing_t t = {.fd = sv[0]};
+    timing_t t = {.fd = sv[0], .other = sv[1]};
     assert_int_equal(pz_sched_spawn(s, timing, &t, sv[0], on_done), 0);
     wait_done(1);
     pz_sched_stop(&s);
     assert_true(t.slept_ms >= 30 && t.slept_ms < 2000);
     assert_int_equal(t.wait_rc, 0);
     assert_true(t.waited_ms >= 40 && t.waited_ms < 2000);
+    assert_int_equal(t.other_rc, -1);
+    assert_int_equal(t.other_errno, EINVAL);
     close(sv[0]);
     close(sv[1]);
 }
