@@ -172,47 +172,62 @@ void pz__actor_close_sockets(pz_actor_t *a)
 /* ---------------------------------------------------------------------------------------- */
 /* Frames                                                                                    */
 
-static void s_free_body(void *data, void *hint)
+static void s_free_block(void *data, void *hint)
 {
-    (void)hint;
-    free(data);
+    (void)data; /* points into the block, past the room left for the envelope */
+    free(hint);
 }
 
-int pz__send_frames(void *sock, const pz_envelope_t *env, pz_out_t **out, int flags)
+/* Bodies up to this size are copied with the envelope into ZeroMQ's own message; larger ones are
+ * handed over as they are (pz__out_take_framed). */
+#define S_COPY_BYTES_MAX (16u * 1024u)
+
+int pz__send_msg(void *sock, const pz_envelope_t *env, pz_out_t **out, int flags)
 {
     uint8_t eb[PZ_ENVELOPE_BYTES_MAX];
-    size_t elen = 0;
+    size_t elen = 0, blen = 0;
     int rc = pz_envelope_encode(env, eb, sizeof eb, &elen);
     if (rc != 0) {
         return rc;
     }
-    if (zmq_send(sock, eb, elen, ZMQ_SNDMORE | flags) < 0) {
-        return errno == EAGAIN ? PZ_EBUSY : PZ_EUNAVAILABLE;
-    }
-    /* ZeroMQ delivers multipart messages atomically: once the first frame is queued the last
-     * one is accepted too, so from here on the message is as good as sent and *out is taken. */
-    size_t len = 0;
-    uint8_t *body = pz__out_take(*out, &len);
-    pz_out_free(out);
+    const uint8_t *body = pz__out_body(*out, &blen);
+    uint8_t *frame = NULL;
+    size_t flen = 0;
+    void *block = NULL;
     zmq_msg_t zm;
-    if (len == 0 || body == NULL) {
-        free(body);
-        zmq_msg_init(&zm);
-    } else if (zmq_msg_init_data(&zm, body, len, s_free_body, NULL) != 0) {
-        free(body);
-        zmq_msg_init(&zm); /* still terminate the multipart message: an empty, malformed body */
+    if (blen > S_COPY_BYTES_MAX && pz__out_take_framed(*out, eb, elen, &frame, &flen, &block)) {
+        if (zmq_msg_init_data(&zm, frame, flen, s_free_block, block) != 0) {
+            /* give the body back: the caller still owns its message */
+            int back = msgpack_pack_bin_body(pz_out_packer(*out), frame + elen, flen - elen);
+            free(block);
+            return back == 0 ? PZ_ENOMEM : PZ_EINTERNAL;
+        }
+    } else {
+        if (zmq_msg_init_size(&zm, elen + blen) != 0) {
+            return PZ_ENOMEM;
+        }
+        memcpy(zmq_msg_data(&zm), eb, elen);
+        if (blen > 0) {
+            memcpy((uint8_t *)zmq_msg_data(&zm) + elen, body, blen);
+        }
     }
     if (zmq_msg_send(&zm, sock, flags) < 0) {
+        rc = errno == EAGAIN ? PZ_EBUSY : PZ_EUNAVAILABLE;
+        if (block != NULL && /* handed over: put the body back, the caller still owns *out */
+            msgpack_pack_bin_body(pz_out_packer(*out), frame + elen, flen - elen) != 0) {
+            rc = PZ_ENOMEM;
+        }
         zmq_msg_close(&zm);
-        return PZ_EINTERNAL;
+        return rc;
     }
+    pz_out_free(out);
     return 0;
 }
 
-static void s_free_zmsg(void *hint)
+/* The message's hold is the ZeroMQ frame its envelope and body are read from. */
+static void s_close_frame(void *hint)
 {
     zmq_msg_close(hint);
-    free(hint);
 }
 
 void pz__drain_rest(void *sock)
@@ -227,54 +242,42 @@ void pz__drain_rest(void *sock)
     }
 }
 
-int pz__msg_from_frame(zmq_msg_t *env, zmq_msg_t *body, pz_msg_t **out)
+int pz__msg_from_frame(zmq_msg_t *frame, pz_msg_t **out)
 {
-    zmq_msg_t *held = malloc(sizeof *held);
-    if (held == NULL) {
+    void *hold = NULL;
+    pz_msg_t *m = pz__msg_alloc(sizeof(zmq_msg_t), &hold);
+    if (m == NULL) {
+        zmq_msg_close(frame);
         return PZ_ENOMEM;
     }
+    zmq_msg_t *held = hold;
     zmq_msg_init(held);
-    zmq_msg_move(held, body);
-    int rc = pz__msg_new(zmq_msg_data(env), zmq_msg_size(env), zmq_msg_data(held),
-                         zmq_msg_size(held), s_free_zmsg, held, out);
+    zmq_msg_move(held, frame); /* a small frame's bytes live in the zmq_msg_t: read them after */
+    zmq_msg_close(frame);
+    int rc = pz__msg_init_frame(m, zmq_msg_data(held), zmq_msg_size(held), s_close_frame, held);
     if (rc != 0) {
-        s_free_zmsg(held);
+        zmq_msg_close(held);
+        pz__msg_discard(m);
+        return rc;
     }
-    return rc;
+    *out = m;
+    return 0;
 }
 
 int pz__recv_msg(void *sock, int flags, pz_msg_t **out)
 {
-    zmq_msg_t env;
-    zmq_msg_init(&env);
-    if (zmq_msg_recv(&env, sock, flags) < 0) {
-        zmq_msg_close(&env);
+    zmq_msg_t f;
+    zmq_msg_init(&f);
+    if (zmq_msg_recv(&f, sock, flags) < 0) {
+        zmq_msg_close(&f);
         return errno == EAGAIN ? PZ_ENOTFOUND : PZ_EUNAVAILABLE;
     }
-    if (!zmq_msg_more(&env)) {
-        zmq_msg_close(&env);
+    if (zmq_msg_more(&f)) { /* a message is one frame */
+        zmq_msg_close(&f);
+        pz__drain_rest(sock);
         return PZ_EPROTO;
     }
-    zmq_msg_t *body = malloc(sizeof *body);
-    if (body == NULL) {
-        zmq_msg_close(&env);
-        pz__drain_rest(sock);
-        return PZ_ENOMEM;
-    }
-    zmq_msg_init(body);
-    zmq_msg_recv(body, sock, 0);
-    int rc = PZ_EPROTO;
-    if (!zmq_msg_more(body)) {
-        rc = pz__msg_new(zmq_msg_data(&env), zmq_msg_size(&env), zmq_msg_data(body),
-                         zmq_msg_size(body), s_free_zmsg, body, out);
-    } else {
-        pz__drain_rest(sock);
-    }
-    zmq_msg_close(&env);
-    if (rc != 0) {
-        s_free_zmsg(body);
-    }
-    return rc;
+    return pz__msg_from_frame(&f, out);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -413,7 +416,7 @@ static int s_send(pz_actor_t *a, const char *to, pz_out_t **out, uint8_t flags, 
     pz_actor_t *local_dest = r->local_dest;
     uint32_t local_slot = r->local_slot;
     pz__bell_t *bell = r->bell;
-    rc = pz__send_frames(r->sock, &env, out, ZMQ_DONTWAIT);
+    rc = pz__send_msg(r->sock, &env, out, ZMQ_DONTWAIT);
     if (rc == PZ_EBUSY) {
         pz_metric_add(pz__k->m_busy, 1);
     }

@@ -235,7 +235,7 @@ static int s_send(pz_client_t *c, const char *to, pz_out_t **req, uint32_t timeo
         zmq_setsockopt(sock, ZMQ_SNDTIMEO, &sndtimeo, sizeof sndtimeo);
         c->sndtimeo = sndtimeo;
     }
-    int rc = pz__send_frames(sock, &env, req, flags);
+    int rc = pz__send_msg(sock, &env, req, flags);
     if (rc == PZ_EBUSY && !(flags & ZMQ_DONTWAIT)) {
         return c->remote[0] ? PZ_EUNAVAILABLE : PZ_ETIMEDOUT;
     }
@@ -368,7 +368,7 @@ int pz_mailslot_send(pz_mailslot_t *slot, pz_out_t **out)
     env.type_version = pz_msg_type_version(env.type);
     snprintf(env.to, sizeof env.to, "%s", slot->name);
     snprintf(env.from, sizeof env.from, "%.*s.slot", PZ_NAME_BYTES_MAX, slot->name);
-    int rc = pz__send_frames(slot->push, &env, out, 0);
+    int rc = pz__send_msg(slot->push, &env, out, 0);
     if (rc == 0) {
         pz__idle_ring(slot->bell);
     }

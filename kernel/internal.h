@@ -203,19 +203,20 @@ void pz__hlc_set_max_offset(uint64_t ns);
 /* actor.c */
 #define PZ__MSG_STOP 999 /* kernel-internal: ends a kernel thread's loop */
 void pz__drain_rest(void *sock);
-/* Builds a message from received frames (the body frame's data is moved, not copied). */
-int pz__msg_from_frame(zmq_msg_t *env, zmq_msg_t *body, pz_msg_t **out);
+/* Builds a message from a received frame (envelope, then body), which it takes in every case:
+ * moved into the message's own allocation, not copied. */
+int pz__msg_from_frame(zmq_msg_t *frame, pz_msg_t **out);
 /* "name" or "name@endpoint" -> the endpoint to connect to and the name for the envelope. */
 int pz__resolve(const char *addr, char *ep, size_t ep_cap, char *name, size_t name_cap);
 pz_actor_t *pz__actor_find(const char *name);
 void pz__actor_dispatch(pz_actor_t *a, pz_msg_t *m);
 void pz__actor_timer_fired(pz_actor_t *a, const pz__timer_t *tm);
 void pz__actor_close_sockets(pz_actor_t *a);
-/* Sends envelope + body as two frames. Consumes *out on success, and also on the one failure
- * after the envelope frame was queued (PZ_EINTERNAL: cannot happen with ZeroMQ's atomic
- * multipart delivery, handled anyway). PZ_EBUSY when the receiver's queue is full. */
-int pz__send_frames(void *sock, const pz_envelope_t *env, pz_out_t **out, int flags);
-/* Receives one two-frame message without blocking; PZ_ENOTFOUND when none is waiting. */
+/* Sends envelope + body as one frame. Consumes *out on success only: PZ_EBUSY when the
+ * receiver's queue is full (with ZMQ_DONTWAIT, or after the socket's send timeout). */
+int pz__send_msg(void *sock, const pz_envelope_t *env, pz_out_t **out, int flags);
+/* Receives one message (flags: ZMQ_DONTWAIT or 0); PZ_ENOTFOUND when none came, PZ_EPROTO for
+ * one that is not a single frame with a good envelope (counted by the caller). */
 int pz__recv_msg(void *sock, int flags, pz_msg_t **out);
 
 /* idle.c — spin briefly before a blocking receive. Settings are process-wide (set at kernel

@@ -34,15 +34,9 @@ pz__kernel_t *pz__k;
 /* ---------------------------------------------------------------------------------------- */
 /* The thread inbox: messages from other threads and processes                              */
 
-static void s_close_frames(zmq_msg_t f[2])
-{
-    zmq_msg_close(&f[0]);
-    zmq_msg_close(&f[1]);
-}
-
 /* Passes a message for an actor of another kernel thread on to that thread's inbox (thread 0
- * receives everything that comes in over tcp). */
-static void s_forward(pz__thread_t *t, pz_actor_t *dest, zmq_msg_t f[2])
+ * receives everything that comes in over tcp). Takes f. */
+static void s_forward(pz__thread_t *t, pz_actor_t *dest, zmq_msg_t *f)
 {
     int k = dest->thread_index;
     if (t->fwd[k] == NULL) {
@@ -54,55 +48,55 @@ static void s_forward(pz__thread_t *t, pz_actor_t *dest, zmq_msg_t f[2])
         zmq_setsockopt(t->fwd[k], ZMQ_LINGER, &linger, sizeof linger);
         zmq_connect(t->fwd[k], ep);
     }
-    if (zmq_msg_send(&f[0], t->fwd[k], ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0) {
-        zmq_msg_send(&f[1], t->fwd[k], ZMQ_DONTWAIT);
+    if (zmq_msg_send(f, t->fwd[k], ZMQ_DONTWAIT) >= 0) {
         pz__idle_ring(pz__k->threads[k].idle.bell);
         pz_metric_add(pz__k->m_gw_forwarded, 1);
     } else {
         pz_metric_add(pz__k->m_busy, 1); /* the sender's request times out */
     }
+    zmq_msg_close(f);
 }
 
 /* Receives one message from the thread inbox (flags: ZMQ_DONTWAIT or 0 with the socket's
  * receive timeout) and dispatches or forwards it. PZ_ENOTFOUND when none came. */
 static int s_inbox_one(pz__thread_t *t, int flags)
 {
-    zmq_msg_t f[2];
-    zmq_msg_init(&f[0]);
-    zmq_msg_init(&f[1]);
-    if (zmq_msg_recv(&f[0], t->inbox, flags) < 0) {
-        s_close_frames(f);
+    zmq_msg_t f;
+    zmq_msg_init(&f);
+    if (zmq_msg_recv(&f, t->inbox, flags) < 0) {
+        zmq_msg_close(&f);
         return PZ_ENOTFOUND;
     }
     pz__idle_took(&t->idle, pz__mono_ns());
-    bool two = zmq_msg_more(&f[0]) && zmq_msg_recv(&f[1], t->inbox, 0) >= 0 && !zmq_msg_more(&f[1]);
+    const uint8_t *data = zmq_msg_data(&f);
+    size_t len = zmq_msg_size(&f), elen = pz_envelope_len(data, len);
     pz_envelope_t env;
-    if (!two || pz_envelope_decode(zmq_msg_data(&f[0]), zmq_msg_size(&f[0]), &env) != 0) {
-        pz__drain_rest(t->inbox);
+    if (zmq_msg_more(&f) || elen == 0 || elen > len || pz_envelope_decode(data, elen, &env) != 0) {
+        pz__drain_rest(t->inbox); /* a message is one frame */
         pz_metric_add(pz__k->m_malformed, 1);
-        s_close_frames(f);
+        zmq_msg_close(&f);
         return 0;
     }
     if (env.type == PZ__MSG_STOP && env.to[0] == '\0') {
         /* Only a wake-up: the loop ends because the kernel cleared `running`, never because a
          * message said so (thread 0's inbox also listens on tcp). */
-        s_close_frames(f);
+        zmq_msg_close(&f);
         return atomic_load(&pz__k->running) ? 0 : PZ_ECLOSED;
     }
     pz_actor_t *a = pz__actor_find(env.to);
     if (a == NULL) {
         pz_metric_add(pz__k->m_gw_unroutable, 1);
+        zmq_msg_close(&f);
     } else if (a->thread != t) {
-        s_forward(t, a, f);
+        s_forward(t, a, &f);
     } else {
         pz_msg_t *m = NULL;
-        if (pz__msg_from_frame(&f[0], &f[1], &m) == 0) {
+        if (pz__msg_from_frame(&f, &m) == 0) {
             pz__actor_dispatch(a, m);
         } else {
             pz_metric_add(pz__k->m_malformed, 1);
         }
     }
-    s_close_frames(f);
     return 0;
 }
 
@@ -516,7 +510,7 @@ void pz__kernel_stop(void)
         void *s = zmq_socket(k->zctx, ZMQ_PUSH);
         pz_envelope_t env = {.proto_version = PZ_PROTO_VERSION, .type = PZ__MSG_STOP};
         pz_out_t *o = pz_out_new(PZ__MSG_STOP);
-        if (s && o && zmq_connect(s, ep) == 0 && pz__send_frames(s, &env, &o, ZMQ_DONTWAIT) == 0) {
+        if (s && o && zmq_connect(s, ep) == 0 && pz__send_msg(s, &env, &o, ZMQ_DONTWAIT) == 0) {
             o = NULL;
         }
         pz_out_free(&o);

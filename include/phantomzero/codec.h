@@ -122,6 +122,7 @@ int pz__unpack(const uint8_t *data, size_t len, msgpack_unpacked *out);
 typedef struct pz_cur {
     const uint8_t *p;
     const uint8_t *end;
+    bool skipped; /* pz__cur_skip ran: objects the schema does not name were stepped over */
 } pz_cur_t;
 
 /* Proves data[0..len) is one complete msgpack document within pz__unpack's bounds (the same

@@ -417,6 +417,20 @@ PZ_MSG_HELPERS_DECLARE(pz_txn_ctl_resp)
 PZ_MSG_HELPERS_DECLARE(pz_kv_txn_record)
 PZ_MSG_HELPERS_DECLARE(pz_kv_commit)
 
+/* Reading and rewriting a batch's head without the rest. A layer that sets one header field
+ * (txn the timestamp, dist the range id) or reads the answer's timestamp and error need not
+ * decode the requests and results — the layer that uses them decodes and checks them in full.
+ *
+ * pz_kv_batch_peek decodes a KV_BATCH message's header only: *fields is the batch's field count
+ * (0: an empty batch, header defaults) and *rest the encoded bytes after the header (the
+ * requests and any newer fields), unchecked, a view into the message. pz_kv_batch_splice_to_out makes the batch again from those pieces
+ * with a new header. pz_kv_batch_resp_peek decodes a KV_BATCH_RESP's timestamp and error only.
+ * Each returns what pz_msg_decode returns (PZ_EPROTO for a body too short to hold them). */
+int pz_kv_batch_peek(pz_msg_t *m, pz_kv_header_t *header, uint32_t *fields, pz_view_t *rest);
+int pz_kv_batch_splice_to_out(uint32_t fields, const pz_kv_header_t *header, pz_view_t rest,
+                              pz_out_t **out);
+int pz_kv_batch_resp_peek(pz_msg_t *m, pz_hlc_t *ts, pz_kv_error_t *error);
+
 /* Encodes a range descriptor into a malloc'd buffer (for storing it as a value). */
 int pz_range_desc_pack(const pz_range_desc_t *d, uint8_t **buf, size_t *len);
 /* Decodes a stored descriptor; views point into buf, arrays into the arena. */

@@ -1,13 +1,16 @@
 /*
  * msg.h — the message envelope, outgoing and received messages, and the message type table.
  *
- * On the wire (a ZeroMQ message of two frames):
- *   frame 1, the envelope: a fixed 32-byte little-endian header (magic, proto_version, type,
+ * On the wire: a ZeroMQ message of one frame, the envelope followed by the body.
+ *   the envelope: a fixed 32-byte little-endian header (magic, proto_version, type,
  *       type_version, flags, address lengths, corr, deadline_ns) and the two addresses; the
  *       layout is in kernel/codec/envelope.c (binary, not msgpack: it is decoded on every hop)
- *   frame 2, the body: the msgpack encoding of the type's schema (codec.h).
- * The body is encoded once by the sender and handed to ZeroMQ without a copy; inside a process
- * the receiver reads the very same bytes.
+ *   the body: the msgpack encoding of the type's schema (codec.h).
+ * One frame, not two: every ZeroMQ send and receive costs its bookkeeping once per frame, and a
+ * request through five layers makes eight hops. The body is encoded once by the sender; a small
+ * one is copied once with the envelope into ZeroMQ's message (cheaper than the allocations a
+ * hand-over needs), a large one is handed over without a copy, the envelope written into room
+ * left in front of it. Inside a process the receiver reads the very same bytes.
  *
  * A malformed envelope or body, or an unknown type, is answered with an error reply when the
  * envelope can be read well enough to know where to, and always counted; never a crash.
@@ -27,7 +30,7 @@ extern "C" {
 #endif
 
 #define PZ_MSG_MAGIC 0x505A4D31u /* "PZM1" */
-#define PZ_PROTO_VERSION 1u
+#define PZ_PROTO_VERSION 2u /* 2: one frame per message (1: envelope and body apart) */
 
 enum pz_msg_flags {
     PZ_MSGF_REPLY = 1u << 0, /* answers the sender's request with the same corr */
@@ -51,6 +54,9 @@ int pz_envelope_encode(const pz_envelope_t *e, uint8_t *buf, size_t cap, size_t 
 /* Decodes and validates (magic, protocol version, address lengths). PZ_EPROTO on bad bytes,
  * PZ_EVERSION on a protocol version this build does not speak. */
 int pz_envelope_decode(const uint8_t *buf, size_t len, pz_envelope_t *e);
+/* The length of the envelope at the front of buf[0..len) as its fixed header declares it; 0 when
+ * len cannot hold even that header. Not a validation: decode buf[0..result) for that. */
+size_t pz_envelope_len(const uint8_t *buf, size_t len);
 
 /* ---------------------------------------------------------------------------------------- */
 /* Message types. One row per type: name, wire id, schema version, body schema.              */
@@ -107,8 +113,17 @@ size_t pz_out_len(const pz_out_t *o);
 /* Frees and sets *o to NULL. Safe on NULL. */
 void pz_out_free(pz_out_t **o);
 
-/* Kernel side: detaches the body buffer (ownership passes to the caller, free() it). */
+/* Kernel side: a copy of the body (ownership passes to the caller, free() it); the message's
+ * body is empty afterwards. */
 uint8_t *pz__out_take(pz_out_t *o, size_t *len);
+/* Kernel side: the body written so far, valid until the next write to o or its free. */
+const uint8_t *pz__out_body(const pz_out_t *o, size_t *len);
+/* Kernel side, for handing a large body over without copying it: when the body lives in a heap
+ * buffer of its own (bodies past the inline bytes do) with room for `head_len` bytes in front,
+ * writes `head` there and detaches the buffer: *frame is head followed by the body, *block is
+ * what free() takes, and o's body is empty. False, changing nothing, otherwise. */
+bool pz__out_take_framed(pz_out_t *o, const uint8_t *head, size_t head_len, uint8_t **frame,
+                         size_t *frame_len, void **block);
 
 /* ---------------------------------------------------------------------------------------- */
 /* Received messages                                                                         */
@@ -141,11 +156,22 @@ int pz_msg_decode(pz_msg_t *m, uint16_t expect_type, pz_decode_cur_fn fn, void *
  * and for ones a pz_client received. */
 void pz_msg_free(pz_msg_t **m);
 
-/* Kernel side: builds a message from an envelope frame and a body buffer. On success the body is
+/* Kernel side: builds a message from an envelope and a body buffer. On success the body is
  * owned by the message, released with body_free(body_hint); on failure it stays the caller's.
  * PZ_EPROTO on a bad envelope. */
 int pz__msg_new(const uint8_t *env, size_t env_len, const uint8_t *body, size_t body_len,
                 void (*body_free)(void *hint), void *body_hint, pz_msg_t **out);
+/* Kernel side, for a message received as one frame (the envelope, then the body): a message with
+ * `hold_bytes` more bytes (aligned for any type) in the same allocation, *hold pointing at them,
+ * for what keeps the frame alive. Nothing in it is set until pz__msg_init_frame; a message that
+ * never got there is released with pz__msg_discard. NULL on allocation failure. */
+pz_msg_t *pz__msg_alloc(size_t hold_bytes, void **hold);
+/* Decodes the envelope at the front of frame[0..len) and makes the rest the body, released with
+ * body_free(body_hint) when the message is freed. PZ_EPROTO on a bad or truncated envelope,
+ * PZ_EVERSION on another protocol version: then nothing is taken. */
+int pz__msg_init_frame(pz_msg_t *m, const uint8_t *frame, size_t len,
+                       void (*body_free)(void *hint), void *body_hint);
+void pz__msg_discard(pz_msg_t *m);
 
 /* Typed helpers generated for every schema T:
  *     int T_to_out(const T_t *m, uint16_t type, pz_out_t **out)  -- new message, body encoded

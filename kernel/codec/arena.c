@@ -4,13 +4,15 @@
  * A decoded message's arrays and copied strings live here and die together, so decoders never
  * track individual frees. Memory comes in chunks from malloc and each allocation is zeroed as it
  * is handed out (zeroing whole chunks up front cost more than the decoding on the hot path; a
- * first chunk small enough for glibc's tcache makes a small message's arena nearly free). Small requests share
- * chunks that double in size up to S_CHUNK_BYTES_MAX; a request larger than that gets a chunk of
- * its own, inserted behind the current one so the current chunk's free tail is not wasted.
- * Everything handed out counts against PZ_ARENA_BYTES_MAX: an input that asks for more (a huge
- * array count) fails cleanly instead of exhausting the process.
+ * first chunk small enough for glibc's tcache makes a small message's arena nearly free). Small
+ * requests share chunks that double in size up to S_CHUNK_BYTES_MAX; a request larger than that
+ * gets a chunk of its own, inserted behind the current one so the current chunk's free tail is not
+ * wasted. Everything handed out counts against PZ_ARENA_BYTES_MAX: an input that asks for more (a
+ * huge array count) fails cleanly instead of exhausting the process.
  */
 #include "phantomzero/codec.h"
+
+#include "cache.h"
 
 #include <assert.h>
 #include <stdint.h>
@@ -37,13 +39,15 @@ struct pz_arena {
     size_t next_cap; /* size of the next shared chunk */
 };
 
+/* Headers and first chunks come from the thread's free lists (cache.c): every received message
+ * that is decoded makes an arena. */
 pz_arena_t *pz_arena_new(void)
 {
-    pz_arena_t *a = calloc(1, sizeof *a);
+    pz_arena_t *a = pz__cache_get(PZ__CACHE_ARENA, sizeof *a);
     if (a == NULL) {
         return NULL;
     }
-    a->next_cap = S_CHUNK_BYTES_MIN;
+    *a = (pz_arena_t){.head = NULL, .used = 0, .next_cap = S_CHUNK_BYTES_MIN};
     return a;
 }
 
@@ -55,10 +59,14 @@ void pz_arena_destroy(pz_arena_t **a)
     s_chunk_t *c = (*a)->head;
     while (c != NULL) {
         s_chunk_t *next = c->next;
-        free(c);
+        if (c->cap == S_CHUNK_BYTES_MIN) {
+            pz__cache_put(PZ__CACHE_CHUNK, c);
+        } else {
+            free(c);
+        }
         c = next;
     }
-    free(*a);
+    pz__cache_put(PZ__CACHE_ARENA, *a);
     *a = NULL;
 }
 
@@ -66,7 +74,8 @@ void pz_arena_destroy(pz_arena_t **a)
 static s_chunk_t *s_chunk_new(size_t cap)
 {
     assert(cap > 0 && cap <= PZ_ARENA_BYTES_MAX);
-    s_chunk_t *c = malloc(sizeof *c + S_ALIGN - 1 + cap);
+    size_t bytes = sizeof(s_chunk_t) + S_ALIGN - 1 + cap;
+    s_chunk_t *c = cap == S_CHUNK_BYTES_MIN ? pz__cache_get(PZ__CACHE_CHUNK, bytes) : malloc(bytes);
     if (c == NULL) {
         return NULL;
     }

@@ -379,6 +379,7 @@ int pz__cur_init(const uint8_t *data, size_t len, pz_cur_t *c)
     assert(data != NULL || len == 0);
     c->p = data;
     c->end = data;
+    c->skipped = false;
     if (len == 0 || len > PZ_MSG_BODY_BYTES_MAX) {
         return PZ_EPROTO;
     }
@@ -597,6 +598,7 @@ int pz__cur_skip(pz_cur_t *c, uint64_t n)
     size_t len = s_left(c);
     size_t pos = 0;
     uint64_t pending = n;
+    c->skipped = true;
     while (pending > 0) {
         if (pos >= len) {
             return PZ_EPROTO;

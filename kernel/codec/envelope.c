@@ -1,5 +1,6 @@
 /*
- * envelope.c — the envelope frame (msg.h): a fixed little-endian header, then the two addresses.
+ * envelope.c — the envelope (msg.h): a fixed little-endian header, then the two addresses; the
+ * body follows it in the same frame.
  *
  *   offset  size  field
  *        0     4  magic PZ_MSG_MAGIC
@@ -12,7 +13,7 @@
  *       13     3  reserved, zero
  *       16     8  corr
  *       24     8  deadline_ns
- *       32        to bytes, then from bytes; the frame ends exactly there
+ *       32        to bytes, then from bytes; the body starts right after
  *
  * Why not msgpack like the bodies: every hop decodes an envelope, and a msgpack decode (object
  * tree, zone allocation) cost ~2,600 instructions against ~100 for this; a request through five
@@ -123,4 +124,12 @@ int pz_envelope_decode(const uint8_t *buf, size_t len, pz_envelope_t *e)
     e->deadline_ns = s_get64(buf + 24);
     int rc = s_addr(buf + S_HEADER_BYTES, to_len, e->to);
     return rc ? rc : s_addr(buf + S_HEADER_BYTES + to_len, from_len, e->from);
+}
+
+size_t pz_envelope_len(const uint8_t *buf, size_t len)
+{
+    if (buf == NULL || len < S_HEADER_BYTES) {
+        return 0;
+    }
+    return S_HEADER_BYTES + (size_t)buf[11] + (size_t)buf[12];
 }

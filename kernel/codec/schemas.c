@@ -13,6 +13,7 @@
 
 #include <assert.h>
 #include <stdlib.h>
+#include <string.h>
 
 PZ_SCHEMAS(PZ_SCHEMA_DEFINE)
 
@@ -25,6 +26,87 @@ PZ_MSG_HELPERS_DEFINE(pz_txn_ctl)
 PZ_MSG_HELPERS_DEFINE(pz_txn_ctl_resp)
 PZ_MSG_HELPERS_DEFINE(pz_kv_txn_record)
 PZ_MSG_HELPERS_DEFINE(pz_kv_commit)
+
+/* ---------------------------------------------------------------------------------------- */
+/* A batch's head alone (kv.h)                                                               */
+
+typedef struct {
+    pz_kv_header_t *header;
+    uint32_t fields;
+    pz_view_t rest;
+} s_batch_head_t;
+
+/* The batch's array and its first field; the rest is taken as it is, for a later full decode
+ * (the cursor ends at the end: nothing left counts as trailing). */
+static int s_dec_batch_head(pz_cur_t *c, void *out, pz_arena_t *a, int depth)
+{
+    s_batch_head_t *h = out;
+    memset(h->header, 0, sizeof *h->header); /* an empty batch: the header's defaults */
+    int rc = pz__cur_arr(c, 1024, &h->fields);
+    if (rc == 0 && h->fields > 0) {
+        rc = pz_kv_header_decode_cur(c, h->header, a, depth + 1);
+    }
+    if (rc == 0) {
+        h->rest = (pz_view_t){c->p, (uint32_t)(c->end - c->p)};
+        c->p = c->end;
+    }
+    return rc;
+}
+
+int pz_kv_batch_peek(pz_msg_t *m, pz_kv_header_t *header, uint32_t *fields, pz_view_t *rest)
+{
+    assert(m != NULL && header != NULL && fields != NULL && rest != NULL);
+    s_batch_head_t h = {.header = header};
+    int rc = pz_msg_decode(m, PZ_MSG_KV_BATCH, s_dec_batch_head, &h);
+    *fields = h.fields;
+    *rest = h.rest;
+    return rc;
+}
+
+int pz_kv_batch_splice_to_out(uint32_t fields, const pz_kv_header_t *header, pz_view_t rest,
+                              pz_out_t **out)
+{
+    assert(header != NULL && out != NULL);
+    *out = pz_out_new(PZ_MSG_KV_BATCH);
+    if (*out == NULL) {
+        return PZ_ENOMEM;
+    }
+    msgpack_packer *pk = pz_out_packer(*out);
+    /* msgpack_pack_bin_body appends raw bytes: the rest is copied as it is. */
+    if (msgpack_pack_array(pk, fields > 0 ? fields : 1) != 0 || pz_kv_header_encode(pk, header) != 0 ||
+        (rest.len > 0 && msgpack_pack_bin_body(pk, rest.ptr, rest.len) != 0)) {
+        pz_out_free(out);
+        return PZ_ENOMEM;
+    }
+    return 0;
+}
+
+typedef struct {
+    pz_hlc_t *ts;
+    pz_kv_error_t *error;
+} s_resp_head_t;
+
+static int s_dec_resp_head(pz_cur_t *c, void *out, pz_arena_t *a, int depth)
+{
+    s_resp_head_t *h = out;
+    uint32_t n = 0;
+    int rc = pz__cur_arr(c, 1024, &n);
+    memset(h->ts, 0, sizeof *h->ts);
+    memset(h->error, 0, sizeof *h->error);
+    rc = rc ? rc : n > 0 ? pz_hlc_decode_cur(c, h->ts, a, depth + 1) : 0;
+    rc = rc ? rc : n > 1 ? pz_kv_error_decode_cur(c, h->error, a, depth + 1) : 0;
+    if (rc == 0) {
+        c->p = c->end;
+    }
+    return rc;
+}
+
+int pz_kv_batch_resp_peek(pz_msg_t *m, pz_hlc_t *ts, pz_kv_error_t *error)
+{
+    assert(m != NULL && ts != NULL && error != NULL);
+    s_resp_head_t h = {ts, error};
+    return pz_msg_decode(m, PZ_MSG_KV_BATCH_RESP, s_dec_resp_head, &h);
+}
 
 /* ---------------------------------------------------------------------------------------- */
 /* KV ops                                                                                    */

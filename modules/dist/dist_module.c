@@ -178,6 +178,27 @@ static int s_validate(const pz_kv_batch_t *b, const char **why)
     return 0;
 }
 
+/* The part, with the range id set, is the batch exactly as it came (one range, nothing cut or
+ * limited anew) and *h its header as peeked from the message: the part then goes on as the
+ * batch's own bytes behind that header, not decoded and encoded again. */
+static bool s_as_it_came(s_flight_t *f, const pz_kv_batch_t *part, pz_kv_header_t *h,
+                         uint32_t *fields, pz_view_t *rest)
+{
+    if (part->reqs_len != f->b.reqs_len || pz_kv_batch_peek(f->req, h, fields, rest) != 0) {
+        return false;
+    }
+    h->range_id = part->header.range_id;
+    if (!pz_kv_header_eq(h, &part->header)) {
+        return false;
+    }
+    for (uint32_t k = 0; k < part->reqs_len; k++) {
+        if (!pz_kv_req_eq(&part->reqs[k], &f->b.reqs[k])) {
+            return false;
+        }
+    }
+    return true;
+}
+
 /* Sends the plan's next part. Returns true if the plan moved (a part went out, or its range
  * had changed in the cache and its pieces must be resolved again), false when nothing is left to
  * send now or the send failed (the plan then holds the error). */
@@ -207,7 +228,12 @@ static bool s_send_next(pz_actor_t *self, s_dist_t *d, s_flight_t *f)
     pz_kv_batch_t b;
     pz__plan_part(p, pt->idx, n, range_id, &b, reqs);
     pz_out_t *out = NULL;
-    int rc = pz_kv_batch_to_out(&b, PZ_MSG_KV_BATCH, &out);
+    pz_kv_header_t h;
+    uint32_t fields = 0;
+    pz_view_t rest;
+    int rc = pt->whole && s_as_it_came(f, &b, &h, &fields, &rest)
+                 ? pz_kv_batch_splice_to_out(fields, &h, rest, &out)
+                 : pz_kv_batch_to_out(&b, PZ_MSG_KV_BATCH, &out);
     if (rc == 0) {
         rc = pz_request(self, r->addr, &out, d->timeout_ms, pt, NULL);
     }
@@ -344,10 +370,19 @@ static bool s_on_part_reply(pz_actor_t *self, s_dist_t *d, s_flight_t *f, const 
     const char *text = NULL;
     int rc = pz_msg_error(reply, &text);
     pz_kv_batch_resp_t r;
-    if (rc == 0 && (rc = pz_kv_batch_resp_from_msg(reply, PZ_MSG_KV_BATCH_RESP, &r)) != 0) {
+    pz_hlc_t ts;
+    pz_kv_error_t e = {0};
+    if (rc == 0 && pt->whole && (rc = pz_kv_batch_resp_peek(reply, &ts, &e)) != 0) {
         text = "malformed answer from a replica";
     }
-    if (rc == 0 && r.error.code == PZ_ERANGE_MISMATCH) {
+    /* A whole batch's answer is read only as far as its error: unless the range moved, it is
+     * forwarded as it is (txn and the client decode it). */
+    bool forward = pt->whole && (rc != 0 || e.code != PZ_ERANGE_MISMATCH);
+    if (!forward && rc == 0 &&
+        (rc = pz_kv_batch_resp_from_msg(reply, PZ_MSG_KV_BATCH_RESP, &r)) != 0) {
+        text = "malformed answer from a replica";
+    }
+    if (!forward && rc == 0 && r.error.code == PZ_ERANGE_MISMATCH) {
         s_on_mismatch(d, f, pt, &r);
         return false;
     }

@@ -72,26 +72,35 @@ static void s_on_timer(pz_actor_t *self, void *state, uint64_t id)
     }
 }
 
-/* A client's batch: stamp it and pass it down; the client's message waits as the ctx. */
+/* A client's batch: stamp it and pass it down; the client's message waits as the ctx. A
+ * non-transactional batch is read only as far as its header: the timestamp goes into a new
+ * header and the requests follow as they came (dist decodes and checks them). */
 static int s_on_batch(pz_actor_t *self, s_txn_t *t, pz_msg_t *msg)
 {
-    pz_kv_batch_t b;
-    int rc = pz_kv_batch_from_msg(msg, PZ_MSG_KV_BATCH, &b);
+    pz_kv_header_t h;
+    uint32_t fields = 0;
+    pz_view_t rest;
+    int rc = pz_kv_batch_peek(msg, &h, &fields, &rest);
     if (rc != 0) {
         pz_reply_error(self, msg, rc, "malformed KV batch");
         return rc;
     }
-    if (b.header.has_txn) {
+    if (h.has_txn) {
+        pz_kv_batch_t b;
+        if ((rc = pz_kv_batch_from_msg(msg, PZ_MSG_KV_BATCH, &b)) != 0) {
+            pz_reply_error(self, msg, rc, "malformed KV batch");
+            return rc;
+        }
         return pz__coord_on_txn_batch(t, msg, &b);
     }
-    if (pz_hlc_is_zero(b.header.ts)) {
-        b.header.ts = pz_hlc_now();
-    } else if ((rc = pz_hlc_update(b.header.ts)) != 0) {
+    if (pz_hlc_is_zero(h.ts)) {
+        h.ts = pz_hlc_now();
+    } else if ((rc = pz_hlc_update(h.ts)) != 0) {
         pz_reply_error(self, msg, rc, "batch timestamp is too far in the future");
         return rc;
     }
     pz_out_t *out = NULL;
-    rc = pz_kv_batch_to_out(&b, PZ_MSG_KV_BATCH, &out);
+    rc = pz_kv_batch_splice_to_out(fields, &h, rest, &out);
     if (rc == 0) {
         rc = pz_request(self, t->next, &out, t->timeout_ms, msg, NULL);
     }
@@ -127,10 +136,11 @@ static int s_on_reply(pz_actor_t *self, s_txn_t *t, pz_msg_t *reply)
         /* Always observe the reply's timestamp, even from a local sender: dist forwards replies
          * produced in other processes, whose clocks may have pushed a write above ours; a read
          * stamped below it would miss an acknowledged write. */
-        pz_kv_batch_resp_t r;
-        if (pz_kv_batch_resp_from_msg(reply, PZ_MSG_KV_BATCH_RESP, &r) == 0) {
-            pz_hlc_update(r.ts);
-            if (r.error.code == PZ_ERANGE_SPAN) {
+        pz_hlc_t ts;
+        pz_kv_error_t e;
+        if (pz_kv_batch_resp_peek(reply, &ts, &e) == 0) {
+            pz_hlc_update(ts);
+            if (e.code == PZ_ERANGE_SPAN) {
                 pz__coord_implicit(t, req); /* takes req */
                 return 0;
             }

@@ -5,9 +5,11 @@
  * (clamped to what is there), the next n bytes are the envelope frame, the rest is the body
  * frame. Each frame is copied into its own allocation so ASan sees a read past either one.
  *
- * For every input: pz__msg_new; then, if it built a message, every schema's cursor decoder
- * through pz_msg_decode (with the message's own type, so the decoder really runs), every message
- * type's typed helper (so type mismatches are exercised), and pz_msg_error. Independently of the
+ * For every input: pz__msg_new, and the input but its first byte as one frame (envelope, then
+ * body: pz__msg_alloc + pz__msg_init_frame, the kernel's receive path); then, if either built a
+ * message, every schema's cursor decoder through pz_msg_decode (with the message's own type, so
+ * the decoder really runs), every message type's typed helper (so type mismatches are
+ * exercised), pz_msg_error, and the head-only readers against the full decoders (s_peeks). Independently of the
  * envelope, the body goes through every schema twice: the object-tree decoder (pz__unpack +
  * T_decode, the reference) and the cursor decoder (pz__cur_init + T_decode_cur). Nothing may
  * crash, leak or trip UBSan, and two properties are checked beyond that (a failure traps, so
@@ -100,10 +102,51 @@ S_SCHEMAS(S_CHECK_REENCODE_)
         }                                                                                        \
     }
 
+/* The head-only readers (kv.h) must never crash, and must agree with the full decoders: a batch
+ * that decodes whole peeks to the same header, and splicing that header in front of the peeked
+ * rest gives a batch that decodes equal to it; an answer that decodes whole peeks to the same
+ * timestamp and error. */
+static void s_peeks(pz_msg_t *m)
+{
+    pz_kv_header_t h;
+    uint32_t fields = 0;
+    pz_view_t rest;
+    int prc = pz_kv_batch_peek(m, &h, &fields, &rest);
+    pz_kv_batch_t b;
+    if (pz_kv_batch_from_msg(m, PZ_MSG_KV_BATCH, &b) == 0) {
+        if (prc != 0 || !pz_kv_header_eq(&h, &b.header)) {
+            __builtin_trap();
+        }
+        pz_out_t *o = NULL;
+        size_t len = 0;
+        if (pz_kv_batch_splice_to_out(fields, &h, rest, &o) == 0) {
+            const uint8_t *bytes = pz__out_body(o, &len);
+            pz_arena_t *a = pz_arena_new();
+            pz_cur_t c;
+            pz_kv_batch_t again;
+            if (a != NULL && pz__cur_init(bytes, len, &c) == 0 &&
+                (pz_kv_batch_decode_cur(&c, &again, a, 0) != 0 || !pz_kv_batch_eq(&again, &b))) {
+                __builtin_trap();
+            }
+            pz_arena_destroy(&a);
+        }
+        pz_out_free(&o);
+    }
+    pz_hlc_t ts;
+    pz_kv_error_t e;
+    prc = pz_kv_batch_resp_peek(m, &ts, &e);
+    pz_kv_batch_resp_t r;
+    if (pz_kv_batch_resp_from_msg(m, PZ_MSG_KV_BATCH_RESP, &r) == 0 &&
+        (prc != 0 || !pz_hlc_eq(&ts, &r.ts) || !pz_kv_error_eq(&e, &r.error))) {
+        __builtin_trap();
+    }
+}
+
 static void s_message(pz_msg_t *m)
 {
     S_SCHEMAS(S_VIA_MSG_)
     PZ_MSGTYPES(S_BY_TYPE_)
+    s_peeks(m);
     const char *text = NULL;
     int rc = pz_msg_error(m, &text);
     if (rc > 0 || text == NULL || (rc < 0 && strlen(text) > pz_msg_body(m).len)) {
@@ -179,5 +222,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         free(body);
     }
     free(env);
+    /* The same bytes as one frame, the envelope at its front, as the kernel receives them. */
+    uint8_t *frame = s_copy(data + 1, size - 1);
+    void *hold = NULL;
+    pz_msg_t *fm = frame ? pz__msg_alloc(16, &hold) : NULL;
+    if (fm != NULL && pz__msg_init_frame(fm, frame, size - 1, free, frame) == 0) {
+        s_message(fm);
+        pz_msg_free(&fm); /* frees frame */
+    } else {
+        pz__msg_discard(fm);
+        free(frame);
+    }
     return 0;
 }

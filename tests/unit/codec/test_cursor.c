@@ -388,14 +388,14 @@ static const uint8_t s_future[] = {
 static size_t s_reshape(const uint8_t *buf, size_t len, uint32_t keep, uint32_t extra,
                         uint8_t *out)
 {
-    pz_cur_t c = {buf, buf + len};
+    pz_cur_t c = {buf, buf + len, false};
     uint32_t n = 0;
     assert_int_equal(pz__cur_arr(&c, 1024, &n), 0);
     assert_true(keep <= n);
     const uint8_t *fields = c.p;
     assert_int_equal(pz__cur_skip(&c, keep), 0);
     size_t body = (size_t)(c.p - fields);
-    pz_cur_t f = {s_future, s_future + sizeof s_future};
+    pz_cur_t f = {s_future, s_future + sizeof s_future, false};
     assert_int_equal(pz__cur_skip(&f, extra), 0);
     size_t more = (size_t)(f.p - s_future);
     uint32_t count = keep + extra;
