@@ -12,7 +12,7 @@
 /* One message body; larger payloads are split (scans return chunks). 64 MiB keeps a single
  * message from pinning an unbounded amount of memory in a mailbox. */
 #define PZ_MSG_BODY_BYTES_MAX (64u * 1024u * 1024u)
-/* The envelope frame: two short addresses and a few integers. */
+/* The envelope (in front of the body, one frame): two short addresses and a few integers. */
 #define PZ_ENVELOPE_BYTES_MAX 1024u
 /* An actor or module name ("repl", "storage.1"). */
 #define PZ_NAME_BYTES_MAX 64u
