@@ -182,6 +182,34 @@ static void s_free_block(void *data, void *hint)
  * handed over as they are (pz__out_take_framed). */
 #define S_COPY_BYTES_MAX (16u * 1024u)
 
+/* Sends the envelope eb and the body in one frame, copied once into ZeroMQ's own message. */
+static int s_send_copy(void *sock, const uint8_t *eb, size_t elen, const uint8_t *body, size_t blen,
+                       int flags)
+{
+    zmq_msg_t zm;
+    if (zmq_msg_init_size(&zm, elen + blen) != 0) {
+        return PZ_ENOMEM;
+    }
+    memcpy(zmq_msg_data(&zm), eb, elen);
+    if (blen > 0) {
+        memcpy((uint8_t *)zmq_msg_data(&zm) + elen, body, blen);
+    }
+    if (zmq_msg_send(&zm, sock, flags) < 0) {
+        int rc = errno == EAGAIN ? PZ_EBUSY : PZ_EUNAVAILABLE;
+        zmq_msg_close(&zm);
+        return rc;
+    }
+    return 0;
+}
+
+int pz__send_view(void *sock, const pz_envelope_t *env, pz_view_t body, int flags)
+{
+    uint8_t eb[PZ_ENVELOPE_BYTES_MAX];
+    size_t elen = 0;
+    int rc = pz_envelope_encode(env, eb, sizeof eb, &elen);
+    return rc != 0 ? rc : s_send_copy(sock, eb, elen, body.ptr, body.len, flags);
+}
+
 int pz__send_msg(void *sock, const pz_envelope_t *env, pz_out_t **out, int flags)
 {
     uint8_t eb[PZ_ENVELOPE_BYTES_MAX];
@@ -194,27 +222,24 @@ int pz__send_msg(void *sock, const pz_envelope_t *env, pz_out_t **out, int flags
     uint8_t *frame = NULL;
     size_t flen = 0;
     void *block = NULL;
+    if (blen <= S_COPY_BYTES_MAX || !pz__out_take_framed(*out, eb, elen, &frame, &flen, &block)) {
+        rc = s_send_copy(sock, eb, elen, body, blen, flags);
+        if (rc == 0) {
+            pz_out_free(out);
+        }
+        return rc;
+    }
     zmq_msg_t zm;
-    if (blen > S_COPY_BYTES_MAX && pz__out_take_framed(*out, eb, elen, &frame, &flen, &block)) {
-        if (zmq_msg_init_data(&zm, frame, flen, s_free_block, block) != 0) {
-            /* give the body back: the caller still owns its message */
-            int back = msgpack_pack_bin_body(pz_out_packer(*out), frame + elen, flen - elen);
-            free(block);
-            return back == 0 ? PZ_ENOMEM : PZ_EINTERNAL;
-        }
-    } else {
-        if (zmq_msg_init_size(&zm, elen + blen) != 0) {
-            return PZ_ENOMEM;
-        }
-        memcpy(zmq_msg_data(&zm), eb, elen);
-        if (blen > 0) {
-            memcpy((uint8_t *)zmq_msg_data(&zm) + elen, body, blen);
-        }
+    if (zmq_msg_init_data(&zm, frame, flen, s_free_block, block) != 0) {
+        /* give the body back: the caller still owns its message */
+        int back = msgpack_pack_bin_body(pz_out_packer(*out), frame + elen, flen - elen);
+        free(block);
+        return back == 0 ? PZ_ENOMEM : PZ_EINTERNAL;
     }
     if (zmq_msg_send(&zm, sock, flags) < 0) {
         rc = errno == EAGAIN ? PZ_EBUSY : PZ_EUNAVAILABLE;
-        if (block != NULL && /* handed over: put the body back, the caller still owns *out */
-            msgpack_pack_bin_body(pz_out_packer(*out), frame + elen, flen - elen) != 0) {
+        /* handed over: put the body back, the caller still owns *out */
+        if (msgpack_pack_bin_body(pz_out_packer(*out), frame + elen, flen - elen) != 0) {
             rc = PZ_ENOMEM;
         }
         zmq_msg_close(&zm);
@@ -396,17 +421,18 @@ static int s_route(pz_actor_t *a, const char *to, const pz__route_t **out)
     return 0;
 }
 
-static int s_send(pz_actor_t *a, const char *to, pz_out_t **out, uint8_t flags, uint64_t corr,
-                  uint64_t deadline_ns)
+/* Sends a message of `type` to `to`: the body is *out's, or (out NULL) `body` as it is. */
+static int s_send_body(pz_actor_t *a, const char *to, uint16_t type, pz_out_t **out, pz_view_t body,
+                       uint8_t flags, uint64_t corr, uint64_t deadline_ns)
 {
-    assert(a != NULL && out != NULL && *out != NULL);
+    assert(a != NULL && (out == NULL || *out != NULL));
     const pz__route_t *r = NULL;
     int rc = s_route(a, to, &r);
     if (rc != 0) {
         return rc;
     }
     pz_envelope_t env = {.proto_version = PZ_PROTO_VERSION,
-                         .type = pz_out_type(*out),
+                         .type = type,
                          .flags = flags,
                          .corr = corr,
                          .deadline_ns = deadline_ns};
@@ -416,7 +442,8 @@ static int s_send(pz_actor_t *a, const char *to, pz_out_t **out, uint8_t flags, 
     pz_actor_t *local_dest = r->local_dest;
     uint32_t local_slot = r->local_slot;
     pz__bell_t *bell = r->bell;
-    rc = pz__send_msg(r->sock, &env, out, ZMQ_DONTWAIT);
+    rc = out != NULL ? pz__send_msg(r->sock, &env, out, ZMQ_DONTWAIT)
+                     : pz__send_view(r->sock, &env, body, ZMQ_DONTWAIT);
     if (rc == PZ_EBUSY) {
         pz_metric_add(pz__k->m_busy, 1);
     }
@@ -428,13 +455,21 @@ static int s_send(pz_actor_t *a, const char *to, pz_out_t **out, uint8_t flags, 
     return rc;
 }
 
+static int s_send(pz_actor_t *a, const char *to, pz_out_t **out, uint8_t flags, uint64_t corr,
+                  uint64_t deadline_ns)
+{
+    assert(out != NULL && *out != NULL);
+    return s_send_body(a, to, pz_out_type(*out), out, (pz_view_t){0}, flags, corr, deadline_ns);
+}
+
 int pz_send(pz_actor_t *self, const char *to, pz_out_t **out)
 {
     return s_send(self, to, out, 0, 0, 0);
 }
 
-int pz_request(pz_actor_t *self, const char *to, pz_out_t **out, uint32_t timeout_ms, void *ctx,
-               uint64_t *corr)
+/* pz_request's body: *out's, or (out NULL) `body` as it is, of `type`. */
+static int s_request(pz_actor_t *self, const char *to, uint16_t type, pz_out_t **out,
+                     pz_view_t body, uint32_t timeout_ms, void *ctx, uint64_t *corr)
 {
     assert(self != NULL);
     uint32_t ms = timeout_ms ? timeout_ms : PZ_REQUEST_TIMEOUT_MS_DEFAULT;
@@ -448,7 +483,7 @@ int pz_request(pz_actor_t *self, const char *to, pz_out_t **out, uint32_t timeou
         pz__timer_cancel(self->thread, timer);
         return rc;
     }
-    rc = s_send(self, to, out, 0, c, pz__real_ns() + (uint64_t)ms * 1000000ull);
+    rc = s_send_body(self, to, type, out, body, 0, c, pz__real_ns() + (uint64_t)ms * 1000000ull);
     if (rc != 0) {
         pz__timer_cancel(self->thread, s_pending_take(self, c, NULL));
         return rc;
@@ -457,6 +492,21 @@ int pz_request(pz_actor_t *self, const char *to, pz_out_t **out, uint32_t timeou
         *corr = c;
     }
     return 0;
+}
+
+int pz_request(pz_actor_t *self, const char *to, pz_out_t **out, uint32_t timeout_ms, void *ctx,
+               uint64_t *corr)
+{
+    assert(out != NULL && *out != NULL);
+    return s_request(self, to, pz_out_type(*out), out, (pz_view_t){0}, timeout_ms, ctx, corr);
+}
+
+int pz_request_forward(pz_actor_t *self, const char *to, const pz_msg_t *body_of,
+                       uint32_t timeout_ms, void *ctx, uint64_t *corr)
+{
+    assert(body_of != NULL);
+    return s_request(self, to, pz_msg_type(body_of), NULL, pz_msg_body(body_of), timeout_ms, ctx,
+                     corr);
 }
 
 int pz_reply(pz_actor_t *self, const pz_msg_t *req, pz_out_t **out)
@@ -492,19 +542,12 @@ void *pz_reply_ctx(pz_actor_t *self)
 
 int pz_reply_forward(pz_actor_t *self, const pz_msg_t *req, const pz_msg_t *body_of)
 {
-    pz_view_t body = pz_msg_body(body_of);
-    pz_out_t *o = pz_out_new(pz_msg_type(body_of));
-    if (o == NULL) {
-        return PZ_ENOMEM;
-    }
+    /* The body goes as it came, copied once, straight into the new frame. */
     const pz_envelope_t *be = pz_msg_envelope(body_of);
     uint8_t flags = PZ_MSGF_REPLY | (be->flags & PZ_MSGF_ERROR);
     const pz_envelope_t *e = pz_msg_envelope(req);
-    /* msgpack_pack_bin_body appends raw bytes: the body is copied as it is. */
-    int rc = msgpack_pack_bin_body(pz_out_packer(o), body.ptr, body.len);
-    rc = rc == 0 ? s_send(self, e->from, &o, flags, e->corr, e->deadline_ns) : PZ_ENOMEM;
-    pz_out_free(&o);
-    return rc;
+    return s_send_body(self, e->from, pz_msg_type(body_of), NULL, pz_msg_body(body_of), flags,
+                       e->corr, e->deadline_ns);
 }
 
 void pz_actor_address(const pz_actor_t *self, char *buf, size_t cap)

@@ -29,6 +29,15 @@
  *     runnable thread needs, and the wake-ups it saves are already shared by many messages;
  *   - at most spinners_max threads of the process at once (node/spinners, default cores - 1):
  *     a counter claimed with a compare-and-swap, shared by kernel threads and clients;
+ *   - a thread that finds every slot taken polls for at most PZ_IDLE_HANDOFF_US for one to come
+ *     free (or for its own bell), then sleeps. This is the hand-off that makes one spinner
+ *     enough for a call: the client that has just sent a request finds the slot held by the
+ *     kernel thread spinning for that request, which frees it the moment the request arrives
+ *     and then works; the client takes the slot and catches the reply without a wake-up; the
+ *     kernel thread, done, finds the slot held by the client, which frees it the moment the
+ *     reply arrives. Without it the client slept on every call (the slot was never free when it
+ *     looked). Two threads poll at once only during such a hand-off, each at most that long;
+ *     a hand-off that found no slot counts as a spin in vain (the back-off below);
  *   - after PZ_IDLE_PAUSE_US it yields between polls, and a yield that let another thread run
  *     (it took > PZ_IDLE_YIELD_CEDED_US) ends the spin: the cores are wanted (other processes
  *     count too, which no counter of ours sees);
@@ -42,15 +51,17 @@
 
 #include "internal.h"
 
-static atomic_uint s_spin_ns;          /* the window; 0: spinning is off */
-static atomic_int s_spinners_max;      /* threads that may spin at once */
-static atomic_int s_spinners;          /* threads spinning now */
-static atomic_int s_calls_max;         /* client calls in flight above which nobody spins */
-static atomic_int s_calls;             /* client calls in flight now */
-static pz_metric_t *_Atomic s_m_spins; /* spins begun */
-static pz_metric_t *_Atomic s_m_wins;  /* spins that ended with a message */
-static pz_metric_t *_Atomic s_m_full;  /* spins refused: every spinner slot was taken */
-static pz_metric_t *_Atomic s_m_ceded; /* spins ended: a yield let another thread run */
+static atomic_uint s_spin_ns;           /* the window; 0: spinning is off */
+static atomic_int s_spinners_max;       /* threads that may spin at once */
+static atomic_int s_spinners;           /* threads spinning now */
+static atomic_int s_calls_max;          /* client calls in flight above which nobody spins */
+static atomic_int s_calls;              /* client calls in flight now */
+static pz_metric_t *_Atomic s_m_spins;  /* spins begun */
+static pz_metric_t *_Atomic s_m_wins;   /* spins that ended with a message */
+static pz_metric_t *_Atomic s_m_full;   /* spins refused: every spinner slot was taken */
+static pz_metric_t *_Atomic s_m_ceded;  /* spins ended: a yield let another thread run */
+static pz_metric_t *_Atomic s_m_handed; /* slots taken over after a wait (the hand-off) */
+static atomic_uint s_handoff_ns = PZ_IDLE_HANDOFF_US * 1000u; /* the longest wait for a slot */
 static pz__bell_t s_thread_bells[PZ_THREADS_MAX];
 static pz__bell_t s_client_bells[PZ_CLIENT_BELLS_MAX];
 
@@ -86,6 +97,15 @@ void pz__idle_configure(uint32_t spin_us, int spinners_max, int calls_max)
     atomic_store(&s_m_ceded, pz_metric_counter("pz_idle_spin_ceded_total",
                                                "spins ended: a yield ran another thread (the "
                                                "cores are wanted)"));
+    atomic_store(&s_m_handed, pz_metric_counter("pz_idle_spin_handoffs_total",
+                                                "spins that began with a slot another thread "
+                                                "freed while this one waited for it"));
+}
+
+void pz__idle_set_handoff_us(uint32_t us)
+{
+    assert(us <= PZ_IDLE_SPIN_US_MAX);
+    atomic_store(&s_handoff_ns, us * 1000u);
 }
 
 static void s_count(pz_metric_t *_Atomic *m)
@@ -234,6 +254,38 @@ static bool s_spin_loop(pz__idle_t *w, uint64_t now)
     return ready;
 }
 
+enum { S_NOTHING, S_CLAIMED, S_RUNG };
+
+/* Every slot was taken: polls for one to come free (S_CLAIMED, the slot is now ours) or for the
+ * waiter's own bell (S_RUNG, no slot taken) for at most the hand-off window. */
+static int s_await_slot(pz__idle_t *w, uint64_t now)
+{
+    if (atomic_load_explicit(&s_spinners_max, memory_order_relaxed) == 0) {
+        return S_NOTHING; /* nobody may spin: no slot will ever come free */
+    }
+    uint64_t until = now + atomic_load_explicit(&s_handoff_ns, memory_order_relaxed);
+    for (uint32_t n = 0; n < PZ_IDLE_SPIN_POLLS_MAX; n++) {
+        if (s_rung(w)) {
+            return S_RUNG;
+        }
+        if (pz__idle_claim()) {
+            return S_CLAIMED;
+        }
+        if (n % 16 == 15 && pz__mono_ns() >= until) { /* a clock read costs ~16 polls */
+            break;
+        }
+        s_relax();
+    }
+    return S_NOTHING;
+}
+
+/* Whether the spin that just ended found nothing: the waiter backs off. */
+static void s_backoff(pz__idle_t *w, bool ready)
+{
+    w->spin_fails = ready ? 0 : w->spin_fails + 1;
+    w->skips = w->spin_fails < 8 ? (1u << w->spin_fails) - 1 : 255;
+}
+
 bool pz__idle_spin(pz__idle_t *w)
 {
     assert(w != NULL);
@@ -249,16 +301,23 @@ bool pz__idle_spin(pz__idle_t *w)
         return false;
     }
     if (!pz__idle_claim()) {
-        s_count(&s_m_full);
-        return false;
+        int got = s_await_slot(w, now);
+        if (got != S_CLAIMED) {
+            if (got == S_NOTHING) {
+                s_count(&s_m_full);
+            }
+            s_backoff(w, got == S_RUNG);
+            return got == S_RUNG;
+        }
+        s_count(&s_m_handed);
+        now = pz__mono_ns();
     }
     s_count(&s_m_spins);
     bool ready = s_spin_loop(w, now);
     if (ready) {
         s_count(&s_m_wins);
     }
-    w->spin_fails = ready ? 0 : w->spin_fails + 1;
-    w->skips = w->spin_fails < 8 ? (1u << w->spin_fails) - 1 : 255;
+    s_backoff(w, ready);
     pz__idle_release();
     return ready;
 }

@@ -215,6 +215,8 @@ void pz__actor_close_sockets(pz_actor_t *a);
 /* Sends envelope + body as one frame. Consumes *out on success only: PZ_EBUSY when the
  * receiver's queue is full (with ZMQ_DONTWAIT, or after the socket's send timeout). */
 int pz__send_msg(void *sock, const pz_envelope_t *env, pz_out_t **out, int flags);
+/* The same with a body that is not a pz_out (a forwarded message's): always copied once. */
+int pz__send_view(void *sock, const pz_envelope_t *env, pz_view_t body, int flags);
 /* Receives one message (flags: ZMQ_DONTWAIT or 0); PZ_ENOTFOUND when none came, PZ_EPROTO for
  * one that is not a single frame with a good envelope (counted by the caller). */
 int pz__recv_msg(void *sock, int flags, pz_msg_t **out);
@@ -222,6 +224,9 @@ int pz__recv_msg(void *sock, int flags, pz_msg_t **out);
 /* idle.c — spin briefly before a blocking receive. Settings are process-wide (set at kernel
  * start); a waiter belongs to one thread. */
 void pz__idle_configure(uint32_t spin_us, int spinners_max, int calls_max);
+/* How long a thread that finds every spinner slot taken waits for one (default
+ * PZ_IDLE_HANDOFF_US); tests widen it so that a hand-off never depends on scheduling. */
+void pz__idle_set_handoff_us(uint32_t us);
 uint64_t pz__mono_ns(void);
 /* The doorbell of an in-process inbox endpoint (thread or client inbox), NULL for others. Bells
  * are static: the pointer stays valid for the life of the process. */

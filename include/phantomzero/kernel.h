@@ -58,6 +58,11 @@ void *pz_reply_ctx(pz_actor_t *self);
  * the requester unchanged): same type, the body bytes copied once. Consumes nothing. */
 int pz_reply_forward(pz_actor_t *self, const pz_msg_t *req, const pz_msg_t *body_of);
 
+/* pz_request with the body of another message (e.g. passing a request on to the layer below
+ * unchanged): same type, the body bytes copied once straight into the new frame. */
+int pz_request_forward(pz_actor_t *self, const char *to, const pz_msg_t *body_of,
+                       uint32_t timeout_ms, void *ctx, uint64_t *corr);
+
 /* The address other processes reach this actor at: "name@<listen endpoint>", or the bare name
  * when this process does not listen. */
 void pz_actor_address(const pz_actor_t *self, char *buf, size_t cap);

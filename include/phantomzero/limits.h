@@ -60,6 +60,11 @@
 #define PZ_IDLE_YIELD_CEDED_US 10
 /* Doorbell polls in one spin: a backstop under the window (a poll with its pause is >= 10 ns). */
 #define PZ_IDLE_SPIN_POLLS_MAX (1u << 20)
+/* A thread that finds every spinner slot taken polls this long for one to come free before it
+ * sleeps: a spinner notices its message within a poll or a yield (~1-2 us here) and frees its
+ * slot, so a client that has just sent a request takes over the slot of the kernel thread that
+ * receives it (idle.c, the hand-off). */
+#define PZ_IDLE_HANDOFF_US 5
 /* A spinner whose inbox also gets messages that ring no bell (tcp) really receives this often. */
 #define PZ_IDLE_PROBE_US 5
 /* Doorbells for in-process client inboxes, shared by client number modulo this; a clash costs

@@ -199,6 +199,13 @@ static bool s_as_it_came(s_flight_t *f, const pz_kv_batch_t *part, pz_kv_header_
     return true;
 }
 
+static void s_free_reqs(pz_kv_req_t *reqs, pz_kv_req_t *local)
+{
+    if (reqs != local) {
+        free(reqs);
+    }
+}
+
 /* Sends the plan's next part. Returns true if the plan moved (a part went out, or its range
  * had changed in the cache and its pieces must be resolved again), false when nothing is left to
  * send now or the send failed (the plan then holds the error). */
@@ -206,14 +213,15 @@ static bool s_send_next(pz_actor_t *self, s_dist_t *d, s_flight_t *f)
 {
     pz__plan_t *p = &f->plan;
     s_part_t *pt = malloc(sizeof *pt + (size_t)p->len * sizeof pt->idx[0]);
-    pz_kv_req_t *reqs = malloc((size_t)p->len * sizeof *reqs);
+    pz_kv_req_t local[PZ__PLAN_INLINE]; /* a small part's requests (a point get: one) */
+    pz_kv_req_t *reqs = p->len <= PZ__PLAN_INLINE ? local : malloc((size_t)p->len * sizeof *reqs);
     uint64_t range_id = 0;
     uint32_t n = pt && reqs ? pz__plan_next(p, pt->idx, p->len, &range_id) : 0;
     if (n == 0) {
         if (pt == NULL || reqs == NULL) {
             pz__plan_fail(p, PZ_ENOMEM, NULL, true);
         }
-        free(pt), free(reqs);
+        free(pt), s_free_reqs(reqs, local);
         return false;
     }
     *pt = (s_part_t){.f = f, .whole = !p->multi, .n = n};
@@ -222,7 +230,7 @@ static bool s_send_next(pz_actor_t *self, s_dist_t *d, s_flight_t *f)
         /* Another batch's answer changed the cache since these pieces were cut. */
         pz_kv_batch_resp_t stale = {.error = {.code = PZ_ERANGE_MISMATCH}};
         pz__plan_on_reply(p, pt->idx, n, &stale);
-        free(pt), free(reqs);
+        free(pt), s_free_reqs(reqs, local);
         return true;
     }
     pz_kv_batch_t b;
@@ -238,7 +246,7 @@ static bool s_send_next(pz_actor_t *self, s_dist_t *d, s_flight_t *f)
         rc = pz_request(self, r->addr, &out, d->timeout_ms, pt, NULL);
     }
     pz_out_free(&out);
-    free(reqs);
+    s_free_reqs(reqs, local);
     if (rc != 0) {
         pz__plan_on_error(p, pt->idx, n, rc, "cannot reach the range's replica");
         free(pt);

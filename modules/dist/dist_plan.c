@@ -28,19 +28,41 @@ static bool s_limited(const pz__plan_t *p, uint32_t req)
     return s_is_scan(q->op) && q->limit > 0;
 }
 
+/* The plan's arena, made on first use (a batch routed whole to one range never needs one). */
+static pz_arena_t *s_arena(pz__plan_t *p)
+{
+    if (p->arena == NULL) {
+        p->arena = pz_arena_new();
+    }
+    return p->arena;
+}
+
+/* A copy in the plan's arena; an empty view when there is no memory for it. */
+static pz_view_t s_dup(pz__plan_t *p, const void *ptr, size_t len)
+{
+    pz_arena_t *a = s_arena(p);
+    return a != NULL ? pz_arena_dup(a, ptr, len) : (pz_view_t){0};
+}
+
 int pz__plan_init(pz__plan_t *p, const pz_kv_batch_t *b)
 {
     assert(p != NULL && b != NULL);
     assert(b->reqs_len > 0 && b->reqs_len <= PZ_BATCH_REQS_MAX);
     *p = (pz__plan_t){.b = b, .len = b->reqs_len, .budget = b->header.max_keys};
-    p->arena = pz_arena_new();
-    p->pieces = calloc(b->reqs_len, sizeof *p->pieces);
-    p->first = calloc(b->reqs_len, sizeof *p->first);
-    p->count = calloc(b->reqs_len, sizeof *p->count);
-    p->left = calloc(b->reqs_len, sizeof *p->left);
-    if (!p->arena || !p->pieces || !p->first || !p->count || !p->left) {
-        pz__plan_free(p);
-        return PZ_ENOMEM;
+    if (b->reqs_len <= PZ__PLAN_INLINE) {
+        p->pieces = p->own_pieces;
+        p->first = p->own_first;
+        p->count = p->own_count;
+        p->left = p->own_left;
+    } else {
+        p->pieces = calloc(b->reqs_len, sizeof *p->pieces);
+        p->first = calloc(b->reqs_len, sizeof *p->first);
+        p->count = calloc(b->reqs_len, sizeof *p->count);
+        p->left = calloc(b->reqs_len, sizeof *p->left);
+        if (!p->pieces || !p->first || !p->count || !p->left) {
+            pz__plan_free(p);
+            return PZ_ENOMEM;
+        }
     }
     for (uint32_t i = 0; i < b->reqs_len; i++) {
         const pz_kv_req_t *q = &b->reqs[i];
@@ -59,34 +81,48 @@ void pz__plan_free(pz__plan_t *p)
 {
     assert(p != NULL);
     pz_arena_destroy(&p->arena);
-    free(p->pieces);
-    free(p->first);
-    free(p->count);
-    free(p->left);
+    if (p->pieces != p->own_pieces) {
+        free(p->pieces);
+    }
+    if (p->first != p->own_first) { /* the three per-request arrays live in the same place */
+        free(p->first);
+        free(p->count);
+        free(p->left);
+    }
     p->pieces = NULL;
     p->first = p->count = p->left = NULL;
     p->len = 0;
 }
 
-/* Appends a piece to a growing array. */
-static int s_emit(pz__piece_t **arr, uint32_t *len, uint32_t *cap, const pz__piece_t *pc)
+/* A growing array of pieces that starts in a caller's buffer of PZ__PLAN_INLINE. */
+typedef struct {
+    pz__piece_t *arr;
+    uint32_t len, cap;
+    pz__piece_t *local; /* the caller's buffer: arr until it outgrows it */
+} s_pieces_t;
+
+static int s_emit(s_pieces_t *a, const pz__piece_t *pc)
 {
-    if (*len == *cap) {
-        uint32_t ncap = *cap ? *cap * 2 : 16;
-        pz__piece_t *n = realloc(*arr, ncap * sizeof *n);
+    if (a->len == a->cap) {
+        uint32_t ncap = a->cap * 2;
+        pz__piece_t *n =
+            a->arr == a->local ? malloc(ncap * sizeof *n) : realloc(a->arr, ncap * sizeof *n);
         if (n == NULL) {
             return PZ_ENOMEM;
         }
-        *arr = n;
-        *cap = ncap;
+        if (a->arr == a->local) {
+            memcpy(n, a->local, a->len * sizeof *n);
+        }
+        a->arr = n;
+        a->cap = ncap;
     }
-    (*arr)[(*len)++] = *pc;
+    a->arr[a->len++] = *pc;
     return 0;
 }
 
 /* Cuts one unresolved piece over the cached ranges, appending the results. */
-static int s_cut(pz__plan_t *p, const pz__range_cache_t *c, const pz__piece_t *pc,
-                 pz__piece_t **arr, uint32_t *len, uint32_t *cap, pz_view_t *miss)
+static int s_cut(pz__plan_t *p, const pz__range_cache_t *c, const pz__piece_t *pc, s_pieces_t *out,
+                 pz_view_t *miss)
 {
     const pz_kv_req_t *q = &p->b->reqs[pc->req];
     pz_view_t k = pc->key;
@@ -100,13 +136,13 @@ static int s_cut(pz__plan_t *p, const pz__range_cache_t *c, const pz__piece_t *p
         np.key = k;
         np.range_id = r->range_id;
         if (!s_cuts(q) || pz_view_cmp(pc->end_key, r->end) <= 0) {
-            return s_emit(arr, len, cap, &np);
+            return s_emit(out, &np);
         }
-        np.end_key = pz_arena_dup(p->arena, r->end.ptr, r->end.len);
+        np.end_key = s_dup(p, r->end.ptr, r->end.len);
         if (np.end_key.ptr == NULL && r->end.len > 0) {
             return PZ_ENOMEM;
         }
-        int rc = s_emit(arr, len, cap, &np);
+        int rc = s_emit(out, &np);
         if (rc != 0) {
             return rc;
         }
@@ -139,24 +175,32 @@ int pz__plan_resolve(pz__plan_t *p, const pz__range_cache_t *c, pz_view_t *miss)
     if (p->sent > 0) {
         return 0; /* see dist_plan.h: indices of parts in flight must stay valid */
     }
-    pz__piece_t *arr = NULL;
-    uint32_t len = 0, cap = 0;
+    pz__piece_t local[PZ__PLAN_INLINE];
+    s_pieces_t a = {.arr = local, .cap = PZ__PLAN_INLINE, .local = local};
     int rc = 0;
     for (uint32_t i = 0; i < p->len && rc == 0; i++) {
         const pz__piece_t *pc = &p->pieces[i];
         if (pc->state != PZ__PIECE_TODO || pc->range_id != 0) {
-            rc = s_emit(&arr, &len, &cap, pc);
+            rc = s_emit(&a, pc);
         } else {
-            rc = s_cut(p, c, pc, &arr, &len, &cap, miss);
+            rc = s_cut(p, c, pc, &a, miss);
         }
     }
     if (rc != 0) {
-        free(arr);
+        if (a.arr != local) {
+            free(a.arr);
+        }
         return rc;
     }
-    free(p->pieces);
-    p->pieces = arr;
-    p->len = len;
+    if (p->pieces != p->own_pieces) {
+        free(p->pieces);
+    }
+    if (a.arr == local) { /* the pieces fit the plan (the old ones were read from it already) */
+        memcpy(p->own_pieces, local, a.len * sizeof *local);
+        a.arr = p->own_pieces;
+    }
+    p->pieces = a.arr;
+    p->len = a.len;
     s_index(p);
     return 0;
 }
@@ -327,7 +371,7 @@ void pz__plan_on_error(pz__plan_t *p, const uint32_t *idx, uint32_t n, int code,
     p->sent -= n;
     pz_kv_error_t e = {.code = code, .index = -1};
     if (text != NULL) {
-        e.message = pz_arena_dup(p->arena, text, strlen(text));
+        e.message = s_dup(p, text, strlen(text));
     }
     s_fail_pieces(p, idx, n, &e, -1, true);
 }
@@ -337,7 +381,7 @@ void pz__plan_fail(pz__plan_t *p, int code, const char *text, bool envelope)
     assert(p != NULL && code != 0);
     pz_kv_error_t e = {.code = code, .index = -1};
     if (text != NULL) {
-        e.message = pz_arena_dup(p->arena, text, strlen(text));
+        e.message = s_dup(p, text, strlen(text));
     }
     s_set_error(p, 0, &e, envelope);
 }
@@ -471,7 +515,8 @@ static int s_merge_req(pz__plan_t *p, uint32_t req, pz_kv_resp_t *o)
         total += p->pieces[f + t].state == PZ__PIECE_DONE ? p->pieces[f + t].resp.kvs_len : 0;
     }
     total = total < PZ_SCAN_KEYS_MAX ? total : PZ_SCAN_KEYS_MAX;
-    if (total > 0 && (o->kvs = pz_arena_alloc(p->arena, total * sizeof *o->kvs)) == NULL) {
+    if (total > 0 && (s_arena(p) == NULL ||
+                      (o->kvs = pz_arena_alloc(p->arena, total * sizeof *o->kvs)) == NULL)) {
         return PZ_ENOMEM;
     }
     bool stopped = false;
@@ -507,7 +552,7 @@ int pz__plan_merge(pz__plan_t *p, pz_kv_batch_resp_t *out)
         return 0;
     }
     uint32_t n = p->b->reqs_len;
-    out->resps = pz_arena_alloc(p->arena, n * sizeof *out->resps);
+    out->resps = s_arena(p) != NULL ? pz_arena_alloc(p->arena, n * sizeof *out->resps) : NULL;
     if (out->resps == NULL) {
         return PZ_ENOMEM;
     }

@@ -51,9 +51,13 @@ typedef struct {
     pz_kv_resp_t resp;      /* DONE: the answer (views into the caller's reply) */
 } pz__piece_t;
 
+/* A batch of up to this many requests cut into as many pieces keeps the plan's arrays inside
+ * the plan (a point get or put is one request): no allocation per batch for the common case. */
+#define PZ__PLAN_INLINE 2
+
 typedef struct {
     const pz_kv_batch_t *b;
-    pz_arena_t *arena;   /* cut keys, merged arrays */
+    pz_arena_t *arena;   /* cut keys, merged arrays, error texts; made when first needed */
     pz__piece_t *pieces; /* grouped by request, in key order within one */
     uint32_t len;
     uint32_t *first; /* per request: index of its first piece */
@@ -70,9 +74,12 @@ typedef struct {
     pz_hlc_t ts;
     bool has_txn;
     pz_kv_txn_t txn;
+    pz__piece_t own_pieces[PZ__PLAN_INLINE]; /* pieces, while they fit */
+    uint32_t own_first[PZ__PLAN_INLINE], own_count[PZ__PLAN_INLINE], own_left[PZ__PLAN_INLINE];
 } pz__plan_t;
 
-/* One piece per request. The batch must outlive the plan. 0 or PZ_ENOMEM. */
+/* One piece per request. The batch must outlive the plan, and the plan stays where it was made
+ * (its arrays may point into itself). 0 or PZ_ENOMEM. */
 int pz__plan_init(pz__plan_t *p, const pz_kv_batch_t *b);
 void pz__plan_free(pz__plan_t *p);
 

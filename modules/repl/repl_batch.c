@@ -67,15 +67,7 @@ static int s_forward_batch(pz_actor_t *self, pz__repl_t *p, pz__repl_flight_t *f
     if (f->req == NULL || f->reencode) {
         return pz__repl_send(self, p->storage, &f->b, p->timeout_ms, f);
     }
-    pz_view_t body = pz_msg_body(f->req);
-    pz_out_t *out = pz_out_new(PZ_MSG_KV_BATCH);
-    /* msgpack_pack_bin_body appends raw bytes: the body is copied as it is. */
-    int rc = out ? msgpack_pack_bin_body(pz_out_packer(out), body.ptr, body.len) : PZ_ENOMEM;
-    if (rc == 0) {
-        rc = pz_request(self, p->storage, &out, p->timeout_ms, f, NULL);
-    }
-    pz_out_free(&out);
-    return rc;
+    return pz_request_forward(self, p->storage, f->req, p->timeout_ms, f, NULL);
 }
 
 static void s_reply_resp(pz_actor_t *self, const pz_msg_t *req, const pz_kv_batch_resp_t *resp)
@@ -254,11 +246,13 @@ static void s_record_reads(pz__repl_t *p, const pz_kv_batch_t *b, const pz_kv_ba
     } else if (pz_hlc_cmp(r->ts, read_ts) > 0) {
         read_ts = r->ts; /* the whole batch ran there (write too old moved it) */
     }
-    for (uint32_t i = 0; i < b->reqs_len && i < r->resps_len; i++) {
+    for (uint32_t i = 0; i < b->reqs_len; i++) {
         const pz_kv_req_t *q = &b->reqs[i];
-        const pz_kv_resp_t *a = &r->resps[i];
+        const pz_kv_resp_t *a = i < r->resps_len ? &r->resps[i] : NULL;
         if (q->op == PZ_KV_GET) {
-            s_record(p, q->key, none, read_ts, id);
+            s_record(p, q->key, none, read_ts, id); /* needs no answer: read whatever it found */
+        } else if (a == NULL) {
+            continue; /* a scan's extent needs its answer (its resume key) */
         } else if (q->op == PZ_KV_SCAN) {
             s_record(p, q->key, a->has_resume ? a->resume_key : q->end_key, read_ts, id);
         } else if (q->op == PZ_KV_RSCAN) {
@@ -541,12 +535,33 @@ void pz__repl_commit_done(pz_actor_t *self, pz__repl_t *p, pz__repl_flight_t *f,
     pz__repl_flight_free(f);
 }
 
+/* Whether repl needs only the answer's timestamp and error: no request whose result it reads
+ * (a scan's resume key, a pushed or queried record) and no pending commit token (only a
+ * pipelined batch gets one). The answer goes on as it came; whoever uses the results decodes
+ * and checks them. */
+static bool s_head_is_enough(const pz_kv_batch_t *b)
+{
+    if (b->header.pipeline) {
+        return false;
+    }
+    for (uint32_t i = 0; i < b->reqs_len; i++) {
+        uint8_t op = b->reqs[i].op;
+        if (op == PZ_KV_SCAN || op == PZ_KV_RSCAN || op == PZ_KV_PUSH_TXN ||
+            op == PZ_KV_QUERY_TXN) {
+            return false;
+        }
+    }
+    return true;
+}
+
 void pz__repl_batch_done(pz_actor_t *self, pz__repl_t *p, pz__repl_flight_t *f, pz_msg_t *reply)
 {
     assert(f->kind == PZ_RF_BATCH);
-    pz_kv_batch_resp_t r;
+    pz_kv_batch_resp_t r = {0};
     int rc = pz_msg_error(reply, NULL);
-    if (rc == 0) {
+    if (rc == 0 && s_head_is_enough(&f->b)) {
+        rc = pz_kv_batch_resp_peek(reply, &r.ts, &r.error);
+    } else if (rc == 0) {
         rc = pz_kv_batch_resp_from_msg(reply, PZ_MSG_KV_BATCH_RESP, &r);
     }
     if (s_is_op(&f->b, PZ_KV_PUSH_TXN) && f->b.reqs[0].has_ext && f->b.reqs[0].ext.force) {

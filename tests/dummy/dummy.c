@@ -282,11 +282,7 @@ static int s_on_echo(pz_actor_t *self, s_echo_t *e, pz_msg_t *msg)
     if (e->forward[0] == '\0') {
         return pz_reply_forward(self, msg, msg);
     }
-    pz_view_t body = pz_msg_body(msg);
-    pz_out_t *o = pz_out_new(DUMMY_T_ECHO);
-    int rc = o ? msgpack_pack_bin_body(pz_out_packer(o), body.ptr, body.len) : PZ_ENOMEM;
-    rc = rc ? PZ_ENOMEM : pz_request(self, e->forward, &o, e->forward_timeout_ms, msg, NULL);
-    pz_out_free(&o);
+    int rc = pz_request_forward(self, e->forward, msg, e->forward_timeout_ms, msg, NULL);
     if (rc == 0 && s_keep(e, msg) < 0) {
         rc = PZ_ELIMIT; /* cannot happen in the tests: they keep far fewer */
     }

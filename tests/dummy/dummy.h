@@ -7,9 +7,9 @@
  * kernel passes those to the module even though its type table does not know them.
  *
  *   DUMMY_T_ECHO  request, any body. Replied to with the same type and body. With `forward`, the
- *                 request is passed on with pz_request and the reply (or the kernel's timeout
- *                 error) is passed back with pz_reply_forward. With `drop`, never answered. With
- *                 `reply_delay_ms`, answered from a timer after that delay.
+ *                 request is passed on with pz_request_forward and the reply (or the kernel's
+ *                 timeout error) is passed back with pz_reply_forward. With `drop`, never
+ *                 answered. With `reply_delay_ms`, answered from a timer after that delay.
  *   DUMMY_T_CMD   request, body [name: str, target: str, n: uint]; the reply body is an array
  *                 whose shape depends on the command (below).
  *   DUMMY_T_SEQ   one-way, body [seq: uint]. Recorded per sender: count, last seq, and how many

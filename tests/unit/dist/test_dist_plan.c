@@ -186,6 +186,43 @@ static pz_kv_resp_t s_answer_scan(const pz__plan_t *p, uint32_t j)
     return r;
 }
 
+/* Small plans live inside the plan; one that outgrows it (a scan cut into three pieces) moves
+ * to the heap and keeps its pieces in order (ASan watches both moves). */
+static void test_inline_then_grown(void **state)
+{
+    (void)state;
+    s_kvs_used = 0;
+    pz_kv_req_t get = {.op = PZ_KV_GET, .key = V("h")};
+    pz_kv_batch_t b = {.reqs = &get, .reqs_len = 1};
+    pz__plan_t p;
+    assert_int_equal(pz__plan_init(&p, &b), 0);
+    assert_ptr_equal(p.pieces, p.own_pieces);
+    s_resolve(&p);
+    assert_ptr_equal(p.pieces, p.own_pieces); /* one range: still inside the plan */
+    assert_false(p.multi);
+    assert_int_equal(p.pieces[0].range_id, 2);
+    pz__plan_free(&p);
+
+    pz_kv_req_t scan = {.op = PZ_KV_SCAN, .key = V("b"), .end_key = V("r")};
+    b = (pz_kv_batch_t){.header = {.ts = {.wall = 5}}, .reqs = &scan, .reqs_len = 1};
+    assert_int_equal(pz__plan_init(&p, &b), 0);
+    s_resolve(&p);
+    assert_ptr_not_equal(p.pieces, p.own_pieces); /* three pieces: more than fit */
+    assert_int_equal(p.len, 3);
+    assert_true(s_eqv(p.pieces[0].key, "b") && s_eqv(p.pieces[0].end_key, "g"));
+    assert_true(s_eqv(p.pieces[1].key, "g") && s_eqv(p.pieces[1].end_key, "p"));
+    assert_true(s_eqv(p.pieces[2].key, "p") && s_eqv(p.pieces[2].end_key, "r"));
+    pz_hlc_t ts[4] = {{0}, {.wall = 7}, {.wall = 9}, {.wall = 8}};
+    s_run_all(&p, s_answer_scan, ts);
+    pz_kv_batch_resp_t m;
+    assert_int_equal(pz__plan_merge(&p, &m), 0);
+    assert_int_equal(m.resps_len, 1);
+    assert_int_equal(m.resps[0].kvs_len, 6); /* c e | g h o | pa */
+    assert_true(s_eqv(m.resps[0].kvs[0].key, "c") && s_eqv(m.resps[0].kvs[5].key, "pa"));
+    assert_int_equal(m.resps[0].num_deleted, 1 + 2 + 3);
+    pz__plan_free(&p);
+}
+
 static void test_merge_order(void **state)
 {
     (void)state;
@@ -519,6 +556,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cut_and_group),
+        cmocka_unit_test(test_inline_then_grown),
         cmocka_unit_test(test_write_span_refused),
         cmocka_unit_test(test_merge_order),
         cmocka_unit_test(test_limited_scan_sequential),

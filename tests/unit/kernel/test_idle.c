@@ -3,16 +3,20 @@
  * while a spinner slot is free (the process-wide budget is never exceeded and every slot comes
  * back), only within the window from the start of its idle period, only right after work, only
  * if its previous wait was short, never with spinning turned off or too many client calls in
- * flight; a rung doorbell ends a spin at once, a spin that found nothing backs off, a receive
- * that found nothing catches the count up; doorbells map to the right inboxes; and a kernel with
- * spinning on answers requests like one without, leaving no slot taken.
+ * flight; a thread that finds every slot taken waits briefly and takes over a slot its holder
+ * frees (the hand-off); a rung doorbell ends a spin at once, a spin that found nothing backs off, a
+ * receive that found nothing catches the count up; doorbells map to the right inboxes; and a kernel
+ * with spinning on answers requests like one without, leaving no slot taken.
  *
  * How: the decisions are pure functions of the waiter's recorded times, so most tests set those
  * times by hand and assert the decision — no sleeps, no timing assertions. Spins that must end
- * without a message are bounded by the window and assert only what they returned. The kernel
- * test drives the dummy echo module with PINGs (the kernel answers them itself).
+ * without a message are bounded by the window and assert only what they returned. The hand-off
+ * test needs a second thread: it repeats an attempt the scheduler spoiled, and fails only if no
+ * attempt of twenty hands the slot over. The kernel test drives the dummy echo module with PINGs
+ * (the kernel answers them itself).
  */
 #include <pthread.h>
+#include <time.h>
 
 #include "kernel_test.h"
 
@@ -193,16 +197,76 @@ static void test_rung_bell_ends_spin(void **state)
     pz__idle_took(&w, pz__mono_ns());
 }
 
-static void test_budget_full_blocks(void **state)
+static uint64_t s_metric(const char *name)
+{
+    return pz_metric_value(pz_metric_counter(name, ""));
+}
+
+static void test_budget_full_waits_then_blocks(void **state)
 {
     (void)state;
     pz__idle_t w = s_waiter(14, 0, pz__mono_ns(), 0);
-    assert_true(pz__idle_claim()); /* another thread holds the only slot */
-    pz__idle_ring(w.bell);
-    assert_false(pz__idle_spin(&w)); /* a message waits, yet it may not spin: it blocks */
+    assert_true(pz__idle_claim()); /* another thread holds the only slot and keeps it */
+    uint64_t full = s_metric("pz_idle_spin_full_total");
+    assert_false(pz__idle_spin(&w)); /* waits the hand-off window for it in vain: it blocks */
     assert_int_equal(pz__idle_spinners(), 1);
+    assert_int_equal(s_metric("pz_idle_spin_full_total"), full + 1);
+    assert_int_equal(w.spin_fails, 1); /* a wait in vain backs off like a spin in vain */
+    /* A message announced while every slot is taken is received at once, no slot taken. */
+    w = s_waiter(14, 0, pz__mono_ns(), 0);
+    pz__idle_ring(w.bell);
+    assert_true(pz__idle_spin(&w));
+    assert_int_equal(pz__idle_spinners(), 1);
+    assert_int_equal(w.spin_fails, 0);
     pz__idle_release();
     pz__idle_took(&w, pz__mono_ns());
+}
+
+/* The hand-off: a thread that finds the only slot taken takes it over when its holder frees it,
+ * spins, and catches its bell. The holder here frees the slot after a short sleep and rings the
+ * bell once it sees the slot taken again; an attempt the scheduler spoils (a sleep longer than
+ * the windows) is repeated, while without the hand-off every attempt fails. */
+typedef struct {
+    pz__bell_t *bell;
+    bool took_over; /* the waiter held the slot after it was freed, and the bell was rung */
+} t_handoff_t;
+
+static void *s_hand_over(void *arg)
+{
+    t_handoff_t *h = arg;
+    struct timespec pause = {.tv_nsec = 100 * 1000};
+    nanosleep(&pause, NULL);
+    pz__idle_release();
+    for (uint64_t until = pz__mono_ns() + 100000000ull; pz__mono_ns() < until;) {
+        if (pz__idle_spinners() == 1) {
+            h->took_over = true;
+            pz__idle_ring(h->bell);
+            break;
+        }
+    }
+    return NULL;
+}
+
+static void test_handoff(void **state)
+{
+    (void)state;
+    pz__idle_set_handoff_us(T_WINDOW_US);
+    uint64_t handoffs = s_metric("pz_idle_spin_handoffs_total");
+    bool done = false;
+    for (int attempt = 0; attempt < 20 && !done; attempt++) {
+        pz__idle_t w = s_waiter(17, 0, pz__mono_ns(), 0);
+        assert_true(pz__idle_claim()); /* the holder's slot (it frees it) */
+        t_handoff_t h = {.bell = w.bell};
+        pthread_t t;
+        assert_int_equal(pthread_create(&t, NULL, s_hand_over, &h), 0);
+        bool ready = pz__idle_spin(&w);
+        pthread_join(t, NULL);
+        assert_int_equal(pz__idle_spinners(), 0); /* the waiter freed what it took over */
+        done = ready && h.took_over;
+    }
+    pz__idle_set_handoff_us(PZ_IDLE_HANDOFF_US);
+    assert_true(done);
+    assert_true(s_metric("pz_idle_spin_handoffs_total") > handoffs);
 }
 
 static void test_idle_past_window_blocks(void **state)
@@ -313,7 +377,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_window_rules, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_took_records_rhythm, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_rung_bell_ends_spin, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_budget_full_blocks, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_budget_full_waits_then_blocks, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_handoff, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_idle_past_window_blocks, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_missed_catches_up, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_bells, s_setup, s_teardown),
