@@ -249,16 +249,16 @@ static void s_record_reads(pz__repl_t *p, const pz_kv_batch_t *b, const pz_kv_ba
     for (uint32_t i = 0; i < b->reqs_len; i++) {
         const pz_kv_req_t *q = &b->reqs[i];
         const pz_kv_resp_t *a = i < r->resps_len ? &r->resps[i] : NULL;
+        /* GET and REFRESH need no answer; a scan's extent does (its resume key), and a batch
+         * with a scan is always decoded in full (s_head_is_enough). */
         if (q->op == PZ_KV_GET) {
-            s_record(p, q->key, none, read_ts, id); /* needs no answer: read whatever it found */
-        } else if (a == NULL) {
-            continue; /* a scan's extent needs its answer (its resume key) */
-        } else if (q->op == PZ_KV_SCAN) {
-            s_record(p, q->key, a->has_resume ? a->resume_key : q->end_key, read_ts, id);
-        } else if (q->op == PZ_KV_RSCAN) {
-            s_record(p, a->has_resume ? a->resume_key : q->key, q->end_key, read_ts, id);
+            s_record(p, q->key, none, read_ts, id);
         } else if (q->op == PZ_KV_REFRESH && b->header.has_txn) {
             s_record(p, q->key, q->end_key, b->header.txn.write_ts, id);
+        } else if (q->op == PZ_KV_SCAN && a != NULL) {
+            s_record(p, q->key, a->has_resume ? a->resume_key : q->end_key, read_ts, id);
+        } else if (q->op == PZ_KV_RSCAN && a != NULL) {
+            s_record(p, a->has_resume ? a->resume_key : q->key, q->end_key, read_ts, id);
         }
     }
 }

@@ -202,7 +202,7 @@ static int s_env_open(pz_engine_t *e, const char *path, uint64_t map_bytes)
     assert(e->env == NULL);
     int rc = mdb_env_create(&e->env);
     if (rc == 0) {
-        rc = mdb_env_set_maxreaders(e->env, PZ_LMDB_READERS_MAX);
+        rc = mdb_env_set_maxreaders(e->env, PZ_LMDB_READERS_MAX + PZ_LMDB_IDLE_SNAPS_MAX);
     }
     if (rc == 0) {
         rc = mdb_env_set_mapsize(e->env, (size_t)map_bytes);
@@ -234,6 +234,7 @@ static int s_env_open(pz_engine_t *e, const char *path, uint64_t map_bytes)
 static void s_engine_free(pz_engine_t *e)
 {
     assert(e != NULL && e->readers == 0);
+    pz__lmdb_idle_drain(e);
     if (e->env != NULL) {
         mdb_env_close(e->env);
     }

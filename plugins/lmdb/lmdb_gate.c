@@ -165,6 +165,7 @@ int pz__lmdb_gate_resize(pz_engine_t *e, uint64_t map_bytes)
     } else if (e->readers > 0) {
         rc = PZ_EMAPFULL;
     } else {
+        pz__lmdb_idle_drain(e); /* reset txns are not live, but none survives a remap anyway */
         rc = s_remap(e, map_bytes);
     }
     e->resizing = false;

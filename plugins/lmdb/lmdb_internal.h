@@ -29,6 +29,10 @@
 /* LMDB reader slots = snapshots + approx_size/checkpoint calls open at once. Each snapshot is
  * a read txn; 512 covers every session and replica of a node with room to spare. */
 #define PZ_LMDB_READERS_MAX 512u
+/* Closed snapshots kept for reuse (lmdb_read.c): their read txns reset, not aborted, and one
+ * cursor each, so the next snapshot renews them instead of allocating both again. Each holds an
+ * LMDB reader slot, on top of PZ_LMDB_READERS_MAX. */
+#define PZ_LMDB_IDLE_SNAPS_MAX 8u
 /* How long a commit that needs a bigger map waits for open snapshots to close before it gives
  * up with PZ_EMAPFULL. Resizing needs no reader in the process (LMDB remaps the file); a long
  * scan must not stall writes forever, nor a writer deadlock against it. */
@@ -64,12 +68,16 @@ struct pz_engine {
     uint32_t readers;       /* snapshots and transient readers inside the gate */
     bool resizing;          /* a commit waits to remap: new readers wait */
     bool broken;            /* a remap failed and could not be undone: only close() works */
+    /* Closed snapshots kept for reuse (lmdb_read.c), under gate_mu: txns reset, not live. */
+    pz_engine_snap_t *idle[PZ_LMDB_IDLE_SNAPS_MAX];
+    uint32_t idle_len;
 };
 
 struct pz_engine_snap {
     pz_engine_t *e;
-    MDB_txn *txn;   /* MDB_RDONLY; MDB_NOTLS lets it move between threads */
-    uint32_t iters; /* open iterators: must be 0 at snap_close */
+    MDB_txn *txn;            /* MDB_RDONLY; MDB_NOTLS lets it move between threads */
+    uint32_t iters;          /* open iterators: must be 0 at snap_close */
+    pz_engine_iter_t *spare; /* a closed iterator kept with its cursor for the next iter_open */
 };
 
 struct pz_engine_iter {
@@ -94,6 +102,8 @@ void pz__lmdb_reader_end(pz_engine_t *e, MDB_txn **txn);
 int pz__lmdb_gate_resize(pz_engine_t *e, uint64_t map_bytes);
 
 /* lmdb_read.c */
+/* Frees the kept snapshots (gate_mu held, or no other thread left): before a remap, at close. */
+void pz__lmdb_idle_drain(pz_engine_t *e);
 int pz__lmdb_cursor_seek_ge(const pz_engine_t *e, MDB_cursor *cur, const uint8_t *key,
                             size_t key_len, MDB_val *k, MDB_val *v);
 

@@ -428,6 +428,45 @@ static void test_snapshot_isolation(void **state)
     assert_int_equal(s_count(e), 502);
 }
 
+/* Closed snapshots are kept and renewed (lmdb_read.c): a renewed one sees every commit made
+ * since, an iterator closed and opened again on one snapshot (its cursor kept) starts
+ * unpositioned, and more snapshots at once than the engine keeps are all closed cleanly. */
+static void test_snapshot_reuse(void **state)
+{
+    pz_engine_t *e = ((fx_t *)*state)->e;
+    for (int i = 0; i < 20; i++) {
+        char v[16];
+        snprintf(v, sizeof v, "v%d", i);
+        assert_rc(s_put(e, "a", v), PZ_OK);
+        pz_engine_snap_t *s = NULL;
+        assert_rc(D->snap_open(e, &s), PZ_OK);
+        const uint8_t *got = NULL;
+        size_t gl = 0;
+        assert_rc(D->get(s, (const uint8_t *)"a", 1, &got, &gl), PZ_OK);
+        assert_int_equal(gl, strlen(v));
+        assert_memory_equal(got, v, gl); /* not the value a kept snapshot last saw */
+        for (int round = 0; round < 2; round++) {
+            pz_engine_iter_t *it = NULL;
+            assert_rc(D->iter_open(s, &it), PZ_OK);
+            assert_false(D->iter_valid(it));
+            assert_rc(D->iter_seek_ge(it, NULL, 0), PZ_OK);
+            assert_true(D->iter_valid(it));
+            D->iter_value(it, &got, &gl);
+            assert_memory_equal(got, v, gl);
+            D->iter_close(&it);
+        }
+        D->snap_close(&s);
+    }
+    pz_engine_snap_t *many[12]; /* more than the engine keeps (PZ_LMDB_IDLE_SNAPS_MAX, 8) */
+    for (size_t i = 0; i < sizeof many / sizeof many[0]; i++) {
+        assert_rc(D->snap_open(e, &many[i]), PZ_OK);
+    }
+    for (size_t i = 0; i < sizeof many / sizeof many[0]; i++) {
+        D->snap_close(&many[i]);
+    }
+    assert_rc(s_get(e, "a", "v19"), PZ_OK);
+}
+
 static void s_expect_at(pz_engine_iter_t *it, const char *want)
 {
     if (want == NULL) {
@@ -1073,6 +1112,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_del_range, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_batch_order_and_atomicity, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_snapshot_isolation, fx_setup, fx_teardown),
+        cmocka_unit_test_setup_teardown(test_snapshot_reuse, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_iterate_both_ways, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_iterate_many, fx_setup, fx_teardown),
         cmocka_unit_test_setup_teardown(test_durable_and_not_survive_reopen, fx_setup, fx_teardown),

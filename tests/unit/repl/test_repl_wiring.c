@@ -8,7 +8,8 @@
  *   - a lock timeout fails the waiter with PZ_ELOCK_TIMEOUT while its pushes keep failing;
  *   - a PUSH_TXN that storage fails is parked, not answered, and evaluated again when the
  *     pushee's record expires, then answered with the record;
- *   - a write under a non-transactional read moves just above it.
+ *   - a write under a non-transactional read moves just above it, and one into a span a
+ *     transaction refreshed moves above the refresh's write timestamp.
  * How: pz__kernel_start on a config string; a blocking in-process client sends batches to repl.
  */
 #include <setjmp.h>
@@ -200,6 +201,34 @@ static void test_tscache_moves_write(void **state)
     assert_non_null(strstr(st, want));
 }
 
+/* A transaction's REFRESH of a span is recorded at its write timestamp: a later write into the
+ * span moves above it. (It needs no answer from storage, and repl reads only the answer's head
+ * for it: this test keeps the record from depending on the results.) */
+static void test_tscache_refresh_moves_write(void **state)
+{
+    (void)state;
+    static const uint8_t id[PZ_TXN_ID_BYTES] = {7};
+    pz_hlc_t wts = pz_hlc_now();
+    wts.wall += 50000000u; /* the refreshing transaction commits 50 ms in the future */
+    pz_kv_req_t q = {.op = PZ_KV_REFRESH, .key = pz_view_str("r1"), .end_key = pz_view_str("r5")};
+    pz_kv_batch_t b = {.header = {.ts = wts,
+                                  .has_txn = true,
+                                  .txn = {.id = {id, sizeof id}, .read_ts = wts, .write_ts = wts}},
+                       .reqs = &q,
+                       .reqs_len = 1};
+    pz_msg_t *reply = NULL;
+    pz_kv_batch_resp_t r;
+    assert_int_equal(s_call(&b, &reply, &r), 0);
+    pz_msg_free(&reply);
+    pz_hlc_t write_ts = pz_hlc_now(); /* below the refresh */
+    assert_int_equal(s_one(PZ_KV_PUT, "r3", (pz_kv_header_t){.ts = write_ts}, &r, &reply), 0);
+    pz_msg_free(&reply);
+    char st[256], want[64];
+    s_stats(st, sizeof st);
+    snprintf(want, sizeof want, "ts=%llu.%u", (unsigned long long)wts.wall, wts.logical + 1);
+    assert_non_null(strstr(st, want));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -208,6 +237,7 @@ int main(void)
         cmocka_unit_test(test_lock_timeout),
         cmocka_unit_test(test_txnwait_parks_until_expiry),
         cmocka_unit_test(test_tscache_moves_write),
+        cmocka_unit_test(test_tscache_refresh_moves_write),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }
