@@ -1122,6 +1122,78 @@ static void test_start_stop_repeatedly(void **state)
     }
 }
 
+/* A body over 16 KiB is handed to ZeroMQ without a copy (the envelope in its headroom). When
+ * the receiver's queue is full the send fails with PZ_EBUSY and the caller's message must hold
+ * its body again, byte for byte, so that it can retry: here it does, and the retry after the
+ * receiver took one delivers it intact. Smaller bodies (copied) on the same socket too. */
+static void test_send_full_keeps_body(void **state)
+{
+    (void)state;
+    void *zctx = zmq_ctx_new();
+    static uint8_t pattern[40 * 1024];
+    for (size_t i = 0; i < sizeof pattern; i++) {
+        pattern[i] = (uint8_t)(i * 13 + 5);
+    }
+    pz_envelope_t env = {.proto_version = PZ_PROTO_VERSION, .type = DUMMY_T_ECHO, .corr = 9};
+    snprintf(env.to, sizeof env.to, "e");
+    snprintf(env.from, sizeof env.from, "t");
+    int sent = 0, rc = 0;
+    pz_out_t *o = NULL;
+    size_t lens[] = {100, sizeof pattern}; /* copied, then handed over */
+    for (int k = 0; k < 2; k++) {          /* a fresh pair each: the first send must find room */
+        void *rx = zmq_socket(zctx, ZMQ_PULL), *tx = zmq_socket(zctx, ZMQ_PUSH);
+        int one = 1;
+        char ep[32];
+        snprintf(ep, sizeof ep, "inproc://t-full-%d", k);
+        assert_int_equal(zmq_setsockopt(rx, ZMQ_RCVHWM, &one, sizeof one), 0);
+        assert_int_equal(zmq_setsockopt(tx, ZMQ_SNDHWM, &one, sizeof one), 0);
+        assert_int_equal(zmq_bind(rx, ep), 0);
+        assert_int_equal(zmq_connect(tx, ep), 0);
+        for (int i = 0; i < 16 && rc == 0; i++) {
+            o = pz_out_new(DUMMY_T_ECHO);
+            assert_int_equal(msgpack_pack_bin_with_body(pz_out_packer(o), pattern, lens[k]), 0);
+            rc = pz__send_msg(tx, &env, &o, ZMQ_DONTWAIT);
+            if (rc == 0) {
+                assert_null(o); /* consumed */
+                sent++;
+            }
+        }
+        assert_int_equal(rc, PZ_EBUSY); /* the queue filled up */
+        assert_true(sent > 0);
+        pz_msg_t *m = NULL;
+        assert_int_equal(pz__recv_msg(rx, 0, &m), 0); /* make room */
+        pz_msg_free(&m);
+        int got = 1;
+        /* The sender learns of the room when it next processes ZeroMQ's commands (throttled to
+         * about once a millisecond): until then every retry fails, and must leave the body. */
+        for (int tries = 0; rc == PZ_EBUSY && tries < 2000; tries++) {
+            size_t blen = 0;
+            const uint8_t *b = pz__out_body(o, &blen);
+            assert_int_equal(blen, lens[k] + (lens[k] < 256 ? 2 : 3)); /* bin header, bytes */
+            assert_memory_equal(b + blen - lens[k], pattern, lens[k]);
+            struct timespec pause = {.tv_nsec = 500 * 1000};
+            nanosleep(&pause, NULL);
+            rc = pz__send_msg(tx, &env, &o, ZMQ_DONTWAIT);
+        }
+        assert_int_equal(rc, 0);
+        assert_null(o);
+        for (int i = got; i < sent + 1; i++) { /* what is queued, the retried one last */
+            assert_int_equal(pz__recv_msg(rx, 0, &m), 0);
+            pz_view_t body = pz_msg_body(m);
+            assert_true(body.len >= lens[k]);
+            assert_memory_equal(body.ptr + body.len - lens[k], pattern, lens[k]);
+            assert_int_equal(pz_msg_envelope(m)->corr, 9);
+            pz_msg_free(&m);
+        }
+        assert_int_equal(pz__recv_msg(rx, ZMQ_DONTWAIT, &m), PZ_ENOTFOUND);
+        sent = 0;
+        rc = 0;
+        zmq_close(tx);
+        zmq_close(rx);
+    }
+    zmq_ctx_term(zctx);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, t_watchdog_arm, s_teardown)
 
 int main(void)
@@ -1150,6 +1222,7 @@ int main(void)
         T(test_stop_with_work_in_flight),
         T(test_mailslot),
         T(test_start_stop_repeatedly),
+        T(test_send_full_keeps_body),
     };
     if (getenv("PZ_TEST_FILTER") != NULL) { /* e.g. PZ_TEST_FILTER='test_tcp*' */
         cmocka_set_test_filter(getenv("PZ_TEST_FILTER"));
