@@ -279,7 +279,7 @@ static int s_await_slot(pz__idle_t *w, uint64_t now)
     return S_NOTHING;
 }
 
-/* Whether the spin that just ended found nothing: the waiter backs off. */
+/* Records how the spin that just ended went: one that found nothing makes the waiter back off. */
 static void s_backoff(pz__idle_t *w, bool ready)
 {
     w->spin_fails = ready ? 0 : w->spin_fails + 1;

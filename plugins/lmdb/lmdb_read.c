@@ -104,11 +104,11 @@ int pz__lmdb_snap_open(pz_engine_t *e, pz_engine_snap_t **out)
     pz_engine_snap_t *s = s_snap_reuse(e);
     if (s == NULL) {
         s = calloc(1, sizeof *s);
-        int mrc = s != NULL ? mdb_txn_begin(e->env, NULL, MDB_RDONLY, &s->txn) : 0;
-        if (s == NULL || mrc != 0) {
+        rc = s == NULL ? PZ_ENOMEM : pz__lmdb_err(mdb_txn_begin(e->env, NULL, MDB_RDONLY, &s->txn));
+        if (rc != PZ_OK) {
             free(s);
             pz__lmdb_gate_exit(e);
-            return s == NULL ? PZ_ENOMEM : pz__lmdb_err(mrc);
+            return rc;
         }
         s->e = e;
     }
@@ -193,10 +193,11 @@ int pz__lmdb_iter_open(pz_engine_snap_t *s, pz_engine_iter_t **out)
         *it = (pz_engine_iter_t){.cur = it->cur};
     } else {
         it = calloc(1, sizeof *it);
-        int rc = it != NULL ? mdb_cursor_open(s->txn, s->e->dbi, &it->cur) : 0;
-        if (it == NULL || rc != 0) {
+        int rc =
+            it == NULL ? PZ_ENOMEM : pz__lmdb_err(mdb_cursor_open(s->txn, s->e->dbi, &it->cur));
+        if (rc != PZ_OK) {
             free(it);
-            return it == NULL ? PZ_ENOMEM : pz__lmdb_err(rc);
+            return rc;
         }
     }
     it->s = s;
