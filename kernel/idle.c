@@ -54,6 +54,7 @@
 static atomic_uint s_spin_ns;           /* the window; 0: spinning is off */
 static atomic_int s_spinners_max;       /* threads that may spin at once */
 static atomic_int s_spinners;           /* threads spinning now */
+static atomic_int s_awaiting;           /* threads waiting for a slot (the hand-off) now */
 static atomic_int s_calls_max;          /* client calls in flight above which nobody spins */
 static atomic_int s_calls;              /* client calls in flight now */
 static pz_metric_t *_Atomic s_m_spins;  /* spins begun */
@@ -119,6 +120,11 @@ static void s_count(pz_metric_t *_Atomic *m)
 int pz__idle_spinners(void)
 {
     return atomic_load(&s_spinners);
+}
+
+int pz__idle_awaiting(void)
+{
+    return atomic_load(&s_awaiting);
 }
 
 pz__bell_t *pz__idle_bell(const char *endpoint)
@@ -264,19 +270,21 @@ static int s_await_slot(pz__idle_t *w, uint64_t now)
         return S_NOTHING; /* nobody may spin: no slot will ever come free */
     }
     uint64_t until = now + atomic_load_explicit(&s_handoff_ns, memory_order_relaxed);
-    for (uint32_t n = 0; n < PZ_IDLE_SPIN_POLLS_MAX; n++) {
+    int got = S_NOTHING;
+    atomic_fetch_add_explicit(&s_awaiting, 1, memory_order_relaxed);
+    for (uint32_t n = 0; n < PZ_IDLE_SPIN_POLLS_MAX && got == S_NOTHING; n++) {
         if (s_rung(w)) {
-            return S_RUNG;
-        }
-        if (pz__idle_claim()) {
-            return S_CLAIMED;
-        }
-        if (n % 16 == 15 && pz__mono_ns() >= until) { /* a clock read costs ~16 polls */
+            got = S_RUNG;
+        } else if (pz__idle_claim()) {
+            got = S_CLAIMED;
+        } else if (n % 16 == 15 && pz__mono_ns() >= until) { /* a clock read costs ~16 polls */
             break;
+        } else {
+            s_relax();
         }
-        s_relax();
     }
-    return S_NOTHING;
+    atomic_fetch_sub_explicit(&s_awaiting, 1, memory_order_relaxed);
+    return got;
 }
 
 /* Records how the spin that just ended went: one that found nothing makes the waiter back off. */

@@ -246,6 +246,8 @@ bool pz__idle_may_spin(const pz__idle_t *w, uint64_t now_ns);
 bool pz__idle_claim(void);
 void pz__idle_release(void);
 int pz__idle_spinners(void);
+/* Threads polling for a slot right now (the hand-off); for tests. */
+int pz__idle_awaiting(void);
 /* Marks the start of an idle period and spins while allowed: true when the bell counts a message
  * not yet taken (or a probe is due) — receive without blocking; false — block. */
 bool pz__idle_spin(pz__idle_t *w);

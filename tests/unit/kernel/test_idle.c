@@ -11,8 +11,9 @@
  * How: the decisions are pure functions of the waiter's recorded times, so most tests set those
  * times by hand and assert the decision — no sleeps, no timing assertions. Spins that must end
  * without a message are bounded by the window and assert only what they returned. The hand-off
- * test needs a second thread: it repeats an attempt the scheduler spoiled, and fails only if no
- * attempt of twenty hands the slot over. The kernel test drives the dummy echo module with PINGs
+ * test needs a second thread, which acts on what it sees (a waiter polling, a slot taken), not
+ * on time; it repeats an attempt the scheduler spoiled and fails only if none of fifty hands the
+ * slot over. The kernel test drives the dummy echo module with PINGs
  * (the kernel answers them itself).
  */
 #include <pthread.h>
@@ -223,26 +224,36 @@ static void test_budget_full_waits_then_blocks(void **state)
 }
 
 /* The hand-off: a thread that finds the only slot taken takes it over when its holder frees it,
- * spins, and catches its bell. The holder here frees the slot after a short sleep and rings the
- * bell once it sees the slot taken again; an attempt the scheduler spoils (a sleep longer than
- * the windows) is repeated, while without the hand-off every attempt fails. */
+ * spins, and catches its bell. The holder (a helper thread) frees the slot once it sees the
+ * waiter polling for one, and rings the bell once it sees the slot taken again. An attempt the
+ * scheduler spoils (either thread descheduled past the windows) is repeated; without the hand-off
+ * every attempt fails (the waiter sleeps at once). */
 typedef struct {
     pz__bell_t *bell;
+    atomic_int go;  /* 1: the waiter is about to spin; 2: stop */
     bool took_over; /* the waiter held the slot after it was freed, and the bell was rung */
 } t_handoff_t;
+
+static bool s_until(int (*probe)(void), int want, uint64_t ns)
+{
+    for (uint64_t end = pz__mono_ns() + ns; pz__mono_ns() < end;) {
+        if (probe() == want) {
+            return true;
+        }
+    }
+    return false;
+}
 
 static void *s_hand_over(void *arg)
 {
     t_handoff_t *h = arg;
-    struct timespec pause = {.tv_nsec = 100 * 1000};
-    nanosleep(&pause, NULL);
+    while (atomic_load(&h->go) == 0) {
+    }
+    bool waiting = s_until(pz__idle_awaiting, 1, 10000000ull); /* the waiter polls for a slot */
     pz__idle_release();
-    for (uint64_t until = pz__mono_ns() + 100000000ull; pz__mono_ns() < until;) {
-        if (pz__idle_spinners() == 1) {
-            h->took_over = true;
-            pz__idle_ring(h->bell);
-            break;
-        }
+    if (waiting && s_until(pz__idle_spinners, 1, 10000000ull)) { /* ...and took it over */
+        h->took_over = true;
+        pz__idle_ring(h->bell);
     }
     return NULL;
 }
@@ -253,15 +264,18 @@ static void test_handoff(void **state)
     pz__idle_set_handoff_us(T_WINDOW_US);
     uint64_t handoffs = s_metric("pz_idle_spin_handoffs_total");
     bool done = false;
-    for (int attempt = 0; attempt < 20 && !done; attempt++) {
+    for (int attempt = 0; attempt < 50 && !done; attempt++) {
         pz__idle_t w = s_waiter(17, 0, pz__mono_ns(), 0);
         assert_true(pz__idle_claim()); /* the holder's slot (it frees it) */
         t_handoff_t h = {.bell = w.bell};
         pthread_t t;
         assert_int_equal(pthread_create(&t, NULL, s_hand_over, &h), 0);
+        atomic_store(&h.go, 1);
+        w.work_ns = pz__mono_ns(); /* the thread start does not count against the window */
         bool ready = pz__idle_spin(&w);
         pthread_join(t, NULL);
         assert_int_equal(pz__idle_spinners(), 0); /* the waiter freed what it took over */
+        assert_int_equal(pz__idle_awaiting(), 0);
         done = ready && h.took_over;
     }
     pz__idle_set_handoff_us(PZ_IDLE_HANDOFF_US);
