@@ -585,17 +585,12 @@ static void s_deliver(pz_actor_t *a, pz_msg_t *m)
     pz_metric_observe(a->m_handle_us, (pz__real_ns() - t0) / 1000);
 }
 
+/* A PONG with the PING's body, copied once straight into the reply's frame. */
 static void s_answer_ping(pz_actor_t *a, pz_msg_t *m)
 {
-    pz_view_t body = pz_msg_body(m);
-    pz_out_t *o = pz_out_new(PZ_MSG_PONG);
-    /* msgpack_pack_bin_body appends raw bytes: the body is copied as it is. */
-    if (o != NULL && msgpack_pack_bin_body(pz_out_packer(o), body.ptr, body.len) == 0) {
-        if (pz_reply(a, m, &o) == 0) {
-            return;
-        }
-    }
-    pz_out_free(&o);
+    const pz_envelope_t *e = pz_msg_envelope(m);
+    (void)s_send_body(a, e->from, PZ_MSG_PONG, NULL, pz_msg_body(m), PZ_MSGF_REPLY, e->corr,
+                      e->deadline_ns);
 }
 
 void pz__actor_dispatch(pz_actor_t *a, pz_msg_t *m)
