@@ -225,7 +225,8 @@ int pz__recv_msg(void *sock, int flags, pz_msg_t **out);
  * start); a waiter belongs to one thread. */
 void pz__idle_configure(uint32_t spin_us, int spinners_max, int calls_max);
 /* How long a thread that finds every spinner slot taken waits for one (default
- * PZ_IDLE_HANDOFF_US); tests widen it so that a hand-off never depends on scheduling. */
+ * PZ_IDLE_HANDOFF_US; at most a second); tests widen it so that a hand-off does not depend on
+ * how soon the scheduler runs the thread that frees the slot. */
 void pz__idle_set_handoff_us(uint32_t us);
 uint64_t pz__mono_ns(void);
 /* The doorbell of an in-process inbox endpoint (thread or client inbox), NULL for others. Bells
